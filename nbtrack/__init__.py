@@ -1,0 +1,69 @@
+"""nbtrack: notebook-first experiment tracking for Jupyter.
+
+    %load_ext nbtrack
+    %%track --name baseline
+    lr = 1e-3
+    nbtrack.log(loss=0.3)
+
+The public API is imported lazily so that `%load_ext nbtrack` stays fast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .errors import NbtrackError
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "log": "tracking",
+    "start_run": "tracking",
+    "active_run": "tracking",
+    "runs": "query",
+    "history": "query",
+    "get_run": "query",
+    "Run": "query",
+}
+
+if TYPE_CHECKING:
+    from .query import Run, get_run, history, runs
+    from .tracking import active_run, log, start_run
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext nbtrack`: register `%%track` and `%nbtrack`, and put `nbtrack`
+    in the user's namespace."""
+    from .magics import register
+
+    register(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from .magics import unregister
+
+    unregister(ipython)
+
+
+__all__ = [
+    "NbtrackError",
+    "Run",
+    "active_run",
+    "get_run",
+    "history",
+    "log",
+    "runs",
+    "start_run",
+    "load_ipython_extension",
+]

@@ -1,0 +1,1 @@
+"""What a run records: params from the cell, environment, git state, notebook path."""

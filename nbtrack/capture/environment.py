@@ -1,0 +1,130 @@
+"""The environment a run ran in, and keeping secrets out of everything stored.
+
+What does not change within a process (Python, platform, packages, GPU) is
+captured once and cached. Environment variables are recorded only by an
+allow-list, and never when their name looks secret.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import hashlib
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+SECRET_PATTERNS = ("*KEY*", "*TOKEN*", "*SECRET*", "*PASSWORD*", "*PASSWD*", "*CREDENTIAL*", "*AUTH*")
+
+DEFAULT_ENV_VARS = (
+    "CUDA_VISIBLE_DEVICES",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "PYTHONHASHSEED",
+    "CONDA_DEFAULT_ENV",
+    "VIRTUAL_ENV",
+    "SLURM_JOB_ID",
+    "JUPYTERHUB_USER",
+)
+
+REDACTED = "[redacted]"
+# Values shorter than this are too common to redact safely ("1", "true").
+_MIN_SECRET_LEN = 6
+
+
+def is_secret_name(name: str) -> bool:
+    upper = name.upper()
+    return any(fnmatch.fnmatchcase(upper, pattern) for pattern in SECRET_PATTERNS)
+
+
+def allowed_env_vars(
+    extra: Iterable[str] = (), environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    env = os.environ if environ is None else environ
+    names = list(dict.fromkeys([*DEFAULT_ENV_VARS, *extra]))
+    return {n: env[n] for n in names if n in env and not is_secret_name(n)}
+
+
+def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Values of environment variables whose names look secret, longest first."""
+    env = os.environ if environ is None else environ
+    values = {v for k, v in env.items() if is_secret_name(k) and len(v) >= _MIN_SECRET_LEN}
+    return sorted(values, key=len, reverse=True)
+
+
+def redact(value: Any, secrets: list[str]) -> Any:
+    """A copy of value (str, list, dict, nested) with every secret replaced."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        for secret in secrets:
+            if secret in value:
+                value = value.replace(secret, REDACTED)
+        return value
+    if isinstance(value, list):
+        return [redact(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {redact(k, secrets): redact(v, secrets) for k, v in value.items()}
+    return value
+
+
+@functools.lru_cache(maxsize=1)
+def _static_environment() -> dict[str, Any]:
+    from importlib import metadata
+
+    packages: dict[str, str] = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name") if dist.metadata else None
+        if name:
+            packages[name.lower()] = dist.version
+    return {
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "executable": sys.executable,
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "hostname": socket.gethostname(),
+        "cpu_count": os.cpu_count(),
+        "gpu": gpu_names(),
+        "packages": dict(sorted(packages.items())),
+    }
+
+
+def gpu_names() -> list[str]:
+    """GPU names from torch when it is already imported, else from nvidia-smi."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        try:
+            if torch.cuda.is_available():
+                return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        except Exception:  # noqa: BLE001 - a broken CUDA setup must not fail a run
+            return []
+    smi = shutil.which("nvidia-smi")
+    if smi is None:
+        return []
+    try:
+        out = subprocess.run(
+            [smi, "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True, text=True, timeout=5, check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def capture_environment(extra_vars: Iterable[str] = ()) -> dict[str, Any]:
+    """The run's environment; the static part is computed once per process."""
+    env = dict(_static_environment())
+    env["env_vars"] = allowed_env_vars(extra_vars)
+    return env
+
+
+def environment_id(env: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(env, sort_keys=True).encode()).hexdigest()

@@ -1,0 +1,84 @@
+"""Where the store lives: project root discovery and the store URL.
+
+Rules (DESIGN.md, "Store"): start from the notebook's folder (else the current
+directory); the project root is the nearest folder from there upward holding
+`.nbtrack/`, searching no higher than the git top level; else the git top
+level; else the start folder. `NBTRACK_STORE` (an SQLAlchemy URL) overrides all
+of it, then `[tool.nbtrack] store = ...` in the project's `pyproject.toml`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import NbtrackError
+
+STORE_DIRNAME = ".nbtrack"
+DB_FILENAME = "nbtrack.db"
+
+
+def find_git_toplevel(start: Path) -> Path | None:
+    """The top folder of the git work tree holding `start`, found without running git."""
+    for folder in (start, *start.parents):
+        if (folder / ".git").exists():
+            return folder
+    return None
+
+
+def find_project_root(start: Path) -> Path:
+    start = start.resolve()
+    top = find_git_toplevel(start)
+    for folder in (start, *start.parents):
+        if (folder / STORE_DIRNAME).is_dir():
+            return folder
+        if top is not None and folder == top:
+            break
+    return top if top is not None else start
+
+
+def read_project_settings(root: Path) -> dict[str, Any]:
+    """The `[tool.nbtrack]` table of `<root>/pyproject.toml`, or {}."""
+    path = root / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise NbtrackError(f"cannot read [tool.nbtrack] from {path}: {exc}; fix the file") from exc
+    settings = data.get("tool", {}).get("nbtrack", {})
+    if not isinstance(settings, dict):
+        raise NbtrackError(f"[tool.nbtrack] in {path} must be a table")
+    return settings
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    store_url: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_default_store(self) -> bool:
+        return "NBTRACK_STORE" not in os.environ and "store" not in self.settings
+
+
+def resolve_project(start: Path | None = None, environ: dict[str, str] | None = None) -> Project:
+    env = os.environ if environ is None else environ
+    root = find_project_root(Path.cwd() if start is None else start)
+    settings = read_project_settings(root)
+    url = env.get("NBTRACK_STORE") or settings.get("store")
+    if not url:
+        url = "sqlite:///" + str(root / STORE_DIRNAME / DB_FILENAME)
+    elif url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        relative = url[len("sqlite:///") :]
+        if relative and not Path(relative).is_absolute():
+            url = "sqlite:///" + str(root / relative)
+    return Project(root=root, store_url=str(url), settings=settings)

@@ -1,0 +1,273 @@
+"""Runs and histories as pandas DataFrames, single runs, and run references."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .context import current_project
+from .refs import RunKey, resolve
+from .store import Store, open_store
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# A running run whose heartbeat is older than this is reported crashed.
+STALE_AFTER_S = 60.0
+_HOST = socket.gethostname()
+
+RUN_COLUMNS = ["id", "name", "status", "experiment", "notebook", "start", "end", "duration", "tags"]
+
+
+def _store(store: str | Store | None) -> Store:
+    if isinstance(store, Store):
+        return store
+    return open_store(current_project(store).store_url)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed child its parent has not reaped yet is a zombie: dead
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def reap_crashed(store: Store) -> list[str]:
+    """Report running runs whose process died (same host) or whose heartbeat
+    stopped as crashed. Runs of this process that are still live are left alone."""
+    from . import tracking
+
+    live = tracking.active_run()
+    live_id = live.id if live is not None else None
+    dead = [
+        row.id
+        for row in store.running_runs()
+        if row.id != live_id
+        and row.host == _HOST
+        and row.pid is not None
+        and (row.pid == os.getpid() or not _pid_alive(row.pid))
+    ]
+    return store.mark_crashed(time.time() - STALE_AFTER_S, dead)
+
+
+# -- runs() -------------------------------------------------------------------------
+
+
+def runs(
+    experiment: str | Sequence[str] | None = None,
+    status: str | Sequence[str] | None = None,
+    tags: str | Iterable[str] | None = None,
+    query: str | None = None,
+    limit: int | None = None,
+    store: str | Store | None = None,
+) -> pd.DataFrame:
+    """All runs, newest first: one row each with `id, name, status, experiment,
+    notebook, start, end, duration` (seconds), `tags`, then `params.<key>` and
+    `metrics.<key>` (last value) columns.
+
+    Filters: `experiment`, `status` (one or several), `tags` (runs carrying all
+    of them), and `query`, a pandas query string over the columns, e.g.
+    ``"`params.lr` < 0.1 and status == 'finished'"``.
+    """
+    import pandas as pd
+
+    st = _store(store)
+    reap_crashed(st)
+    rows = st.select_runs(
+        experiment=experiment,
+        status=status,
+        limit=None if tags or query else limit,
+        columns=["id", "name", "status", "experiment", "notebook", "start_time", "end_time",
+                 "tags", "params", "snapshot"],
+    )
+    if tags:
+        wanted = {tags} if isinstance(tags, str) else set(tags)
+        rows = [r for r in rows if wanted.issubset(r["tags"])]
+    summaries = st.summaries(None if len(rows) > 2000 else [r["id"] for r in rows])
+    return _frame(pd, rows, summaries, query, limit)
+
+
+def _frame(pd: Any, rows: list[dict[str, Any]], summaries: dict[str, Any], query: str | None,
+           limit: int | None) -> pd.DataFrame:
+    now = time.time()
+    records = []
+    param_keys: dict[str, None] = {}
+    metric_keys: dict[str, None] = {}
+    for r in rows:
+        end = r["end_time"]
+        rec: dict[str, Any] = {
+            "id": r["id"],
+            "name": r["name"],
+            "status": r["status"],
+            "experiment": r["experiment"],
+            "notebook": r["notebook"],
+            "start": r["start_time"],
+            "end": end,
+            "duration": (end if end is not None else now) - r["start_time"],
+            "tags": r["tags"],
+            "snapshot": r["snapshot"],
+        }
+        for key, value in r["params"].items():
+            param_keys.setdefault(key)
+            rec["params." + key] = value
+        for key, summary in summaries.get(r["id"], {}).items():
+            metric_keys.setdefault(key)
+            rec["metrics." + key] = summary["last"]
+        records.append(rec)
+    columns = [*RUN_COLUMNS, "snapshot"]
+    columns += ["params." + k for k in sorted(param_keys)]
+    columns += ["metrics." + k for k in sorted(metric_keys)]
+    df = pd.DataFrame.from_records(records, columns=columns)
+    for name in ("start", "end"):
+        df[name] = pd.to_datetime(df[name], unit="s", utc=True)
+    if query:
+        df = df.query(query)
+    if limit is not None:
+        df = df.head(limit)
+    return df.reset_index(drop=True)
+
+
+# -- run references ----------------------------------------------------------------
+
+
+def _keys(st: Store) -> list[RunKey]:
+    return [
+        RunKey(r["id"], r["name"], r["stem"], r["seq"])
+        for r in st.select_runs(columns=["id", "name", "stem", "seq", "start_time"])
+    ]
+
+
+def resolve_ref(ref: str, store: str | Store | None = None) -> str:
+    """The id of the run `ref` names."""
+    return resolve(ref, _keys(_store(store))).id
+
+
+# -- single runs --------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """One run, as stored. `metrics` holds summaries: {key: {last, min, max, count}}."""
+
+    id: str
+    name: str
+    status: str
+    experiment: str
+    notebook: str | None
+    seq: int
+    stem: str
+    start: float
+    end: float | None
+    params: dict[str, Any]
+    metrics: dict[str, dict[str, Any]]
+    tags: list[str]
+    notes: str | None
+    error: str | None
+    cell_source: str | None
+    git: dict[str, Any] | None
+    snapshot: str | None
+    env_id: str | None = None
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.stem}#{self.seq}"
+
+    @property
+    def duration(self) -> float:
+        return (self.end if self.end is not None else time.time()) - self.start
+
+    @property
+    def env(self) -> dict[str, Any]:
+        assert self._store is not None
+        return self._store.environment(self.env_id)
+
+    def history(self, key: str | Sequence[str] | None = None) -> pd.DataFrame:
+        """Points of this run: columns `step`, `value`, `time` for one key; with
+        several keys or none, the long format of `nbtrack.history`."""
+        keys = [key] if isinstance(key, str) else key
+        df = history([self.id], keys=keys, store=self._store)
+        if isinstance(key, str):
+            return df[["step", "value", "time"]].reset_index(drop=True)
+        return df
+
+
+def get_run(ref: str, store: str | Store | None = None) -> Run:
+    """The run `ref` names: `train#4`, a name (`name~1` for the one before),
+    an id prefix, or `latest` / `latest~N`."""
+    st = _store(store)
+    reap_crashed(st)
+    run_id = resolve(ref, _keys(st)).id
+    (row,) = st.select_runs(ids=[run_id])
+    return Run(
+        id=row["id"],
+        name=row["name"],
+        status=row["status"],
+        experiment=row["experiment"],
+        notebook=row["notebook"],
+        seq=row["seq"],
+        stem=row["stem"],
+        start=row["start_time"],
+        end=row["end_time"],
+        params=row["params"],
+        metrics=st.summaries([run_id]).get(run_id, {}),
+        tags=row["tags"],
+        notes=row["notes"],
+        error=row["error"],
+        cell_source=row["cell_source"],
+        git=row["git"],
+        snapshot=row["snapshot"],
+        env_id=row["env_id"],
+        _store=st,
+    )
+
+
+# -- history() ----------------------------------------------------------------------
+
+
+def _run_ids(runs_: Any, st: Store) -> list[str]:
+    """Run ids from a reference, a Run, a list of either, or a runs() DataFrame."""
+    if isinstance(runs_, (str, Run)):
+        runs_ = [runs_]
+    if hasattr(runs_, "columns") and "id" in getattr(runs_, "columns", ()):
+        return list(runs_["id"])
+    keys: list[RunKey] | None = None
+    ids = []
+    for item in runs_:
+        if isinstance(item, Run):
+            ids.append(item.id)
+        else:
+            keys = keys if keys is not None else _keys(st)
+            ids.append(resolve(str(item), keys).id)
+    return ids
+
+
+def history(runs: Any, keys: str | Sequence[str] | None = None,
+            store: str | Store | None = None) -> pd.DataFrame:
+    """Metric points of one or more runs as a long DataFrame with columns
+    `run` (id), `name`, `key`, `step`, `value`, `time` (UTC timestamps)."""
+    import pandas as pd
+
+    st = _store(store)
+    ids = _run_ids(runs, st)
+    names = {r["id"]: r["name"] for r in st.select_runs(ids=ids, columns=["id", "name", "start_time"])}
+    wanted = [keys] if isinstance(keys, str) else keys
+    points = st.points(ids, wanted)
+    df = pd.DataFrame.from_records(points, columns=["run", "key", "step", "value", "time"])
+    df.insert(1, "name", df["run"].map(names))
+    df["time"] = pd.to_datetime(df["time"], unit="s", utc=True)
+    order = {run_id: i for i, run_id in enumerate(ids)}
+    df = df.sort_values(["run", "key", "step"], key=lambda s: s.map(order) if s.name == "run" else s,
+                        kind="stable")
+    return df.reset_index(drop=True)

@@ -1,0 +1,80 @@
+"""Run references as users type them: `train#4`, `baseline`, `baseline~1`,
+`01j9x` (an id prefix), `latest`, `latest~2`. Pure: resolution works on a list
+of (id, name, stem, seq) rows, newest first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .errors import RunNotFoundError
+
+_SEQ = re.compile(r"^(?P<stem>.+)#(?P<seq>\d+)$")
+_BACK = re.compile(r"^(?P<base>.+?)~(?P<n>\d+)$")
+
+
+@dataclass(frozen=True)
+class RunKey:
+    id: str
+    name: str
+    stem: str
+    seq: int
+
+    @property
+    def ref(self) -> str:
+        return f"{self.stem}#{self.seq}"
+
+
+def resolve(ref: str, runs: Sequence[RunKey]) -> RunKey:
+    """The run `ref` names among `runs` (newest first), or RunNotFoundError
+    naming the candidates."""
+    text = ref.strip()
+    if not text:
+        raise RunNotFoundError("an empty run reference names no run: use e.g. train#3, a name, or latest")
+    if not runs:
+        raise RunNotFoundError(f"no run matches {ref!r}: the store has no runs yet")
+    back = 0
+    m = _BACK.match(text)
+    if m:
+        text, back = m.group("base"), int(m.group("n"))
+    if text == "latest":
+        return _nth(runs, back, ref)
+    m = _SEQ.match(text)
+    if m and not back:
+        stem, seq = m.group("stem"), int(m.group("seq"))
+        for run in runs:
+            if run.stem == stem and run.seq == seq:
+                return run
+        same = [r for r in runs if r.stem == stem]
+        hint = f"the latest is {same[0].ref}" if same else _latest_hint(runs)
+        raise RunNotFoundError(f"no run matches {ref!r}: {hint}")
+    named = [r for r in runs if r.name == text]
+    if named:
+        return _nth(named, back, ref)
+    if back:
+        raise RunNotFoundError(f"no run is named {text!r}: {_latest_hint(runs)}")
+    prefixed = [r for r in runs if r.id.startswith(text.lower())]
+    if len(prefixed) == 1:
+        return prefixed[0]
+    if len(prefixed) > 1:
+        shown = ", ".join(f"{r.id} ({r.name})" for r in prefixed[:5])
+        more = f" and {len(prefixed) - 5} more" if len(prefixed) > 5 else ""
+        raise RunNotFoundError(
+            f"{ref!r} is the start of {len(prefixed)} run ids: {shown}{more}; type more of the id"
+        )
+    raise RunNotFoundError(f"no run matches {ref!r}: {_latest_hint(runs)}")
+
+
+def _nth(runs: Sequence[RunKey], back: int, ref: str) -> RunKey:
+    if back >= len(runs):
+        raise RunNotFoundError(
+            f"{ref!r} goes back {back} runs but only {len(runs)} match; the oldest is {runs[-1].ref}"
+        )
+    return runs[back]
+
+
+def _latest_hint(runs: Sequence[RunKey]) -> str:
+    latest = runs[0]
+    shown = latest.ref if latest.name == latest.ref else f"{latest.ref} ({latest.name})"
+    return f"the latest run is {shown}"

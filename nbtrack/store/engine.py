@@ -1,0 +1,108 @@
+"""Engines and transactions: SQLite pragmas, write locks, and errors users can act on."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from ..errors import StoreError
+
+SQLITE_BUSY_TIMEOUT_S = 60.0
+
+
+def sqlite_path(url: sa.URL) -> Path | None:
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def create_engine(url: str) -> sa.Engine:
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError as exc:
+        raise StoreError(
+            f"NBTRACK_STORE / [tool.nbtrack] store is not a database URL: {url!r} "
+            "(use e.g. sqlite:///path/to/nbtrack.db or postgresql+psycopg://host/db)"
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        path = sqlite_path(parsed)
+        if path is not None:
+            _prepare_sqlite_folder(path)
+        engine = sa.create_engine(
+            parsed,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
+            poolclass=sa.pool.NullPool if path is None else sa.pool.QueuePool,
+        )
+        _configure_sqlite(engine)
+        return engine
+    if backend == "postgresql":
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    raise StoreError(f"nbtrack stores runs in SQLite or PostgreSQL, not {backend!r} ({url})")
+
+
+def _prepare_sqlite_folder(path: Path) -> None:
+    folder = path.parent
+    created = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the store folder {folder}: {exc}") from exc
+    if created and folder.name == ".nbtrack":
+        # The store never shows in `git status`.
+        (folder / ".gitignore").write_text("# created by nbtrack\n*\n", encoding="utf-8")
+
+
+def _configure_sqlite(engine: sa.Engine) -> None:
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        # Let us issue BEGIN ourselves: IMMEDIATE for writes, so two writers queue on
+        # the busy timeout instead of failing with "database is locked" on upgrade.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn):  # type: ignore[no-untyped-def]
+        write = conn.get_execution_options().get("nbtrack_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+@contextlib.contextmanager
+def translate_errors(url: str) -> Iterator[None]:
+    """Turn driver errors into StoreError messages that say what to do."""
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        raise store_error(url, exc) from exc
+
+
+def store_error(url: str, exc: sa.exc.DBAPIError) -> StoreError:
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    lowered = text.lower()
+    if "database is locked" in lowered or "database is busy" in lowered:
+        return StoreError(
+            f"the store {url} stayed locked by another process for {SQLITE_BUSY_TIMEOUT_S:.0f} s; "
+            "nothing was lost from this run's buffer. Find the process holding it "
+            "(e.g. `fuser` on the .db file) or retry."
+        )
+    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
+        return StoreError(
+            f"the store {url} is corrupted or not an SQLite database ({text}); "
+            "move it aside and nbtrack will start a new one, or restore it from a backup"
+        )
+    if "unable to open" in lowered or "readonly" in lowered or "permission" in lowered:
+        return StoreError(f"cannot open the store {url} ({text}); check the path and permissions")
+    if isinstance(exc, sa.exc.OperationalError):
+        return StoreError(f"cannot reach the store {url}: {text.strip().splitlines()[0]}")
+    return StoreError(f"the store {url} refused an operation: {text.strip().splitlines()[0]}")
+
+
+def write_engine(engine: sa.Engine) -> sa.Engine:
+    """The same engine, whose transactions take the write lock up front on SQLite."""
+    return engine.execution_options(nbtrack_write=True)

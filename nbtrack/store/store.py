@@ -1,0 +1,300 @@
+"""The Store: every read and write of runs, metric points and summaries.
+
+One code path for SQLite and PostgreSQL (SQLAlchemy Core). The metric insert,
+the only hot write, goes through the driver's executemany with plain tuples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..errors import StoreError
+from . import schema
+from .engine import create_engine, translate_errors, write_engine
+from .migrations import SCHEMA_VERSION, check_not_newer, read_version, upgrade
+
+RUN_JSON_FIELDS = ("params", "tags", "git")
+_IN_CHUNK = 500
+_PG_MIGRATION_LOCK = 7_242_001
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=True)
+
+
+def _nan_to_none(value: float) -> float | None:
+    return None if value != value else value
+
+
+def _none_to_nan(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class Store:
+    """A run store at one SQLAlchemy URL. Thread-safe; one per URL per process."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = create_engine(url)
+        self.dialect = self.engine.dialect.name
+        self._writer_engine = write_engine(self.engine)
+        self._known_envs: set[str] = set()
+        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
+        self._insert_points_sql = (
+            f"INSERT INTO {schema.metrics.name} (run_id, key, step, value, time) "
+            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
+        )
+        self._ensure_schema()
+
+    # -- transactions -------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[sa.Connection]:
+        with translate_errors(self.url), self._writer_engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        with translate_errors(self.url), self.engine.connect() as conn:
+            yield conn
+
+    def _ensure_schema(self) -> None:
+        with self.reading() as conn:
+            version = read_version(conn)
+        check_not_newer(version, self.url)
+        if version == SCHEMA_VERSION:
+            return
+        with self.writing() as conn:
+            if self.dialect == "postgresql":
+                conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
+            upgrade(conn, self.url)
+
+    def schema_version(self) -> int:
+        with self.reading() as conn:
+            return read_version(conn) or 0
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- runs ---------------------------------------------------------------------
+
+    def ensure_environment(self, env_id: str, data: dict[str, Any]) -> None:
+        if env_id in self._known_envs:
+            return
+        t = schema.environments
+        with self.writing() as conn:
+            exists = conn.execute(sa.select(t.c.id).where(t.c.id == env_id)).first()
+            if not exists:
+                conn.execute(sa.insert(t).values(id=env_id, data=_dumps(data)))
+        self._known_envs.add(env_id)
+
+    def create_run(self, values: dict[str, Any]) -> tuple[int, str]:
+        """Insert a run, allocating the next sequence number of its stem. Returns (seq, name)."""
+        t = schema.runs
+        row = {k: (_dumps(v) if k in RUN_JSON_FIELDS and v is not None else v) for k, v in values.items()}
+        for attempt in range(20):
+            try:
+                with self.writing() as conn:
+                    seq = (
+                        conn.execute(
+                            sa.select(sa.func.max(t.c.seq)).where(t.c.stem == row["stem"])
+                        ).scalar()
+                        or 0
+                    ) + 1
+                    name = row.get("name") or f"{row['stem']}#{seq}"
+                    conn.execute(sa.insert(t).values(**{**row, "seq": seq, "name": name}))
+                return seq, name
+            except StoreError as exc:
+                # Two PostgreSQL writers took the same number: take the next one.
+                if "uq_nbtrack_runs_stem_seq" not in str(exc.__cause__) or attempt == 19:
+                    raise
+        raise AssertionError("unreachable")
+
+    def update_run(self, run_id: str, **values: Any) -> None:
+        row = {k: (_dumps(v) if k in RUN_JSON_FIELDS and v is not None else v) for k, v in values.items()}
+        with self.writing() as conn:
+            conn.execute(sa.update(schema.runs).where(schema.runs.c.id == run_id).values(**row))
+
+    def delete_run(self, run_id: str) -> None:
+        with self.writing() as conn:
+            for table in (schema.metrics, schema.summaries):
+                conn.execute(sa.delete(table).where(table.c.run_id == run_id))
+            conn.execute(sa.delete(schema.runs).where(schema.runs.c.id == run_id))
+
+    def mark_crashed(self, stale_before: float, dead_here: Iterable[str]) -> list[str]:
+        """Mark running runs whose heartbeat is older than `stale_before`, or whose
+        process is known dead, as crashed. Returns their ids."""
+        t = schema.runs
+        dead = list(dead_here)
+        cond = t.c.heartbeat < stale_before
+        if dead:
+            cond = sa.or_(cond, t.c.id.in_(dead))
+        with self.writing() as conn:
+            ids = [r[0] for r in conn.execute(sa.select(t.c.id).where(t.c.status == "running", cond))]
+            if ids:
+                conn.execute(
+                    sa.update(t)
+                    .where(t.c.id.in_(ids), t.c.status == "running")
+                    .values(status="crashed", end_time=t.c.heartbeat)
+                )
+        return ids
+
+    def running_runs(self) -> list[sa.Row]:
+        t = schema.runs
+        with self.reading() as conn:
+            return list(
+                conn.execute(
+                    sa.select(t.c.id, t.c.host, t.c.pid, t.c.heartbeat).where(t.c.status == "running")
+                )
+            )
+
+    # -- metric points ------------------------------------------------------------
+
+    def write_batch(
+        self,
+        points: list[tuple[str, str, int, float, float]],
+        summaries: dict[tuple[str, str], list[Any]],
+        heartbeat: tuple[Sequence[str], float] | None = None,
+    ) -> None:
+        """Append points, replace the given summaries and beat the hearts of live runs:
+        one transaction."""
+        t = schema.summaries
+        with self.writing() as conn:
+            if points:
+                if self.dialect == "sqlite":
+                    conn.exec_driver_sql(self._insert_points_sql, points)
+                else:
+                    conn.exec_driver_sql(
+                        self._insert_points_sql,
+                        [(r, k, s, _nan_to_none(v), w) for r, k, s, v, w in points],
+                    )
+            for (run_id, key), (last, last_step, lo, hi, count) in summaries.items():
+                values = dict(
+                    last=_nan_to_none(last),
+                    last_step=last_step,
+                    min=_nan_to_none(lo),
+                    max=_nan_to_none(hi),
+                    count=count,
+                )
+                done = conn.execute(
+                    sa.update(t).where(t.c.run_id == run_id, t.c.key == key).values(**values)
+                ).rowcount
+                if not done:
+                    conn.execute(sa.insert(t).values(run_id=run_id, key=key, **values))
+            if heartbeat and heartbeat[0]:
+                ids, now = heartbeat
+                r = schema.runs
+                conn.execute(sa.update(r).where(r.c.id.in_(list(ids))).values(heartbeat=now))
+                # A run wrongly reported crashed (a stalled process) comes back to life.
+                conn.execute(
+                    sa.update(r)
+                    .where(r.c.id.in_(list(ids)), r.c.status == "crashed")
+                    .values(status="running", end_time=None)
+                )
+
+    # -- reads --------------------------------------------------------------------
+
+    def select_runs(
+        self,
+        *,
+        ids: Sequence[str] | None = None,
+        experiment: str | Sequence[str] | None = None,
+        status: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Runs newest first, as dicts with JSON fields decoded."""
+        t = schema.runs
+        cols = [t.c[name] for name in columns] if columns else list(t.c)
+        query = sa.select(*cols).order_by(t.c.start_time.desc(), t.c.id.desc())
+        if experiment is not None:
+            query = query.where(
+                t.c.experiment.in_([experiment] if isinstance(experiment, str) else list(experiment))
+            )
+        if status is not None:
+            query = query.where(t.c.status.in_([status] if isinstance(status, str) else list(status)))
+        if limit is not None:
+            query = query.limit(limit)
+        rows: list[dict[str, Any]] = []
+        with self.reading() as conn:
+            if ids is None:
+                rows = [dict(r._mapping) for r in conn.execute(query)]
+            else:
+                for chunk in _chunks(list(ids)):
+                    rows += [dict(r._mapping) for r in conn.execute(query.where(t.c.id.in_(chunk)))]
+                rows.sort(key=lambda r: (r.get("start_time", 0), r.get("id", "")), reverse=True)
+        for row in rows:
+            for name in RUN_JSON_FIELDS:
+                if row.get(name) is not None:
+                    row[name] = json.loads(row[name])
+        return rows
+
+    def summaries(self, run_ids: Sequence[str] | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+        """{run_id: {key: {last, last_step, min, max, count}}}."""
+        t = schema.summaries
+        query = sa.select(t.c.run_id, t.c.key, t.c.last, t.c.last_step, t.c.min, t.c.max, t.c.count)
+        out: dict[str, dict[str, dict[str, Any]]] = {}
+        with self.reading() as conn:
+            batches = (
+                [conn.execute(query)]
+                if run_ids is None
+                else (conn.execute(query.where(t.c.run_id.in_(c))) for c in _chunks(list(run_ids)))
+            )
+            for result in batches:
+                for run_id, key, last, last_step, lo, hi, count in result:
+                    out.setdefault(run_id, {})[key] = {
+                        "last": _none_to_nan(last),
+                        "last_step": last_step,
+                        "min": _none_to_nan(lo),
+                        "max": _none_to_nan(hi),
+                        "count": count,
+                    }
+        return out
+
+    def points(
+        self, run_ids: Sequence[str], keys: Sequence[str] | None = None
+    ) -> list[tuple[str, str, int, float, float]]:
+        """(run_id, key, step, value, time) ordered by run, key, step."""
+        t = schema.metrics
+        out: list[tuple[str, str, int, float, float]] = []
+        with self.reading() as conn:
+            for chunk in _chunks(list(run_ids)):
+                query = (
+                    sa.select(t.c.run_id, t.c.key, t.c.step, t.c.value, t.c.time)
+                    .where(t.c.run_id.in_(chunk))
+                    .order_by(t.c.run_id, t.c.key, t.c.step, t.c.id)
+                )
+                if keys is not None:
+                    query = query.where(t.c.key.in_(list(keys)))
+                out += [(r, k, s, _none_to_nan(v), w) for r, k, s, v, w in conn.execute(query)]
+        return out
+
+    def environment(self, env_id: str | None) -> dict[str, Any]:
+        if env_id is None:
+            return {}
+        t = schema.environments
+        with self.reading() as conn:
+            data = conn.execute(sa.select(t.c.data).where(t.c.id == env_id)).scalar()
+        return json.loads(data) if data else {}
+
+    def counts(self) -> dict[str, int]:
+        with self.reading() as conn:
+            runs = conn.execute(sa.select(sa.func.count()).select_from(schema.runs)).scalar() or 0
+            points = conn.execute(sa.select(sa.func.count()).select_from(schema.metrics)).scalar() or 0
+            by_status = dict(
+                conn.execute(
+                    sa.select(schema.runs.c.status, sa.func.count()).group_by(schema.runs.c.status)
+                ).all()
+            )
+        return {"runs": runs, "points": points, **{f"runs_{k}": v for k, v in by_status.items()}}

@@ -1,0 +1,143 @@
+"""The batched metric writer: `log()` appends to a queue, a thread flushes it.
+
+Points wait in memory for at most FLUSH_INTERVAL_S; a run's end, failure, and
+interpreter exit flush synchronously. Summaries (last/min/max/count per key)
+are maintained here, so reading a run table never scans points. A failed
+write puts its batch back: nothing is lost, it is retried on the next flush.
+"""
+
+from __future__ import annotations
+
+import atexit
+import math
+import threading
+import time
+import warnings
+import weakref
+from collections import deque
+from typing import Any
+
+from ..errors import StoreError
+from .store import Store
+
+FLUSH_INTERVAL_S = 0.2
+HEARTBEAT_INTERVAL_S = 2.0
+
+Point = tuple[str, str, int, float, float]  # run_id, key, step, value, wall time
+
+_writers: weakref.WeakSet[MetricWriter] = weakref.WeakSet()
+
+
+class MetricWriter:
+    def __init__(self, store: Store, interval: float = FLUSH_INTERVAL_S) -> None:
+        self.store = store
+        self.interval = interval
+        self.queue: deque[Point] = deque()
+        self.live: set[str] = set()
+        self.error: StoreError | None = None
+        self._summaries: dict[tuple[str, str], list[Any]] = {}
+        self._flush_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_beat = 0.0
+        _writers.add(self)
+
+    # -- lifecycle of the runs it serves --------------------------------------------
+
+    def watch(self, run_id: str) -> None:
+        """Start beating the heart of `run_id` and make sure the flusher runs."""
+        self.live.add(run_id)
+        if self._thread is None or not self._thread.is_alive():
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._loop, name="nbtrack-writer", daemon=True)
+            self._thread.start()
+
+    def release(self, run_id: str) -> None:
+        """Flush everything of `run_id` and stop beating its heart."""
+        try:
+            self.flush()
+        finally:
+            self.live.discard(run_id)
+            for key in [k for k in self._summaries if k[0] == run_id]:
+                del self._summaries[key]
+
+    def summary(self, run_id: str) -> dict[str, dict[str, float]]:
+        """Summaries of `run_id` as written so far (for status lines)."""
+        return {
+            key: {"last": s[0], "min": s[2], "max": s[3], "count": s[4]}
+            for (rid, key), s in list(self._summaries.items())
+            if rid == run_id
+        }
+
+    # -- flushing -------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write every queued point now. Raises StoreError if the store refuses;
+        the points stay queued for the next attempt."""
+        with self._flush_lock:
+            queue = self.queue
+            n = len(queue)
+            batch = [queue.popleft() for _ in range(n)]
+            now = time.time()
+            beat = None
+            if self.live and (batch or now - self._last_beat >= HEARTBEAT_INTERVAL_S):
+                beat = (sorted(self.live), now)
+            if not batch and beat is None:
+                return
+            updated = self._summarise(batch)
+            try:
+                self.store.write_batch(batch, updated, beat)
+            except StoreError as exc:
+                queue.extendleft(reversed(batch))
+                self.error = exc
+                raise
+            self._summaries.update(updated)
+            self.error = None
+            if beat is not None:
+                self._last_beat = now
+
+    def _summarise(self, batch: list[Point]) -> dict[tuple[str, str], list[Any]]:
+        """New summaries for the keys in batch, leaving the current ones untouched."""
+        updated: dict[tuple[str, str], list[Any]] = {}
+        current = self._summaries
+        for run_id, key, step, value, _ in batch:
+            k = (run_id, key)
+            s = updated.get(k)
+            if s is None:
+                prev = current.get(k)
+                s = updated[k] = list(prev) if prev else [value, step, math.nan, math.nan, 0]
+            s[0] = value
+            s[1] = step
+            if value == value:  # NaN never becomes a min or max
+                if not value >= s[2]:
+                    s[2] = value
+                if not value <= s[3]:
+                    s[3] = value
+            s[4] += 1
+        return updated
+
+    def _loop(self) -> None:
+        warned = False
+        while not self._stop.wait(self.interval):
+            try:
+                self.flush()
+                warned = False
+            except StoreError as exc:
+                if not warned:
+                    warnings.warn(f"nbtrack: {exc} (will retry)", RuntimeWarning, stacklevel=1)
+                    warned = True
+
+    def close(self) -> None:
+        self._stop.set()
+        self.flush()
+
+
+def _flush_all_at_exit() -> None:
+    for writer in list(_writers):
+        try:
+            writer.close()
+        except StoreError as exc:
+            print(f"nbtrack: could not flush metrics at exit: {exc}")
+
+
+atexit.register(_flush_all_at_exit)

@@ -1,0 +1,325 @@
+"""The run lifecycle and the public logging API: start, log, finish, fail.
+
+One run is active per process at a time. `log()` is the hot path: it checks
+its input and appends tuples to the writer's queue, nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .capture.environment import (
+    capture_environment,
+    environment_id,
+    redact,
+    secret_values,
+)
+from .capture.gitstate import git_state
+from .capture.params import flatten, oversized
+from .config import Project, resolve_project
+from .errors import MetricValueError, NbtrackError, NoActiveRunError
+from .ids import new_id
+from .store import open_store
+from .store.writer import MetricWriter
+
+_PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_HOST = socket.gethostname()
+_writers: dict[str, MetricWriter] = {}
+_writers_lock = threading.Lock()
+
+
+def writer_for(project: Project) -> MetricWriter:
+    with _writers_lock:
+        writer = _writers.get(project.store_url)
+        if writer is None:
+            writer = _writers[project.store_url] = MetricWriter(open_store(project.store_url))
+        return writer
+
+
+@dataclass
+class ActiveRun:
+    """The run being recorded in this process."""
+
+    id: str
+    name: str
+    seq: int
+    stem: str
+    project: Project
+    writer: MetricWriter
+    start_time: float
+    notebook: str | None
+    params: dict[str, Any]
+    steps: dict[str, int] = field(default_factory=dict)
+    status: str = "running"
+    warnings: list[str] = field(default_factory=list)
+    _git_thread: threading.Thread | None = None
+    _git: dict[str, Any] | None = None
+
+    def log(self, data: Mapping[str, Any] | None = None, /, *, step: int | None = None, **metrics: Any) -> None:
+        _log_to(self, data, step, metrics)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.stem}#{self.seq}"
+
+
+_active: ActiveRun | None = None
+
+
+def active_run() -> ActiveRun | None:
+    return _active
+
+
+# -- log ----------------------------------------------------------------------------
+
+
+def log(data: Mapping[str, Any] | None = None, /, *, step: int | None = None, **metrics: Any) -> None:
+    """Record metric values for the active run: `log(loss=0.3, acc=0.9, step=10)`
+    or `log({"loss": 0.3})`. Without `step`, each key counts its own steps from 0."""
+    run = _active
+    if run is None:
+        raise NoActiveRunError(
+            "nbtrack.log() was called outside a run: start one with `%%track` on the "
+            "cell (after `%load_ext nbtrack`), or `with nbtrack.start_run(): ...` in a script"
+        )
+    _log_to(run, data, step, metrics)
+
+
+def _log_to(run: ActiveRun, data: Mapping[str, Any] | None, step: Any, metrics: dict[str, Any]) -> None:
+    if data is not None:
+        if not isinstance(data, Mapping):
+            raise MetricValueError(
+                f"nbtrack.log() takes a dict or keywords, not {type(data).__name__}: "
+                "log({'loss': 0.1}) or log(loss=0.1)"
+            )
+        metrics = {**data, **metrics}
+    if step is not None and type(step) is not int:
+        step = _as_step(step)
+    if run.status != "running":
+        raise NoActiveRunError(f"run {run.name} has ended ({run.status}); start a new run to log")
+    now = time.time()
+    append = run.writer.queue.append
+    steps = run.steps
+    run_id = run.id
+    for key, value in metrics.items():
+        if type(value) is not float:
+            value = _as_float(key, value)
+        if step is None:
+            s = steps.get(key, 0)
+            steps[key] = s + 1
+        else:
+            s = step
+            if s >= steps.get(key, 0):
+                steps[key] = s + 1
+        append((run_id, key, s, value, now))
+
+
+def _as_step(step: Any) -> int:
+    import operator
+
+    if isinstance(step, bool):
+        raise MetricValueError("step= must be an integer, not a bool")
+    try:
+        return operator.index(step)
+    except TypeError:
+        raise MetricValueError(
+            f"step= must be an integer, got {step!r} ({type(step).__name__})"
+        ) from None
+
+
+def _as_float(key: Any, value: Any) -> float:
+    if not isinstance(key, str):
+        raise MetricValueError(f"metric names must be strings, got {key!r}")
+    if isinstance(value, (str, bytes)) or value is None:
+        raise MetricValueError(
+            f"metric {key!r} must be a real number, got {value!r} ({type(value).__name__})"
+        )
+    try:
+        return float(value)  # ints, bools, numpy scalars, 0-d arrays, one-element tensors
+    except (TypeError, ValueError, OverflowError):
+        raise MetricValueError(
+            f"metric {key!r} must be a real number, got {type(value).__name__} "
+            f"{str(value)[:60]!r}; log one number per key (e.g. loss.item())"
+        ) from None
+
+
+# -- run lifecycle --------------------------------------------------------------------
+
+
+def _stem_and_notebook(notebook: Path | None, root: Path) -> tuple[str, str | None]:
+    if notebook is None:
+        script = Path(sys.argv[0]) if sys.argv and sys.argv[0].endswith(".py") else None
+        if script is None or "ipykernel" in script.name:
+            return "run", None
+        notebook = script.resolve()
+    try:
+        shown = notebook.resolve().relative_to(root).as_posix()
+    except ValueError:
+        shown = str(notebook)
+    return notebook.stem, shown
+
+
+def begin_run(
+    *,
+    name: str | None = None,
+    params: Mapping[str, Any] | None = None,
+    tags: list[str] | tuple[str, ...] | None = None,
+    notes: str | None = None,
+    experiment: str | None = None,
+    notebook: Path | str | None = None,
+    cell_source: str | None = None,
+    project: Project | None = None,
+) -> ActiveRun:
+    """Create a run in the store and make it the active run of this process."""
+    global _active
+    if _active is not None and _active.status == "running":
+        raise NbtrackError(
+            f"run {_active.name} is still active: finish it before starting another "
+            "(nbtrack records one run at a time per kernel)"
+        )
+    nb_path = Path(notebook).resolve() if notebook is not None else None
+    if project is None:
+        project = resolve_project(nb_path.parent if nb_path is not None else None)
+    writer = writer_for(project)
+    stem, shown = _stem_and_notebook(nb_path, project.root)
+    secrets = secret_values()
+    flat: dict[str, Any] = {}
+    for key, value in (params or {}).items():
+        flat.update(flatten(str(key), value))
+    warnings_: list[str] = []
+    for key in oversized(flat):
+        del flat[key]
+        warnings_.append(
+            f"param {key!r} is larger than 64 KB and was not recorded; "
+            "log big values as artifacts, not params"
+        )
+    flat = redact(flat, secrets)
+    env = redact(capture_environment(project.settings.get("env_vars", ())), secrets)
+    env_id = environment_id(env)
+    writer.store.ensure_environment(env_id, env)
+    start = time.time()
+    run_id = new_id(start)
+    seq, run_name = writer.store.create_run(
+        {
+            "id": run_id,
+            "experiment": experiment or shown or "default",
+            "notebook": shown,
+            "stem": stem,
+            "name": redact(name, secrets) if name else None,
+            "status": "running",
+            "start_time": start,
+            "heartbeat": start,
+            "host": _HOST,
+            "pid": os.getpid(),
+            "cell_source": redact(cell_source, secrets),
+            "params": flat,
+            "tags": redact(sorted(set(tags or ())), secrets),
+            "notes": redact(notes, secrets),
+            "env_id": env_id,
+        }
+    )
+    run = ActiveRun(
+        id=run_id,
+        name=run_name,
+        seq=seq,
+        stem=stem,
+        project=project,
+        writer=writer,
+        start_time=start,
+        notebook=shown,
+        params=flat,
+        warnings=warnings_,
+    )
+    folder = nb_path.parent if nb_path is not None else Path.cwd()
+    run._git_thread = threading.Thread(target=_capture_git, args=(run, folder), daemon=True)
+    run._git_thread.start()
+    writer.watch(run_id)
+    _active = run
+    return run
+
+
+def _capture_git(run: ActiveRun, folder: Path) -> None:
+    run._git = git_state(folder)
+
+
+def add_params(run: ActiveRun, params: Mapping[str, Any]) -> None:
+    """Record more params on a running run (e.g. values known only at the end)."""
+    flat: dict[str, Any] = {}
+    for key, value in params.items():
+        flat.update(flatten(str(key), value))
+    for key in oversized(flat):
+        del flat[key]
+    if flat:
+        run.params.update(redact(flat, secret_values()))
+        run.writer.store.update_run(run.id, params=run.params)
+
+
+def end_run(run: ActiveRun, status: str = "finished", error: BaseException | None = None) -> None:
+    """Flush the run's points and record how it ended. Safe to call once per run."""
+    global _active
+    if run.status != "running":
+        return
+    run.status = status
+    if _active is run:
+        _active = None
+    try:
+        run.writer.release(run.id)
+    finally:
+        if run._git_thread is not None:
+            run._git_thread.join(timeout=30)
+        values: dict[str, Any] = {"status": status, "end_time": time.time()}
+        if run._git is not None:
+            values["git"] = redact(run._git, secret_values())
+        if error is not None:
+            values["error"] = redact(format_error(error), secret_values())
+        run.writer.store.update_run(run.id, **values)
+
+
+def status_for(exc: BaseException) -> str:
+    return "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+
+
+def format_error(exc: BaseException) -> str:
+    """The traceback as a user saw it, without nbtrack's own frames on top."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(exc), exc, tb))
+
+
+@contextlib.contextmanager
+def start_run(
+    name: str | None = None,
+    *,
+    params: Mapping[str, Any] | None = None,
+    tags: list[str] | tuple[str, ...] | None = None,
+    notes: str | None = None,
+    experiment: str | None = None,
+    notebook: Path | str | None = None,
+) -> Iterator[ActiveRun]:
+    """Record a run around a block of code, for scripts and integrations:
+
+        with nbtrack.start_run(name="baseline", params={"lr": 0.1}) as run:
+            nbtrack.log(loss=0.5)
+
+    An exception marks the run failed (KeyboardInterrupt: interrupted) and propagates.
+    """
+    run = begin_run(
+        name=name, params=params, tags=tags, notes=notes, experiment=experiment, notebook=notebook
+    )
+    try:
+        yield run
+    except BaseException as exc:
+        end_run(run, status_for(exc), exc)
+        raise
+    end_run(run, "finished")
