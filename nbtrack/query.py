@@ -82,20 +82,32 @@ def runs(
     """
     import pandas as pd
 
+    rows, summaries = run_records(experiment, status, tags, None if query else limit, store)
+    return _frame(pd, rows, summaries, query, limit)
+
+
+def run_records(
+    experiment: str | Sequence[str] | None = None,
+    status: str | Sequence[str] | None = None,
+    tags: str | Iterable[str] | None = None,
+    limit: int | None = None,
+    store: str | Store | None = None,
+) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
+    """Runs as stored (dicts, newest first) and their metric summaries, filtered."""
     st = _store(store)
     reap_crashed(st)
     rows = st.select_runs(
         experiment=experiment,
         status=status,
-        limit=None if tags or query else limit,
-        columns=["id", "name", "status", "experiment", "notebook", "start_time", "end_time",
-                 "tags", "params", "snapshot"],
+        limit=None if tags else limit,
+        columns=["id", "name", "stem", "seq", "status", "experiment", "notebook", "start_time",
+                 "end_time", "tags", "params", "snapshot"],
     )
     if tags:
         wanted = {tags} if isinstance(tags, str) else set(tags)
-        rows = [r for r in rows if wanted.issubset(r["tags"])]
+        rows = [r for r in rows if wanted.issubset(r["tags"])][:limit]
     summaries = st.summaries(None if len(rows) > 2000 else [r["id"] for r in rows])
-    return _frame(pd, rows, summaries, query, limit)
+    return rows, summaries
 
 
 def _frame(pd: Any, rows: list[dict[str, Any]], summaries: dict[str, Any], query: str | None,
@@ -131,6 +143,10 @@ def _frame(pd: Any, rows: list[dict[str, Any]], summaries: dict[str, Any], query
     df = pd.DataFrame.from_records(records, columns=columns)
     for name in ("start", "end"):
         df[name] = pd.to_datetime(df[name], unit="s", utc=True)
+    # Params keep their types where some runs lack them: ints stay ints (Int64, <NA>).
+    params = [c for c in df.columns if c.startswith("params.")]
+    if params and len(df):
+        df[params] = df[params].convert_dtypes(convert_string=False)
     if query:
         df = df.query(query)
     if limit is not None:

@@ -61,14 +61,6 @@ class MetricWriter:
             for key in [k for k in self._summaries if k[0] == run_id]:
                 del self._summaries[key]
 
-    def summary(self, run_id: str) -> dict[str, dict[str, float]]:
-        """Summaries of `run_id` as written so far (for status lines)."""
-        return {
-            key: {"last": s[0], "min": s[2], "max": s[3], "count": s[4]}
-            for (rid, key), s in list(self._summaries.items())
-            if rid == run_id
-        }
-
     # -- flushing -------------------------------------------------------------------
 
     def flush(self) -> None:

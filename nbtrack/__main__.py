@@ -1,0 +1,7 @@
+"""`python -m nbtrack` is the `nbtrack` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

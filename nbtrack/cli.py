@@ -1,0 +1,183 @@
+"""The `nbtrack` command line: runs, show, rm, doctor.
+
+Exit codes: 0 on success; 1 with a one-line message on stderr for any error a
+user can hit; 2 for bad usage (argparse)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import NbtrackError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nbtrack", description="Notebook-first experiment tracking: list, inspect and manage runs."
+    )
+    parser.add_argument("--store", metavar="URL",
+                        help="the store's SQLAlchemy URL (default: NBTRACK_STORE, "
+                             "[tool.nbtrack] store, else .nbtrack/nbtrack.db of this project)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    runs = sub.add_parser("runs", help="list runs, newest first")
+    runs.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    runs.add_argument("--status", action="append",
+                      choices=["running", "finished", "failed", "interrupted", "crashed"],
+                      help="only runs with this status (repeatable)")
+    runs.add_argument("--experiment", help="only runs of this experiment")
+    runs.add_argument("--tag", action="append", help="only runs carrying this tag (repeatable)")
+    runs.add_argument("--limit", type=int, help="at most N runs")
+
+    show = sub.add_parser("show", help="everything about one run")
+    show.add_argument("ref", help="run reference: train#4, a name, an id prefix, latest, latest~1")
+    show.add_argument("--format", choices=["text", "json"], default="text")
+
+    rm = sub.add_parser("rm", help="delete runs and their metrics")
+    rm.add_argument("refs", nargs="+", metavar="REF")
+    rm.add_argument("-y", "--yes", action="store_true", help="delete without asking")
+
+    sub.add_parser("doctor", help="where the store is, its schema, counts, and whether git works")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except NbtrackError as exc:
+        print(f"nbtrack: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        print("nbtrack: interrupted", file=sys.stderr)
+        return 130
+
+
+def _runs(args: argparse.Namespace) -> int:
+    from . import query
+    from .format import runs_table
+
+    if args.format == "json":
+        rows, summaries = query.run_records(experiment=args.experiment, status=args.status,
+                                            tags=args.tag, limit=args.limit, store=args.store)
+        print(json.dumps([_run_json(r, summaries.get(r["id"], {})) for r in rows], indent=2,
+                         ensure_ascii=False))
+        return 0
+    df = query.runs(experiment=args.experiment, status=args.status, tags=args.tag,
+                    limit=args.limit, store=args.store)
+    if args.format == "table":
+        print(runs_table(df, shutil.get_terminal_size((80, 24)).columns))
+    else:
+        out = df.copy()
+        for name in ("start", "end"):
+            out[name] = out[name].map(lambda t: t.isoformat() if t is not None and t == t else "")
+        out["tags"] = out["tags"].map(lambda tags: json.dumps(tags, ensure_ascii=False))
+        out.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _iso(epoch: float | None) -> str | None:
+    import datetime as dt
+
+    if epoch is None:
+        return None
+    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).isoformat()
+
+
+def _run_json(row: dict[str, Any], summaries: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "name": row["name"],
+        "ref": f"{row['stem']}#{row['seq']}",
+        "status": row["status"],
+        "experiment": row["experiment"],
+        "notebook": row["notebook"],
+        "start": _iso(row["start_time"]),
+        "end": _iso(row["end_time"]),
+        "tags": row["tags"],
+        "params": row["params"],
+        "metrics": {key: _json_float(s["last"]) for key, s in summaries.items()},
+    }
+
+
+def _json_float(value: float) -> float | str:
+    """JSON has no NaN or infinity: those become the strings "NaN", "Infinity"."""
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "Infinity" if value > 0 else "-Infinity"
+    return value
+
+
+def _show(args: argparse.Namespace) -> int:
+    from . import query
+    from .format import run_details
+
+    run = query.get_run(args.ref, store=args.store)
+    if args.format == "json":
+        data = {
+            "id": run.id, "name": run.name, "ref": run.ref, "status": run.status,
+            "experiment": run.experiment, "notebook": run.notebook, "start": _iso(run.start),
+            "end": _iso(run.end), "params": run.params, "tags": run.tags, "notes": run.notes,
+            "metrics": {k: {m: _json_float(x) if isinstance(x, float) else x for m, x in s.items()}
+                        for k, s in run.metrics.items()},
+            "error": run.error, "git": run.git, "snapshot": run.snapshot,
+        }
+        print(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        print(run_details(run))
+    return 0
+
+
+def _rm(args: argparse.Namespace) -> int:
+    from . import query
+
+    st = query._store(args.store)
+    targets = [query.get_run(ref, store=st) for ref in args.refs]
+    names = ", ".join(r.name if r.name == r.ref else f"{r.name} ({r.ref})" for r in targets)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise NbtrackError(f"not deleting {names} without confirmation: pass --yes")
+        answer = input(f"delete {names} and all their metrics? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 1
+    for run in targets:
+        st.delete_run(run.id)
+    print(f"deleted {names}")
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from .capture.gitstate import git_available, git_state
+    from .context import current_project
+    from .store import open_store
+    from .store.migrations import SCHEMA_VERSION
+
+    project = current_project(args.store)
+    print(f"project root    {project.root}")
+    print(f"store           {project.store_url}")
+    store = open_store(project.store_url)
+    print(f"schema version  {store.schema_version()} (this nbtrack: {SCHEMA_VERSION})")
+    counts = store.counts()
+    statuses = ", ".join(f"{k[5:]} {v}" for k, v in sorted(counts.items()) if k.startswith("runs_"))
+    print(f"runs            {counts['runs']}" + (f" ({statuses})" if statuses else ""))
+    print(f"metric points   {counts['points']}")
+    if not git_available():
+        print("git             not found on PATH: runs work, but git state is not recorded")
+    else:
+        state = git_state(project.root)
+        print("git             " + (
+            f"{state['branch'] or '(detached)'} {(state['commit'] or '(no commits)')[:10]}"
+            f"{' (uncommitted changes)' if state['dirty'] else ''}" if state
+            else "available; this project is not in a git repository"))
+    return 0
+
+
+_COMMANDS = {"runs": _runs, "show": _show, "rm": _rm, "doctor": _doctor}

@@ -1,0 +1,157 @@
+"""IPython magics: `%%track` makes a run of one cell execution; `%nbtrack` answers questions."""
+
+from __future__ import annotations
+
+import ast
+import shlex
+import sys
+import threading
+import time
+from typing import Any
+
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+
+from . import context, tracking
+from .capture.environment import capture_environment
+from .capture.params import extract_params
+from .errors import NbtrackError
+from .format import summary_line
+
+_MISSING = object()
+
+
+def register(ipython: Any) -> None:
+    import nbtrack
+
+    ipython.register_magics(NbtrackMagics)
+    ipython.push({"nbtrack": nbtrack})
+    # Warm the per-process environment capture so the first run does not pay for it.
+    threading.Thread(target=capture_environment, daemon=True, name="nbtrack-warmup").start()
+
+
+def unregister(ipython: Any) -> None:
+    for kind in ("cell", "line"):
+        for name in ("track", "nbtrack"):
+            ipython.magics_manager.magics[kind].pop(name, None)
+
+
+def run_cell_body(shell: Any, source: str) -> None:
+    """Run `source` in the user's namespace as a cell would: IPython syntax works,
+    the last expression is displayed, exceptions propagate with their traceback."""
+    __tracebackhide__ = True  # noqa: F841 - read by IPython's traceback formatter
+    code = shell.transform_cell(source)
+    tree = ast.parse(code)
+    if not tree.body:
+        return
+    filename = shell.compile.cache(code, shell.execution_count, raw_code=source)
+    body, last = tree.body, None
+    if isinstance(body[-1], ast.Expr):
+        body, last = body[:-1], body[-1]
+    ns_globals, ns_locals = shell.user_global_ns, shell.user_ns
+    if body:
+        exec(compile(ast.Module(body=body, type_ignores=[]), filename, "exec"), ns_globals, ns_locals)
+    if last is not None:
+        exec(compile(ast.Interactive(body=[last]), filename, "single"), ns_globals, ns_locals)
+
+
+def _read_vars(shell: Any, names: list[str]) -> dict[str, Any]:
+    return {n: shell.user_ns[n] for n in names if n in shell.user_ns}
+
+
+@magics_class
+class NbtrackMagics(Magics):
+    @magic_arguments()
+    @argument("-n", "--name", help="run name (default: <notebook stem>#<seq>)")
+    @argument("-t", "--tag", action="append", default=[], help="a tag; repeat for more")
+    @argument("--notes", help="free-text notes")
+    @argument("-p", "--param", action="append", default=[], metavar="NAME",
+              help="record this variable's value as a param; repeat for more")
+    @argument("--no-params", action="store_true", help="do not capture params from the cell")
+    @argument("-e", "--experiment", help="experiment (default: the notebook's path)")
+    @cell_magic
+    def track(self, line: str, cell: str) -> None:
+        """Record this cell's execution as an nbtrack run.
+
+        Literal top-level assignments become params; `nbtrack.log(...)` in the cell
+        records metrics. An exception marks the run failed and propagates."""
+        __tracebackhide__ = True  # noqa: F841
+        args = parse_argstring(self.track, line)
+        shell = self.shell
+        params: dict[str, Any] = {}
+        if not args.no_params:
+            try:
+                params = extract_params(shell.transform_cell(cell))
+            except SyntaxError:
+                params = {}
+        params.update(_read_vars(shell, args.param))
+        run = tracking.begin_run(
+            name=args.name,
+            params=params,
+            tags=args.tag,
+            notes=args.notes,
+            experiment=args.experiment,
+            notebook=context.current_notebook(),
+            cell_source=cell,
+        )
+        for message in run.warnings:
+            print(f"nbtrack: {message}", file=sys.stderr)
+        try:
+            run_cell_body(shell, cell)
+        except BaseException as exc:
+            self._end(run, tracking.status_for(exc), args.param, exc)
+            raise
+        self._end(run, "finished", args.param, None)
+
+    def _end(self, run: tracking.ActiveRun, status: str, param_names: list[str],
+             error: BaseException | None) -> None:
+        values = _read_vars(self.shell, param_names)
+        missing = [n for n in param_names if n not in values]
+        try:
+            if values:
+                tracking.add_params(run, values)
+        finally:
+            tracking.end_run(run, status, error)
+        for name in missing:
+            print(f"nbtrack: -p {name}: no variable named {name!r} after the cell ran",
+                  file=sys.stderr)
+        print(summary_line(run.name, status, time.time() - run.start_time, _stored_summary(run)))
+
+    @line_magic
+    def nbtrack(self, line: str) -> Any:
+        """%nbtrack runs [N] | show REF | status | notebook [PATH]"""
+        from . import format as fmt
+        from . import query
+
+        words = shlex.split(line)
+        command, rest = (words[0], words[1:]) if words else ("status", [])
+        try:
+            if command == "runs":
+                limit = int(rest[0]) if rest else None
+                return query.runs(limit=limit)
+            if command == "show" and len(rest) == 1:
+                print(fmt.run_details(query.get_run(rest[0])))
+                return None
+            if command == "notebook":
+                if rest:
+                    path = context.set_notebook(rest[0])
+                    print(f"nbtrack: this kernel's notebook is {path}")
+                else:
+                    print(f"nbtrack: notebook {context.current_notebook() or '(unknown)'}")
+                return None
+            if command == "status":
+                active = tracking.active_run()
+                project = context.current_project()
+                print(f"nbtrack: store {project.store_url}")
+                print(f"nbtrack: notebook {context.current_notebook() or '(unknown)'}")
+                print(f"nbtrack: active run {active.name if active else '(none)'}")
+                return None
+        except NbtrackError as exc:
+            print(f"nbtrack: {exc}", file=sys.stderr)
+            return None
+        print("usage: %nbtrack runs [N] | show REF | status | notebook [PATH]", file=sys.stderr)
+        return None
+
+
+def _stored_summary(run: tracking.ActiveRun) -> dict[str, dict[str, Any]]:
+    return run.writer.store.summaries([run.id]).get(run.id, {})
