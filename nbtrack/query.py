@@ -146,7 +146,7 @@ def _frame(pd: Any, rows: list[dict[str, Any]], summaries: dict[str, Any], query
     # Params keep their types where some runs lack them: ints stay ints (Int64, <NA>).
     params = [c for c in df.columns if c.startswith("params.")]
     if params and len(df):
-        df[params] = df[params].convert_dtypes(convert_string=False)
+        df[params] = df[params].convert_dtypes()
     if query:
         df = df.query(query)
     if limit is not None:

@@ -162,6 +162,8 @@ def _stem_and_notebook(notebook: Path | None, root: Path) -> tuple[str, str | No
         if script is None or "ipykernel" in script.name:
             return "run", None
         notebook = script.resolve()
+        if notebook.name == "__main__.py":  # `python -m package`: name it by the package
+            return notebook.parent.name, str(notebook.parent)
     try:
         shown = notebook.resolve().relative_to(root).as_posix()
     except ValueError:

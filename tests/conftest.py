@@ -1,0 +1,73 @@
+"""Shared fixtures: a fresh project folder per test, and the store backends.
+
+`backend` runs a test once on SQLite and once on PostgreSQL. The PostgreSQL
+server is named by NBTRACK_TEST_PG_URL (`.ci/run` starts one); without it the
+PostgreSQL cases are skipped locally, but fail under CI=true so a missing
+server can never pass silently.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+PG_URL = os.environ.get("NBTRACK_TEST_PG_URL")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty project folder as the current directory, with the default store."""
+    from nbtrack import context, tracking
+    from nbtrack.store import forget_stores
+
+    folder = tmp_path / "proj"
+    folder.mkdir()
+    monkeypatch.chdir(folder)
+    monkeypatch.delenv("NBTRACK_STORE", raising=False)
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    context.set_notebook(None)
+    yield folder
+    active = tracking.active_run()
+    if active is not None:
+        tracking.end_run(active, "interrupted")
+    _reset_process_state()
+    forget_stores()
+
+
+def _reset_process_state() -> None:
+    from nbtrack import tracking
+
+    for writer in tracking._writers.values():
+        writer.close()
+    tracking._writers.clear()
+
+
+def _clean_postgres(url: str) -> None:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        for table in sa.inspect(conn).get_table_names():
+            if table.startswith("nbtrack_"):
+                conn.execute(sa.text(f'DROP TABLE "{table}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def backend(request: pytest.FixtureRequest, project: Path,
+            monkeypatch: pytest.MonkeyPatch) -> str:
+    """The store URL of this case's backend, also set as NBTRACK_STORE."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{project / '.nbtrack' / 'nbtrack.db'}"
+    else:
+        if not PG_URL:
+            if os.environ.get("CI"):
+                pytest.fail("CI must run the PostgreSQL store tests: set NBTRACK_TEST_PG_URL")
+            pytest.skip("no PostgreSQL server: set NBTRACK_TEST_PG_URL to run these")
+        _clean_postgres(PG_URL)
+        url = PG_URL
+    monkeypatch.setenv("NBTRACK_STORE", url)
+    return url
