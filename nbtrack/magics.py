@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 
 from . import context, tracking
 from .capture.environment import capture_environment
@@ -76,7 +76,8 @@ class NbtrackMagics(Magics):
         Literal top-level assignments become params; `nbtrack.log(...)` in the cell
         records metrics. An exception marks the run failed and propagates."""
         __tracebackhide__ = True  # noqa: F841
-        args = parse_argstring(self.track, line)
+        # shlex, not IPython's splitter: --notes "first try" must lose its quotes.
+        args = self.track.parser.parse_args(shlex.split(line))
         shell = self.shell
         params: dict[str, Any] = {}
         if not args.no_params:
