@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,10 +109,24 @@ def private_repo(project_root: Path, *, create: bool) -> Repo | None:
     if not (path / "HEAD").is_file():
         if not create:
             return None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # `git init` of an existing repository is harmless, so racing kernels are fine.
-        Repo(git, path.parent).run("init", "--bare", "--quiet", str(path))
+        _init_bare(git, path)
     return Repo(git, path, git_dir=path)
+
+
+def _init_bare(git: str, path: Path) -> None:
+    """Create a bare repository at ``path`` atomically: kernels may race to create it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".snapshots-", dir=path.parent))
+    try:
+        Repo(git, path.parent).run("init", "--bare", "--quiet", str(staging))
+        try:
+            staging.rename(path)
+        except OSError:
+            if not (path / "HEAD").is_file():
+                raise  # not a lost race: a real problem with the folder
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
 
 
 def snapshot_repo(project_root: Path, *, create: bool = True) -> Repo | None:

@@ -1,0 +1,89 @@
+"""render_terminal and render_html: colours on request, user text always escaped."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import nbformat
+import pytest
+from versioning_helpers import make_notebook
+
+from nbtrack.versioning import DiffSide, build_snapshot, diff_runs, render_html, render_terminal
+
+XSS = "<img src=x onerror=alert(1)>"
+XSS_ESCAPED = "&lt;img src=x onerror=alert(1)&gt;"
+
+
+def _files(tmp_path: Path, name: str, lr: str, extra_cells: list[str]) -> dict[str, bytes]:
+    path = tmp_path / f"{name}.ipynb"
+    nb = make_notebook(extra_cells, lr=lr)
+    nbformat.write(nb, path)
+    return build_snapshot(path, nb.cells[2].source, [], {})
+
+
+@pytest.fixture
+def diff(tmp_path: Path):
+    a = DiffSide(
+        "train#1",
+        {"lr": 0.001, "gone": 1},
+        {"loss": {"last": 0.5, "min": 0.4, "max": 1.0, "count": 3}},
+        _files(tmp_path, "a", "0.001", ["x = 1"]),
+    )
+    b = DiffSide(
+        "train#2",
+        {"lr": 0.01, "new": "yes"},
+        {"loss": {"last": 0.25, "min": 0.2, "max": 1.0, "count": 3}},
+        _files(tmp_path, "b", "0.01", ["x = 2"]),
+    )
+    return diff_runs(a, b)
+
+
+def test_terminal_plain(diff) -> None:
+    text = render_terminal(diff, color=False)
+    assert "\x1b" not in text
+    assert text.startswith("train#1 → train#2\n")
+    assert "~ lr: 0.001 → 0.01" in text and '+ new: "yes"' in text and "- gone: 1" in text
+    assert "last 0.5 → 0.25 (-0.25)" in text and "min 0.4 → 0.2 (-0.2)" in text
+    assert "-lr = 0.001" in text and "+lr = 0.01" in text  # cell and script diffs
+    assert "modified code cell 2 (outputs, source): lr = 0.01" in text
+    assert "nbdiff train#1/notebook.ipynb train#2/notebook.ipynb" in text  # nbdime's part
+
+
+def test_terminal_colour_only_when_asked(diff) -> None:
+    text = render_terminal(diff, color=True)
+    assert "\x1b[32m+lr = 0.01\x1b[0m" in text and "\x1b[31m-lr = 0.001\x1b[0m" in text
+
+
+def test_no_difference(tmp_path: Path) -> None:
+    side = DiffSide(
+        "r", {"lr": math.nan}, {"m": {"last": math.nan}}, _files(tmp_path, "a", "1", [])
+    )
+    d = diff_runs(side, side)
+    assert render_terminal(d, color=True) == "no difference between r and r\n"
+    assert "no difference" in render_html(d)
+
+
+def test_terminal_neutralizes_control_characters() -> None:
+    evil = "name\x1b[2J\x07"
+    text = render_terminal(diff_runs(DiffSide(evil, {evil: 1}), DiffSide("b", {evil: 2})), True)
+    assert "\x1b[2J" not in text and "\x07" not in text
+    assert "name\\x1b[2J\\x07" in text
+
+
+def test_html_escapes_every_user_string(tmp_path: Path) -> None:
+    code = [f"s = '{XSS}'"]
+    a = DiffSide(
+        XSS,
+        {XSS: XSS, "lr": 1},
+        {XSS: {"last": 1.0, "min": 1.0, "max": 1.0, "count": 1}},
+        _files(tmp_path, "a", "1", code),
+    )
+    b = DiffSide(
+        f"b{XSS}", {"lr": XSS, "added": XSS}, {}, _files(tmp_path, "b", f"'{XSS}'", code + [XSS])
+    )
+    page = render_html(diff_runs(a, b))
+    assert XSS not in page and "<img" not in page
+    assert page.count(XSS_ESCAPED) >= 8  # names, params, metric key, cell, script, notebook
+    assert page.startswith('<div class="nbtrack-diff"><style>')
+    assert "<script" not in page
