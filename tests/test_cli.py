@@ -1,0 +1,92 @@
+"""The nbtrack command, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import nbtrack
+
+
+def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "nbtrack", *args], capture_output=True,
+                          text=True, input=stdin, timeout=60)
+
+
+@pytest.fixture
+def two_runs(backend: str) -> list[str]:
+    ids = []
+    for lr in (0.1, 0.01):
+        with nbtrack.start_run(name=f"lr{lr}", params={"lr": lr, "very_long_parameter_name": "x" * 40},
+                               tags=["t"]) as run:
+            nbtrack.log(loss=lr * 3, accuracy_on_validation=0.9, nan_metric=float("nan"))
+        ids.append(run.id)
+    nbtrack.store.forget_stores()
+    return ids
+
+
+def test_runs_table_fits_80_columns(two_runs: list[str]) -> None:
+    out = cli("runs")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[:4] == ["name", "status", "start", "duration"]
+    assert lines[1].startswith("lr0.01") and "finished" in lines[1]
+    assert all(len(line) <= 80 for line in lines)
+
+
+def test_runs_json_and_csv(two_runs: list[str]) -> None:
+    data = json.loads(cli("runs", "--format", "json").stdout)
+    assert [d["id"] for d in data] == two_runs[::-1]
+    first = data[0]
+    assert first["params"]["lr"] == 0.01 and first["metrics"]["loss"] == pytest.approx(0.03)
+    assert first["metrics"]["nan_metric"] == "NaN" and first["start"].endswith("+00:00")
+    csv = cli("runs", "--format", "csv", "--limit", "1").stdout.splitlines()
+    assert csv[0].startswith("id,name,status") and len(csv) == 2
+
+
+def test_runs_filters_by_status(two_runs: list[str]) -> None:
+    assert json.loads(cli("runs", "--format", "json", "--status", "failed").stdout) == []
+    assert len(json.loads(cli("runs", "--format", "json", "--status", "finished").stdout)) == 2
+
+
+def test_show(two_runs: list[str]) -> None:
+    out = cli("show", "lr0.1")
+    assert out.returncode == 0 and "lr = 0.1" in out.stdout and "status      finished" in out.stdout
+    data = json.loads(cli("show", "latest", "--format", "json").stdout)
+    assert data["name"] == "lr0.01" and data["metrics"]["nan_metric"]["last"] == "NaN"
+
+
+def test_unknown_ref_is_one_line_on_stderr_and_nonzero(two_runs: list[str]) -> None:
+    out = cli("show", "nothing")
+    assert out.returncode == 1 and out.stdout == ""
+    assert out.stderr.count("\n") == 1 and "no run matches 'nothing'" in out.stderr
+
+
+def test_rm_needs_confirmation(two_runs: list[str]) -> None:
+    out = cli("rm", "lr0.1")
+    assert out.returncode == 1 and "pass --yes" in out.stderr
+    assert cli("rm", "lr0.1", "--yes").returncode == 0
+    assert [d["name"] for d in json.loads(cli("runs", "--format", "json").stdout)] == ["lr0.01"]
+
+
+def test_doctor(two_runs: list[str]) -> None:
+    out = cli("doctor")
+    assert out.returncode == 0
+    assert "schema version  2 (this nbtrack: 2)" in out.stdout
+    assert "runs            2 (finished 2)" in out.stdout and "metric points   6" in out.stdout
+
+
+def test_bad_store_url_exits_nonzero_with_a_message(project: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "nbtrack", "--store", "mysql://x/y", "runs"],
+                         capture_output=True, text=True)
+    assert out.returncode == 1 and "SQLite or PostgreSQL" in out.stderr
+
+
+def test_console_script_is_installed(project: Path) -> None:
+    exe = Path(sys.executable).with_name("nbtrack")
+    out = subprocess.run([str(exe), "runs"], capture_output=True, text=True)
+    assert out.returncode == 0 and "no runs yet" in out.stdout
