@@ -1,0 +1,174 @@
+"""Core tracking benchmark: prints figures for the README's performance section.
+
+    python benchmarks/bench_core.py
+
+Each figure runs in a fresh temporary project (SQLite store). Targets from the
+core tracking issue are printed beside the measurements.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+N_POINTS = 200_000
+
+
+def _fresh_project() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="nbtrack-bench-"))
+    os.chdir(folder)
+    os.environ.pop("NBTRACK_STORE", None)
+    return folder
+
+
+def bench_log() -> tuple[float, float]:
+    """µs per point: nbtrack.log() incl. the final flush, and raw sqlite3 executemany."""
+    import nbtrack
+    from nbtrack.store import forget_stores, open_store
+
+    folder = _fresh_project()
+    with nbtrack.start_run():  # warm the store and the environment capture
+        pass
+    t0 = time.perf_counter()
+    with nbtrack.start_run():
+        log = nbtrack.log
+        for i in range(N_POINTS // 2):
+            log(loss=1.0 / (i + 1), acc=i * 1e-5)
+    ours = (time.perf_counter() - t0) / N_POINTS * 1e6
+    assert open_store(f"sqlite:///{folder}/.nbtrack/nbtrack.db").counts()["points"] == N_POINTS
+    forget_stores()
+
+    # The storage limit: the same points into the same table, one transaction.
+    raw_db = folder / "raw.db"
+    conn = sqlite3.connect(raw_db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE m (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, key TEXT NOT NULL,"
+                 " step BIGINT NOT NULL, value FLOAT, time FLOAT NOT NULL)")
+    conn.execute("CREATE INDEX ix ON m (run_id, key, step)")
+    conn.commit()
+    run_id = "01" * 13
+    now = time.time()
+    rows = []
+    for i in range(N_POINTS // 2):
+        rows.append((run_id, "loss", i, 1.0 / (i + 1), now))
+        rows.append((run_id, "acc", i, i * 1e-5, now))
+    t0 = time.perf_counter()  # rows prebuilt: only the insert is timed
+    with conn:
+        conn.executemany("INSERT INTO m (run_id, key, step, value, time) VALUES (?,?,?,?,?)", rows)
+    raw = (time.perf_counter() - t0) / N_POINTS * 1e6
+    conn.close()
+    return ours, raw
+
+
+def bench_import() -> float:
+    """Seconds for `%load_ext nbtrack` in a fresh IPython (import + magics), median of 5."""
+    code = (
+        "import time; from IPython.core.interactiveshell import InteractiveShell; "
+        "ip = InteractiveShell.instance(); t = time.perf_counter(); "
+        "ip.run_line_magic('load_ext', 'nbtrack'); print(time.perf_counter() - t)"
+    )
+    times = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                  check=True).stdout) for _ in range(5)]
+    return statistics.median(times)
+
+
+def bench_run_lifecycle(n: int = 200) -> float:
+    """ms to create and finish a run with 10 params and 3 metrics (no snapshot)."""
+    import nbtrack
+
+    _fresh_project()
+    params = {f"p{i}": i * 0.1 for i in range(10)}
+    with nbtrack.start_run(params=params):
+        pass
+    t0 = time.perf_counter()
+    for _ in range(n):
+        with nbtrack.start_run(params=params):
+            nbtrack.log(loss=0.1, acc=0.9, lr=0.01)
+    return (time.perf_counter() - t0) / n * 1e3
+
+
+def bench_runs_query(n: int = 10_000) -> float:
+    """Seconds for nbtrack.runs() over n runs with 10 params and 5 metrics each."""
+    import nbtrack
+    from nbtrack.ids import new_id
+    from nbtrack.store import open_store
+
+    folder = _fresh_project()
+    store = open_store(f"sqlite:///{folder}/.nbtrack/nbtrack.db")
+    now = time.time()
+    import json
+
+    import sqlalchemy as sa
+
+    from nbtrack.store import schema
+
+    runs, sums = [], []
+    for i in range(n):
+        rid = new_id(now - n + i)
+        runs.append(dict(id=rid, experiment="bench", notebook="bench.ipynb", stem="bench", seq=i + 1,
+                         name=f"bench#{i + 1}", status="finished", start_time=now - n + i,
+                         end_time=now - n + i + 1, params=json.dumps({f"p{j}": i * j for j in range(10)}),
+                         tags="[]"))
+        sums += [dict(run_id=rid, key=f"m{k}", last=0.5, last_step=9, min=0.1, max=0.9, count=10)
+                 for k in range(5)]
+    with store.writing() as conn:
+        conn.execute(sa.insert(schema.runs), runs)
+        conn.execute(sa.insert(schema.summaries), sums)
+    nbtrack.runs()  # warm imports
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        df = nbtrack.runs()
+        times.append(time.perf_counter() - t0)
+    assert len(df) == n and "params.p9" in df and "metrics.m4" in df
+    return min(times)
+
+
+def bench_track_overhead(n: int = 50) -> float:
+    """ms that %%track adds to an empty cell (an empty cell with and without it)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    _fresh_project()
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "nbtrack")
+
+    def timed(cell: str) -> float:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            ip.run_cell(cell, silent=True)
+        return (time.perf_counter() - t0) / n * 1e3
+
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        ip.run_cell("%%track\npass")  # warm-up
+        tracked = timed("%%track\npass")
+    plain = timed("pass")
+    return tracked - plain
+
+
+def main() -> None:
+    print("nbtrack core benchmark (SQLite store, this machine)")
+    ours, raw = bench_log()
+    print(f"log() per point, {N_POINTS:,} points incl. final flush: {ours:6.2f} µs"
+          f"   raw sqlite3 executemany (insert only): {raw:5.2f} µs   ratio {ours / raw:4.2f}x (target <= 1.5x)")
+    print(f"%load_ext nbtrack (cold import + magics):          {bench_import() * 1e3:6.0f} ms"
+          "   (target < 300 ms)")
+    print(f"create + finish a run, 10 params, 3 metrics:       {bench_run_lifecycle():6.1f} ms"
+          "   (target < 10 ms)")
+    print(f"nbtrack.runs() over 10,000 runs (10 params, 5 metrics): {bench_runs_query():5.2f} s"
+          "   (target < 1 s)")
+    print(f"%%track overhead on an empty cell:                 {bench_track_overhead():6.1f} ms"
+          "   (target < 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
