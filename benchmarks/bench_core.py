@@ -49,8 +49,10 @@ def bench_log() -> tuple[float, float]:
     conn = sqlite3.connect(raw_db)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("CREATE TABLE m (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, key TEXT NOT NULL,"
-                 " step BIGINT NOT NULL, value FLOAT, time FLOAT NOT NULL)")
+    conn.execute(
+        "CREATE TABLE m (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, key TEXT NOT NULL,"
+        " step BIGINT NOT NULL, value FLOAT, time FLOAT NOT NULL)"
+    )
     conn.execute("CREATE INDEX ix ON m (run_id, key, step)")
     conn.commit()
     run_id = "01" * 13
@@ -74,8 +76,14 @@ def bench_import() -> float:
         "ip = InteractiveShell.instance(); t = time.perf_counter(); "
         "ip.run_line_magic('load_ext', 'nbtrack'); print(time.perf_counter() - t)"
     )
-    times = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                  check=True).stdout) for _ in range(5)]
+    times = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(5)
+    ]
     return statistics.median(times)
 
 
@@ -112,12 +120,25 @@ def bench_runs_query(n: int = 10_000) -> float:
     runs, sums = [], []
     for i in range(n):
         rid = new_id(now - n + i)
-        runs.append(dict(id=rid, experiment="bench", notebook="bench.ipynb", stem="bench", seq=i + 1,
-                         name=f"bench#{i + 1}", status="finished", start_time=now - n + i,
-                         end_time=now - n + i + 1, params=json.dumps({f"p{j}": i * j for j in range(10)}),
-                         tags="[]"))
-        sums += [dict(run_id=rid, key=f"m{k}", last=0.5, last_step=9, min=0.1, max=0.9, count=10)
-                 for k in range(5)]
+        runs.append(
+            dict(
+                id=rid,
+                experiment="bench",
+                notebook="bench.ipynb",
+                stem="bench",
+                seq=i + 1,
+                name=f"bench#{i + 1}",
+                status="finished",
+                start_time=now - n + i,
+                end_time=now - n + i + 1,
+                params=json.dumps({f"p{j}": i * j for j in range(10)}),
+                tags="[]",
+            )
+        )
+        sums += [
+            dict(run_id=rid, key=f"m{k}", last=0.5, last_step=9, min=0.1, max=0.9, count=10)
+            for k in range(5)
+        ]
     with store.writing() as conn:
         conn.execute(sa.insert(schema.runs), runs)
         conn.execute(sa.insert(schema.summaries), sums)
@@ -158,16 +179,27 @@ def bench_track_overhead(n: int = 50) -> float:
 def main() -> None:
     print("nbtrack core benchmark (SQLite store, this machine)")
     ours, raw = bench_log()
-    print(f"log() per point, {N_POINTS:,} points incl. final flush: {ours:6.2f} µs"
-          f"   raw sqlite3 executemany (insert only): {raw:5.2f} µs   ratio {ours / raw:4.2f}x (target <= 1.5x)")
-    print(f"%load_ext nbtrack (cold import + magics):          {bench_import() * 1e3:6.0f} ms"
-          "   (target < 300 ms)")
-    print(f"create + finish a run, 10 params, 3 metrics:       {bench_run_lifecycle():6.1f} ms"
-          "   (target < 10 ms)")
-    print(f"nbtrack.runs() over 10,000 runs (10 params, 5 metrics): {bench_runs_query():5.2f} s"
-          "   (target < 1 s)")
-    print(f"%%track overhead on an empty cell:                 {bench_track_overhead():6.1f} ms"
-          "   (target < 50 ms)")
+    print(
+        f"log() per point, {N_POINTS:,} points incl. final flush: {ours:6.2f} µs"
+        f"   raw sqlite3 executemany (insert only): {raw:5.2f} µs"
+        f"   ratio {ours / raw:4.2f}x (target <= 1.5x)"
+    )
+    print(
+        f"%load_ext nbtrack (cold import + magics):          {bench_import() * 1e3:6.0f} ms"
+        "   (target < 300 ms)"
+    )
+    print(
+        f"create + finish a run, 10 params, 3 metrics:       {bench_run_lifecycle():6.1f} ms"
+        "   (target < 10 ms)"
+    )
+    print(
+        f"nbtrack.runs() over 10,000 runs (10 params, 5 metrics): {bench_runs_query():5.2f} s"
+        "   (target < 1 s)"
+    )
+    print(
+        f"%%track overhead on an empty cell:                 {bench_track_overhead():6.1f} ms"
+        "   (target < 50 ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -28,7 +28,9 @@ def main(argv: list[str]) -> int:
     os.environ["JPY_SESSION_NAME"] = str(path)
     print(f"executing {path.name} ...", flush=True)
     try:
-        NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            nb, timeout=600, resources={"metadata": {"path": str(path.parent)}}
+        ).execute()
     except CellExecutionError as exc:
         print(f"{path.name} failed:\n{exc}", file=sys.stderr)
         return 1

@@ -17,18 +17,25 @@ from .errors import NbtrackError
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="nbtrack", description="Notebook-first experiment tracking: list, inspect and manage runs."
+        prog="nbtrack",
+        description="Notebook-first experiment tracking: list, inspect and manage runs.",
     )
-    parser.add_argument("--store", metavar="URL",
-                        help="the store's SQLAlchemy URL (default: NBTRACK_STORE, "
-                             "[tool.nbtrack] store, else .nbtrack/nbtrack.db of this project)")
+    parser.add_argument(
+        "--store",
+        metavar="URL",
+        help="the store's SQLAlchemy URL (default: NBTRACK_STORE, "
+        "[tool.nbtrack] store, else .nbtrack/nbtrack.db of this project)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     runs = sub.add_parser("runs", help="list runs, newest first")
     runs.add_argument("--format", choices=["table", "csv", "json"], default="table")
-    runs.add_argument("--status", action="append",
-                      choices=["running", "finished", "failed", "interrupted", "crashed"],
-                      help="only runs with this status (repeatable)")
+    runs.add_argument(
+        "--status",
+        action="append",
+        choices=["running", "finished", "failed", "interrupted", "crashed"],
+        help="only runs with this status (repeatable)",
+    )
     runs.add_argument("--experiment", help="only runs of this experiment")
     runs.add_argument("--tag", action="append", help="only runs carrying this tag (repeatable)")
     runs.add_argument("--limit", type=int, help="at most N runs")
@@ -64,13 +71,28 @@ def _runs(args: argparse.Namespace) -> int:
     from .format import runs_table
 
     if args.format == "json":
-        rows, summaries = query.run_records(experiment=args.experiment, status=args.status,
-                                            tags=args.tag, limit=args.limit, store=args.store)
-        print(json.dumps([_run_json(r, summaries.get(r["id"], {})) for r in rows], indent=2,
-                         ensure_ascii=False))
+        rows, summaries = query.run_records(
+            experiment=args.experiment,
+            status=args.status,
+            tags=args.tag,
+            limit=args.limit,
+            store=args.store,
+        )
+        print(
+            json.dumps(
+                [_run_json(r, summaries.get(r["id"], {})) for r in rows],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
         return 0
-    df = query.runs(experiment=args.experiment, status=args.status, tags=args.tag,
-                    limit=args.limit, store=args.store)
+    df = query.runs(
+        experiment=args.experiment,
+        status=args.status,
+        tags=args.tag,
+        limit=args.limit,
+        store=args.store,
+    )
     if args.format == "table":
         print(runs_table(df, shutil.get_terminal_size((80, 24)).columns))
     else:
@@ -122,12 +144,24 @@ def _show(args: argparse.Namespace) -> int:
     run = query.get_run(args.ref, store=args.store)
     if args.format == "json":
         data = {
-            "id": run.id, "name": run.name, "ref": run.ref, "status": run.status,
-            "experiment": run.experiment, "notebook": run.notebook, "start": _iso(run.start),
-            "end": _iso(run.end), "params": run.params, "tags": run.tags, "notes": run.notes,
-            "metrics": {k: {m: _json_float(x) if isinstance(x, float) else x for m, x in s.items()}
-                        for k, s in run.metrics.items()},
-            "error": run.error, "git": run.git, "snapshot": run.snapshot,
+            "id": run.id,
+            "name": run.name,
+            "ref": run.ref,
+            "status": run.status,
+            "experiment": run.experiment,
+            "notebook": run.notebook,
+            "start": _iso(run.start),
+            "end": _iso(run.end),
+            "params": run.params,
+            "tags": run.tags,
+            "notes": run.notes,
+            "metrics": {
+                k: {m: _json_float(x) if isinstance(x, float) else x for m, x in s.items()}
+                for k, s in run.metrics.items()
+            },
+            "error": run.error,
+            "git": run.git,
+            "snapshot": run.snapshot,
         }
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
@@ -173,10 +207,15 @@ def _doctor(args: argparse.Namespace) -> int:
         print("git             not found on PATH: runs work, but git state is not recorded")
     else:
         state = git_state(project.root)
-        print("git             " + (
-            f"{state['branch'] or '(detached)'} {(state['commit'] or '(no commits)')[:10]}"
-            f"{' (uncommitted changes)' if state['dirty'] else ''}" if state
-            else "available; this project is not in a git repository"))
+        print(
+            "git             "
+            + (
+                f"{state['branch'] or '(detached)'} {(state['commit'] or '(no commits)')[:10]}"
+                f"{' (uncommitted changes)' if state['dirty'] else ''}"
+                if state
+                else "available; this project is not in a git repository"
+            )
+        )
     return 0
 
 

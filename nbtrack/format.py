@@ -64,8 +64,10 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], width: in
     lines += ["  ".join(r[i].ljust(widths[i]) for i in shown).rstrip() for r in clipped]
     hidden = len(header) - len(shown)
     if hidden:
-        lines.append(f"(+{hidden} more columns: {', '.join(header[len(shown):][:4])}"
-                     f"{', …' if hidden > 4 else ''}; see --format csv or json)")
+        lines.append(
+            f"(+{hidden} more columns: {', '.join(header[len(shown) :][:4])}"
+            f"{', …' if hidden > 4 else ''}; see --format csv or json)"
+        )
     return "\n".join(lines)
 
 
@@ -82,8 +84,12 @@ def runs_table(df: Any, width: int = 80) -> str:
     for rec in df.to_dict("records"):
         start = rec["start"].timestamp() if rec["start"] is not None else None
         rows.append(
-            [str(rec["name"]), str(rec["status"]), format_time(start),
-             format_duration(rec["duration"])]
+            [
+                str(rec["name"]),
+                str(rec["status"]),
+                format_time(start),
+                format_duration(rec["duration"]),
+            ]
             + [format_value(_na(rec[c])) for c in extra]
         )
     return format_table(header, rows, width)
@@ -111,8 +117,10 @@ def run_details(run: Any) -> str:
         lines.append(f"  notes       {run.notes}")
     if run.git:
         dirty = " (uncommitted changes)" if run.git.get("dirty") else ""
-        lines.append(f"  git         {run.git.get('branch') or '(detached)'} "
-                     f"{(run.git.get('commit') or '')[:10]}{dirty}")
+        lines.append(
+            f"  git         {run.git.get('branch') or '(detached)'} "
+            f"{(run.git.get('commit') or '')[:10]}{dirty}"
+        )
     if run.snapshot:
         lines.append(f"  snapshot    {run.snapshot[:10]}")
     if run.params:
@@ -121,9 +129,11 @@ def run_details(run: Any) -> str:
     if run.metrics:
         lines.append("metrics                last        min        max   count")
         for key, s in sorted(run.metrics.items()):
-            lines.append(f"  {_clip(key, 18):18} {format_value(s['last']):>10} "
-                         f"{format_value(s['min']):>10} {format_value(s['max']):>10} "
-                         f"{s['count']:>7}")
+            lines.append(
+                f"  {_clip(key, 18):18} {format_value(s['last']):>10} "
+                f"{format_value(s['min']):>10} {format_value(s['max']):>10} "
+                f"{s['count']:>7}"
+            )
     if run.error:
         lines.append("error")
         lines += ["  " + line for line in run.error.rstrip().splitlines()[-12:]]

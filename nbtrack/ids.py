@@ -1,4 +1,5 @@
-"""Sortable unique run ids (ULID layout: 48-bit millisecond time + 80 random bits, Crockford base32)."""
+"""Sortable unique run ids: ULID layout (48-bit millisecond time, then 80 random
+bits), Crockford base32, lower case."""
 
 from __future__ import annotations
 

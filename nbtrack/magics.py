@@ -50,7 +50,9 @@ def run_cell_body(shell: Any, source: str) -> None:
         body, last = body[:-1], body[-1]
     ns_globals, ns_locals = shell.user_global_ns, shell.user_ns
     if body:
-        exec(compile(ast.Module(body=body, type_ignores=[]), filename, "exec"), ns_globals, ns_locals)
+        exec(
+            compile(ast.Module(body=body, type_ignores=[]), filename, "exec"), ns_globals, ns_locals
+        )
     if last is not None:
         exec(compile(ast.Interactive(body=[last]), filename, "single"), ns_globals, ns_locals)
 
@@ -65,8 +67,14 @@ class NbtrackMagics(Magics):
     @argument("-n", "--name", help="run name (default: <notebook stem>#<seq>)")
     @argument("-t", "--tag", action="append", default=[], help="a tag; repeat for more")
     @argument("--notes", help="free-text notes")
-    @argument("-p", "--param", action="append", default=[], metavar="NAME",
-              help="record this variable's value as a param; repeat for more")
+    @argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="record this variable's value as a param; repeat for more",
+    )
     @argument("--no-params", action="store_true", help="do not capture params from the cell")
     @argument("-e", "--experiment", help="experiment (default: the notebook's path)")
     @cell_magic
@@ -104,8 +112,13 @@ class NbtrackMagics(Magics):
             raise
         self._end(run, "finished", args.param, None)
 
-    def _end(self, run: tracking.ActiveRun, status: str, param_names: list[str],
-             error: BaseException | None) -> None:
+    def _end(
+        self,
+        run: tracking.ActiveRun,
+        status: str,
+        param_names: list[str],
+        error: BaseException | None,
+    ) -> None:
         values = _read_vars(self.shell, param_names)
         missing = [n for n in param_names if n not in values]
         try:
@@ -114,8 +127,10 @@ class NbtrackMagics(Magics):
         finally:
             tracking.end_run(run, status, error)
         for name in missing:
-            print(f"nbtrack: -p {name}: no variable named {name!r} after the cell ran",
-                  file=sys.stderr)
+            print(
+                f"nbtrack: -p {name}: no variable named {name!r} after the cell ran",
+                file=sys.stderr,
+            )
         print(summary_line(run.name, status, time.time() - run.start_time, _stored_summary(run)))
 
     @line_magic

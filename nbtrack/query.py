@@ -100,8 +100,20 @@ def run_records(
         experiment=experiment,
         status=status,
         limit=None if tags else limit,
-        columns=["id", "name", "stem", "seq", "status", "experiment", "notebook", "start_time",
-                 "end_time", "tags", "params", "snapshot"],
+        columns=[
+            "id",
+            "name",
+            "stem",
+            "seq",
+            "status",
+            "experiment",
+            "notebook",
+            "start_time",
+            "end_time",
+            "tags",
+            "params",
+            "snapshot",
+        ],
     )
     if tags:
         wanted = {tags} if isinstance(tags, str) else set(tags)
@@ -110,8 +122,13 @@ def run_records(
     return rows, summaries
 
 
-def _frame(pd: Any, rows: list[dict[str, Any]], summaries: dict[str, Any], query: str | None,
-           limit: int | None) -> pd.DataFrame:
+def _frame(
+    pd: Any,
+    rows: list[dict[str, Any]],
+    summaries: dict[str, Any],
+    query: str | None,
+    limit: int | None,
+) -> pd.DataFrame:
     now = time.time()
     records = []
     param_keys: dict[str, None] = {}
@@ -269,21 +286,25 @@ def _run_ids(runs_: Any, st: Store) -> list[str]:
     return ids
 
 
-def history(runs: Any, keys: str | Sequence[str] | None = None,
-            store: str | Store | None = None) -> pd.DataFrame:
+def history(
+    runs: Any, keys: str | Sequence[str] | None = None, store: str | Store | None = None
+) -> pd.DataFrame:
     """Metric points of one or more runs as a long DataFrame with columns
     `run` (id), `name`, `key`, `step`, `value`, `time` (UTC timestamps)."""
     import pandas as pd
 
     st = _store(store)
     ids = _run_ids(runs, st)
-    names = {r["id"]: r["name"] for r in st.select_runs(ids=ids, columns=["id", "name", "start_time"])}
+    names = {
+        r["id"]: r["name"] for r in st.select_runs(ids=ids, columns=["id", "name", "start_time"])
+    }
     wanted = [keys] if isinstance(keys, str) else keys
     points = st.points(ids, wanted)
     df = pd.DataFrame.from_records(points, columns=["run", "key", "step", "value", "time"])
     df.insert(1, "name", df["run"].map(names))
     df["time"] = pd.to_datetime(df["time"], unit="s", utc=True)
     order = {run_id: i for i, run_id in enumerate(ids)}
-    df = df.sort_values(["run", "key", "step"], key=lambda s: s.map(order) if s.name == "run" else s,
-                        kind="stable")
+    df = df.sort_values(
+        ["run", "key", "step"], key=lambda s: s.map(order) if s.name == "run" else s, kind="stable"
+    )
     return df.reset_index(drop=True)

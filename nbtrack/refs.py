@@ -31,7 +31,9 @@ def resolve(ref: str, runs: Sequence[RunKey]) -> RunKey:
     naming the candidates."""
     text = ref.strip()
     if not text:
-        raise RunNotFoundError("an empty run reference names no run: use e.g. train#3, a name, or latest")
+        raise RunNotFoundError(
+            "an empty run reference names no run: use e.g. train#3, a name, or latest"
+        )
     if not runs:
         raise RunNotFoundError(f"no run matches {ref!r}: the store has no runs yet")
     back = 0
@@ -69,7 +71,8 @@ def resolve(ref: str, runs: Sequence[RunKey]) -> RunKey:
 def _nth(runs: Sequence[RunKey], back: int, ref: str) -> RunKey:
     if back >= len(runs):
         raise RunNotFoundError(
-            f"{ref!r} goes back {back} runs but only {len(runs)} match; the oldest is {runs[-1].ref}"
+            f"{ref!r} goes back {back} runs but only {len(runs)} match; "
+            f"the oldest is {runs[-1].ref}"
         )
     return runs[back]
 

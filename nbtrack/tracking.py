@@ -65,7 +65,9 @@ class ActiveRun:
     _git_thread: threading.Thread | None = None
     _git: dict[str, Any] | None = None
 
-    def log(self, data: Mapping[str, Any] | None = None, /, *, step: int | None = None, **metrics: Any) -> None:
+    def log(
+        self, data: Mapping[str, Any] | None = None, /, *, step: int | None = None, **metrics: Any
+    ) -> None:
         _log_to(self, data, step, metrics)
 
     @property
@@ -83,7 +85,9 @@ def active_run() -> ActiveRun | None:
 # -- log ----------------------------------------------------------------------------
 
 
-def log(data: Mapping[str, Any] | None = None, /, *, step: int | None = None, **metrics: Any) -> None:
+def log(
+    data: Mapping[str, Any] | None = None, /, *, step: int | None = None, **metrics: Any
+) -> None:
     """Record metric values for the active run: `log(loss=0.3, acc=0.9, step=10)`
     or `log({"loss": 0.3})`. Without `step`, each key counts its own steps from 0."""
     run = _active
@@ -95,7 +99,9 @@ def log(data: Mapping[str, Any] | None = None, /, *, step: int | None = None, **
     _log_to(run, data, step, metrics)
 
 
-def _log_to(run: ActiveRun, data: Mapping[str, Any] | None, step: Any, metrics: dict[str, Any]) -> None:
+def _log_to(
+    run: ActiveRun, data: Mapping[str, Any] | None, step: Any, metrics: dict[str, Any]
+) -> None:
     if data is not None:
         if not isinstance(data, Mapping):
             raise MetricValueError(

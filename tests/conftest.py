@@ -57,8 +57,7 @@ def _clean_postgres(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def backend(request: pytest.FixtureRequest, project: Path,
-            monkeypatch: pytest.MonkeyPatch) -> str:
+def backend(request: pytest.FixtureRequest, project: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """The store URL of this case's backend, also set as NBTRACK_STORE."""
     if request.param == "sqlite":
         url = f"sqlite:///{project / '.nbtrack' / 'nbtrack.db'}"

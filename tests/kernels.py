@@ -7,24 +7,29 @@ from pathlib import Path
 
 import nbformat
 
-ISSUE_CELL = '''%%track --name baseline --tag cnn --notes "first try"
+ISSUE_CELL = """%%track --name baseline --tag cnn --notes "first try"
 lr = 0.05
 layers = [64, 32]
 config = {"optimizer": "adam", "weight_decay": 1e-4}
 for step in range(500):
-    nbtrack.log(loss=1 / (step + 1), acc=step / 500)'''
+    nbtrack.log(loss=1 / (step + 1), acc=step / 500)"""
 
 
 def write_notebook(path: Path, cells: list[str]) -> Path:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(src) for src in cells]
     nbformat.write(nb, path)
     return path
 
 
-def run_notebook(path: Path, allow_errors: bool = False,
-                 env: dict[str, str] | None = None) -> nbformat.NotebookNode:
+def run_notebook(
+    path: Path, allow_errors: bool = False, env: dict[str, str] | None = None
+) -> nbformat.NotebookNode:
     """Execute the notebook at `path` in a fresh kernel, as Jupyter would (the kernel
     is told its notebook through JPY_SESSION_NAME and starts in its folder)."""
     from nbclient import NotebookClient
@@ -34,8 +39,12 @@ def run_notebook(path: Path, allow_errors: bool = False,
     saved = {k: os.environ.get(k) for k in kernel_env}
     os.environ.update(kernel_env)  # the kernel inherits this process's environment
     try:
-        NotebookClient(nb, timeout=120, allow_errors=allow_errors,
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        NotebookClient(
+            nb,
+            timeout=120,
+            allow_errors=allow_errors,
+            resources={"metadata": {"path": str(path.parent)}},
+        ).execute()
     finally:
         for key, value in saved.items():
             if value is None:

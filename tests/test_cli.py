@@ -13,16 +13,22 @@ import nbtrack
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "nbtrack", *args], capture_output=True,
-                          text=True, input=stdin, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "nbtrack", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=60,
+    )
 
 
 @pytest.fixture
 def two_runs(backend: str) -> list[str]:
     ids = []
     for lr in (0.1, 0.01):
-        with nbtrack.start_run(name=f"lr{lr}", params={"lr": lr, "very_long_parameter_name": "x" * 40},
-                               tags=["t"]) as run:
+        with nbtrack.start_run(
+            name=f"lr{lr}", params={"lr": lr, "very_long_parameter_name": "x" * 40}, tags=["t"]
+        ) as run:
             nbtrack.log(loss=lr * 3, accuracy_on_validation=0.9, nan_metric=float("nan"))
         ids.append(run.id)
     nbtrack.store.forget_stores()
@@ -81,8 +87,11 @@ def test_doctor(two_runs: list[str]) -> None:
 
 
 def test_bad_store_url_exits_nonzero_with_a_message(project: Path) -> None:
-    out = subprocess.run([sys.executable, "-m", "nbtrack", "--store", "mysql://x/y", "runs"],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "nbtrack", "--store", "mysql://x/y", "runs"],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1 and "SQLite or PostgreSQL" in out.stderr
 
 

@@ -29,8 +29,10 @@ def test_load_ext_puts_nbtrack_in_the_namespace(ip) -> None:
 
 def test_track_captures_literal_params_and_explicit_ones(ip) -> None:
     ip.run_cell("model_name = 'resnet'")
-    result = ip.run_cell("%%track -p model_name -p computed\nlr = 0.1\nn = -3\n"
-                         "computed = lr * 2\nnbtrack.log(loss=lr)")
+    result = ip.run_cell(
+        "%%track -p model_name -p computed\nlr = 0.1\nn = -3\n"
+        "computed = lr * 2\nnbtrack.log(loss=lr)"
+    )
     assert result.success
     run = nbtrack.get_run("latest")
     assert run.params == {"lr": 0.1, "n": -3, "model_name": "resnet", "computed": 0.2}

@@ -6,11 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from kernels import ISSUE_CELL, outputs_text, run_notebook, write_notebook
 from nbclient.exceptions import CellExecutionError
 
 import nbtrack
-
-from kernels import ISSUE_CELL, outputs_text, run_notebook, write_notebook
 
 pytestmark = pytest.mark.slow
 
@@ -20,8 +19,9 @@ def repo(project: Path) -> Path:
     subprocess.run(["git", "init", "-q", "-b", "main"], check=True)
     (project / "README.md").write_text("hello\n")
     subprocess.run(["git", "add", "."], check=True)
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"],
-                   check=True)
+    subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "init"], check=True
+    )
     return project
 
 
@@ -34,8 +34,12 @@ def test_the_issue_cell_in_a_notebook(repo: Path) -> None:
     assert len(df) == 2  # re-running the cell makes a new run
     run = nbtrack.get_run("train#1")
     assert run.name == "baseline" and run.status == "finished" and run.notebook == "train.ipynb"
-    assert run.params == {"lr": 0.05, "layers": [64, 32], "config.optimizer": "adam",
-                          "config.weight_decay": 1e-4}
+    assert run.params == {
+        "lr": 0.05,
+        "layers": [64, 32],
+        "config.optimizer": "adam",
+        "config.weight_decay": 1e-4,
+    }
     assert run.metrics["loss"]["count"] == 500 and run.metrics["acc"]["count"] == 500
     assert run.tags == ["cnn"] and run.notes == "first try"
     assert run.cell_source.startswith("lr = 0.05")
@@ -48,7 +52,10 @@ def test_the_issue_cell_in_a_notebook(repo: Path) -> None:
 
 
 def test_failing_cell_is_recorded_and_still_fails_the_notebook(project: Path) -> None:
-    cell = "%%track --name boom\nx = 3\nfor i in range(5):\n    nbtrack.log(loss=i)\nraise ValueError('bad data')"
+    cell = (
+        "%%track --name boom\nx = 3\nfor i in range(5):\n    nbtrack.log(loss=i)\n"
+        "raise ValueError('bad data')"
+    )
     nb_path = write_notebook(project / "nb.ipynb", ["%load_ext nbtrack", cell, "print('after')"])
     with pytest.raises(CellExecutionError, match="bad data"):
         run_notebook(nb_path)
@@ -64,9 +71,12 @@ def test_failing_cell_is_recorded_and_still_fails_the_notebook(project: Path) ->
 def test_secrets_in_the_kernel_environment_never_reach_the_store(project: Path) -> None:
     secret = "s3cr3t-value-that-must-not-leak"
     (project / "pyproject.toml").write_text(
-        '[tool.nbtrack]\nenv_vars = ["MY_API_TOKEN", "OMP_NUM_THREADS"]\n')
-    cell = ("%%track -p token --notes 'uses the API'\nimport os\ntoken = os.environ['MY_API_TOKEN']\n"
-            "nbtrack.log(loss=1.0)\nprint('token is', token)")
+        '[tool.nbtrack]\nenv_vars = ["MY_API_TOKEN", "OMP_NUM_THREADS"]\n'
+    )
+    cell = (
+        "%%track -p token --notes 'uses the API'\nimport os\ntoken = os.environ['MY_API_TOKEN']\n"
+        "nbtrack.log(loss=1.0)\nprint('token is', token)"
+    )
     nb_path = write_notebook(project / "nb.ipynb", ["%load_ext nbtrack", cell])
     run_notebook(nb_path, env={"MY_API_TOKEN": secret, "OMP_NUM_THREADS": "2"})
     run = nbtrack.get_run("latest")
@@ -78,8 +88,9 @@ def test_secrets_in_the_kernel_environment_never_reach_the_store(project: Path) 
 
 
 def test_runs_work_when_the_notebook_is_unknown(project: Path) -> None:
-    nb_path = write_notebook(project / "anon.ipynb",
-                             ["%load_ext nbtrack", "%%track\nnbtrack.log(a=1)"])
+    nb_path = write_notebook(
+        project / "anon.ipynb", ["%load_ext nbtrack", "%%track\nnbtrack.log(a=1)"]
+    )
     run_notebook(nb_path, env={"JPY_SESSION_NAME": ""})
     run = nbtrack.get_run("latest")
     assert run.status == "finished" and run.notebook is None and run.ref == "run#1"

@@ -16,9 +16,13 @@ def _three_runs() -> list[str]:
     notebook.write_text("{}")
     ids = []
     for i, (lr, tags) in enumerate([(0.1, ["a"]), (0.01, ["a", "b"]), (0.001, ["b"])]):
-        with nbtrack.start_run(name="sweep" if i else "first", params={"lr": lr, "depth": i},
-                               tags=tags, experiment="exp1" if i < 2 else "exp2",
-                               notebook=notebook) as run:
+        with nbtrack.start_run(
+            name="sweep" if i else "first",
+            params={"lr": lr, "depth": i},
+            tags=tags,
+            experiment="exp1" if i < 2 else "exp2",
+            notebook=notebook,
+        ) as run:
             nbtrack.log(loss=lr * 10, acc=1 - lr)
         ids.append(run.id)
     return ids
@@ -27,8 +31,17 @@ def _three_runs() -> list[str]:
 def test_runs_dataframe_columns_order_and_types(backend: str) -> None:
     ids = _three_runs()
     df = nbtrack.runs()
-    assert list(df.columns[:9]) == ["id", "name", "status", "experiment", "notebook", "start",
-                                    "end", "duration", "tags"]
+    assert list(df.columns[:9]) == [
+        "id",
+        "name",
+        "status",
+        "experiment",
+        "notebook",
+        "start",
+        "end",
+        "duration",
+        "tags",
+    ]
     assert {"params.lr", "params.depth", "metrics.loss", "metrics.acc"} <= set(df.columns)
     assert list(df["id"]) == ids[::-1]  # newest first
     assert str(df["start"].dt.tz) == "UTC" and (df["duration"] >= 0).all()

@@ -34,8 +34,12 @@ def test_default_sqlite_store_is_hidden_from_git(project: Path) -> None:
     with nbtrack.start_run():
         nbtrack.log(loss=1.0)
     assert (project / ".nbtrack" / "nbtrack.db").is_file()
-    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"],
-                            capture_output=True, text=True, check=True).stdout
+    status = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert ".nbtrack" not in status
 
 
@@ -99,16 +103,26 @@ def _build_v1_store(url: str) -> None:
         sch.meta.create(conn)
         conn.execute(sa.insert(sch.meta).values(key=VERSION_KEY, value="1"))
         STEPS[0](Operations(MigrationContext.configure(conn)))
-        conn.execute(sa.text(
-            "INSERT INTO nbtrack_runs (id, experiment, notebook, stem, seq, name, status, "
-            "start_time, end_time, params, tags) VALUES ('01old', 'exp', 'old.ipynb', 'old', 1, "
-            "'legacy', 'finished', 1000.0, 1010.0, '{\"lr\": 0.1}', '[\"v1\"]')"))
-        conn.execute(sa.text(
-            "INSERT INTO nbtrack_metrics (run_id, key, step, value, time) VALUES "
-            "('01old', 'loss', 0, 0.5, 1001.0), ('01old', 'loss', 1, 0.25, 1002.0)"))
-        conn.execute(sa.text(
-            "INSERT INTO nbtrack_summaries (run_id, key, last, last_step, min, max, count) "
-            "VALUES ('01old', 'loss', 0.25, 1, 0.25, 0.5, 2)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO nbtrack_runs (id, experiment, notebook, stem, seq, name, status, "
+                "start_time, end_time, params, tags) "
+                "VALUES ('01old', 'exp', 'old.ipynb', 'old', 1, "
+                "'legacy', 'finished', 1000.0, 1010.0, '{\"lr\": 0.1}', '[\"v1\"]')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO nbtrack_metrics (run_id, key, step, value, time) VALUES "
+                "('01old', 'loss', 0, 0.5, 1001.0), ('01old', 'loss', 1, 0.25, 1002.0)"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO nbtrack_summaries (run_id, key, last, last_step, min, max, count) "
+                "VALUES ('01old', 'loss', 0.25, 1, 0.25, 0.5, 2)"
+            )
+        )
     engine.dispose()
 
 
@@ -159,8 +173,9 @@ def test_foreign_sqlite_database_is_refused(project: Path, monkeypatch: pytest.M
         nbtrack.runs()
 
 
-def test_unsupported_or_malformed_url_is_a_clear_error(project: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unsupported_or_malformed_url_is_a_clear_error(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NBTRACK_STORE", "not a url")
     with pytest.raises(StoreError, match="not a database URL"):
         nbtrack.runs()

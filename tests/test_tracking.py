@@ -19,8 +19,12 @@ def test_log_outside_a_run_says_how_to_start_one(project: Path) -> None:
 
 
 def test_start_run_records_params_tags_and_points(backend: str) -> None:
-    with nbtrack.start_run(name="baseline", params={"lr": 0.1, "cfg": {"opt": "adam"}},
-                           tags=["cnn", "cnn", "a"], notes="first") as run:
+    with nbtrack.start_run(
+        name="baseline",
+        params={"lr": 0.1, "cfg": {"opt": "adam"}},
+        tags=["cnn", "cnn", "a"],
+        notes="first",
+    ) as run:
         for step in range(500):
             nbtrack.log(loss=1 / (step + 1), acc=step / 500)
     got = nbtrack.get_run("baseline")
@@ -50,8 +54,13 @@ def test_log_accepts_numpy_scalars_ints_and_bools(backend: str) -> None:
     with nbtrack.start_run() as run:
         nbtrack.log(a=np.float32(0.5), b=np.int64(3), c=True, d=7, e=np.array(2.5))
     metrics = nbtrack.get_run(run.id).metrics
-    assert {k: v["last"] for k, v in metrics.items()} == {"a": 0.5, "b": 3.0, "c": 1.0, "d": 7.0,
-                                                          "e": 2.5}
+    assert {k: v["last"] for k, v in metrics.items()} == {
+        "a": 0.5,
+        "b": 3.0,
+        "c": 1.0,
+        "d": 7.0,
+        "e": 2.5,
+    }
 
 
 @pytest.mark.parametrize("bad", ["0.5", None, [1.0, 2.0], {"x": 1}, b"1"])
@@ -127,8 +136,14 @@ def test_non_json_params_fall_back_to_repr_and_keep_json_types(backend: str) -> 
     with nbtrack.start_run(params=params) as run:
         pass
     got = nbtrack.get_run(run.id).params
-    assert got == {"model": "Model(depth=3)", "layers": [64, 32], "n": 3, "lr": 0.1, "on": True,
-                   "none": None}
+    assert got == {
+        "model": "Model(depth=3)",
+        "layers": [64, 32],
+        "n": 3,
+        "lr": 0.1,
+        "on": True,
+        "none": None,
+    }
     assert type(got["n"]) is int
 
 

@@ -20,7 +20,15 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-SECRET_PATTERNS = ("*KEY*", "*TOKEN*", "*SECRET*", "*PASSWORD*", "*PASSWD*", "*CREDENTIAL*", "*AUTH*")
+SECRET_PATTERNS = (
+    "*KEY*",
+    "*TOKEN*",
+    "*SECRET*",
+    "*PASSWORD*",
+    "*PASSWD*",
+    "*CREDENTIAL*",
+    "*AUTH*",
+)
 
 DEFAULT_ENV_VARS = (
     "CUDA_VISIBLE_DEVICES",
@@ -112,7 +120,10 @@ def gpu_names() -> list[str]:
     try:
         out = subprocess.run(
             [smi, "--query-gpu=name", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=5, check=True,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
         ).stdout
     except (OSError, subprocess.SubprocessError):
         return []

@@ -13,9 +13,7 @@ MAX_DIFF_BYTES = 1024 * 1024
 
 def _git(args: list[str], cwd: Path) -> str | None:
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, timeout=30, check=False
-        )
+        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=30, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     if done.returncode != 0:

@@ -48,7 +48,7 @@ def _assignments(node: ast.stmt) -> list[tuple[str, ast.expr]]:
                 if len(target.elts) == len(node.value.elts):
                     pairs += [
                         (t.id, v)
-                        for t, v in zip(target.elts, node.value.elts)
+                        for t, v in zip(target.elts, node.value.elts, strict=True)
                         if isinstance(t, ast.Name)
                     ]
         return pairs
@@ -106,4 +106,3 @@ def oversized(params: dict[str, Any]) -> list[str]:
         if len(json.dumps(value, ensure_ascii=False, allow_nan=True).encode()) > MAX_PARAM_BYTES:
             big.append(key)
     return big
-

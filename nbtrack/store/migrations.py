@@ -59,9 +59,7 @@ def _v1(op: Any) -> None:
         sa.Column("value", sa.Double),
         sa.Column("time", sa.Double, nullable=False),
     )
-    op.create_index(
-        "ix_nbtrack_metrics_run_key_step", "nbtrack_metrics", ["run_id", "key", "step"]
-    )
+    op.create_index("ix_nbtrack_metrics_run_key_step", "nbtrack_metrics", ["run_id", "key", "step"])
     op.create_table(
         "nbtrack_summaries",
         sa.Column("run_id", sa.String(26), primary_key=True),

@@ -102,7 +102,10 @@ class Store:
     def create_run(self, values: dict[str, Any]) -> tuple[int, str]:
         """Insert a run, allocating the next sequence number of its stem. Returns (seq, name)."""
         t = schema.runs
-        row = {k: (_dumps(v) if k in RUN_JSON_FIELDS and v is not None else v) for k, v in values.items()}
+        row = {
+            k: (_dumps(v) if k in RUN_JSON_FIELDS and v is not None else v)
+            for k, v in values.items()
+        }
         for attempt in range(20):
             try:
                 with self.writing() as conn:
@@ -122,7 +125,10 @@ class Store:
         raise AssertionError("unreachable")
 
     def update_run(self, run_id: str, **values: Any) -> None:
-        row = {k: (_dumps(v) if k in RUN_JSON_FIELDS and v is not None else v) for k, v in values.items()}
+        row = {
+            k: (_dumps(v) if k in RUN_JSON_FIELDS and v is not None else v)
+            for k, v in values.items()
+        }
         with self.writing() as conn:
             conn.execute(sa.update(schema.runs).where(schema.runs.c.id == run_id).values(**row))
 
@@ -141,7 +147,9 @@ class Store:
         if dead:
             cond = sa.or_(cond, t.c.id.in_(dead))
         with self.writing() as conn:
-            ids = [r[0] for r in conn.execute(sa.select(t.c.id).where(t.c.status == "running", cond))]
+            ids = [
+                r[0] for r in conn.execute(sa.select(t.c.id).where(t.c.status == "running", cond))
+            ]
             if ids:
                 conn.execute(
                     sa.update(t)
@@ -155,7 +163,9 @@ class Store:
         with self.reading() as conn:
             return list(
                 conn.execute(
-                    sa.select(t.c.id, t.c.host, t.c.pid, t.c.heartbeat).where(t.c.status == "running")
+                    sa.select(t.c.id, t.c.host, t.c.pid, t.c.heartbeat).where(
+                        t.c.status == "running"
+                    )
                 )
             )
 
@@ -220,10 +230,14 @@ class Store:
         query = sa.select(*cols).order_by(t.c.start_time.desc(), t.c.id.desc())
         if experiment is not None:
             query = query.where(
-                t.c.experiment.in_([experiment] if isinstance(experiment, str) else list(experiment))
+                t.c.experiment.in_(
+                    [experiment] if isinstance(experiment, str) else list(experiment)
+                )
             )
         if status is not None:
-            query = query.where(t.c.status.in_([status] if isinstance(status, str) else list(status)))
+            query = query.where(
+                t.c.status.in_([status] if isinstance(status, str) else list(status))
+            )
         if limit is not None:
             query = query.limit(limit)
         rows: list[dict[str, Any]] = []
@@ -240,7 +254,9 @@ class Store:
                     row[name] = json.loads(row[name])
         return rows
 
-    def summaries(self, run_ids: Sequence[str] | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+    def summaries(
+        self, run_ids: Sequence[str] | None = None
+    ) -> dict[str, dict[str, dict[str, Any]]]:
         """{run_id: {key: {last, last_step, min, max, count}}}."""
         t = schema.summaries
         query = sa.select(t.c.run_id, t.c.key, t.c.last, t.c.last_step, t.c.min, t.c.max, t.c.count)
@@ -291,7 +307,9 @@ class Store:
     def counts(self) -> dict[str, int]:
         with self.reading() as conn:
             runs = conn.execute(sa.select(sa.func.count()).select_from(schema.runs)).scalar() or 0
-            points = conn.execute(sa.select(sa.func.count()).select_from(schema.metrics)).scalar() or 0
+            points = (
+                conn.execute(sa.select(sa.func.count()).select_from(schema.metrics)).scalar() or 0
+            )
             by_status = dict(
                 conn.execute(
                     sa.select(schema.runs.c.status, sa.func.count()).group_by(schema.runs.c.status)
