@@ -140,7 +140,8 @@ def _commit_tree(
     repo: Repo, tree: str, parent: str | None, message: str, env: dict[str, str] | None
 ) -> tuple[str, dict[str, str] | None]:
     """``commit-tree``; on an identity error retry once with nbtrack's fallback identity."""
-    args = ["commit-tree", tree] + (["-p", parent] if parent else []) + ["-F", "-"]
+    # --no-gpg-sign: a user's commit.gpgSign must not make a snapshot wait for a passphrase.
+    args = ["commit-tree", "--no-gpg-sign", tree, *(["-p", parent] if parent else []), "-F", "-"]
     data = message.encode()
     proc = repo.run(*args, input=data, env=env, check=False)
     if proc.returncode != 0 and env is None:

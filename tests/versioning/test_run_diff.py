@@ -17,6 +17,8 @@ from nbtrack.versioning import (
     commit_snapshot,
     diff_runs,
     read_snapshot,
+    render_html,
+    render_terminal,
 )
 from nbtrack.versioning.diff import same_value
 
@@ -124,6 +126,8 @@ def test_runs_without_snapshots_still_diff_params_and_metrics() -> None:
     assert diff.cell is None and diff.script is None and diff.notebook is None
     assert diff.params.changed == {} and diff.params.added == {"flag": True}
     assert diff.to_json()["cell"] is None
+    assert render_terminal(diff).count("(no snapshot to compare)") == 3
+    assert render_html(diff).count("no snapshot to compare") == 3
 
 
 @pytest.mark.parametrize(

@@ -47,6 +47,8 @@ def test_outside_git_uses_a_private_bare_repository(plain_dir: Path) -> None:
 def test_inside_git_writes_the_users_repository(user_repo: Path) -> None:
     sub = user_repo / "notebooks"
     sub.mkdir()
+    git(user_repo, "config", "commit.gpgSign", "true")  # signing would fail: never attempted
+    git(user_repo, "config", "gpg.program", "false")
     ref = ref_for_notebook(sub, sub / "train.ipynb")
     commit = commit_snapshot(sub, FILES, ref, "train#1")
     assert git(user_repo, "rev-parse", ref).strip() == commit
@@ -57,6 +59,15 @@ def test_inside_git_writes_the_users_repository(user_repo: Path) -> None:
     assert not (sub / ".nbtrack").exists()
     assert read_snapshot(sub, commit) == FILES
     assert read_snapshot(user_repo, commit) == FILES
+
+
+def test_snapshots_made_before_git_init_stay_readable(plain_dir: Path) -> None:
+    old = commit_snapshot(plain_dir, FILES, "refs/nbtrack/session", "before git init")
+    git(plain_dir, "init", "-q")
+    new = commit_snapshot(plain_dir, {"cell.py": b"y\n"}, "refs/nbtrack/session", "after")
+    assert git(plain_dir, "rev-parse", "refs/nbtrack/session").strip() == new
+    assert read_snapshot(plain_dir, old) == FILES  # found in .nbtrack/snapshots.git
+    assert read_snapshot(plain_dir, new) == {"cell.py": b"y\n"}
 
 
 def test_refs_can_be_pushed_and_fetched(user_repo: Path, tmp_path: Path) -> None:
