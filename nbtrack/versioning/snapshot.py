@@ -89,7 +89,7 @@ def _notebook_files(
     notebook_path: Path | None, notes: list[str], max_output_bytes: int
 ) -> dict[str, bytes]:
     if notebook_path is None:
-        notes.append("no notebook: the kernel did not report one")
+        notes.append("no notebook: no notebook path was given (a script, or an unknown notebook)")
         return {}
     try:
         raw = Path(notebook_path).read_bytes()
