@@ -53,7 +53,8 @@ def read_project_settings(root: Path) -> dict[str, Any]:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise NbtrackError(f"cannot read [tool.nbtrack] from {path}: {exc}; fix the file") from exc
-    settings = data.get("tool", {}).get("nbtrack", {})
+    tool = data.get("tool", {})
+    settings = tool.get("nbtrack", {}) if isinstance(tool, dict) else None
     if not isinstance(settings, dict):
         raise NbtrackError(f"[tool.nbtrack] in {path} must be a table")
     return settings
@@ -65,20 +66,19 @@ class Project:
     store_url: str
     settings: dict[str, Any] = field(default_factory=dict)
 
-    @property
-    def is_default_store(self) -> bool:
-        return "NBTRACK_STORE" not in os.environ and "store" not in self.settings
-
 
 def resolve_project(start: Path | None = None, environ: dict[str, str] | None = None) -> Project:
     env = os.environ if environ is None else environ
     root = find_project_root(Path.cwd() if start is None else start)
     settings = read_project_settings(root)
     url = env.get("NBTRACK_STORE") or settings.get("store")
+    if url is not None and not isinstance(url, str):
+        where = root / "pyproject.toml"
+        raise NbtrackError(f"[tool.nbtrack] store in {where} must be a URL string")
     if not url:
         url = "sqlite:///" + str(root / STORE_DIRNAME / DB_FILENAME)
     elif url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
         relative = url[len("sqlite:///") :]
-        if relative and not Path(relative).is_absolute():
+        if relative and relative != ":memory:" and not Path(relative).is_absolute():
             url = "sqlite:///" + str(root / relative)
     return Project(root=root, store_url=str(url), settings=settings)

@@ -14,7 +14,7 @@ MAX_CELL = 16
 def format_duration(seconds: float | None) -> str:
     if seconds is None or seconds != seconds:
         return ""
-    if seconds < 60:
+    if round(seconds, 1) < 60:
         return f"{seconds:.1f}s"
     minutes, secs = divmod(int(round(seconds)), 60)
     if minutes < 60:

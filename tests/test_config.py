@@ -222,22 +222,12 @@ def test_nbtrack_setting_that_is_not_a_table_is_an_nbtrack_error(base: Path) -> 
         resolve_project(base, environ={})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: read_project_settings assumes `tool` is a table; `tool = 1` in "
-    "pyproject.toml raises AttributeError ('int' object has no attribute 'get')",
-)
 def test_tool_key_that_is_not_a_table_is_an_nbtrack_error(base: Path) -> None:
     (base / "pyproject.toml").write_text("tool = 1\n")
     with pytest.raises(NbtrackError):
         resolve_project(base, environ={})
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: resolve_project assumes [tool.nbtrack] store is a string; `store = 5` "
-    "raises AttributeError ('int' object has no attribute 'startswith')",
-)
 def test_store_setting_that_is_not_a_string_is_an_nbtrack_error(base: Path) -> None:
     (base / "pyproject.toml").write_text("[tool.nbtrack]\nstore = 5\n")
     with pytest.raises(NbtrackError):

@@ -64,11 +64,6 @@ def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: format_duration checks `seconds < 60` before rounding to one decimal, so "
-    "59.96 s renders as '60.0s' while 60 s renders as '1m00s'",
-)
 def test_format_duration_just_under_a_minute_rounds_to_a_minute() -> None:
     assert format_duration(59.96) == "1m00s"
 

@@ -131,11 +131,6 @@ def test_unparseable_code_gives_no_params(source: str) -> None:
     assert extract_params(source) == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: extract_params catches only SyntaxError/ValueError around ast.parse; code "
-    "too deeply nested for the parser raises RecursionError or MemoryError instead of giving {}",
-)
 @pytest.mark.parametrize(
     "source",
     ["x = 1" + " + 1" * 100_000, "x = " + "-" * 100_000 + "1"],
@@ -260,22 +255,12 @@ def test_multibyte_string_over_the_limit_is_oversized() -> None:
     assert oversized({"s": text}) == ["s"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: oversized() skips strings with len*4 <= MAX_PARAM_BYTES, ignoring the two "
-    "JSON quotes: 16,384 four-byte characters encode to 65,538 bytes but are not reported",
-)
 def test_four_byte_string_just_over_the_limit_is_oversized() -> None:
     text = "😀" * (MAX_PARAM_BYTES // 4)
     assert len(json.dumps(text, ensure_ascii=False).encode()) > MAX_PARAM_BYTES
     assert oversized({"s": text}) == ["s"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: oversized() assumes at most 4 JSON bytes per character, but control "
-    "characters are escaped as \\u00XX (6 bytes): 16,384 NULs are 98,306 bytes, not reported",
-)
 def test_string_of_escaped_control_characters_over_the_limit_is_oversized() -> None:
     text = "\x00" * (MAX_PARAM_BYTES // 4)
     assert len(json.dumps(text, ensure_ascii=False).encode()) > MAX_PARAM_BYTES

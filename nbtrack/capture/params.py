@@ -21,7 +21,7 @@ def extract_params(source: str) -> dict[str, Any]:
     parse gives no params."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
     found: dict[str, Any] = {}
     for node in tree.body:
@@ -99,8 +99,8 @@ def oversized(params: dict[str, Any]) -> list[str]:
     """Keys whose JSON encoding is larger than MAX_PARAM_BYTES."""
     big = []
     for key, value in params.items():
-        if isinstance(value, str) and len(value) * 4 <= MAX_PARAM_BYTES:
-            continue
+        if isinstance(value, str) and len(value) * 6 + 2 <= MAX_PARAM_BYTES:
+            continue  # no character encodes to more than 6 JSON bytes (\u00XX)
         if isinstance(value, (int, float, bool)) or value is None:
             continue
         if len(json.dumps(value, ensure_ascii=False, allow_nan=True).encode()) > MAX_PARAM_BYTES:
