@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .context import current_project
 from .refs import RunKey, resolve
 from .store import Store, open_store
+from .store.writer import live_run_ids
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,14 +47,11 @@ def _pid_alive(pid: int) -> bool:
 def reap_crashed(store: Store) -> list[str]:
     """Report running runs whose process died (same host) or whose heartbeat
     stopped as crashed. Runs of this process that are still live are left alone."""
-    from . import tracking
-
-    live = tracking.active_run()
-    live_id = live.id if live is not None else None
+    live = live_run_ids()
     dead = [
         row.id
         for row in store.running_runs()
-        if row.id != live_id
+        if row.id not in live
         and row.host == _HOST
         and row.pid is not None
         and (row.pid == os.getpid() or not _pid_alive(row.pid))

@@ -57,9 +57,10 @@ class MetricWriter:
         try:
             self.flush()
         finally:
-            self.live.discard(run_id)
-            for key in [k for k in self._summaries if k[0] == run_id]:
-                del self._summaries[key]
+            with self._flush_lock:  # the flusher thread updates the summaries too
+                self.live.discard(run_id)
+                for key in [k for k in self._summaries if k[0] == run_id]:
+                    del self._summaries[key]
 
     # -- flushing -------------------------------------------------------------------
 
@@ -72,7 +73,7 @@ class MetricWriter:
             batch = [queue.popleft() for _ in range(n)]
             now = time.time()
             beat = None
-            if self.live and (batch or now - self._last_beat >= HEARTBEAT_INTERVAL_S):
+            if self.live and now - self._last_beat >= HEARTBEAT_INTERVAL_S:
                 beat = (sorted(self.live), now)
             if not batch and beat is None:
                 return
@@ -122,6 +123,11 @@ class MetricWriter:
     def close(self) -> None:
         self._stop.set()
         self.flush()
+
+
+def live_run_ids() -> set[str]:
+    """Runs this process is recording right now (their hearts beat here)."""
+    return {run_id for writer in list(_writers) for run_id in writer.live}
 
 
 def _flush_all_at_exit() -> None:
