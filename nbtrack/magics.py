@@ -121,11 +121,14 @@ class NbtrackMagics(Magics):
     ) -> None:
         values = _read_vars(self.shell, param_names)
         missing = [n for n in param_names if n not in values]
+        shown = len(run.warnings)
         try:
             if values:
                 tracking.add_params(run, values)
         finally:
             tracking.end_run(run, status, error)
+        for message in run.warnings[shown:]:
+            print(f"nbtrack: {message}", file=sys.stderr)
         for name in missing:
             print(
                 f"nbtrack: -p {name}: no variable named {name!r} after the cell ran",

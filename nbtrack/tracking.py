@@ -201,17 +201,7 @@ def begin_run(
     writer = writer_for(project)
     stem, shown = _stem_and_notebook(nb_path, project.root)
     secrets = secret_values()
-    flat: dict[str, Any] = {}
-    for key, value in (params or {}).items():
-        flat.update(flatten(str(key), value))
-    warnings_: list[str] = []
-    for key in oversized(flat):
-        del flat[key]
-        warnings_.append(
-            f"param {key!r} is larger than 64 KB and was not recorded; "
-            "log big values as artifacts, not params"
-        )
-    flat = redact(flat, secrets)
+    flat, warnings_ = _clean_params(params or {}, secrets)
     env = redact(capture_environment(project.settings.get("env_vars", ())), secrets)
     env_id = environment_id(env)
     writer.store.ensure_environment(env_id, env)
@@ -260,15 +250,30 @@ def _capture_git(run: ActiveRun, folder: Path) -> None:
     run._git = git_state(folder)
 
 
-def add_params(run: ActiveRun, params: Mapping[str, Any]) -> None:
-    """Record more params on a running run (e.g. values known only at the end)."""
+def _clean_params(
+    params: Mapping[str, Any], secrets: list[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """Params flattened with dotted keys, JSON-typed, without oversized values
+    (named in the warnings) and with secrets redacted."""
     flat: dict[str, Any] = {}
     for key, value in params.items():
         flat.update(flatten(str(key), value))
+    warnings_ = []
     for key in oversized(flat):
         del flat[key]
+        warnings_.append(
+            f"param {key!r} is larger than 64 KB and was not recorded; "
+            "log big values as artifacts, not params"
+        )
+    return redact(flat, secrets), warnings_
+
+
+def add_params(run: ActiveRun, params: Mapping[str, Any]) -> None:
+    """Record more params on a running run (e.g. values known only at the end)."""
+    flat, warnings_ = _clean_params(params, secret_values())
+    run.warnings += warnings_
     if flat:
-        run.params.update(redact(flat, secret_values()))
+        run.params.update(flat)
         run.writer.store.update_run(run.id, params=run.params)
 
 
