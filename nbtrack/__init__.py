@@ -24,10 +24,14 @@ _LAZY = {
     "history": "query",
     "get_run": "query",
     "Run": "query",
+    "diff": "rundiff",
+    "compare": "widgets.compare",
 }
 
 if TYPE_CHECKING:
     from .query import Run, get_run, history, runs
+    from .rundiff import diff
+    from .widgets.compare import compare
     from .tracking import active_run, log, start_run
 
 
@@ -60,6 +64,8 @@ __all__ = [
     "NbtrackError",
     "Run",
     "active_run",
+    "compare",
+    "diff",
     "get_run",
     "history",
     "log",

@@ -77,6 +77,10 @@ class NbtrackMagics(Magics):
     )
     @argument("--no-params", action="store_true", help="do not capture params from the cell")
     @argument("-e", "--experiment", help="experiment (default: the notebook's path)")
+    @argument("--no-plot", action="store_true", help="no live chart under the cell")
+    @argument(
+        "--no-snapshot", action="store_true", help="do not commit a snapshot of the notebook"
+    )
     @cell_magic
     def track(self, line: str, cell: str) -> None:
         """Record this cell's execution as an nbtrack run.
@@ -105,12 +109,13 @@ class NbtrackMagics(Magics):
         )
         for message in run.warnings:
             print(f"nbtrack: {message}", file=sys.stderr)
+        view = _open_view(run, args.no_plot)
         try:
             run_cell_body(shell, cell)
         except BaseException as exc:
-            self._end(run, tracking.status_for(exc), args.param, exc)
+            self._end(run, tracking.status_for(exc), args.param, exc, view)
             raise
-        self._end(run, "finished", args.param, None)
+        self._end(run, "finished", args.param, None, view)
 
     def _end(
         self,
@@ -118,6 +123,7 @@ class NbtrackMagics(Magics):
         status: str,
         param_names: list[str],
         error: BaseException | None,
+        view: Any = None,
     ) -> None:
         values = _read_vars(self.shell, param_names)
         missing = [n for n in param_names if n not in values]
@@ -134,7 +140,9 @@ class NbtrackMagics(Magics):
                 f"nbtrack: -p {name}: no variable named {name!r} after the cell ran",
                 file=sys.stderr,
             )
-        print(summary_line(run.name, status, time.time() - run.start_time, _stored_summary(run)))
+        summary = _stored_summary(run)
+        _close_view(view, status, summary)
+        print(summary_line(run.name, status, time.time() - run.start_time, summary))
 
     @line_magic
     def nbtrack(self, line: str) -> Any:
@@ -170,6 +178,29 @@ class NbtrackMagics(Magics):
             return None
         print("usage: %nbtrack runs [N] | show REF | status | notebook [PATH]", file=sys.stderr)
         return None
+
+
+def _open_view(run: tracking.ActiveRun, no_plot: bool) -> Any:
+    """The live chart under the cell (nbtrack.widgets), or None when it is off.
+    A chart that cannot be shown never fails the run: it says why and steps aside."""
+    if no_plot or run.project.settings.get("plot", True) is False:
+        return None
+    try:
+        from .widgets.live import open_live_view
+
+        return open_live_view(run)
+    except Exception as exc:  # a broken widget stack must not cost the user their run
+        print(f"nbtrack: live chart unavailable ({exc}); tracking continues", file=sys.stderr)
+        return None
+
+
+def _close_view(view: Any, status: str, summary: dict[str, dict[str, Any]]) -> None:
+    if view is None:
+        return
+    try:
+        view.close(status, summary)
+    except Exception as exc:
+        print(f"nbtrack: could not finish the live chart ({exc})", file=sys.stderr)
 
 
 def _stored_summary(run: tracking.ActiveRun) -> dict[str, dict[str, Any]]:
