@@ -15,6 +15,7 @@ import time
 import warnings
 import weakref
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import StoreError
@@ -24,6 +25,7 @@ FLUSH_INTERVAL_S = 0.2
 HEARTBEAT_INTERVAL_S = 2.0
 
 Point = tuple[str, str, int, float, float]  # run_id, key, step, value, wall time
+Subscriber = Callable[[list[Point]], None]
 
 _writers: weakref.WeakSet[MetricWriter] = weakref.WeakSet()
 
@@ -40,6 +42,9 @@ class MetricWriter:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_beat = 0.0
+        # Copy-on-write, so flushes read it without a lock: {run_id: (callbacks...)}.
+        self._subscribers: dict[str, tuple[Subscriber, ...]] = {}
+        self._subscribers_lock = threading.Lock()
         _writers.add(self)
 
     # -- lifecycle of the runs it serves --------------------------------------------
@@ -61,6 +66,50 @@ class MetricWriter:
                 self.live.discard(run_id)
                 for key in [k for k in self._summaries if k[0] == run_id]:
                     del self._summaries[key]
+            with self._subscribers_lock:
+                self._subscribers = {k: v for k, v in self._subscribers.items() if k != run_id}
+
+    # -- subscribers (live views) ---------------------------------------------------
+
+    def subscribe(self, run_id: str, callback: Subscriber) -> None:
+        """Call `callback(points)` with `run_id`'s points after each batch is written,
+        on the writer's thread (or the one flushing), in the order they were logged.
+        Keep it quick: it runs while the next batch waits. A callback that raises is
+        dropped with a warning. Subscriptions end when the run is released."""
+        with self._subscribers_lock:
+            subs = dict(self._subscribers)
+            subs[run_id] = (*subs.get(run_id, ()), callback)
+            self._subscribers = subs
+
+    def unsubscribe(self, run_id: str, callback: Subscriber) -> None:
+        with self._subscribers_lock:
+            subs = dict(self._subscribers)
+            left = tuple(c for c in subs.get(run_id, ()) if c != callback)
+            if left:
+                subs[run_id] = left
+            else:
+                subs.pop(run_id, None)
+            self._subscribers = subs
+
+    def _notify(self, batch: list[Point]) -> None:
+        subs = self._subscribers
+        for run_id, callbacks in subs.items():
+            points = batch if len(subs) == 1 and len(self.live) <= 1 else None
+            if points is None or points[0][0] != run_id or points[-1][0] != run_id:
+                points = [p for p in batch if p[0] == run_id]
+            if not points:
+                continue
+            for callback in callbacks:
+                try:
+                    callback(points)
+                except Exception as exc:  # a broken view must never stop the writer
+                    self.unsubscribe(run_id, callback)
+                    warnings.warn(
+                        f"nbtrack: a live view of run {run_id} failed and was detached: "
+                        f"{type(exc).__name__}: {exc}",
+                        RuntimeWarning,
+                        stacklevel=1,
+                    )
 
     # -- flushing -------------------------------------------------------------------
 
@@ -88,6 +137,8 @@ class MetricWriter:
             self.error = None
             if beat is not None:
                 self._last_beat = now
+            if batch and self._subscribers:
+                self._notify(batch)
 
     def _summarise(self, batch: list[Point]) -> dict[tuple[str, str], list[Any]]:
         """New summaries for the keys in batch, leaving the current ones untouched."""

@@ -1,0 +1,193 @@
+"""The live chart under a tracked cell.
+
+Fed by the metric writer (a subscriber called after each batch is written, so
+`log()` pays nothing), it keeps a bounded curve per metric and redraws from its
+own thread at most a few times per second. When the run ends it shows the final
+state and leaves a static picture and a text summary in the cell's output, for
+every place that cannot run widgets.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+from .downsample import Series, group_points
+from .frontend import ChartUnavailableError, bundle, in_kernel, show, widget_libraries
+from .svg import Curve, Panel, color, curves_svg
+from .text import final_values, live_summary, status_line
+from .throttle import Throttle
+
+if TYPE_CHECKING:
+    from ..store.writer import Point
+    from ..tracking import ActiveRun
+
+MAX_PANELS = 8  # one panel per metric up to this many; the rest behind a picker
+SVG_PANELS = 12
+TICK_S = 0.25
+
+
+def open_live_view(run: ActiveRun) -> LiveView | None:
+    """Show the live chart of `run` under the running cell. None outside a kernel
+    (plain IPython, scripts): there the text summary printed at the end is the view."""
+    if not in_kernel():
+        return None
+    return LiveView(run)
+
+
+class LiveChart:
+    """The widgets: a status line, one curve panel per metric, final values."""
+
+    def __init__(self, name: str) -> None:
+        widgets, bq = widget_libraries()
+        self.widgets, self.bq = widgets, bq
+        self.header = widgets.Label(value=status_line(name, "running", 0))
+        self.final = widgets.Label(value="")
+        self.grid = widgets.Box(layout=widgets.Layout(display="flex", flex_flow="row wrap"))
+        self.picker = widgets.Dropdown(
+            description="metric", options=[], layout=widgets.Layout(display="none")
+        )
+        self.root = widgets.VBox([self.header, self.grid, self.picker, self.final])
+        self.panels: dict[str, Any] = {}  # key -> CurvePanel
+        self.extra: Any = None  # the panel that shows the picked metric
+        self.drawn: dict[str, int] = {}  # key -> Series.version on screen
+        self.series: dict[str, Series] = {}
+        self.picker.observe(self._picked, names="value")
+
+    def draw(self, series: dict[str, Series], final: bool = False) -> None:
+        from .charts import CurvePanel
+
+        self.series = series
+        keys = list(series)
+        new = [k for k in keys[:MAX_PANELS] if k not in self.panels]
+        for k in new:
+            self.panels[k] = CurvePanel(self.widgets, self.bq, k)
+        more = keys[MAX_PANELS:]
+        if more and self.extra is None:
+            self.extra = CurvePanel(self.widgets, self.bq, more[0])
+            self.picker.layout.display = None
+        if new or (more and len(self.grid.children) == len(self.panels)):
+            figures = [p.figure for p in self.panels.values()]
+            self.grid.children = figures + ([self.extra.figure] if self.extra else [])
+        if more and list(self.picker.options) != more:
+            self.picker.options = more
+        for i, k in enumerate(keys[:MAX_PANELS]):
+            s = series[k]
+            if final or self.drawn.get(k) != s.version:
+                self.panels[k].draw([(k, s.steps, s.values, color(i))], final=final)
+                self.drawn[k] = s.version
+        if self.extra is not None:
+            self._draw_extra(final)
+
+    def _draw_extra(self, final: bool = False) -> None:
+        key = self.picker.value
+        s = self.series.get(key) if key else None
+        if s is None:
+            return
+        self.extra.set_title(key)
+        self.extra.draw([(key, s.steps, s.values, color(MAX_PANELS))], final=final)
+
+    def _picked(self, change: dict[str, Any]) -> None:
+        if self.extra is not None:
+            self._draw_extra()
+
+
+class LiveView:
+    def __init__(self, run: ActiveRun, tick: float = TICK_S) -> None:
+        self.name = run.name
+        self.run_id = run.id
+        self.writer = run.writer
+        self.start = run.start_time
+        self.series: dict[str, Series] = {}
+        self.throttle = Throttle()
+        self.tick = tick
+        self._lock = threading.Lock()
+        self._dirty = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.chart: LiveChart | None = None
+        try:
+            self.chart = LiveChart(run.name)
+        except ChartUnavailableError as exc:
+            print(f"nbtrack: {exc}; the curves will be shown when the run ends", file=sys.stderr)
+        root = self.chart.root if self.chart else None
+        self.handle = show(bundle(root, "nbtrack: " + status_line(run.name, "running", None)))
+        self.writer.subscribe(run.id, self.on_points)
+        if self.chart is not None:
+            self._thread = threading.Thread(
+                target=self._loop, name=f"nbtrack-live-{run.name}", daemon=True
+            )
+            self._thread.start()
+
+    # -- data, on the writer's thread ----------------------------------------------
+
+    def on_points(self, points: list[Point]) -> None:
+        groups = group_points(points)
+        with self._lock:
+            for key, (steps, values) in groups.items():
+                s = self.series.get(key)
+                if s is None:
+                    s = self.series[key] = Series()
+                s.extend(steps, values)
+            self._dirty = True
+
+    # -- drawing, on the view's thread -----------------------------------------------
+
+    def _loop(self) -> None:
+        shown = -1
+        try:
+            while not self._stop.wait(self.tick):
+                started = time.monotonic()
+                if self._dirty and self.throttle.ready(started):
+                    self._redraw()
+                    self.throttle.done(started, time.monotonic())
+                elapsed = int(time.time() - self.start)
+                if elapsed != shown and self.chart is not None:
+                    self.chart.header.value = status_line(self.name, "running", elapsed)
+                    shown = elapsed
+        except Exception as exc:  # the run goes on; the final picture still comes
+            print(
+                f"nbtrack: the live chart stopped updating ({type(exc).__name__}: {exc})",
+                file=sys.stderr,
+            )
+
+    def _redraw(self, final: bool = False) -> None:
+        with self._lock:
+            self._dirty = False
+            series = dict(self.series)
+        if self.chart is not None:
+            self.chart.draw(series, final=final)
+
+    # -- the end -------------------------------------------------------------------
+
+    def close(self, status: str, summary: dict[str, dict[str, Any]]) -> None:
+        """Show the final state: status, duration, final values; leave the picture and
+        the text summary in the output."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.writer.unsubscribe(self.run_id, self.on_points)
+        seconds = time.time() - self.start
+        if self.chart is not None:
+            self._redraw(final=True)
+            self.chart.header.value = status_line(self.name, status, seconds)
+            self.chart.final.value = final_values(summary)
+        with self._lock:
+            series = dict(self.series)
+        text = live_summary(self.name, status, seconds, summary)
+        root = self.chart.root if self.chart else None
+        self.handle.update(bundle(root, text, static_picture(series)), raw=True)
+
+
+def static_picture(series: dict[str, Series]) -> str | None:
+    """The curves as SVG, one panel per metric (None when nothing was logged)."""
+    keys = [k for k in series][:SVG_PANELS]
+    if not keys:
+        return None
+    panels = [
+        Panel(k, [Curve(k, series[k].steps, series[k].values, color(i))])
+        for i, k in enumerate(keys)
+    ]
+    return curves_svg(panels)
