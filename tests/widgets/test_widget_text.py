@@ -41,7 +41,7 @@ def test_compare_table_stars_the_params_that_differ() -> None:
             "name": "a",
             "status": "finished",
             "params": {"lr": 0.1},
-            "metrics": {"loss": {"last": 0.5}},
+            "metrics": {"loss": {"last": 1}},
         },
         {"name": "b", "status": "running", "params": {"lr": 0.01}, "metrics": {}},
     ]
