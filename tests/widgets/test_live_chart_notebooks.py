@@ -1,0 +1,220 @@
+"""The live chart under %%track, in real notebooks executed by real kernels."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kernels import write_notebook
+from widget_kernels import (
+    WIDGET_VIEW,
+    descendants,
+    displays,
+    execute,
+    series_labels,
+    streams,
+    widget_state,
+)
+
+import nbtrack
+from nbtrack.store import forget_stores
+
+pytestmark = pytest.mark.slow
+
+LIVE_CELL = """%%track --name live
+import time
+for i in range(3000):
+    nbtrack.log(loss=1 / (i + 1), acc=i / 3000, lr=1e-3)
+    if i % 500 == 0:
+        time.sleep(0.5)"""
+QUIET_CELL = "%%track --no-plot --name quiet\nnbtrack.log(loss=1.0)"
+FAILING_CELL = """%%track --name boom
+for i in range(10):
+    nbtrack.log(loss=float(i))
+raise ValueError("bad data")"""
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """One notebook, executed once: a live run, a --no-plot run and a failing run."""
+    folder = tmp_path_factory.mktemp("live")
+    path = write_notebook(
+        folder / "train.ipynb", ["%load_ext nbtrack", LIVE_CELL, QUIET_CELL, FAILING_CELL]
+    )
+    nb, client = execute(path, allow_errors=True)
+    yield {
+        "nb": nb,
+        "client": client,
+        "path": path,
+        "store": f"sqlite:///{folder}/.nbtrack/nbtrack.db",
+    }
+    forget_stores()
+
+
+def _decode(buffer: dict[str, Any]) -> list[float]:
+    raw = base64.b64decode(buffer["data"])
+    return list(struct.unpack(f"<{len(raw) // 8}d", raw))
+
+
+def test_the_cell_output_holds_widget_picture_and_text_summary(live: dict[str, Any]) -> None:
+    cell = live["nb"].cells[1]
+    (data,) = displays(cell)  # one output, updated in place at the end
+    assert set(data) == {WIDGET_VIEW, "image/svg+xml", "text/plain"}
+    assert series_labels(data["image/svg+xml"]) == ["loss", "acc", "lr"]
+    run = nbtrack.get_run("live", store=live["store"])
+    lines = data["text/plain"].splitlines()
+    assert lines[0].startswith("nbtrack: live · finished · ")
+    rows = {line.split()[0]: line.split()[1:] for line in lines[2:]}
+    assert rows == {
+        "acc": ["0.9997", "2999", "0", "0.9997", "3000"],
+        "loss": ["0.0003333", "2999", "0.0003333", "1", "3000"],
+        "lr": ["0.001", "2999", "0.001", "0.001", "3000"],
+    }
+    assert run.metrics["loss"]["last"] == 1 / 3000 and run.status == "finished"
+    assert "nbtrack: live finished in" in streams(cell)
+    assert streams(cell, "stderr") == ""
+
+
+def test_the_saved_widget_state_holds_the_final_chart(live: dict[str, Any]) -> None:
+    (data,) = displays(live["nb"].cells[1])
+    state = widget_state(live["nb"])
+    models = descendants(state, data[WIDGET_VIEW]["model_id"])
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for model in models.values():  # the state, with its binary buffers beside it
+        by_kind.setdefault(model["model_name"], []).append(
+            {**model["state"], "buffers": model.get("buffers", [])}
+        )
+    assert len(by_kind["FigureModel"]) == 3 and len(by_kind["LinesModel"]) == 3
+    assert sorted(f["title"] for f in by_kind["FigureModel"]) == ["acc", "loss", "lr"]
+    labels = [s["value"] for s in by_kind["LabelModel"]]
+    assert any(v.startswith("live · finished · ") for v in labels)
+    assert any("loss=0.0003333 (min 0.0003333, max 1)" in v for v in labels)
+    (loss,) = [s for s in by_kind["LinesModel"] if s["labels"] == ["loss"]]
+    ys = _decode(next(b for b in loss["buffers"] if b["path"] == ["y", "value"]))
+    xs = _decode(next(b for b in loss["buffers"] if b["path"] == ["x", "value"]))
+    assert 100 < len(ys) <= 2000 and len(xs) == len(ys)
+    assert xs[0] == 0 and xs[-1] == 2999 and math.isclose(ys[-1], 1 / 3000)
+
+
+def test_the_chart_updates_while_the_cell_runs_at_a_throttled_rate(live: dict[str, Any]) -> None:
+    msgs = [(t, m) for t, i, m in live["client"].messages if i == 1]
+    start = msgs[0][0]
+    (end,) = [t for t, m in msgs if m["msg_type"] == "update_display_data"]
+    state = widget_state(live["nb"])
+    lines = {mid for mid, s in state.items() if s["model_name"] == "LinesModel"}
+    redraws = [
+        t
+        for t, m in msgs
+        if m["msg_type"] == "comm_msg"
+        and m["content"]["comm_id"] in lines
+        and "y" in m["content"]["data"].get("state", {})
+        and t < end
+    ]
+    per_line = len(redraws) / 3
+    # Redraws during the ~3 s run: more than the final one, at most ~2 per second each.
+    assert 2 <= per_line <= 2.5 * (end - start) + 2
+    assert min(redraws) < end - 1.0  # the curves moved well before the run ended
+    labels = {mid for mid, s in state.items() if s["model_name"] == "LabelModel"}
+    ticks = [
+        m["content"]["data"]["state"]["value"]
+        for t, m in msgs
+        if m["msg_type"] == "comm_msg"
+        and m["content"]["comm_id"] in labels
+        and t < end
+        and "value" in m["content"]["data"].get("state", {})
+    ]
+    assert any(" · running · " in v for v in ticks)  # the elapsed time ticks
+
+
+def test_no_plot_shows_only_the_summary_line(live: dict[str, Any]) -> None:
+    cell = live["nb"].cells[2]
+    assert displays(cell) == []
+    assert "nbtrack: quiet finished in" in streams(cell)
+
+
+def test_a_failing_cell_keeps_its_curves_and_says_failed(live: dict[str, Any]) -> None:
+    cell = live["nb"].cells[3]
+    (data,) = displays(cell)
+    assert data["text/plain"].startswith("nbtrack: boom · failed · ")
+    assert series_labels(data["image/svg+xml"]) == ["loss"]
+    assert cell.outputs[-1].output_type == "error" and cell.outputs[-1].ename == "ValueError"
+    assert nbtrack.get_run("boom", store=live["store"]).status == "failed"
+
+
+def test_html_export_shows_the_widget_or_else_the_picture(live: dict[str, Any]) -> None:
+    import copy
+
+    from nbconvert import HTMLExporter
+
+    nb = copy.deepcopy(live["nb"])
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert "application/vnd.jupyter.widget-state+json" in html  # embedded widgets
+    # Widget state not saved (e.g. a reopened notebook): the static picture is shown.
+    del nb.metadata["widgets"]
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    pictures = [
+        base64.b64decode(m).decode()
+        for m in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)
+    ]
+    assert [series_labels(svg) for svg in pictures] == [["loss", "acc", "lr"], ["loss"]]
+    assert "nbtrack: live · finished" not in html  # the picture wins over the text
+
+
+def test_a_missing_bqplot_never_fails_the_run(project: Path) -> None:
+    path = write_notebook(
+        project / "nobq.ipynb",
+        ["import sys\nsys.modules['bqplot'] = None", "%load_ext nbtrack", LIVE_CELL],
+    )
+    nb, _ = execute(path)
+    cell = nb.cells[2]
+    (data,) = displays(cell)
+    assert WIDGET_VIEW not in data  # no chart, but the picture and the summary
+    assert series_labels(data["image/svg+xml"]) == ["loss", "acc", "lr"]
+    assert "interactive charts need ipywidgets and bqplot" in streams(cell, "stderr")
+    assert "nbtrack: live finished in" in streams(cell)
+    run = nbtrack.get_run("live")
+    assert run.status == "finished" and run.metrics["loss"]["count"] == 3000
+
+
+def test_papermill_runs_keep_the_picture_and_summary(project: Path) -> None:
+    import nbformat
+    import papermill
+
+    src = write_notebook(
+        project / "pm.ipynb", ["%load_ext nbtrack", QUIET_CELL.replace("--no-plot ", "")]
+    )
+    papermill.execute_notebook(
+        str(src),
+        str(project / "out.ipynb"),
+        kernel_name="python3",
+        progress_bar=False,
+        cwd=str(project),
+    )
+    nb = nbformat.read(project / "out.ipynb", as_version=4)
+    (data,) = displays(nb.cells[1])
+    assert series_labels(data["image/svg+xml"]) == ["loss"]
+    assert data["text/plain"].splitlines()[2].split() == ["loss", "1", "0", "1", "1", "1"]
+
+
+def test_plain_ipython_shows_text_only_and_tracks(project: Path, capsys) -> None:
+    from IPython import get_ipython
+    from IPython.testing.globalipapp import start_ipython
+
+    start_ipython()
+    ip = get_ipython()
+    ip.run_line_magic("load_ext", "nbtrack")
+    try:
+        result = ip.run_cell("%%track --name term\nfor i in range(100):\n    nbtrack.log(x=i)")
+    finally:
+        ip.run_line_magic("unload_ext", "nbtrack")
+    out = capsys.readouterr()
+    assert result.success
+    assert "nbtrack: term finished in" in out.out and "x=99" in out.out
+    assert out.err == ""
+    assert nbtrack.get_run("term").metrics["x"]["count"] == 100
