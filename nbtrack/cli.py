@@ -1,4 +1,4 @@
-"""The `nbtrack` command line: runs, show, rm, doctor.
+"""The `nbtrack` command line: runs, show, rm, doctor; diff, checkout, replay (cli_code.py).
 
 Exit codes: 0 on success; 1 with a one-line message on stderr for any error a
 user can hit; 2 for bad usage (argparse)."""
@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from . import cli_code
 from .errors import NbtrackError
 
 
@@ -49,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("-y", "--yes", action="store_true", help="delete without asking")
 
     sub.add_parser("doctor", help="where the store is, its schema, counts, and whether git works")
+    cli_code.add_parsers(sub)
     return parser
 
 
@@ -219,4 +221,4 @@ def _doctor(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"runs": _runs, "show": _show, "rm": _rm, "doctor": _doctor}
+_COMMANDS = {"runs": _runs, "show": _show, "rm": _rm, "doctor": _doctor, **cli_code.COMMANDS}

@@ -78,9 +78,7 @@ class NbtrackMagics(Magics):
     @argument("--no-params", action="store_true", help="do not capture params from the cell")
     @argument("-e", "--experiment", help="experiment (default: the notebook's path)")
     @argument("--no-plot", action="store_true", help="no live chart under the cell")
-    @argument(
-        "--no-snapshot", action="store_true", help="do not commit a snapshot of the notebook"
-    )
+    @argument("--no-snapshot", action="store_true", help="do not commit a snapshot of the notebook")
     @cell_magic
     def track(self, line: str, cell: str) -> None:
         """Record this cell's execution as an nbtrack run.
@@ -106,6 +104,8 @@ class NbtrackMagics(Magics):
             experiment=args.experiment,
             notebook=context.current_notebook(),
             cell_source=cell,
+            snapshot=not args.no_snapshot,
+            history=list(shell.user_ns.get("In", [""])[1:]),
         )
         for message in run.warnings:
             print(f"nbtrack: {message}", file=sys.stderr)
@@ -146,7 +146,7 @@ class NbtrackMagics(Magics):
 
     @line_magic
     def nbtrack(self, line: str) -> Any:
-        """%nbtrack runs [N] | show REF | status | notebook [PATH]"""
+        """%nbtrack runs [N] | show REF | diff A B | status | notebook [PATH] | pair"""
         from . import format as fmt
         from . import query
 
@@ -158,6 +158,13 @@ class NbtrackMagics(Magics):
                 return query.runs(limit=limit)
             if command == "show" and len(rest) == 1:
                 print(fmt.run_details(query.get_run(rest[0])))
+                return None
+            if command == "diff" and len(rest) == 2:
+                from .rundiff import diff
+
+                return diff(rest[0], rest[1])
+            if command == "pair" and not rest:
+                self._pair()
                 return None
             if command == "notebook":
                 if rest:
@@ -176,8 +183,27 @@ class NbtrackMagics(Magics):
         except NbtrackError as exc:
             print(f"nbtrack: {exc}", file=sys.stderr)
             return None
-        print("usage: %nbtrack runs [N] | show REF | status | notebook [PATH]", file=sys.stderr)
+        print(
+            "usage: %nbtrack runs [N] | show REF | diff A B | status | notebook [PATH] | pair",
+            file=sys.stderr,
+        )
         return None
+
+    def _pair(self) -> None:
+        from .pairing import pair_notebook
+
+        notebook = context.current_notebook()
+        if notebook is None:
+            raise NbtrackError(
+                "this kernel does not know its notebook: name it first with "
+                "`%nbtrack notebook PATH`, then `%nbtrack pair`"
+            )
+        script = pair_notebook(notebook)
+        print(
+            f"nbtrack: paired {notebook.name} with {script.name} (jupytext ipynb,py:percent). "
+            "Reload the notebook from disk (File > Reload Notebook from Disk) so the editor "
+            "keeps the pairing; from then on every save updates the script."
+        )
 
 
 def _open_view(run: tracking.ActiveRun, no_plot: bool) -> Any:

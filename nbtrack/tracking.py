@@ -29,6 +29,7 @@ from .capture.params import flatten, oversized
 from .config import Project, resolve_project
 from .errors import MetricValueError, NbtrackError, NoActiveRunError
 from .ids import new_id
+from .snapshots import SnapshotJob, finish_snapshot, start_snapshot
 from .store import open_store
 from .store.writer import MetricWriter
 
@@ -62,8 +63,10 @@ class ActiveRun:
     steps: dict[str, int] = field(default_factory=dict)
     status: str = "running"
     warnings: list[str] = field(default_factory=list)
+    snapshot: str | None = None
     _git_thread: threading.Thread | None = None
     _git: dict[str, Any] | None = None
+    _snapshot_job: SnapshotJob | None = None
 
     def log(
         self, data: Mapping[str, Any] | None = None, /, *, step: int | None = None, **metrics: Any
@@ -76,10 +79,18 @@ class ActiveRun:
 
 
 _active: ActiveRun | None = None
+_replaying = False
 
 
 def active_run() -> ActiveRun | None:
     return _active
+
+
+def replaying(on: bool = True) -> None:
+    """While replaying a run's history script (`nbtrack replay`), `log()` outside
+    a run does nothing instead of raising, so the replayed cells run as they did."""
+    global _replaying
+    _replaying = on
 
 
 # -- log ----------------------------------------------------------------------------
@@ -92,6 +103,8 @@ def log(
     or `log({"loss": 0.3})`. Without `step`, each key counts its own steps from 0."""
     run = _active
     if run is None:
+        if _replaying:
+            return
         raise NoActiveRunError(
             "nbtrack.log() was called outside a run: start one with `%%track` on the "
             "cell (after `%load_ext nbtrack`), or `with nbtrack.start_run(): ...` in a script"
@@ -187,8 +200,15 @@ def begin_run(
     notebook: Path | str | None = None,
     cell_source: str | None = None,
     project: Project | None = None,
+    snapshot: bool = False,
+    history: list[str] | None = None,
+    first_execution_count: int = 1,
 ) -> ActiveRun:
-    """Create a run in the store and make it the active run of this process."""
+    """Create a run in the store and make it the active run of this process.
+
+    With `snapshot`, the notebook as saved, its script, `cell_source` and the
+    execution `history` (inputs in the order they ran, the first one as
+    `In[first_execution_count]`) are committed on the notebook's hidden git ref."""
     global _active
     if _active is not None and _active.status == "running":
         raise NbtrackError(
@@ -241,6 +261,10 @@ def begin_run(
     folder = nb_path.parent if nb_path is not None else Path.cwd()
     run._git_thread = threading.Thread(target=_capture_git, args=(run, folder), daemon=True)
     run._git_thread.start()
+    if snapshot and project.settings.get("snapshot", True) is not False:
+        run._snapshot_job = start_snapshot(
+            run, nb_path, cell_source or "", history or [], first_execution_count
+        )
     writer.watch(run_id)
     _active = run
     return run
@@ -290,7 +314,10 @@ def end_run(run: ActiveRun, status: str = "finished", error: BaseException | Non
     finally:
         if run._git_thread is not None:
             run._git_thread.join(timeout=30)
+        run.snapshot = finish_snapshot(run._snapshot_job, run)
         values: dict[str, Any] = {"status": status, "end_time": time.time()}
+        if run.snapshot is not None:
+            values["snapshot"] = run.snapshot
         if run._git is not None:
             values["git"] = redact(run._git, secret_values())
         if error is not None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
+
+# Reading state must not write: `git status` would otherwise refresh the user's index file.
+_READ_ONLY_ENV = {"GIT_OPTIONAL_LOCKS": "0"}
 
 # An uncommitted diff larger than this is cut (the rest is in the snapshot, if any).
 MAX_DIFF_BYTES = 1024 * 1024
@@ -13,7 +17,14 @@ MAX_DIFF_BYTES = 1024 * 1024
 
 def _git(args: list[str], cwd: Path) -> str | None:
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, timeout=30, check=False)
+        done = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env={**os.environ, **_READ_ONLY_ENV},
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     if done.returncode != 0:

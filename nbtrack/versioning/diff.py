@@ -93,6 +93,19 @@ class RunDiff:
             and all(p is None or p.is_empty for p in (self.cell, self.script, self.notebook))
         )
 
+    def __str__(self) -> str:
+        from nbtrack.versioning.render import render_terminal
+
+        return render_terminal(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+    def _repr_html_(self) -> str:
+        from nbtrack.versioning.render import render_html
+
+        return render_html(self)
+
     def to_json(self) -> dict[str, Any]:
         """Strict-JSON form (NaN/±inf as the strings "NaN"/"Infinity"/"-Infinity")."""
         p = self.params

@@ -217,6 +217,18 @@ def _cat_blobs(repo: Repo, shas: list[str]) -> list[bytes]:
     return blobs
 
 
+def read_ref_file(project_root: Path, ref: str, path: str) -> bytes | None:
+    """One file of the snapshot ``ref`` points at (e.g. the previous run's
+    ``run.json``), or None when the ref or the file does not exist yet."""
+    _check_ref(ref)
+    _check_path(path)
+    repo = snapshot_repo(Path(project_root), create=False)
+    if repo is None:
+        return None
+    proc = repo.run("cat-file", "blob", f"{ref}:{path}", check=False)
+    return proc.stdout if proc.returncode == 0 else None
+
+
 def read_snapshot(project_root: Path, commit: str) -> dict[str, bytes]:
     """All files of snapshot ``commit`` (path -> bytes), with two git calls.
 

@@ -20,6 +20,10 @@ _HEADER = """\
 # nbtrack: the kernel's execution history up to this run, in execution order.
 # IPython syntax is translated to get_ipython() calls: if any appear below,
 # run this file with `ipython history.py`; otherwise `python history.py` works.
+# Replaying records no run: nbtrack.log() calls below do nothing.
+import nbtrack.tracking
+
+nbtrack.tracking.replaying()
 """
 
 # Input that IPython's transformer could change: escape characters anywhere

@@ -260,8 +260,9 @@ def _html_notebook(diff: RunDiff) -> str:
     )
 
 
-def render_html(diff: RunDiff) -> str:
-    """A self-contained HTML fragment (own scoped styles); all user text escaped."""
+def render_html(diff: RunDiff, standalone: bool = False) -> str:
+    """A self-contained HTML fragment (own scoped styles); all user text escaped.
+    With ``standalone``, a whole page (for ``nbtrack diff A B --html out.html``)."""
     title = f"<h3>{_esc(diff.a_name)} → {_esc(diff.b_name)}</h3>"
     if diff.is_empty:
         body = '<p class="muted">no difference</p>'
@@ -275,4 +276,11 @@ def render_html(diff: RunDiff) -> str:
                 "<h4>Notebook</h4>", _html_notebook(diff),
             ]
         )  # fmt: skip
-    return f'<div class="nbtrack-diff"><style>{_STYLE}</style>{title}{body}</div>'
+    fragment = f'<div class="nbtrack-diff"><style>{_STYLE}</style>{title}{body}</div>'
+    if not standalone:
+        return fragment
+    page_title = _esc(f"nbtrack diff {diff.a_name} → {diff.b_name}")
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{page_title}</title></head><body>{fragment}</body></html>\n"
+    )

@@ -85,17 +85,32 @@ def _script(nb: Any) -> str:
     return jupytext.writes(light, fmt="py:percent")
 
 
+def read_notebook_bytes(notebook_path: Path | None) -> bytes | OSError | None:
+    """The notebook file as saved right now (cheap: call it at cell start), the
+    error that prevented reading it, or None without a path."""
+    if notebook_path is None:
+        return None
+    try:
+        return Path(notebook_path).read_bytes()
+    except OSError as exc:
+        return exc
+
+
 def _notebook_files(
-    notebook_path: Path | None, notes: list[str], max_output_bytes: int
+    notebook_path: Path | None,
+    notes: list[str],
+    max_output_bytes: int,
+    raw: bytes | OSError | None = None,
 ) -> dict[str, bytes]:
     if notebook_path is None:
         notes.append("no notebook: no notebook path was given (a script, or an unknown notebook)")
         return {}
-    try:
-        raw = Path(notebook_path).read_bytes()
-    except OSError as exc:
-        notes.append(f"notebook not saved in the snapshot: cannot read it ({exc})")
+    if raw is None:
+        raw = read_notebook_bytes(notebook_path)
+    if isinstance(raw, OSError):
+        notes.append(f"notebook not saved in the snapshot: cannot read it ({raw})")
         return {}
+    assert raw is not None
     try:
         nb = parse_notebook(raw)
     except Exception as exc:  # any unreadable file (bad JSON, schema, encoding) is only noted
@@ -123,6 +138,7 @@ def build_snapshot(
     *,
     first_execution_count: int = 1,
     max_output_bytes: int = MAX_OUTPUT_BYTES,
+    notebook_bytes: bytes | OSError | None = None,
 ) -> dict[str, bytes]:
     """The files of one snapshot, keyed by their path in the snapshot tree.
 
@@ -134,9 +150,12 @@ def build_snapshot(
       ``In [first_execution_count + i]``, so pass IPython's ``In[1:]``);
     - ``run.json``: ``run_info`` plus ``notebook_path`` (and ``snapshot_notes``
       when something was left out), keys sorted.
+
+    ``notebook_bytes`` (from `read_notebook_bytes` at cell start) is the notebook
+    as it was when the run began; without it the file is read now.
     """
     notes: list[str] = []
-    files = _notebook_files(notebook_path, notes, max_output_bytes)
+    files = _notebook_files(notebook_path, notes, max_output_bytes, notebook_bytes)
     files[CELL] = cell_source.encode("utf-8", "surrogateescape")
     files[HISTORY] = history_script(history, first_execution_count).encode(
         "utf-8", "surrogateescape"

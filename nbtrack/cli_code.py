@@ -1,0 +1,138 @@
+"""`nbtrack diff | checkout | replay`: what changed between runs, and a run's code back."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from .errors import NbtrackError
+
+_REF_HELP = "run reference: train#4, a name, an id prefix, latest, latest~1"
+
+
+def add_parsers(sub: Any) -> None:
+    diff = sub.add_parser(
+        "diff",
+        help="what changed between two runs: params, metrics, cell, script, notebook",
+        description="Compare run A with run B. Exits 0 whether or not they differ.",
+    )
+    diff.add_argument("a", metavar="A", help=_REF_HELP)
+    diff.add_argument("b", metavar="B", help=_REF_HELP)
+    diff.add_argument("--format", choices=["text", "json"], default="text")
+    diff.add_argument(
+        "--html", metavar="PATH", help="also write the diff as a standalone HTML page"
+    )
+    diff.add_argument(
+        "--color",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="colour the text diff (auto: when stdout is a terminal and NO_COLOR is unset)",
+    )
+
+    checkout = sub.add_parser(
+        "checkout", help="write a run's notebook, as it was when the run started"
+    )
+    checkout.add_argument("ref", metavar="REF", help=_REF_HELP)
+    checkout.add_argument(
+        "-o", "--output", metavar="PATH", help="where (default: <stem>@<run name>.ipynb beside it)"
+    )
+    checkout.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    replay = sub.add_parser(
+        "replay",
+        help="the cells that ran before a run and the run's own cell, in execution order",
+    )
+    replay.add_argument("ref", metavar="REF", help=_REF_HELP)
+    replay.add_argument("-o", "--output", metavar="PATH", help="write to a file instead of stdout")
+    replay.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+
+def _use_color(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _write_new(path: Path, data: bytes, force: bool) -> None:
+    if path.exists() and not force:
+        raise NbtrackError(f"{path} exists: pass --force to overwrite it, or -o another path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    except OSError as exc:
+        raise NbtrackError(f"cannot write {path}: {exc}") from exc
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    from .rundiff import diff
+    from .versioning import render_html, render_terminal
+
+    result = diff(args.a, args.b, store=args.store)
+    if args.html:
+        page = render_html(result, standalone=True)
+        _write_new(Path(args.html), page.encode(), force=True)
+    if args.format == "json":
+        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(render_terminal(result, color=_use_color(args.color)))
+    if args.html:
+        print(f"nbtrack: wrote {args.html}", file=sys.stderr)
+    return 0
+
+
+def _safe_name(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_.#+=@" else "_" for c in name)
+
+
+def default_checkout_path(notebook: str | None, run_name: str, root: Path) -> Path:
+    """`<stem>@<run name>.ipynb` beside the run's notebook (else in the project root)."""
+    if notebook:
+        original = Path(notebook)
+        folder = original.parent if original.is_absolute() else root / original.parent
+        stem = original.stem
+    else:
+        folder, stem = root, "run"
+    return folder / f"{stem}@{_safe_name(run_name)}.ipynb"
+
+
+def run_checkout(args: argparse.Namespace) -> int:
+    from .context import current_project
+    from .query import get_run
+    from .rundiff import NoSnapshotError, snapshot_files
+    from .versioning.snapshot import NOTEBOOK
+
+    project = current_project(args.store)
+    run = get_run(args.ref, store=project.store_url)
+    files = snapshot_files(run, store=project.store_url, root=project.root)
+    if NOTEBOOK not in files:
+        raise NoSnapshotError(
+            f"the snapshot of {run.name} holds no notebook (its kernel did not know the "
+            f"notebook's path); `nbtrack replay {run.ref}` gives the code that ran"
+        )
+    path = (
+        Path(args.output)
+        if args.output
+        else default_checkout_path(run.notebook, run.name, project.root)
+    )
+    _write_new(path, files[NOTEBOOK], args.force)
+    print(f"wrote {path} (the notebook of {run.name} as saved when it started)")
+    return 0
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    from .rundiff import replay_script
+
+    script = replay_script(args.ref, store=args.store)
+    if args.output:
+        _write_new(Path(args.output), script.encode("utf-8", "surrogateescape"), args.force)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(script)
+    return 0
+
+
+COMMANDS = {"diff": run_diff, "checkout": run_checkout, "replay": run_replay}

@@ -1,0 +1,101 @@
+"""Two runs compared, and a run's code got back: `nbtrack.diff`, snapshots, replay.
+
+Resolves run references through the query layer and reads snapshots through
+the versioning layer; the comparison itself is `versioning.diff_runs`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .config import Project
+from .context import current_project
+from .errors import NbtrackError
+from .query import Run, get_run
+from .store import Store, open_store
+from .versioning import DiffSide, RunDiff, SnapshotError, diff_runs, read_snapshot
+from .versioning.snapshot import HISTORY, NOTEBOOK
+
+
+class NoSnapshotError(NbtrackError, LookupError):
+    """The run has no snapshot (made with --no-snapshot, without git, or before one)."""
+
+
+def _project_and_store(store: str | Store | None) -> tuple[Project, Store]:
+    if isinstance(store, Store):
+        return current_project(store.url), store
+    project = current_project(store)
+    return project, open_store(project.store_url)
+
+
+def _run(ref: str | Run, store: Store) -> Run:
+    return ref if isinstance(ref, Run) else get_run(str(ref), store=store)
+
+
+def snapshot_files(
+    run: str | Run, *, store: str | Store | None = None, root: Path | None = None
+) -> dict[str, bytes]:
+    """The files of a run's snapshot: notebook.ipynb, notebook.py, cell.py,
+    history.py, run.json (the first two only when the notebook was known)."""
+    project, st = _project_and_store(store)
+    r = _run(run, st)
+    if not r.snapshot:
+        raise NoSnapshotError(
+            f"run {r.name} ({r.ref}) has no snapshot: it ran with --no-snapshot, without "
+            "git on PATH, or its snapshot failed (see the warning printed at its end)"
+        )
+    return read_snapshot(root or project.root, r.snapshot)
+
+
+def snapshot_notebook(
+    run: str | Run, *, store: str | Store | None = None, root: Path | None = None
+) -> dict[str, Any]:
+    """The run's notebook as it was saved when the run started (an nbformat v4
+    notebook: a dict of JSON values, cell sources as strings)."""
+    files = snapshot_files(run, store=store, root=root)
+    if NOTEBOOK not in files:
+        name = run.name if isinstance(run, Run) else run
+        raise NoSnapshotError(
+            f"the snapshot of {name} holds no notebook (the kernel did not know its "
+            "notebook's path; set it with `%nbtrack notebook PATH`): use `nbtrack replay` "
+            "for the code that ran"
+        )
+    import nbformat
+
+    result: dict[str, Any] = nbformat.reads(files[NOTEBOOK].decode("utf-8"), as_version=4)
+    return result
+
+
+def replay_script(
+    run: str | Run, *, store: str | Store | None = None, root: Path | None = None
+) -> str:
+    """The run's execution-history script: every cell that ran before it and the
+    tracked cell, in the order they ran."""
+    files = snapshot_files(run, store=store, root=root)
+    return files[HISTORY].decode("utf-8", "surrogateescape")
+
+
+def _side(run: Run, root: Path, label: str) -> DiffSide:
+    files = None
+    if run.snapshot:
+        try:
+            files = read_snapshot(root, run.snapshot)
+        except SnapshotError as exc:
+            raise NbtrackError(f"cannot diff {run.name}: {exc}") from exc
+    return DiffSide(name=label, params=run.params, metrics=run.metrics, files=files)
+
+
+def diff(a: str | Run, b: str | Run, *, store: str | Store | None = None) -> RunDiff:
+    """What changed from run `a` to run `b`: params, metric summaries, the tracked
+    cell, the notebook's script and the notebook cell by cell.
+
+        nbtrack.diff("train#3", "train#4")   # shows as HTML in a notebook
+        print(nbtrack.diff("latest~1", "latest"))
+    """
+    project, st = _project_and_store(store)
+    run_a, run_b = _run(a, st), _run(b, st)
+    # Two runs may share a name (`baseline` twice): then label them by reference.
+    same = run_a.name == run_b.name and run_a.id != run_b.id
+    label_a, label_b = (run_a.ref, run_b.ref) if same else (run_a.name, run_b.name)
+    return diff_runs(_side(run_a, project.root, label_a), _side(run_b, project.root, label_b))
