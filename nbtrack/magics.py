@@ -26,8 +26,16 @@ def register(ipython: Any) -> None:
 
     ipython.register_magics(NbtrackMagics)
     ipython.push({"nbtrack": nbtrack})
-    # Warm the per-process environment capture so the first run does not pay for it.
-    threading.Thread(target=capture_environment, daemon=True, name="nbtrack-warmup").start()
+    # Warm the environment capture and the snapshot modules (nbformat, jupytext)
+    # so the first tracked cell does not pay for them.
+    threading.Thread(target=_warm_up, daemon=True, name="nbtrack-warmup").start()
+
+
+def _warm_up() -> None:
+    from .versioning import preload
+
+    capture_environment()
+    preload()
 
 
 def unregister(ipython: Any) -> None:
