@@ -78,7 +78,12 @@ def _v2(op: Any) -> None:
     op.create_index("ix_nbtrack_runs_name", "nbtrack_runs", ["name"])
 
 
-STEPS: list[Callable[[Any], None]] = [_v1, _v2]
+def _v3(op: Any) -> None:
+    """Incremental metric reads (`after=` a point id) seek instead of scanning a run."""
+    op.create_index("ix_nbtrack_metrics_run_id", "nbtrack_metrics", ["run_id", "id"])
+
+
+STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3]
 SCHEMA_VERSION = len(STEPS)
 
 

@@ -69,6 +69,7 @@ metrics = sa.Table(
     sa.Column("value", sa.Double),
     sa.Column("time", sa.Double, nullable=False),
     sa.Index("ix_nbtrack_metrics_run_key_step", "run_id", "key", "step"),
+    sa.Index("ix_nbtrack_metrics_run_id", "run_id", "id"),
 )
 
 summaries = sa.Table(
