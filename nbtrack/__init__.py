@@ -46,6 +46,11 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The Jupyter server extension (the REST API) lives in `nbtrack.server`."""
+    return [{"module": "nbtrack.server"}]
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext nbtrack`: register `%%track` and `%nbtrack`, and put `nbtrack`
     in the user's namespace."""

@@ -1,0 +1,29 @@
+"""Errors the REST API answers with, and the HTTP status of each nbtrack error."""
+
+from __future__ import annotations
+
+from ..errors import NbtrackError, RunNotFoundError, StoreError
+
+
+class ApiError(NbtrackError):
+    """A request the API refuses, with its HTTP status and a message saying what to do."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, message)
+
+
+def status_of(exc: NbtrackError) -> int:
+    """400 for bad input, 404 for unknown runs, 503 when the store cannot answer."""
+    if isinstance(exc, ApiError):
+        return exc.status
+    if isinstance(exc, RunNotFoundError):
+        return 404
+    if isinstance(exc, StoreError):
+        return 503
+    return 400

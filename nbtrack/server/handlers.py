@@ -1,0 +1,149 @@
+"""Tornado handlers of the REST API: parse the request, call RunService off the
+event loop, answer JSON. Errors are JSON `{"message": ...}` for every status."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from http.client import responses
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+
+from ..errors import NbtrackError
+from . import params
+from .errors import bad_request, status_of
+from .jsonutil import dumps
+from .service import RunService
+
+SERVICE_KEY = "nbtrack_service"
+AUTH_RESOURCE = "nbtrack"
+
+
+class NbtrackHandler(APIHandler):
+    """Base of every nbtrack handler: the service, off-loop calls, JSON errors."""
+
+    auth_resource = AUTH_RESOURCE
+
+    @property
+    def service(self) -> RunService:
+        return self.settings[SERVICE_KEY]
+
+    def query_args(self) -> dict[str, str | None]:
+        """The query string's parameters (the last value of each)."""
+        return {name: self.get_query_argument(name) for name in self.request.query_arguments}
+
+    def json_body(self) -> Any:
+        try:
+            return json.loads(self.request.body or b"null")
+        except ValueError as exc:
+            raise bad_request(f"the body is not JSON ({exc}): send a JSON object") from exc
+
+    async def answer(self, work: Callable[[], Any], status: int = 200) -> None:
+        """Run `work` in a worker thread (the store blocks) and send its result as JSON;
+        an NbtrackError becomes its HTTP status with the error's message."""
+        try:
+            result = await asyncio.to_thread(work)
+        except NbtrackError as exc:
+            raise web.HTTPError(status_of(exc), "%s", str(exc)) from exc
+        self.set_status(status)
+        if status == 204:
+            self.finish()
+            return
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(dumps(result))
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, web.HTTPError) and exc.log_message:
+            message = exc.log_message % exc.args if exc.args else exc.log_message
+        elif exc is not None and not isinstance(exc, web.HTTPError):
+            message = "the nbtrack server extension failed on this request; see the server log"
+        else:
+            message = responses.get(status_code, "error")
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish(json.dumps({"message": message}))
+
+
+class RunsHandler(NbtrackHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        args = self.query_args()
+        await self.answer(lambda: self.service.list_runs(params.runs_query(args)))
+
+
+class RunHandler(NbtrackHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str) -> None:
+        await self.answer(lambda: self.service.get_run(ref))
+
+    @web.authenticated
+    @authorized
+    async def patch(self, ref: str) -> None:
+        await self.answer(lambda: self.service.update_run(ref, params.run_patch(self.json_body())))
+
+    @web.authenticated
+    @authorized
+    async def delete(self, ref: str) -> None:
+        await self.answer(lambda: self.service.delete_run(ref), status=204)
+
+
+class MetricsHandler(NbtrackHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str) -> None:
+        args = self.query_args()
+        await self.answer(lambda: self.service.metrics(ref, params.metrics_query(args)))
+
+
+class NotFoundHandler(NbtrackHandler):
+    """Anything else under the API's prefix: a JSON 404 naming the endpoints."""
+
+    def _missing(self, *_args: str) -> None:
+        raise web.HTTPError(
+            404,
+            "%s",
+            "no such nbtrack API endpoint: use runs, runs/{ref}, runs/{ref}/metrics, "
+            "runs/{ref}/snapshot or diff",
+        )
+
+    @web.authenticated
+    @authorized
+    def get(self, *args: str) -> None:
+        self._missing()
+
+    @web.authenticated
+    @authorized
+    def post(self, *args: str) -> None:
+        self._missing()
+
+    @web.authenticated
+    @authorized
+    def patch(self, *args: str) -> None:
+        self._missing()
+
+    @web.authenticated
+    @authorized
+    def put(self, *args: str) -> None:
+        self._missing()
+
+    @web.authenticated
+    @authorized
+    def delete(self, *args: str) -> None:
+        self._missing()
+
+
+_REF = r"(?P<ref>[^/]+)"
+
+# (path under <base_url>/nbtrack/api/, handler), in matching order.
+ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
+    (r"runs/?", RunsHandler),
+    (rf"runs/{_REF}/?", RunHandler),
+    (rf"runs/{_REF}/metrics/?", MetricsHandler),
+    (r"(.*)", NotFoundHandler),
+]

@@ -1,0 +1,210 @@
+"""RunService: what the REST handlers ask of the store, one method per endpoint.
+
+Blocking (the store is synchronous): handlers call these methods off the
+event loop. Results are plain dicts and lists, ready for `jsonutil.dumps`.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from .. import query
+from ..errors import StoreError
+from ..store import Store, open_store
+from . import cursor, records
+from .downsample import Point, bucket_bounds, bucket_count, downsample, merge
+from .errors import ApiError, bad_request
+from .jsonutil import finite_list
+from .params import MetricsQuery, RunsQuery
+
+# A long series is downsampled in SQL (one indexed query per bucket) when it has
+# at least this many points per bucket; shorter ones are cheaper to load whole.
+SQL_POINTS_PER_BUCKET = 40
+
+_SEQ_REF = re.compile(r"^(?P<stem>.+)#(?P<seq>\d+)$")
+_BACK_REF = re.compile(r"^.+?~\d+$")
+_ID_LENGTH = 26
+
+
+class RunService:
+    """The runs of one store, for the server extension. Thread-safe."""
+
+    def __init__(
+        self, store_url: str | None, project_root: Path | None = None, error: str | None = None
+    ) -> None:
+        self.store_url = store_url
+        self.project_root = project_root
+        self._error = error
+        self._store: Store | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> Store:
+        """The store, opened (and migrated) on first use, not when the server starts."""
+        if self.store_url is None:
+            raise StoreError(self._error or "the nbtrack server extension has no store")
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(self.store_url)
+            return self._store
+
+    # -- run references -----------------------------------------------------------
+
+    def resolve(self, ref: str) -> str:
+        """The id of the run `ref` names, as `nbtrack.query.resolve_ref` finds it, by
+        indexed lookups when the reference allows (ids, `stem#seq`, names): polling
+        clients never make the server read every run."""
+        st = self.store
+        text = ref.strip()
+        if text and not _BACK_REF.match(text) and text != "latest":
+            m = _SEQ_REF.match(text)
+            if m:
+                found = st.find_run_ids(stem=m.group("stem"), seq=int(m.group("seq")))
+                if found:
+                    return found[0]
+            else:
+                named = st.find_run_ids(name=text)
+                if named:
+                    return named[0]
+                if len(text) == _ID_LENGTH and st.select_runs(ids=[text.lower()], columns=["id"]):
+                    return text.lower()
+        return query.resolve_ref(ref, store=st)
+
+    # -- runs ---------------------------------------------------------------------
+
+    def list_runs(self, q: RunsQuery) -> dict[str, Any]:
+        st = self.store
+        query.reap_crashed(st)
+        rows = st.select_runs(
+            status=list(q.status) if q.status else None, columns=records.LIST_COLUMNS
+        )
+        summaries = st.summaries(None if len(rows) > 2000 else [r["id"] for r in rows])
+        now = time.time()
+        runs = [records.run_record(r, summaries.get(r["id"], {}), now) for r in rows]
+        return records.runs_page(runs, q)
+
+    def get_run(self, ref: str) -> dict[str, Any]:
+        """One run with its error, cell source, git state and environment."""
+        query.reap_crashed(self.store)
+        return self._run(self.resolve(ref))
+
+    def _run(self, run_id: str) -> dict[str, Any]:
+        st = self.store
+        found = st.select_runs(ids=[run_id])
+        if not found:
+            raise ApiError(404, "the run was deleted while it was being read: reload the list")
+        (row,) = found
+        run = records.run_record(row, st.summaries([run_id]).get(run_id, {}), time.time())
+        run["error"] = row["error"]
+        run["cell_source"] = row["cell_source"]
+        run["git"] = row["git"]
+        run["environment"] = st.environment(row["env_id"])
+        return run
+
+    def update_run(self, ref: str, values: dict[str, Any]) -> dict[str, Any]:
+        st = self.store
+        run_id = self.resolve(ref)
+        if "name" in values:
+            (row,) = st.select_runs(ids=[run_id], columns=["id", "stem", "seq", "start_time"])
+            own_ref = f"{row['stem']}#{row['seq']}"
+            check_name(values["name"], own_ref)
+        if values:
+            st.update_run(run_id, **values)
+        return self._run(run_id)
+
+    def delete_run(self, ref: str) -> None:
+        st = self.store
+        query.reap_crashed(st)
+        run_id = self.resolve(ref)
+        found = st.select_runs(ids=[run_id], columns=["id", "name", "status", "start_time"])
+        if not found:
+            return
+        row = found[0]
+        if row["status"] == "running":
+            raise ApiError(
+                409,
+                f"run {row['name']} is still running: stop it (interrupt its kernel) "
+                "before deleting it",
+            )
+        st.delete_run(run_id)
+
+    # -- metrics ------------------------------------------------------------------
+
+    def metrics(self, ref: str, q: MetricsQuery) -> dict[str, Any]:
+        """Series of the run's metric keys, whole (downsampled past `max_points`) or,
+        with `after`, only the points written since that cursor."""
+        st = self.store
+        run_id = self.resolve(ref)
+        upto = st.last_point_id(run_id)
+        if q.after is not None and q.after > upto:
+            upto = q.after  # nothing new; keep the client's place
+        if q.after is not None:
+            series, downsampled = self._points_since(run_id, q, upto)
+        else:
+            keys = q.keys if q.keys is not None else sorted(st.summaries([run_id]).get(run_id, {}))
+            series, downsampled = {}, False
+            for key in keys:
+                points, cut = self._whole_series(run_id, key, upto, q.max_points)
+                series[key] = points
+                downsampled = downsampled or cut
+        return {
+            "cursor": cursor.encode(upto),
+            "series": {key: columns(points) for key, points in series.items()},
+            "downsampled": downsampled,
+        }
+
+    def _points_since(
+        self, run_id: str, q: MetricsQuery, upto: int
+    ) -> tuple[dict[str, list[Point]], bool]:
+        assert q.after is not None
+        rows = self.store.points_since(run_id, q.after, upto, q.keys)
+        series: dict[str, list[Point]] = {key: [] for key in q.keys or ()}
+        for i, key, step, value, t in rows:
+            series.setdefault(key, []).append(Point(i, step, value, t))
+        downsampled = False
+        for key, points in series.items():
+            points.sort(key=lambda p: (p.step, p.id))
+            if len(points) > q.max_points:
+                series[key] = downsample(points, q.max_points)
+                downsampled = True
+        return series, downsampled
+
+    def _whole_series(
+        self, run_id: str, key: str, upto: int, max_points: int
+    ) -> tuple[list[Point], bool]:
+        st = self.store
+        buckets = bucket_count(max_points)
+        count = st.count_points(run_id, key, upto, cap=buckets * SQL_POINTS_PER_BUCKET + 1)
+        if count <= buckets * SQL_POINTS_PER_BUCKET:
+            points = [Point(*row) for row in st.key_points(run_id, key, upto)]
+            return downsample(points, max_points), len(points) > max_points
+        ends = [Point(*row) for row in st.series_ends(run_id, key, upto)]
+        bounds = bucket_bounds(ends[0].step, ends[-1].step, buckets)
+        extremes = [Point(*row) for row in st.bucket_extremes(run_id, key, upto, bounds)]
+        return merge(ends + extremes), True
+
+    # -- snapshots and diffs ------------------------------------------------------
+
+
+def columns(points: list[Point]) -> dict[str, list[Any]]:
+    """{"step": [...], "value": [...], "time": [...]} with non-finite values as strings."""
+    return {
+        "step": [p.step for p in points],
+        "value": finite_list([p.value for p in points]),
+        "time": [p.time for p in points],
+    }
+
+
+def check_name(name: str, own_ref: str) -> None:
+    """Refuse names that run references would read as something else."""
+    if name == own_ref:
+        return
+    if name == "latest" or _BACK_REF.match(name) or _SEQ_REF.match(name):
+        raise bad_request(
+            f"the name {name!r} would be read as a run reference (latest, name~N or "
+            "notebook#N): choose another"
+        )
