@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .svg import color
-
 
 class CurvePanel:
     """One metric: a figure with its own y scale and one line per curve."""
@@ -64,50 +62,78 @@ class CurvePanel:
         self.figure.title = title
 
 
-def parallel_figure(widgets: Any, bq: Any, dims: Sequence[Any], rows: Sequence[Any]) -> Any:
+class ParallelPlot:
     """Parallel coordinates: one vertical axis per dimension (params, then the
-    metric), one polyline per run, coloured by its position on the metric."""
-    import numpy as np
+    metric), one polyline per run. Updated in place while the dimensions stay."""
 
-    names = [d.name for d in dims]
-    x = bq.OrdinalScale(domain=names)
-    y = bq.LinearScale(min=-0.05, max=1.08)
-    marks = []
-    for i, row in enumerate(rows):
-        ys = np.array([np.nan if v is None else v for v in row.values], dtype=np.float64)
-        marks.append(
+    def __init__(self, widgets: Any, bq: Any) -> None:
+        self.widgets, self.bq = widgets, bq
+        self.box = widgets.Box()
+        self._shape: tuple[Any, ...] = ()
+        self._lines: list[Any] = []
+        self._ends: Any = None
+
+    def draw(self, dims: Sequence[Any], rows: Sequence[Any]) -> None:
+        import numpy as np
+
+        names = [d.name for d in dims]
+        shape = (tuple(names), len(rows))
+        if shape != self._shape:
+            self._build(names, len(rows))
+            self._shape = shape
+        for line, row in zip(self._lines, rows, strict=True):
+            ys = np.array([np.nan if v is None else v for v in row.values], dtype=np.float64)
+            with line.hold_sync():
+                line.y = ys
+                line.colors = [row.color]
+                line.labels = [row.label]
+        ends = [(d.name, 1.04, d.high_label) for d in dims]
+        ends += [(d.name, -0.04, d.low_label) for d in dims]
+        if self._ends is not None:
+            self._ends.text = [e[2] for e in ends]
+
+    def _build(self, names: list[str], n_rows: int) -> None:
+        import numpy as np
+
+        bq = self.bq
+        if not names:
+            self.box.children = [self.widgets.Label(value="no params or metrics to compare")]
+            self._lines, self._ends = [], None
+            return
+        x = bq.OrdinalScale(domain=names)
+        y = bq.LinearScale(min=-0.08, max=1.1)
+        self._lines = [
             bq.Lines(
                 x=names,
-                y=ys,
+                y=np.zeros(len(names)),
                 scales={"x": x, "y": y},
-                colors=[row.color or color(i)],
-                labels=[row.label],
                 stroke_width=1.5,
                 marker="circle",
                 marker_size=16,
             )
-        )
-    ends = [(d.name, 1.04, d.high_label) for d in dims]
-    ends += [(d.name, -0.04, d.low_label) for d in dims]
-    marks.append(
-        bq.Label(
-            x=[e[0] for e in ends],
-            y=[e[1] for e in ends],
-            text=[e[2] for e in ends],
+            for _ in range(n_rows)
+        ]
+        self._ends = bq.Label(
+            x=names + names,
+            y=[1.04] * len(names) + [-0.04] * len(names),
+            text=[""] * (2 * len(names)),
             scales={"x": x, "y": y},
             align="middle",
             default_size=11,
             colors=["#555"],
         )
-    )
-    axes = [
-        bq.Axis(scale=x, grid_lines="solid", tick_rotate=0),
-        bq.Axis(scale=y, orientation="vertical", tick_values=np.array([]), visible=False),
-    ]
-    return bq.Figure(
-        marks=marks,
-        axes=axes,
-        animation_duration=0,
-        fig_margin={"top": 20, "bottom": 40, "left": 20, "right": 20},
-        layout=widgets.Layout(width=f"{max(400, 130 * len(dims))}px", height="280px"),
-    )
+        axes = [
+            bq.Axis(scale=x, grid_lines="solid", grid_color="#999"),
+            bq.Axis(scale=y, orientation="vertical", visible=False),
+        ]
+        self.box.children = [
+            bq.Figure(
+                marks=[*self._lines, self._ends],
+                axes=axes,
+                animation_duration=0,
+                title="params → metric (each line a run; colour: metric, blue low, red high)",
+                title_style={"font-size": "12px"},
+                fig_margin={"top": 30, "bottom": 40, "left": 30, "right": 30},
+                layout=self.widgets.Layout(width=f"{max(420, 130 * len(names))}px", height="280px"),
+            )
+        ]

@@ -20,7 +20,7 @@ MAX_POINTS = 2000
 
 def minmax_reduce(steps: np.ndarray, values: np.ndarray, width: float) -> tuple[Any, Any]:
     """For each bucket `floor(step / width)`, the lowest- and highest-valued points,
-    in step order. Values must be finite."""
+    plus the first and the last point, in step order. Values must be finite."""
     import numpy as np
 
     steps = np.asarray(steps, dtype=np.float64)
@@ -33,7 +33,8 @@ def minmax_reduce(steps: np.ndarray, values: np.ndarray, width: float) -> tuple[
     edges = np.flatnonzero(np.diff(sorted_buckets)) + 1
     firsts = np.concatenate(([0], edges))
     lasts = np.concatenate((edges - 1, [len(order) - 1]))
-    keep = np.union1d(order[firsts], order[lasts])  # indices into the input
+    ends = [np.argmin(steps), len(steps) - 1 - np.argmax(steps[::-1])]
+    keep = np.union1d(np.union1d(order[firsts], order[lasts]), ends)  # input indices
     kept_steps, kept_values = steps[keep], values[keep]
     by_step = np.argsort(kept_steps, kind="stable")
     return kept_steps[by_step], kept_values[by_step]
@@ -42,7 +43,7 @@ def minmax_reduce(steps: np.ndarray, values: np.ndarray, width: float) -> tuple[
 def width_for(span: float, max_points: int) -> float:
     """The smallest power-of-two bucket width that keeps a curve spanning `span`
     steps within `max_points` points (at most two per bucket)."""
-    buckets = max(1, max_points // 2 - 2)  # a span can touch two partial buckets
+    buckets = max(1, max_points // 2 - 3)  # two partial buckets, and the two ends
     if span <= buckets:
         return 1.0
     return float(2 ** math.ceil(math.log2(span / buckets)))

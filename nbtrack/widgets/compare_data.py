@@ -1,0 +1,94 @@
+"""What a comparison shows, read from the store: the runs (status, params, metric
+summaries) and their curves, read incrementally while runs are still running."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from ..query import _run_ids, _store, reap_crashed
+from ..store import Store, schema
+from .downsample import Series
+
+RUN_COLUMNS = ["id", "name", "stem", "seq", "status", "start_time", "end_time", "params"]
+
+
+def points_after(store: Store, run_id: str, key: str, after: int) -> list[tuple[int, int, float]]:
+    """(point id, step, value) of run `run_id`'s `key` written after point id `after`,
+    in the order they were written. One run's points are written by one process in
+    order, so its point ids make a safe cursor."""
+    import sqlalchemy as sa
+
+    t = schema.metrics
+    query = (
+        sa.select(t.c.id, t.c.step, t.c.value)
+        .where(t.c.run_id == run_id, t.c.key == key, t.c.id > after)
+        .order_by(t.c.id)
+    )
+    with store.reading() as conn:
+        return [(pid, s, math.nan if v is None else v) for pid, s, v in conn.execute(query)]
+
+
+class CompareSource:
+    """The runs being compared and their curves for one metric at a time."""
+
+    def __init__(self, runs: Any, store: str | Store | None = None) -> None:
+        self.store = _store(store)
+        ids = list(dict.fromkeys(_run_ids(runs, self.store)))
+        self.ids = ids
+        self.runs: list[dict[str, Any]] = []
+        self.curves: dict[str, dict[str, Series]] = {}  # key -> run id -> curve
+        self._cursor: dict[tuple[str, str], int] = {}  # (key, run id) -> last point id read
+        self._complete: set[tuple[str, str]] = set()
+
+    def refresh_runs(self) -> list[dict[str, Any]]:
+        """Re-read status, params and metric summaries, in the order the runs were given."""
+        reap_crashed(self.store)
+        rows = {r["id"]: r for r in self.store.select_runs(ids=self.ids, columns=RUN_COLUMNS)}
+        summaries = self.store.summaries(self.ids)
+        now = time.time()
+        runs = []
+        for run_id in self.ids:
+            r = rows.get(run_id)
+            if r is None:  # deleted meanwhile
+                continue
+            end = r["end_time"]
+            runs.append(
+                {
+                    "id": run_id,
+                    "name": r["name"],
+                    "ref": f"{r['stem']}#{r['seq']}",
+                    "status": r["status"],
+                    "duration": (end if end is not None else now) - r["start_time"],
+                    "params": r["params"],
+                    "metrics": summaries.get(run_id, {}),
+                }
+            )
+        self.runs = runs
+        return runs
+
+    @property
+    def running(self) -> bool:
+        return any(r["status"] == "running" for r in self.runs)
+
+    def read_curves(self, key: str) -> dict[str, Series]:
+        """The curves of `key`, one per run, brought up to date with the store. A run
+        seen ended before its points were read is complete and never read again."""
+        import numpy as np
+
+        curves = self.curves.setdefault(key, {})
+        for run in self.runs:
+            where = (key, run["id"])
+            if where in self._complete:
+                continue
+            if run["status"] != "running":
+                self._complete.add(where)
+            points = points_after(self.store, run["id"], key, self._cursor.get(where, 0))
+            if not points:
+                continue
+            ids, steps, values = zip(*points, strict=True)
+            self._cursor[where] = ids[-1]
+            series = curves.setdefault(run["id"], Series())
+            series.extend(np.array(steps, dtype=np.float64), np.array(values, dtype=np.float64))
+        return curves
