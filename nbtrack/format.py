@@ -79,7 +79,7 @@ def runs_table(df: Any, width: int = 80) -> str:
     # Metrics first: they are what a reader compares; params follow.
     extra = [c for c in df.columns if c.startswith("metrics.")]
     extra += [c for c in df.columns if c.startswith("params.")]
-    header = ["name", "status", "start", "duration", *[c.split(".", 1)[1] for c in extra]]
+    header = ["name", "status", "start", "duration", *_headings(extra)]
     rows = []
     for rec in df.to_dict("records"):
         start = rec["start"].timestamp() if rec["start"] is not None else None
@@ -93,6 +93,14 @@ def runs_table(df: Any, width: int = 80) -> str:
             + [format_value(_na(rec[c])) for c in extra]
         )
     return format_table(header, rows, width)
+
+
+def _headings(columns: list[str]) -> list[str]:
+    """`metrics.loss` shows as `loss`, unless a param is also called `loss`: then
+    both keep their prefix so the two columns cannot be confused."""
+    keys = [c.split(".", 1)[1] for c in columns]
+    clash = {k for k in keys if keys.count(k) > 1}
+    return [c if k in clash else k for c, k in zip(columns, keys, strict=True)]
 
 
 def _na(value: Any) -> Any:

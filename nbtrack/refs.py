@@ -37,6 +37,11 @@ def resolve(ref: str, runs: Sequence[RunKey]) -> RunKey:
     if not runs:
         raise RunNotFoundError(f"no run matches {ref!r}: the store has no runs yet")
     back = 0
+    # A name given by the user wins over reading it as a reference: a run
+    # named `exp#1` or `v~2` is found by that name.
+    exact = [r for r in runs if r.name == text] if text != "latest" else []
+    if exact and not (_SEQ.match(text) and any(r.ref == text for r in runs)):
+        return exact[0]
     m = _BACK.match(text)
     if m:
         text, back = m.group("base"), int(m.group("n"))

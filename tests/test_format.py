@@ -371,3 +371,10 @@ def test_summary_line_shows_six_metrics_and_counts_the_rest() -> None:
     line = summary_line("r", "finished", 1, metrics)
     assert line.endswith("· m0=0 m1=1 m2=2 m3=3 m4=4 m5=5 (+3 more)")
     assert "m6" not in line
+
+
+def test_runs_table_keeps_a_param_and_a_metric_of_one_name_apart(project: Path) -> None:
+    with nbtrack.start_run(params={"loss": "huber", "lr": 0.1}):
+        nbtrack.log(loss=0.5)
+    header = runs_table(nbtrack.runs(), width=200).splitlines()[0].split()
+    assert header[4:] == ["metrics.loss", "params.loss", "lr"]

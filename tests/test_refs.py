@@ -181,3 +181,19 @@ def test_not_found_is_an_nbtrack_error_and_a_lookup_error() -> None:
         resolve("nope", RUNS)
     with pytest.raises(LookupError):
         resolve("nope", RUNS)
+
+
+def test_a_name_that_looks_like_a_reference_is_found_by_name() -> None:
+    runs = [
+        key("01jc2000000000000000000002", "nb", 2, "exp#1"),
+        key("01jc1000000000000000000001", "nb", 1, "v~2"),
+    ]
+    assert ref_of("exp#1", runs) == "nb#2"
+    assert ref_of("v~2", runs) == "nb#1"
+
+
+def test_a_real_stem_and_seq_still_wins_over_a_run_named_like_it() -> None:
+    runs = [key("01jc3000000000000000000003", "nb", 3, "train#4"), *RUNS]
+    assert ref_of("train#4", runs) == "train#4"
+    old_named_latest = key("01a00000000000000000000000", "nb", 4, "latest")
+    assert ref_of("latest", [*RUNS, old_named_latest]) == "train#4"
