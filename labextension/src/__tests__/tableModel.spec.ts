@@ -1,0 +1,147 @@
+import { IRun, normalizeRun } from '../api';
+import { compareValues, makeFilter, TableModel } from '../tableModel';
+
+import fixture from './fixtures/runs.json';
+
+function run(over: Partial<IRun> & { id: string }): IRun {
+  return normalizeRun({
+    ref: `nb#${over.id}`,
+    name: `run-${over.id}`,
+    status: 'finished',
+    experiment: 'nb.ipynb',
+    notebook: 'nb.ipynb',
+    start: 1000,
+    end: 1010,
+    duration: 10,
+    tags: [],
+    notes: '',
+    params: {},
+    metrics: {},
+    snapshot: null,
+    ...over
+  } as IRun);
+}
+
+function fixtureRuns(): IRun[] {
+  return JSON.parse(JSON.stringify(fixture)).runs.map(normalizeRun);
+}
+
+describe('TableModel', () => {
+  it('has the base columns, then one per param and one per metric', () => {
+    const t = new TableModel();
+    t.setRuns(fixtureRuns(), fixture.params, fixture.metrics);
+    expect(t.columns.map(c => c.id)).toEqual([
+      'name',
+      'status',
+      'notebook',
+      'start',
+      'duration',
+      'tags',
+      'param:config.optimizer',
+      'param:layers',
+      'param:lr',
+      'metric:acc',
+      'metric:loss'
+    ]);
+  });
+
+  it('gives cell text, names as plain text', () => {
+    const t = new TableModel(() => 1732290010.5);
+    const runs = fixtureRuns();
+    t.setRuns(runs, fixture.params, fixture.metrics);
+    const col = (id: string) => t.columns.find(c => c.id === id)!;
+    const [wide, evil] = runs;
+    expect(t.cellText(evil, col('name'))).toBe('<img src=x onerror=alert(1)>');
+    expect(t.cellText(wide, col('param:layers'))).toBe('[64,64]');
+    expect(t.cellText(wide, col('metric:loss'))).toBe('NaN');
+    expect(t.cellText(evil, col('metric:acc'))).toBe('');
+    expect(t.cellText(wide, col('duration'))).toBe('10 s'); // running: now - start
+    expect(t.cellText(evil, col('duration'))).toBe('42 s');
+    expect(t.cellText(wide, col('tags'))).toBe('cnn');
+  });
+
+  it('sorts newest first by default and by any column, missing values last', () => {
+    const t = new TableModel();
+    const runs = [
+      run({ id: 'a', start: 1, params: { lr: 0.1 }, metrics: { loss: { last: 0.3, last_step: 1, min: 0.3, max: 1, count: 2 } } }),
+      run({ id: 'b', start: 3, params: { lr: 0.01 } }),
+      run({ id: 'c', start: 2, params: {}, metrics: { loss: { last: 0.1, last_step: 1, min: 0.1, max: 1, count: 2 } } })
+    ];
+    t.setRuns(runs, ['lr'], ['loss']);
+    expect(t.rows.map(r => r.id)).toEqual(['b', 'c', 'a']);
+    t.sortBy('param:lr');
+    expect(t.rows.map(r => r.id)).toEqual(['b', 'a', 'c']);
+    t.sortBy('param:lr');
+    expect(t.sortOrder).toBe('desc');
+    expect(t.rows.map(r => r.id)).toEqual(['a', 'b', 'c']);
+    t.sortBy('metric:loss', 'asc');
+    expect(t.rows.map(r => r.id)).toEqual(['c', 'a', 'b']);
+    t.sortBy('name', 'desc');
+    expect(t.rows.map(r => r.id)).toEqual(['c', 'b', 'a']);
+  });
+
+  it('keeps the sort when new runs arrive', () => {
+    const t = new TableModel();
+    t.setRuns([run({ id: 'a', name: 'zeta' })], [], []);
+    t.sortBy('name', 'asc');
+    t.setRuns([run({ id: 'a', name: 'zeta' }), run({ id: 'b', name: 'alpha' })], [], []);
+    expect(t.rows.map(r => r.name)).toEqual(['alpha', 'zeta']);
+    expect(t.indexOf('a')).toBe(1);
+  });
+
+  it('filters by text, by field and by numeric comparison', () => {
+    const t = new TableModel();
+    const runs = [
+      run({ id: 'a', name: 'baseline', tags: ['cnn'], params: { lr: 0.1 } }),
+      run({ id: 'b', name: 'wide', status: 'running', params: { lr: 0.01 } }),
+      run({ id: 'c', name: 'deep', notes: 'try BASELINE again', params: { lr: 0.5 } })
+    ];
+    t.setRuns(runs, ['lr'], []);
+    const ids = (text: string) => {
+      t.setFilter(text);
+      return t.rows.map(r => r.id).sort();
+    };
+    expect(ids('baseline')).toEqual(['a', 'c']);
+    expect(ids('status:running')).toEqual(['b']);
+    expect(ids('tag:cnn')).toEqual(['a']);
+    expect(ids('lr<0.2')).toEqual(['a', 'b']);
+    expect(ids('lr>=0.5')).toEqual(['c']);
+    expect(ids('baseline lr>0.2')).toEqual(['c']);
+    expect(ids('')).toEqual(['a', 'b', 'c']);
+  });
+
+  it('sorts 10,000 runs with 20 params fast', () => {
+    const runs: IRun[] = [];
+    for (let i = 0; i < 10000; i++) {
+      const params: { [k: string]: number } = {};
+      for (let p = 0; p < 20; p++) {
+        params[`p${p}`] = (i * 7919 + p) % 1000;
+      }
+      runs.push(run({ id: String(i), start: i, params }));
+    }
+    const t = new TableModel();
+    const t0 = Date.now();
+    t.setRuns(runs, Array.from({ length: 20 }, (_, p) => `p${p}`), []);
+    t.sortBy('param:p3');
+    t.setFilter('p5>500');
+    const ms = Date.now() - t0;
+    expect(t.rows.length).toBeGreaterThan(1000);
+    expect(ms).toBeLessThan(1000);
+  });
+});
+
+describe('compareValues', () => {
+  it('puts missing and NaN last whatever the order', () => {
+    expect(compareValues(null, 1, 'asc')).toBe(1);
+    expect(compareValues(null, 1, 'desc')).toBe(1);
+    expect(compareValues(NaN, 1, 'desc')).toBe(1);
+    expect(compareValues(1, 2, 'desc')).toBe(1);
+    expect(compareValues(1, 'a', 'asc')).toBe(-1);
+  });
+});
+
+describe('makeFilter', () => {
+  it('is null for an empty filter', () => {
+    expect(makeFilter('   ', [])).toBeNull();
+  });
+});

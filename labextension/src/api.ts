@@ -1,0 +1,319 @@
+/**
+ * The client of nbtrack's REST API (`<base_url>/nbtrack/api/`), the only
+ * place that talks to the server. Every call goes through
+ * `ServerConnection.makeRequest`, which adds the token and the XSRF header.
+ *
+ * Responses are normalised here once: non-finite floats ("NaN", "Infinity",
+ * "-Infinity" in strict JSON) become numbers in metric summaries and series.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+import { JSONValue, toNumber, toNumberOrNull } from './format';
+
+export type RunStatus =
+  | 'running'
+  | 'finished'
+  | 'failed'
+  | 'interrupted'
+  | 'crashed';
+
+export interface IMetricSummary {
+  last: number;
+  last_step: number | null;
+  min: number;
+  max: number;
+  count: number;
+}
+
+export interface IRun {
+  id: string;
+  ref: string;
+  name: string;
+  status: RunStatus;
+  experiment: string;
+  notebook: string;
+  start: number;
+  end: number | null;
+  duration: number | null;
+  tags: string[];
+  notes: string;
+  params: { [key: string]: JSONValue };
+  metrics: { [key: string]: IMetricSummary };
+  snapshot: string | null;
+}
+
+export interface IRunDetail extends IRun {
+  error: string | null;
+  cell_source: string | null;
+  git: JSONValue;
+  environment: JSONValue;
+}
+
+export interface IRunsQuery {
+  limit?: number;
+  offset?: number;
+  sort?: string;
+  order?: 'asc' | 'desc';
+  q?: string;
+  status?: RunStatus;
+}
+
+export interface IRunsPage {
+  runs: IRun[];
+  total: number;
+  params: string[];
+  metrics: string[];
+}
+
+export interface ISeriesData {
+  step: number[];
+  value: number[];
+  time: number[];
+}
+
+export interface IMetricsQuery {
+  keys?: string[];
+  after?: string | null;
+  maxPoints?: number;
+}
+
+export interface IMetricsChunk {
+  cursor: string;
+  series: { [key: string]: ISeriesData };
+  downsampled: boolean;
+}
+
+export interface IMetricDiff {
+  a: IMetricSummary | null;
+  b: IMetricSummary | null;
+  delta: { last: number | null; min: number | null };
+  changed: boolean;
+}
+
+export interface ITextDiff {
+  path: string;
+  unified: string;
+}
+
+export interface ICellChange {
+  change: string;
+  base_index: number | null;
+  index: number | null;
+  cell_type: string;
+  first_line: string;
+  parts: string[];
+}
+
+export interface INotebookDiffData {
+  base: { [key: string]: JSONValue };
+  diff: JSONValue[];
+  cells: ICellChange[];
+  metadata_changed: boolean;
+}
+
+export interface IRunDiff {
+  params: {
+    changed: { [key: string]: { old: JSONValue; new: JSONValue } };
+    added: { [key: string]: JSONValue };
+    removed: { [key: string]: JSONValue };
+  };
+  metrics: { [key: string]: IMetricDiff };
+  cell: ITextDiff | null;
+  script: ITextDiff | null;
+  notebook: INotebookDiffData | null;
+}
+
+export interface ISnapshot {
+  commit: string;
+  notebook: { [key: string]: JSONValue };
+}
+
+export interface IRunPatch {
+  name?: string;
+  tags?: string[];
+  notes?: string;
+}
+
+/** An error answer of the API, with the server's message. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly status: number
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** The path segment of a run reference: `train#4` -> `train%234`. */
+export function encodeRef(ref: string): string {
+  return encodeURIComponent(ref);
+}
+
+export class NbtrackApi {
+  constructor(settings?: ServerConnection.ISettings) {
+    this.settings = settings ?? ServerConnection.makeSettings();
+  }
+
+  readonly settings: ServerConnection.ISettings;
+
+  /** One page of runs (limit <= 10000) with the param and metric keys. */
+  async listRuns(query: IRunsQuery = {}): Promise<IRunsPage> {
+    const page = await this.request<IRunsPage>('runs', { query: { ...query } });
+    page.runs = page.runs.map(normalizeRun);
+    return page;
+  }
+
+  async getRun(ref: string): Promise<IRunDetail> {
+    return normalizeRun(
+      await this.request<IRunDetail>(`runs/${encodeRef(ref)}`)
+    );
+  }
+
+  /** Metric points; pass the previous `cursor` as `after` for new points only. */
+  async metrics(ref: string, query: IMetricsQuery = {}): Promise<IMetricsChunk> {
+    const chunk = await this.request<IMetricsChunk>(
+      `runs/${encodeRef(ref)}/metrics`,
+      {
+        query: {
+          keys: query.keys?.length ? query.keys.join(',') : undefined,
+          after: query.after ?? undefined,
+          max_points: query.maxPoints
+        }
+      }
+    );
+    for (const key of Object.keys(chunk.series)) {
+      const s = chunk.series[key];
+      s.value = s.value.map(toNumber);
+    }
+    return chunk;
+  }
+
+  async diff(a: string, b: string): Promise<IRunDiff> {
+    const diff = await this.request<IRunDiff>('diff', { query: { a, b } });
+    for (const key of Object.keys(diff.metrics)) {
+      const m = diff.metrics[key];
+      m.a = m.a && normalizeSummary(m.a);
+      m.b = m.b && normalizeSummary(m.b);
+      m.delta = {
+        last: toNumberOrNull(m.delta.last),
+        min: toNumberOrNull(m.delta.min)
+      };
+    }
+    return diff;
+  }
+
+  /** The run's snapshot notebook, or null when the run has none. */
+  async snapshot(ref: string): Promise<ISnapshot | null> {
+    try {
+      return await this.request<ISnapshot>(`runs/${encodeRef(ref)}/snapshot`);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) {
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  async updateRun(ref: string, patch: IRunPatch): Promise<IRun> {
+    return normalizeRun(
+      await this.request<IRun>(`runs/${encodeRef(ref)}`, {
+        method: 'PATCH',
+        body: patch
+      })
+    );
+  }
+
+  async deleteRun(ref: string): Promise<void> {
+    await this.request<null>(`runs/${encodeRef(ref)}`, { method: 'DELETE' });
+  }
+
+  /** The full URL of an API path with its query string (undefined values left out). */
+  url(path: string, query: { [key: string]: unknown } = {}): string {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) {
+      if (value !== undefined && value !== null && value !== '') {
+        params.set(key, String(value));
+      }
+    }
+    const search = params.toString();
+    const base = URLExt.join(this.settings.baseUrl, 'nbtrack', 'api', path);
+    return search ? `${base}?${search}` : base;
+  }
+
+  private async request<T>(
+    path: string,
+    options: {
+      method?: string;
+      query?: { [key: string]: unknown };
+      body?: unknown;
+    } = {}
+  ): Promise<T> {
+    const init: RequestInit = { method: options.method ?? 'GET' };
+    if (options.body !== undefined) {
+      init.body = JSON.stringify(options.body);
+      init.headers = { 'Content-Type': 'application/json' };
+    }
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(
+        this.url(path, options.query),
+        init,
+        this.settings
+      );
+    } catch (error) {
+      throw new ApiError(
+        `nbtrack: the Jupyter server did not answer (${String(error)})`,
+        0
+      );
+    }
+    if (!response.ok) {
+      let message = `${response.status} ${response.statusText}`;
+      try {
+        const data = (await response.json()) as { message?: unknown };
+        if (typeof data.message === 'string' && data.message) {
+          message = data.message;
+        }
+      } catch {
+        // Not JSON (a proxy's page, say): keep the status line.
+      }
+      if (response.status === 404 && message.startsWith('404')) {
+        message =
+          'nbtrack: the server extension is not enabled ' +
+          '(`jupyter server extension list` should list nbtrack)';
+      }
+      throw new ApiError(message, response.status);
+    }
+    if (response.status === 204) {
+      return null as T;
+    }
+    const text = await response.text();
+    return (text ? JSON.parse(text) : null) as T;
+  }
+}
+
+function normalizeSummary(summary: IMetricSummary): IMetricSummary {
+  return {
+    last: toNumber(summary.last),
+    last_step: summary.last_step ?? null,
+    min: toNumber(summary.min),
+    max: toNumber(summary.max),
+    count: summary.count
+  };
+}
+
+/** Fill defaults and turn non-finite strings of metric summaries into numbers. */
+export function normalizeRun<T extends IRun>(run: T): T {
+  const metrics: { [key: string]: IMetricSummary } = {};
+  for (const key of Object.keys(run.metrics ?? {})) {
+    metrics[key] = normalizeSummary(run.metrics[key]);
+  }
+  run.metrics = metrics;
+  run.params = run.params ?? {};
+  run.tags = run.tags ?? [];
+  run.notes = run.notes ?? '';
+  run.duration = toNumberOrNull(run.duration);
+  run.end = toNumberOrNull(run.end);
+  return run;
+}

@@ -1,0 +1,11 @@
+/** The Runs panel's sidebar icon (theme-aware through `jp-icon3`). */
+import { LabIcon } from '@jupyterlab/ui-components';
+
+const svgstr = `<svg xmlns="http://www.w3.org/2000/svg" width="16" viewBox="0 0 24 24">
+  <g class="jp-icon3" fill="#616161">
+    <path d="M3 3h2v16h16v2H3z"/>
+    <path d="M7.4 15.6 6 14.2l4.6-4.6 3 3 5-5.6 1.5 1.3-6.4 7.2-3.1-3.1z"/>
+  </g>
+</svg>`;
+
+export const runsIcon = new LabIcon({ name: 'nbtrack:runs', svgstr });

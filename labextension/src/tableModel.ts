@@ -1,0 +1,327 @@
+/**
+ * The run table's model, pure (no DOM): which columns there are, each cell's
+ * text and sort key, and the filtered, sorted list of rows.
+ *
+ * Columns: name, status, notebook, start, duration, tags, then one per param
+ * (`param:<key>`) and one per metric's last value (`metric:<key>`).
+ */
+import { IRun } from './api';
+import {
+  formatDuration,
+  formatNumber,
+  formatTime,
+  formatValue,
+  liveDuration
+} from './format';
+
+export type SortValue = string | number | null;
+
+export interface IColumn {
+  id: string;
+  label: string;
+  /** Width in pixels. */
+  width: number;
+  kind: 'name' | 'status' | 'text' | 'time' | 'number' | 'param' | 'metric';
+  text(run: IRun, now: number): string;
+  sortValue(run: IRun, now: number): SortValue;
+}
+
+export type SortOrder = 'asc' | 'desc';
+
+const BASE_COLUMNS: IColumn[] = [
+  {
+    id: 'name',
+    label: 'Name',
+    width: 170,
+    kind: 'name',
+    text: run => run.name,
+    sortValue: run => run.name.toLowerCase()
+  },
+  {
+    id: 'status',
+    label: 'Status',
+    width: 92,
+    kind: 'status',
+    text: run => run.status,
+    sortValue: run => run.status
+  },
+  {
+    id: 'notebook',
+    label: 'Notebook',
+    width: 140,
+    kind: 'text',
+    text: run => run.notebook ?? '',
+    sortValue: run => (run.notebook ?? '').toLowerCase()
+  },
+  {
+    id: 'start',
+    label: 'Start',
+    width: 130,
+    kind: 'time',
+    text: run => formatTime(run.start),
+    sortValue: run => run.start
+  },
+  {
+    id: 'duration',
+    label: 'Duration',
+    width: 80,
+    kind: 'number',
+    text: (run, now) => formatDuration(liveDuration(run, now)),
+    sortValue: (run, now) => liveDuration(run, now)
+  },
+  {
+    id: 'tags',
+    label: 'Tags',
+    width: 110,
+    kind: 'text',
+    text: run => run.tags.join(', '),
+    sortValue: run => run.tags.join(',').toLowerCase()
+  }
+];
+
+export function paramColumn(key: string): IColumn {
+  return {
+    id: `param:${key}`,
+    label: key,
+    width: 90,
+    kind: 'param',
+    text: run => formatValue(run.params[key]),
+    sortValue: run => {
+      const v = run.params[key];
+      if (v === undefined || v === null) {
+        return null;
+      }
+      return typeof v === 'number' ? v : formatValue(v).toLowerCase();
+    }
+  };
+}
+
+export function metricColumn(key: string): IColumn {
+  return {
+    id: `metric:${key}`,
+    label: key,
+    width: 90,
+    kind: 'metric',
+    text: run => {
+      const m = run.metrics[key];
+      return m ? formatNumber(m.last) : '';
+    },
+    sortValue: run => {
+      const m = run.metrics[key];
+      return m && !Number.isNaN(m.last) ? m.last : null;
+    }
+  };
+}
+
+/**
+ * Compare two sort values: numbers before strings, and missing values (and
+ * NaN) always last whatever the order.
+ */
+export function compareValues(a: SortValue, b: SortValue, order: SortOrder): number {
+  const aMissing = a === null || (typeof a === 'number' && Number.isNaN(a));
+  const bMissing = b === null || (typeof b === 'number' && Number.isNaN(b));
+  if (aMissing || bMissing) {
+    return aMissing === bMissing ? 0 : aMissing ? 1 : -1;
+  }
+  let c: number;
+  if (typeof a === 'number' && typeof b === 'number') {
+    c = a < b ? -1 : a > b ? 1 : 0;
+  } else if (typeof a === 'number') {
+    c = -1;
+  } else if (typeof b === 'number') {
+    c = 1;
+  } else {
+    c = a < b ? -1 : a > b ? 1 : 0;
+  }
+  return order === 'asc' ? c : -c;
+}
+
+/**
+ * A filter: whitespace-separated terms that must all match (case-insensitive).
+ * A term `key:value` matches a field (`status:running`, `tag:cnn`,
+ * `lr:0.1`, for any column id or param/metric key) by substring; a term
+ * `key<n`, `key>n`, `key<=n`, `key>=n` or `key=n` compares a number; any
+ * other term is a substring of the name, ref, notebook, experiment, status,
+ * tags or notes.
+ */
+export function makeFilter(
+  text: string,
+  columns: IColumn[]
+): ((run: IRun) => boolean) | null {
+  const terms = text.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  if (!terms.length) {
+    return null;
+  }
+  const byKey = new Map<string, IColumn>();
+  for (const c of columns) {
+    byKey.set(c.id.toLowerCase(), c);
+    if (c.kind === 'param' || c.kind === 'metric') {
+      if (!byKey.has(c.label.toLowerCase())) {
+        byKey.set(c.label.toLowerCase(), c);
+      }
+    }
+  }
+  byKey.set('tag', byKey.get('tags') as IColumn);
+  const tests = terms.map(term => {
+    const cmp = /^([^<>=:]+)(<=|>=|<|>|=)(-?[\d.e+-]+)$/.exec(term);
+    if (cmp && byKey.has(cmp[1])) {
+      const column = byKey.get(cmp[1]) as IColumn;
+      const n = Number(cmp[3]);
+      const op = cmp[2];
+      return (run: IRun) => {
+        const v = column.sortValue(run, 0);
+        if (typeof v !== 'number') {
+          return false;
+        }
+        switch (op) {
+          case '<':
+            return v < n;
+          case '>':
+            return v > n;
+          case '<=':
+            return v <= n;
+          case '>=':
+            return v >= n;
+          default:
+            return v === n;
+        }
+      };
+    }
+    const field = /^([^:]+):(.*)$/.exec(term);
+    if (field && byKey.has(field[1])) {
+      const column = byKey.get(field[1]) as IColumn;
+      const want = field[2];
+      return (run: IRun) => column.text(run, 0).toLowerCase().includes(want);
+    }
+    return (run: IRun) => searchText(run).includes(term);
+  });
+  return (run: IRun) => tests.every(t => t(run));
+}
+
+const searchCache = new WeakMap<IRun, string>();
+
+function searchText(run: IRun): string {
+  let text = searchCache.get(run);
+  if (text === undefined) {
+    text = [
+      run.name,
+      run.ref,
+      run.notebook,
+      run.experiment,
+      run.status,
+      run.tags.join(' '),
+      run.notes
+    ]
+      .join('\n')
+      .toLowerCase();
+    searchCache.set(run, text);
+  }
+  return text;
+}
+
+/** Columns, filter and sort over a list of runs; `rows` is the current view. */
+export class TableModel {
+  constructor(now: () => number = () => Date.now() / 1000) {
+    this._now = now;
+    this._columns = BASE_COLUMNS.slice();
+  }
+
+  get columns(): readonly IColumn[] {
+    return this._columns;
+  }
+
+  get rows(): readonly IRun[] {
+    return this._rows;
+  }
+
+  get sortColumn(): string {
+    return this._sortColumn;
+  }
+
+  get sortOrder(): SortOrder {
+    return this._sortOrder;
+  }
+
+  get filterText(): string {
+    return this._filterText;
+  }
+
+  /** Replace the runs and the param/metric keys; recomputes the view. */
+  setRuns(runs: readonly IRun[], params: string[], metrics: string[]): void {
+    this._runs = runs;
+    const keys = `${params.join('\u0000')}\u0001${metrics.join('\u0000')}`;
+    if (keys !== this._keys) {
+      this._keys = keys;
+      this._columns = [
+        ...BASE_COLUMNS,
+        ...params.map(paramColumn),
+        ...metrics.map(metricColumn)
+      ];
+      if (!this._columns.some(c => c.id === this._sortColumn)) {
+        this._sortColumn = 'start';
+        this._sortOrder = 'desc';
+      }
+    }
+    this.recompute();
+  }
+
+  setFilter(text: string): void {
+    this._filterText = text;
+    this.recompute();
+  }
+
+  /** Sort by a column; the same column again flips the order. */
+  sortBy(columnId: string, order?: SortOrder): void {
+    if (!this._columns.some(c => c.id === columnId)) {
+      return;
+    }
+    if (order) {
+      this._sortOrder = order;
+    } else if (columnId === this._sortColumn) {
+      this._sortOrder = this._sortOrder === 'asc' ? 'desc' : 'asc';
+    } else {
+      const kind = this._columns.find(c => c.id === columnId)?.kind;
+      this._sortOrder = kind === 'time' ? 'desc' : 'asc';
+    }
+    this._sortColumn = columnId;
+    this.recompute();
+  }
+
+  indexOf(id: string): number {
+    return this._rows.findIndex(run => run.id === id);
+  }
+
+  cellText(run: IRun, column: IColumn): string {
+    return column.text(run, this._now());
+  }
+
+  private recompute(): void {
+    const filter = makeFilter(this._filterText, this._columns);
+    const rows = filter ? this._runs.filter(filter) : this._runs.slice();
+    const column = this._columns.find(c => c.id === this._sortColumn);
+    if (column) {
+      const now = this._now();
+      // Decorate-sort-undecorate: each key is computed once.
+      const keyed = rows.map((run, i) => ({ run, i, key: column.sortValue(run, now) }));
+      const order = this._sortOrder;
+      keyed.sort(
+        (p, q) =>
+          compareValues(p.key, q.key, order) ||
+          compareValues(q.run.start, p.run.start, 'asc') ||
+          p.i - q.i
+      );
+      this._rows = keyed.map(k => k.run);
+    } else {
+      this._rows = rows;
+    }
+  }
+
+  private _now: () => number;
+  private _runs: readonly IRun[] = [];
+  private _rows: readonly IRun[] = [];
+  private _columns: IColumn[];
+  private _keys = '';
+  private _sortColumn = 'start';
+  private _sortOrder: SortOrder = 'desc';
+  private _filterText = '';
+}
