@@ -212,13 +212,30 @@ def _doctor(args: argparse.Namespace) -> int:
         print(
             "git             "
             + (
-                f"{state['branch'] or '(detached)'} {(state['commit'] or '(no commits)')[:10]}"
+                f"{state['branch'] or '(detached)'} "
+                f"{state['commit'][:10] if state['commit'] else '(no commits yet)'}"
                 f"{' (uncommitted changes)' if state['dirty'] else ''}"
                 if state
                 else "available; this project is not in a git repository"
             )
         )
+        print(f"snapshots       {_snapshot_home(project.root)}")
     return 0
+
+
+def _snapshot_home(root: Any) -> str:
+    from .versioning import SnapshotError
+    from .versioning._git import snapshot_repo
+
+    try:
+        repo = snapshot_repo(root, create=False)
+    except SnapshotError as exc:
+        return f"unavailable: {exc}"
+    if repo is None:
+        return "none yet (the first tracked cell creates .nbtrack/snapshots.git)"
+    where = repo.git_dir if repo.private else "this project's git repository"
+    refs = repo.run("for-each-ref", "--format=%(refname)", "refs/nbtrack/").stdout.split()
+    return f"{len(refs)} notebook ref(s) under refs/nbtrack/ in {where}"
 
 
 _COMMANDS = {"runs": _runs, "show": _show, "rm": _rm, "doctor": _doctor, **cli_code.COMMANDS}

@@ -82,8 +82,18 @@ def test_rm_needs_confirmation(two_runs: list[str]) -> None:
 def test_doctor(two_runs: list[str]) -> None:
     out = cli("doctor")
     assert out.returncode == 0
-    assert "schema version  2 (this nbtrack: 2)" in out.stdout
+    from nbtrack.store.migrations import SCHEMA_VERSION
+
+    v = SCHEMA_VERSION
+    assert f"schema version  {v} (this nbtrack: {v})" in out.stdout
     assert "runs            2 (finished 2)" in out.stdout and "metric points   6" in out.stdout
+
+
+def test_doctor_in_a_new_repository_names_git_state_and_snapshots(project: Path) -> None:
+    subprocess.run(["git", "init", "-q", "-b", "main"], check=True)
+    out = cli("doctor")
+    assert "git             main (no commits yet)" in out.stdout
+    assert "snapshots       0 notebook ref(s) under refs/nbtrack/" in out.stdout
 
 
 def test_bad_store_url_exits_nonzero_with_a_message(project: Path) -> None:
