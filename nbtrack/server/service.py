@@ -176,14 +176,23 @@ class RunService:
     def _whole_series(
         self, run_id: str, key: str, upto: int, max_points: int
     ) -> tuple[list[Point], bool]:
+        """A key's points with `id <= upto`, at most `max_points` of them."""
         st = self.store
-        buckets = bucket_count(max_points)
-        count = st.count_points(run_id, key, upto, cap=buckets * SQL_POINTS_PER_BUCKET + 1)
-        if count <= buckets * SQL_POINTS_PER_BUCKET:
-            points = [Point(*row) for row in st.key_points(run_id, key, upto)]
-            return downsample(points, max_points), len(points) > max_points
+        threshold = bucket_count(max_points) * SQL_POINTS_PER_BUCKET
+        if st.count_points(run_id, key, upto, cap=threshold + 1) > threshold:
+            return self._whole_series_sql(run_id, key, upto, max_points)
+        points = [Point(*row) for row in st.key_points(run_id, key, upto)]
+        return downsample(points, max_points), len(points) > max_points
+
+    def _whole_series_sql(
+        self, run_id: str, key: str, upto: int, max_points: int
+    ) -> tuple[list[Point], bool]:
+        """`downsample` computed by the store, one indexed query per bucket."""
+        st = self.store
         ends = [Point(*row) for row in st.series_ends(run_id, key, upto)]
-        bounds = bucket_bounds(ends[0].step, ends[-1].step, buckets)
+        if not ends:
+            return [], False
+        bounds = bucket_bounds(ends[0].step, ends[-1].step, bucket_count(max_points))
         extremes = [Point(*row) for row in st.bucket_extremes(run_id, key, upto, bounds)]
         return merge(ends + extremes), True
 

@@ -1,0 +1,260 @@
+"""The server's pure parts: downsampling, cursors, strict JSON, parameters, run records."""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+
+import pytest
+
+from nbtrack.server import cursor, jsonutil, params, records
+from nbtrack.server.downsample import Point, bucket_bounds, bucket_count, downsample, merge
+from nbtrack.server.errors import ApiError
+
+# -- downsampling ---------------------------------------------------------------------
+
+
+def series(values: list[float], start_step: int = 0) -> list[Point]:
+    return [Point(i + 1, start_step + i, v, 1000.0 + i) for i, v in enumerate(values)]
+
+
+def test_short_series_are_left_alone() -> None:
+    points = series([3.0, 1.0, 2.0])
+    assert downsample(points, 4) == points
+
+
+def test_downsampling_keeps_extremes_ends_and_the_budget() -> None:
+    rng = random.Random(7)
+    values = [rng.gauss(0, 1) for _ in range(10_000)]
+    values[1234] = 50.0
+    values[8765] = -50.0
+    points = series(values)
+    out = downsample(points, 100)
+    assert len(out) <= 100
+    kept = [p.value for p in out]
+    assert 50.0 in kept and -50.0 in kept
+    assert out[0] == points[0] and out[-1] == points[-1]
+    assert [p.step for p in out] == sorted(p.step for p in out)
+    assert set(out) <= set(points)
+
+
+def test_every_bucket_keeps_its_own_low_and_high() -> None:
+    points = series([float(i % 10) for i in range(1000)])
+    out = downsample(points, 22)  # 10 buckets of 100 steps
+    for lo, hi in bucket_bounds(0, 999, bucket_count(22)):
+        inside = [p.value for p in out if lo <= p.step < hi]
+        assert 0.0 in inside and 9.0 in inside
+
+
+def test_nan_is_neither_low_nor_high_and_all_nan_buckets_keep_a_gap() -> None:
+    values = [math.nan] * 100 + [1.0, math.nan, -1.0, math.inf] * 25
+    out = downsample(series(values), 6)  # 2 buckets of 100 steps
+    second = [p.value for p in out if p.step >= 100]
+    assert math.inf in second and -1.0 in second
+    first = [p for p in out if p.step < 100]
+    assert first and all(math.isnan(p.value) for p in first)
+
+
+def test_ties_go_to_the_earliest_point() -> None:
+    out = downsample(series([1.0] * 50), 4)  # one bucket
+    assert [p.step for p in out] == [0, 49]
+
+
+def test_repeated_steps_and_gaps() -> None:
+    points = sorted(
+        [Point(i, s, float(i), 0.0) for i, s in enumerate([5] * 30 + [10_000] * 30)],
+        key=lambda p: (p.step, p.id),
+    )
+    out = downsample(points, 10)
+    assert {p.value for p in out} >= {0.0, 29.0, 30.0, 59.0}
+    assert len(out) <= 10
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "n"), [(0, 0, 5), (0, 9, 3), (-5, 5, 100), (3, 1_000_002, 7)]
+)
+def test_bucket_bounds_cover_the_range_without_empty_buckets(first: int, last: int, n: int) -> None:
+    bounds = bucket_bounds(first, last, n)
+    assert bounds[0][0] == first and bounds[-1][1] == last + 1
+    assert all(lo < hi for lo, hi in bounds)
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
+    assert len(bounds) == min(n, last - first + 1)
+
+
+def test_max_points_below_four_is_refused() -> None:
+    with pytest.raises(ValueError, match="at least 4"):
+        bucket_count(3)
+
+
+def test_merge_drops_duplicates_and_orders_by_step() -> None:
+    a, b = Point(2, 5, 1.0, 0.0), Point(1, 3, 2.0, 0.0)
+    assert merge([a, b, a]) == [b, a]
+
+
+# -- cursors --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("last_id", [0, 1, 123456, cursor.MAX_ID])
+def test_cursor_round_trip(last_id: int) -> None:
+    assert cursor.decode(cursor.encode(last_id)) == last_id
+
+
+@pytest.mark.parametrize(
+    "text", ["", "12", "v1.", "v1.-1", "v1.01", "v2.5", "v1.5 ", "v1.99999999999999999999", "%00"]
+)
+def test_malformed_cursors_are_refused_with_what_to_do(text: str) -> None:
+    with pytest.raises(cursor.CursorError, match="previous metrics response"):
+        cursor.decode(text)
+
+
+def test_cursor_beyond_bigint_is_refused() -> None:
+    with pytest.raises(cursor.CursorError):
+        cursor.decode(f"v1.{cursor.MAX_ID + 1}")
+
+
+# -- strict JSON ----------------------------------------------------------------------
+
+
+def test_non_finite_floats_become_strings_everywhere() -> None:
+    value = {"a": [math.nan, math.inf, -math.inf, 1.5, (2.0, math.nan)], "b": {"c": math.inf}}
+    assert json.loads(jsonutil.dumps(value)) == {
+        "a": ["NaN", "Infinity", "-Infinity", 1.5, [2.0, "NaN"]],
+        "b": {"c": "Infinity"},
+    }
+
+
+def test_finite_list_is_unchanged_when_all_finite() -> None:
+    values = [1.0, 2.0]
+    assert jsonutil.finite_list(values) is values
+    assert jsonutil.finite_list([1.0, math.nan]) == [1.0, "NaN"]
+
+
+# -- parameters -----------------------------------------------------------------------
+
+
+def test_runs_query_defaults() -> None:
+    q = params.runs_query({})
+    assert (q.limit, q.offset, q.sort, q.descending, q.q, q.status) == (
+        1000,
+        0,
+        "start",
+        True,
+        "",
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ({"limit": "10001"}, "limit must be an integer from 1 to 10000"),
+        ({"limit": "0"}, "limit must be"),
+        ({"limit": "ten"}, "limit must be"),
+        ({"limit": "1" * 400}, "limit must be"),
+        ({"offset": "-1"}, "offset must be"),
+        ({"sort": "colour"}, "sort must be one of"),
+        ({"sort": "params."}, "sort must be one of"),
+        ({"order": "up"}, "order must be asc or desc"),
+        ({"status": "running,done"}, "unknown: 'done'"),
+    ],
+)
+def test_bad_runs_parameters_say_what_is_accepted(args: dict[str, str], message: str) -> None:
+    with pytest.raises(ApiError, match=message) as info:
+        params.runs_query(args)
+    assert info.value.status == 400
+
+
+def test_metrics_query_parses_keys_cursor_and_budget() -> None:
+    q = params.metrics_query({"keys": "loss, acc,,loss", "after": "v1.42", "max_points": "10"})
+    assert (q.keys, q.after, q.max_points) == (("loss", "acc"), 42, 10)
+    assert params.metrics_query({}).max_points == 5000
+    with pytest.raises(ApiError, match="max_points must be an integer from 4 to 100000"):
+        params.metrics_query({"max_points": "100001"})
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ([], "JSON object"),
+        ({"status": "finished"}, "unknown fields: 'status'"),
+        ({"name": ""}, "name must be"),
+        ({"name": 3}, "name must be"),
+        ({"tags": "cnn"}, "tags must be"),
+        ({"tags": ["ok", 1]}, "tags must be"),
+        ({"tags": [" "]}, "tags must be"),
+        ({"notes": 5}, "notes must be"),
+    ],
+)
+def test_bad_patch_bodies_are_refused(body: object, message: str) -> None:
+    with pytest.raises(ApiError, match=message):
+        params.run_patch(body)
+
+
+def test_patch_values_are_cleaned() -> None:
+    assert params.run_patch({"name": " x ", "tags": ["b", "a", "b"], "notes": None}) == {
+        "name": "x",
+        "tags": ["a", "b"],
+        "notes": None,
+    }
+
+
+# -- run records: filtering and sorting -------------------------------------------------
+
+
+def record(name: str, start: float, **extra: object) -> dict[str, object]:
+    row = {
+        "id": name,
+        "name": name,
+        "stem": "nb",
+        "seq": int(start),
+        "status": "finished",
+        "experiment": "exp",
+        "notebook": "nb.ipynb",
+        "start_time": start,
+        "end_time": start + 1,
+        "tags": [],
+        "notes": None,
+        "params": {},
+        "snapshot": None,
+    }
+    row.update(extra)
+    return records.run_record(row, {}, now=0.0)
+
+
+def test_sorting_puts_missing_and_nan_last_both_ways() -> None:
+    runs = [
+        record("a", 1, params={"lr": 0.1}),
+        record("b", 2),
+        record("c", 3, params={"lr": math.nan}),
+        record("d", 4, params={"lr": 0.01}),
+        record("e", 5, params={"lr": "auto"}),
+    ]
+    asc = records.sort_runs(runs, "params.lr", descending=False)
+    desc = records.sort_runs(runs, "params.lr", descending=True)
+    assert [r["name"] for r in asc] == ["d", "a", "e", "b", "c"]
+    assert [r["name"] for r in desc] == ["e", "a", "d", "b", "c"]
+
+
+def test_sorting_by_name_ignores_case_first() -> None:
+    runs = [record("b", 3), record("c", 2), record("B", 1), record("a", 0)]
+    assert [r["name"] for r in records.sort_runs(runs, "name", False)] == ["a", "B", "b", "c"]
+
+
+def test_filter_matches_name_ref_notebook_experiment_and_tags() -> None:
+    runs = [
+        record("alpha", 1, tags=["CNN"]),
+        record("beta", 2, notebook=None, experiment="Sweep"),
+    ]
+    assert [r["name"] for r in records.filter_runs(runs, "cnn")] == ["alpha"]
+    assert [r["name"] for r in records.filter_runs(runs, "SWEEP")] == ["beta"]
+    assert [r["name"] for r in records.filter_runs(runs, "nb#2")] == ["beta"]
+    assert len(records.filter_runs(runs, "")) == 2
+
+
+def test_page_counts_all_matches_and_lists_their_keys() -> None:
+    runs = [record(f"r{i}", i, params={f"p{i}": i}) for i in range(5)]
+    page = records.runs_page(runs, params.runs_query({"limit": "2", "offset": "1"}))
+    assert page["total"] == 5
+    assert [r["name"] for r in page["runs"]] == ["r3", "r2"]
+    assert page["params"] == ["p0", "p1", "p2", "p3", "p4"]
