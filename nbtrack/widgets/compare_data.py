@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from operator import itemgetter
 from typing import Any
 
 from ..query import _run_ids, _store, reap_crashed
@@ -87,8 +88,9 @@ class CompareSource:
             points = points_after(self.store, run["id"], key, self._cursor.get(where, 0))
             if not points:
                 continue
-            ids, steps, values = zip(*points, strict=True)
-            self._cursor[where] = ids[-1]
-            series = curves.setdefault(run["id"], Series())
-            series.extend(np.array(steps, dtype=np.float64), np.array(values, dtype=np.float64))
+            self._cursor[where] = points[-1][0]
+            n = len(points)
+            steps = np.fromiter(map(itemgetter(1), points), dtype=np.float64, count=n)
+            values = np.fromiter(map(itemgetter(2), points), dtype=np.float64, count=n)
+            curves.setdefault(run["id"], Series()).extend(steps, values)
         return curves
