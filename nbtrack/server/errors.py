@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import NbtrackError, RunNotFoundError, StoreError
+from ..errors import NbtrackError, StoreError
 
 
 class ApiError(NbtrackError):
@@ -19,11 +19,14 @@ def bad_request(message: str) -> ApiError:
 
 
 def status_of(exc: NbtrackError) -> int:
-    """400 for bad input, 404 for unknown runs, 503 when the store cannot answer."""
+    """400 for bad input, 404 for what does not exist (unknown runs, missing snapshots),
+    503 when the store or git cannot answer."""
+    from ..versioning.errors import SnapshotError
+
     if isinstance(exc, ApiError):
         return exc.status
-    if isinstance(exc, RunNotFoundError):
+    if isinstance(exc, LookupError):
         return 404
-    if isinstance(exc, StoreError):
+    if isinstance(exc, (StoreError, SnapshotError)):
         return 503
     return 400

@@ -101,6 +101,21 @@ class MetricsHandler(NbtrackHandler):
         await self.answer(lambda: self.service.metrics(ref, params.metrics_query(args)))
 
 
+class SnapshotHandler(NbtrackHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str) -> None:
+        await self.answer(lambda: self.service.snapshot(ref))
+
+
+class DiffHandler(NbtrackHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        args = self.query_args()
+        await self.answer(lambda: self.service.diff(*params.diff_refs(args)))
+
+
 class NotFoundHandler(NbtrackHandler):
     """Anything else under the API's prefix: a JSON 404 naming the endpoints."""
 
@@ -145,5 +160,7 @@ ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
     (r"runs/?", RunsHandler),
     (rf"runs/{_REF}/?", RunHandler),
     (rf"runs/{_REF}/metrics/?", MetricsHandler),
+    (rf"runs/{_REF}/snapshot/?", SnapshotHandler),
+    (r"diff/?", DiffHandler),
     (r"(.*)", NotFoundHandler),
 ]

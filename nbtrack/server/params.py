@@ -106,6 +106,14 @@ def metrics_query(args: dict[str, str | None]) -> MetricsQuery:
     )
 
 
+def diff_refs(args: dict[str, str | None]) -> tuple[str, str]:
+    """GET /diff parameters: the references of runs a and b."""
+    a, b = (args.get("a") or "").strip(), (args.get("b") or "").strip()
+    if not a or not b:
+        raise bad_request("name the two runs to compare: diff?a=train%233&b=train%234")
+    return a, b
+
+
 def run_patch(body: Any) -> dict[str, Any]:
     """PATCH /runs/{ref} body: {"name"?: str, "tags"?: [str], "notes"?: str | null}, as
     store column values."""

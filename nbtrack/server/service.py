@@ -111,7 +111,9 @@ class RunService:
         if "name" in values:
             (row,) = st.select_runs(ids=[run_id], columns=["id", "stem", "seq", "start_time"])
             own_ref = f"{row['stem']}#{row['seq']}"
-            check_name(values["name"], own_ref)
+            m = _SEQ_REF.match(values["name"])
+            taken = bool(m and st.find_run_ids(stem=m.group("stem"), seq=int(m.group("seq"))))
+            check_name(values["name"], own_ref, taken)
         if values:
             st.update_run(run_id, **values)
         return self._run(run_id)
@@ -198,6 +200,41 @@ class RunService:
 
     # -- snapshots and diffs ------------------------------------------------------
 
+    def _root(self) -> Path:
+        if self.project_root is None:
+            raise StoreError("the nbtrack server extension does not know its project folder")
+        return Path(self.project_root)
+
+    def snapshot(self, ref: str) -> dict[str, Any]:
+        """The run's snapshot commit and the notebook in it (nbformat JSON)."""
+        from ..rundiff import snapshot_notebook
+
+        st = self.store
+        run = query.get_run(self.resolve(ref), store=st)
+        notebook = snapshot_notebook(run, store=st, root=self._root())
+        return {"commit": run.snapshot, "notebook": notebook}
+
+    def diff(self, a: str, b: str) -> dict[str, Any]:
+        """`nbtrack.diff(a, b).to_json()`, with snapshots read from the server's project."""
+        from ..versioning import DiffSide, diff_runs, read_snapshot
+
+        st = self.store
+        root = self._root()
+        run_a = query.get_run(self.resolve(a), store=st)
+        run_b = query.get_run(self.resolve(b), store=st)
+        same = run_a.name == run_b.name and run_a.id != run_b.id
+        labels = (run_a.ref, run_b.ref) if same else (run_a.name, run_b.name)
+        sides = [
+            DiffSide(
+                name=label,
+                params=run.params,
+                metrics=run.metrics,
+                files=read_snapshot(root, run.snapshot) if run.snapshot else None,
+            )
+            for run, label in zip((run_a, run_b), labels, strict=True)
+        ]
+        return diff_runs(*sides).to_json()
+
 
 def columns(points: list[Point]) -> dict[str, list[Any]]:
     """{"step": [...], "value": [...], "time": [...]} with non-finite values as strings."""
@@ -208,12 +245,13 @@ def columns(points: list[Point]) -> dict[str, list[Any]]:
     }
 
 
-def check_name(name: str, own_ref: str) -> None:
-    """Refuse names that run references would read as something else."""
+def check_name(name: str, own_ref: str, taken: bool) -> None:
+    """Refuse names that run references would read as another run: `latest`, and
+    another run's `notebook#N` (`taken`)."""
     if name == own_ref:
         return
-    if name == "latest" or _BACK_REF.match(name) or _SEQ_REF.match(name):
+    if name == "latest" or taken:
         raise bad_request(
-            f"the name {name!r} would be read as a run reference (latest, name~N or "
-            "notebook#N): choose another"
+            f"the name {name!r} would be read as a reference to "
+            f"{'the latest run' if name == 'latest' else 'run ' + name}: choose another"
         )

@@ -205,7 +205,6 @@ async def test_patch_with_an_empty_object_changes_nothing(api: Any, three_runs: 
         '{"notes": ["x"]}',
         '{"name": "latest"}',
         '{"name": "train#2"}',
-        '{"name": "baseline~1"}',
         "[1, 2]",
         "not json",
         "",
@@ -221,6 +220,15 @@ async def test_bad_patch_bodies_are_400(api: Any, three_runs: Any, body: str) ->
 async def test_a_run_may_take_back_its_own_ref_as_name(api: Any, three_runs: Any) -> None:
     reply = await api("PATCH", "runs", "baseline", body={"name": "train#2"})
     assert reply.status == 200 and reply.body["name"] == "train#2"
+
+
+@pytest.mark.parametrize("name", ["v~2", "train#7", "exp#1"])
+async def test_names_that_look_like_references_are_found_by_name(
+    api: Any, three_runs: Any, name: str
+) -> None:
+    assert (await api("PATCH", "runs", "eval#1", body={"name": name})).status == 200
+    reply = await api("GET", "runs", name)
+    assert reply.status == 200 and reply.body["ref"] == "eval#1"
 
 
 async def test_patch_of_an_unknown_run_is_404(api: Any, three_runs: Any) -> None:
