@@ -34,6 +34,9 @@ for i in range(3000):
     if i % 500 == 0:
         time.sleep(0.5)"""
 QUIET_CELL = "%%track --no-plot --name quiet\nnbtrack.log(loss=1.0)"
+MANY_CELL = """%%track --name many
+for i in range(50):
+    nbtrack.log({f"m{k:02d}": k * 10.0 ** k + i for k in range(10)})"""
 FAILING_CELL = """%%track --name boom
 for i in range(10):
     nbtrack.log(loss=float(i))
@@ -45,7 +48,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """One notebook, executed once: a live run, a --no-plot run and a failing run."""
     folder = tmp_path_factory.mktemp("live")
     path = write_notebook(
-        folder / "train.ipynb", ["%load_ext nbtrack", LIVE_CELL, QUIET_CELL, FAILING_CELL]
+        folder / "train.ipynb",
+        ["%load_ext nbtrack", LIVE_CELL, QUIET_CELL, FAILING_CELL, MANY_CELL],
     )
     nb, client = execute(path, allow_errors=True)
     yield {
@@ -147,6 +151,17 @@ def test_a_failing_cell_keeps_its_curves_and_says_failed(live: dict[str, Any]) -
     assert nbtrack.get_run("boom", store=live["store"]).status == "failed"
 
 
+def test_many_metrics_get_a_panel_each_up_to_eight_then_a_picker(live: dict[str, Any]) -> None:
+    (data,) = displays(live["nb"].cells[4])
+    keys = [f"m{k:02d}" for k in range(10)]
+    assert series_labels(data["image/svg+xml"]) == keys  # each metric on its own scale
+    models = descendants(widget_state(live["nb"]), data[WIDGET_VIEW]["model_id"])
+    figures = [m["state"] for m in models.values() if m["model_name"] == "FigureModel"]
+    assert sorted(f["title"] for f in figures) == keys[:9]  # 8 panels + the picked one
+    (picker,) = [m["state"] for m in models.values() if m["model_name"] == "DropdownModel"]
+    assert picker["_options_labels"] == ["m08", "m09"]
+
+
 def test_html_export_shows_the_widget_or_else_the_picture(live: dict[str, Any]) -> None:
     import copy
 
@@ -162,7 +177,7 @@ def test_html_export_shows_the_widget_or_else_the_picture(live: dict[str, Any]) 
         base64.b64decode(m).decode()
         for m in re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', html)
     ]
-    assert [series_labels(svg) for svg in pictures] == [["loss", "acc", "lr"], ["loss"]]
+    assert [series_labels(svg) for svg in pictures][:2] == [["loss", "acc", "lr"], ["loss"]]
     assert "nbtrack: live · finished" not in html  # the picture wins over the text
 
 
@@ -218,3 +233,27 @@ def test_plain_ipython_shows_text_only_and_tracks(project: Path, capsys) -> None
     assert "nbtrack: term finished in" in out.out and "x=99" in out.out
     assert out.err == ""
     assert nbtrack.get_run("term").metrics["x"]["count"] == 100
+
+
+def test_the_project_setting_turns_the_chart_off(project: Path) -> None:
+    (project / "pyproject.toml").write_text("[tool.nbtrack]\nplot = false\n")
+    path = write_notebook(
+        project / "off.ipynb", ["%load_ext nbtrack", QUIET_CELL.replace("--no-plot ", "")]
+    )
+    nb, _ = execute(path)
+    assert displays(nb.cells[1]) == []
+    assert "nbtrack: quiet finished in" in streams(nb.cells[1])
+
+
+def test_load_ext_imports_no_widget_library() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from IPython.core.interactiveshell import InteractiveShell; "
+        "InteractiveShell.instance().run_line_magic('load_ext', 'nbtrack'); "
+        "import nbtrack.widgets, nbtrack.widgets.live; "
+        "print(sorted(m for m in ('ipywidgets', 'bqplot', 'numpy') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
