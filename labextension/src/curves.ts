@@ -281,8 +281,7 @@ export class CurvesView extends Widget {
             label: r.run.name,
             stroke: cssVar(COLOR_VARS[slot % COLOR_VARS.length], '#1976d2'),
             width: 1.5,
-            spanGaps: false,
-            points: { show: false }
+            spanGaps: false
           };
         })
       ]
