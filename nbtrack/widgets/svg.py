@@ -29,7 +29,7 @@ PALETTE = (
     "#17becf",
 )
 PANEL_W, PANEL_H = 300, 170
-PAD_L, PAD_R, PAD_T, PAD_B = 52, 10, 22, 24
+PAD_L, PAD_R, PAD_T, PAD_B = 58, 10, 22, 24
 FONT = "font-family:sans-serif;font-size:11px"
 
 
@@ -62,6 +62,24 @@ def color(i: int) -> str:
 
 def _fmt(x: float) -> str:
     return format_value(float(x))
+
+
+def axis_labels(low: float, high: float) -> tuple[str, str]:
+    """Short labels for a range's ends, with just enough digits to tell them apart."""
+    a, b = f"{low:.3g}", f"{high:.3g}"
+    if a != b or low == high:
+        return a, b
+    if max(abs(low), abs(high)) < 1e7:  # a narrow range: fixed decimals read best
+        decimals = min(10, max(0, 2 - math.floor(math.log10(high - low))))
+        a, b = (f"{v:.{decimals}f}" for v in (low, high))
+        if decimals:
+            a, b = (v.rstrip("0").rstrip(".") for v in (a, b))
+        return a, b
+    for digits in range(4, 17):
+        a, b = f"{low:.{digits}g}", f"{high:.{digits}g}"
+        if a != b:
+            break
+    return a, b
 
 
 def _points(xs: Sequence[float], ys: Sequence[float], box: tuple[float, ...]) -> str:
@@ -107,10 +125,11 @@ def _panel(panel: Panel, left: float, top: float, legend: bool) -> list[str]:
             f'stroke="{stroke}" stroke-width="1.5" points="{_points(xs, ys, box)}">'
             f"<title>{escape(c.label)}</title></polyline>"
         )
-    axis = f"{FONT};fill:#555"
+    axis = "font-family:sans-serif;font-size:10px;fill:#555"
+    low, high = axis_labels(y0, y1)
     out += [
-        f'<text x="{px - 4}" y="{py + 9}" text-anchor="end" style="{axis}">{_fmt(y1)}</text>',
-        f'<text x="{px - 4}" y="{py + h}" text-anchor="end" style="{axis}">{_fmt(y0)}</text>',
+        f'<text x="{px - 3}" y="{py + 9}" text-anchor="end" style="{axis}">{high}</text>',
+        f'<text x="{px - 3}" y="{py + h}" text-anchor="end" style="{axis}">{low}</text>',
         f'<text x="{px}" y="{py + h + 14}" style="{axis}">{_fmt(x0)}</text>',
         f'<text x="{px + w}" y="{py + h + 14}" text-anchor="end" style="{axis}">'
         f"step {_fmt(x1)}</text>",

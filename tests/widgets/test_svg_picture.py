@@ -38,7 +38,7 @@ def test_points_fit_the_panel_and_long_curves_are_downsampled() -> None:
     pts = [tuple(map(float, p.split(","))) for p in line.get("points").split()]
     assert len(pts) <= 600
     xs, ys = zip(*pts, strict=True)
-    assert min(xs) >= 52 and max(xs) <= 290 and min(ys) >= 22 and max(ys) <= 146
+    assert min(xs) >= 58 and max(xs) <= 290 and min(ys) >= 22 and max(ys) <= 146
     assert len(svg) < 20_000
 
 
@@ -57,3 +57,14 @@ def test_a_curve_without_finite_values_says_so() -> None:
     root = _parse(svg)
     assert not list(root.iter(f"{NS}polyline"))
     assert "no finite values" in [t.text for t in root.iter(f"{NS}text")]
+
+
+def test_axis_labels_are_short_but_tell_the_ends_apart() -> None:
+    from nbtrack.widgets.svg import axis_labels
+
+    assert axis_labels(0.000333333, 1.0) == ("0.000333", "1")
+    assert axis_labels(500_000.0, 500_049.0) == ("500000", "500049")
+    assert axis_labels(0.001, 0.001) == ("0.001", "0.001")
+    assert axis_labels(40_000.0, 40_049.0) == ("40000", "40049")
+    assert axis_labels(0.5, 0.5001) == ("0.5", "0.5001")
+    assert axis_labels(9.0e9, 9.0e9 + 49) == ("9e+09", "9.00000005e+09")
