@@ -309,11 +309,8 @@ export class RunTable extends Widget {
       this.model.setSelection([id]);
       this._anchor = index;
     }
-    if (toggle) {
-      // The checkbox state is ours to set (from the model), not the browser's.
-      event.preventDefault();
-      this._renderRows();
-    }
+    // Checkbox states follow the model (set again on render), whatever was clicked.
+    this._renderRows();
   }
 
   /** Right-click on a run outside the selection selects it (the menu acts on the selection). */
