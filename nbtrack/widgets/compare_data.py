@@ -3,32 +3,16 @@ summaries) and their curves, read incrementally while runs are still running."""
 
 from __future__ import annotations
 
-import math
 import time
 from operator import itemgetter
 from typing import Any
 
 from ..query import _run_ids, _store, reap_crashed
-from ..store import Store, schema
+from ..store import Store
 from .downsample import Series
 
+_LAST_ID = 2**63 - 1  # no upper bound on point ids
 RUN_COLUMNS = ["id", "name", "stem", "seq", "status", "start_time", "end_time", "params"]
-
-
-def points_after(store: Store, run_id: str, key: str, after: int) -> list[tuple[int, int, float]]:
-    """(point id, step, value) of run `run_id`'s `key` written after point id `after`,
-    in the order they were written. One run's points are written by one process in
-    order, so its point ids make a safe cursor."""
-    import sqlalchemy as sa
-
-    t = schema.metrics
-    query = (
-        sa.select(t.c.id, t.c.step, t.c.value)
-        .where(t.c.run_id == run_id, t.c.key == key, t.c.id > after)
-        .order_by(t.c.id)
-    )
-    with store.reading() as conn:
-        return [(pid, s, math.nan if v is None else v) for pid, s, v in conn.execute(query)]
 
 
 class CompareSource:
@@ -85,12 +69,15 @@ class CompareSource:
                 continue
             if run["status"] != "running":
                 self._complete.add(where)
-            points = points_after(self.store, run["id"], key, self._cursor.get(where, 0))
+            # One run's points are written in order by one process: its ids are a cursor.
+            points = self.store.points_since(
+                run["id"], self._cursor.get(where, 0), _LAST_ID, keys=[key]
+            )
             if not points:
                 continue
             self._cursor[where] = points[-1][0]
             n = len(points)
-            steps = np.fromiter(map(itemgetter(1), points), dtype=np.float64, count=n)
-            values = np.fromiter(map(itemgetter(2), points), dtype=np.float64, count=n)
+            steps = np.fromiter(map(itemgetter(2), points), dtype=np.float64, count=n)
+            values = np.fromiter(map(itemgetter(3), points), dtype=np.float64, count=n)
             curves.setdefault(run["id"], Series()).extend(steps, values)
         return curves
