@@ -36,5 +36,13 @@ def finite_list(values: list[float]) -> list[float | str]:
 
 
 def dumps(value: Any) -> str:
-    """Strict JSON text. Raises ValueError if a non-finite float was left in."""
-    return json.dumps(strict(value), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    """Strict JSON text. Values already strict (the hot paths build them so) are
+    encoded directly; anything else is walked with `strict` first."""
+    try:
+        return _encode(value)
+    except ValueError:
+        return _encode(strict(value))
+
+
+def _encode(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))

@@ -8,6 +8,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from .jsonutil import finite, strict
 from .params import RunsQuery
 
 # Store columns a runs-list record is built from.
@@ -111,13 +112,26 @@ def keys_of(runs: Iterable[dict[str, Any]], part: str) -> list[str]:
     return sorted(keys)
 
 
+def strict_run(run: dict[str, Any]) -> dict[str, Any]:
+    """The run with its params and metric summaries as strict JSON (non-finite
+    floats as strings): quicker than walking the whole record."""
+    return {
+        **run,
+        "params": strict(run["params"]),
+        "metrics": {
+            key: {k: finite(v) if isinstance(v, float) else v for k, v in s.items()}
+            for key, s in run["metrics"].items()
+        },
+    }
+
+
 def runs_page(runs: Sequence[dict[str, Any]], query: RunsQuery) -> dict[str, Any]:
-    """GET /runs's answer: the filtered, sorted page with the total and the param
-    and metric keys of all the runs that match (not only the page's)."""
+    """GET /runs's answer: the filtered, sorted page (strict JSON) with the total and
+    the param and metric keys of all the runs that match (not only the page's)."""
     selected = filter_runs(runs, query.q)
     ordered = sort_runs(selected, query.sort, query.descending)
     return {
-        "runs": ordered[query.offset : query.offset + query.limit],
+        "runs": [strict_run(r) for r in ordered[query.offset : query.offset + query.limit]],
         "total": len(ordered),
         "params": keys_of(selected, "params"),
         "metrics": keys_of(selected, "metrics"),

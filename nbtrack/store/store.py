@@ -22,6 +22,9 @@ from .migrations import SCHEMA_VERSION, check_not_newer, read_version, upgrade
 RUN_JSON_FIELDS = ("params", "tags", "git")
 _IN_CHUNK = 500
 _PG_MIGRATION_LOCK = 7_242_001
+# A metric point's id in a condition that must not pick the (run_id, id) index:
+# reads of one key go through (run_id, key, step), whatever the id bound.
+_UNINDEXED_ID = sa.literal_column("+id", sa.BigInteger)
 
 
 def _dumps(value: Any) -> str:
@@ -345,7 +348,7 @@ class Store:
         t = schema.metrics
         query = (
             sa.select(t.c.id, t.c.step, t.c.value, t.c.time)
-            .where(t.c.run_id == run_id, t.c.key == key, t.c.id <= upto_id)
+            .where(t.c.run_id == run_id, t.c.key == key, _UNINDEXED_ID <= upto_id)
             .order_by(t.c.step, t.c.id)
         )
         with self.reading() as conn:
@@ -356,7 +359,7 @@ class Store:
         t = schema.metrics
         inner = (
             sa.select(t.c.id)
-            .where(t.c.run_id == run_id, t.c.key == key, t.c.id <= upto_id)
+            .where(t.c.run_id == run_id, t.c.key == key, _UNINDEXED_ID <= upto_id)
             .limit(cap)
             .subquery()
         )
@@ -364,6 +367,8 @@ class Store:
             return conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar() or 0
 
     def _points_sql(self, where: str, order: str, name: str) -> str:
+        """One point of a key, picked by `order` through the (run_id, key, step) index
+        (`+id`: see _UNINDEXED_ID; on SQLite a bare `id <= ?` would read the whole run)."""
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         return (
             f"SELECT * FROM (SELECT id, step, value, time FROM {schema.metrics.name} "
@@ -375,7 +380,7 @@ class Store:
     ) -> list[tuple[int, int, float, float]]:
         """(id, step, value, time) of the key's first and last point by step (`id <= upto_id`);
         [] when it has none."""
-        where = "run_id = ? AND key = ? AND id <= ?"
+        where = "run_id = ? AND key = ? AND +id <= ?"
         sql = (
             self._points_sql(where, "step, id", "first_point")
             + " UNION ALL "
@@ -393,7 +398,7 @@ class Store:
         (`id <= upto_id`) in each step range `[lo, hi)` of `bounds`; NULL (NaN) counts
         as neither, ties go to the earliest point. One index seek per range: the
         SQL form of `nbtrack.server.downsample`, for series too long to load."""
-        where = "run_id = ? AND key = ? AND id <= ? AND step >= ? AND step < ?"
+        where = "run_id = ? AND key = ? AND +id <= ? AND step >= ? AND step < ?"
         sql = (
             self._points_sql(where, "value IS NULL, value, step, id", "low")
             + " UNION ALL "

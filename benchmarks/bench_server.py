@@ -1,0 +1,290 @@
+"""Speed of the REST API the Runs panel relies on, against a real Jupyter server.
+
+    python benchmarks/bench_server.py            # full size: 10,000 runs, 1,000,000 points
+    python benchmarks/bench_server.py --quick    # a tenth of that (a smoke run)
+
+Builds a temporary SQLite store, starts `jupyter server` with the nbtrack
+extension on a free localhost port, and times over HTTP (best and median of
+several requests, seconds):
+
+- GET /runs over 10,000 runs (default page of 1,000, and all 10,000, sorted by a metric);
+- GET /runs/{ref}/metrics?max_points=2000 over a metric of 1,000,000 points;
+- the panel's poll, GET metrics?after=<cursor>, with nothing new and with 100 new points;
+- latency from `nbtrack.log()` to the point showing in a poll (the panel's path:
+  writer flush every 0.2 s, a poll every 0.25 s): median and 95th percentile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`jupyter server` with the nbtrack extension, in a child process."""
+
+    def __init__(self, folder: Path, store_url: str) -> None:
+        self.port = free_port()
+        self.token = secrets.token_hex(16)
+        config = folder / "jupyter_server_config.json"
+        config.write_text(
+            json.dumps(
+                {
+                    "ServerApp": {
+                        "jpserver_extensions": {"nbtrack": True},
+                        "token": self.token,
+                        "port": self.port,
+                        "port_retries": 0,
+                        "ip": "127.0.0.1",
+                        "open_browser": False,
+                        "root_dir": str(folder),
+                    },
+                    "NbtrackServer": {"store": store_url},
+                }
+            )
+        )
+        env = {
+            **os.environ,
+            "JUPYTER_CONFIG_DIR": str(folder),
+            "JUPYTER_RUNTIME_DIR": str(folder / "runtime"),
+            "JUPYTER_PLATFORM_DIRS": "1",
+        }
+        self.log = (folder / "server.log").open("w")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyter_server", "--allow-root"],
+            cwd=folder,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                self.get("runs", limit=1)
+                return
+            except OSError as exc:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(
+                        f"jupyter server did not start; see {self.log.name}"
+                    ) from exc
+                time.sleep(0.2)
+
+    def get(self, path: str, **params: Any) -> Any:
+        query = urllib.parse.urlencode(params)
+        url = f"http://127.0.0.1:{self.port}/nbtrack/api/{path}" + (f"?{query}" if query else "")
+        request = urllib.request.Request(url, headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            return json.loads(response.read())
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.log.close()
+
+
+def build_store(url: str, n_runs: int, n_points: int) -> str:
+    """`n_runs` finished runs with params and metric summaries, and one run ("long")
+    with `n_points` points of `loss`. Returns the long run's reference."""
+    import sqlalchemy as sa
+
+    from nbtrack.ids import new_id
+    from nbtrack.store import open_store, schema
+
+    store = open_store(url)
+    rng = random.Random(0)
+    start = time.time() - n_runs * 10
+    runs, summaries = [], []
+    for i in range(n_runs):
+        run_id = new_id(start + i * 10)
+        runs.append(
+            {
+                "id": run_id,
+                "experiment": f"exp{i % 7}",
+                "notebook": f"nb{i % 20}.ipynb",
+                "stem": f"nb{i % 20}",
+                "seq": i // 20 + 1,
+                "name": f"nb{i % 20}#{i // 20 + 1}",
+                "status": "finished",
+                "start_time": start + i * 10,
+                "end_time": start + i * 10 + rng.random() * 100,
+                "params": json.dumps(
+                    {"lr": rng.random(), "layers": rng.randrange(1, 8), "opt.name": "adam"}
+                ),
+                "tags": json.dumps(["sweep"] if i % 3 else []),
+                "notes": None,
+            }
+        )
+        for key in ("loss", "acc", "val_loss"):
+            v = rng.random()
+            summaries.append(
+                dict(run_id=run_id, key=key, last=v, last_step=99, min=v / 2, max=v * 2, count=100)
+            )
+    with store.writing() as conn:
+        conn.execute(sa.insert(schema.runs), runs)
+        conn.execute(sa.insert(schema.summaries), summaries)
+    long_id = new_id(time.time())
+    seq = n_runs // 20 + 100
+    with store.writing() as conn:
+        conn.execute(
+            sa.insert(schema.runs).values(
+                id=long_id,
+                experiment="long",
+                notebook="long.ipynb",
+                stem="long",
+                seq=seq,
+                name="long",
+                status="finished",
+                start_time=time.time(),
+                end_time=time.time() + 1,
+                params="{}",
+                tags="[]",
+            )
+        )
+    now = time.time()
+    chunk = 50_000
+    for lo in range(0, n_points, chunk):
+        points = [
+            (long_id, "loss", s, 1 / (s + 1) + rng.gauss(0, 0.01), now + s * 1e-3)
+            for s in range(lo, min(lo + chunk, n_points))
+        ]
+        store.write_batch(points, {})
+    store.write_batch([], {(long_id, "loss"): [points[-1][3], n_points - 1, -0.05, 1.05, n_points]})
+    return "long"
+
+
+def timed(fn: Any, repeat: int) -> tuple[float, float, Any]:
+    """(best, median) seconds of `repeat` calls, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), statistics.median(times), result
+
+
+def latency(server: Server, store_url: str, seconds: float) -> list[float]:
+    """Seconds from `nbtrack.log()` to the point first showing in a poll every 0.25 s."""
+    import nbtrack
+    from nbtrack.config import resolve_project
+    from nbtrack.tracking import begin_run, end_run
+
+    os.environ["NBTRACK_STORE"] = store_url
+    run = begin_run(name="live", project=resolve_project())
+    stop = threading.Event()
+
+    def log_loop() -> None:
+        while not stop.is_set():
+            nbtrack.log(t=time.time())
+            time.sleep(0.02)
+
+    logger = threading.Thread(target=log_loop)
+    logger.start()
+    lags: list[float] = []
+    cursor = server.get(f"runs/{run.id}/metrics", keys="t", max_points=4)["cursor"]
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        time.sleep(0.25)
+        body = server.get(f"runs/{run.id}/metrics", keys="t", after=cursor)
+        seen = time.time()
+        cursor = body["cursor"]
+        lags += [seen - t for t in body["series"].get("t", {}).get("value", [])]
+    stop.set()
+    logger.join()
+    end_run(run)
+    return lags
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    n_runs, n_points = (1_000, 100_000) if args.quick else (10_000, 1_000_000)
+
+    with tempfile.TemporaryDirectory(prefix="nbtrack-bench-server-") as tmp:
+        folder = Path(tmp)
+        url = f"sqlite:///{folder / '.nbtrack' / 'nbtrack.db'}"
+        t0 = time.perf_counter()
+        long_ref = build_store(url, n_runs, n_points)
+        print(
+            f"store: {n_runs:,} runs, one metric of {n_points:,} points "
+            f"(built in {time.perf_counter() - t0:.1f} s)"
+        )
+        server = Server(folder, url)
+        try:
+            report(server, url, long_ref, n_runs, n_points, args.repeat)
+        finally:
+            server.stop()
+
+
+def report(server: Server, url: str, ref: str, n_runs: int, n_points: int, repeat: int) -> None:
+    def line(what: str, best: float, median: float, extra: str = "") -> None:
+        print(f"  {what:<58} best {best * 1000:7.1f} ms   median {median * 1000:7.1f} ms {extra}")
+
+    print("GET /runs")
+    best, med, body = timed(lambda: server.get("runs"), repeat)
+    line(f"default page (1,000 of {n_runs:,})", best, med, f"total={body['total']}")
+    best, med, body = timed(lambda: server.get("runs", limit=10_000), repeat)
+    line(f"limit=10000 ({len(body['runs']):,} runs)", best, med)
+    best, med, body = timed(
+        lambda: server.get("runs", limit=100, sort="metrics.loss", order="asc", q="sweep"), repeat
+    )
+    line("sort=metrics.loss q=sweep limit=100", best, med)
+
+    print(f"GET /runs/{{ref}}/metrics over {n_points:,} points")
+    best, med, body = timed(lambda: server.get(f"runs/{ref}/metrics", max_points=2000), repeat)
+    points = len(body["series"]["loss"]["step"])
+    line("max_points=2000 (whole series, downsampled)", best, med, f"-> {points} points")
+    best, med, body = timed(lambda: server.get(f"runs/{ref}/metrics", max_points=20000), repeat)
+    line("max_points=20000", best, med)
+    cursor = body["cursor"]
+    best, med, _ = timed(lambda: server.get(f"runs/{ref}/metrics", after=cursor), repeat * 4)
+    line("poll: after=<cursor>, nothing new", best, med)
+
+    from nbtrack.store import open_store
+
+    store = open_store(url)
+    run_id = store.find_run_ids(name=ref)[0]
+    now = time.time()
+
+    def poll_with_new() -> Any:
+        store.write_batch([(run_id, "loss", n_points + i, 0.1, now) for i in range(100)], {})
+        return server.get(f"runs/{ref}/metrics", after=cursor)
+
+    best, med, body = timed(poll_with_new, repeat * 4)
+    line("poll: after=<cursor>, 100 new points", best, med)
+
+    print("log() -> point in a poll (writer flush 0.2 s, poll every 0.25 s)")
+    lags = sorted(latency(server, url, seconds=10.0))
+    p50 = lags[len(lags) // 2]
+    p95 = lags[int(len(lags) * 0.95)]
+    print(f"  {len(lags)} points: median {p50 * 1000:.0f} ms, 95th percentile {p95 * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()

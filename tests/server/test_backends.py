@@ -1,0 +1,47 @@
+"""The core endpoints on every store backend: SQLite and PostgreSQL (`backend`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import nbtrack
+from nbtrack import tracking
+
+
+@pytest.fixture
+def store_url(backend: str) -> str:
+    return backend
+
+
+async def test_list_one_run_patch_and_delete(api: Any, three_runs: Any) -> None:
+    listed = (await api("GET", "runs", params={"sort": "params.lr", "order": "asc"})).body
+    assert [r["ref"] for r in listed["runs"]] == ["train#2", "train#1", "eval#1"]
+    assert listed["runs"][0]["metrics"]["acc"]["last"] == "Infinity"
+    one = (await api("GET", "runs", "baseline")).body
+    assert one["ref"] == "train#2" and one["environment"]
+    patched = await api("PATCH", "runs", "train#1", body={"tags": ["x"], "notes": "n"})
+    assert patched.body["tags"] == ["x"]
+    assert (await api("DELETE", "runs", "train#1")).status == 204
+    assert (await api("GET", "runs")).body["total"] == 2
+
+
+async def test_metrics_cursor_and_downsampling(api: Any, store_url: str) -> None:
+    run = tracking.begin_run(name="live")
+    try:
+        for step in range(3000):
+            nbtrack.log(loss=float(step % 97), step=step)
+        nbtrack.log(loss=float("nan"), step=3000)
+        run.writer.flush()
+        first = (await api("GET", "runs", "live", "metrics", params={"max_points": "50"})).body
+        loss = first["series"]["loss"]
+        assert first["downsampled"] and len(loss["step"]) <= 50
+        assert 0.0 in loss["value"] and 96.0 in loss["value"]
+        assert loss["step"][-1] == 3000 and loss["value"][-1] == "NaN"
+        nbtrack.log(loss=-1.0, step=3001)
+        run.writer.flush()
+        new = await api("GET", "runs", "live", "metrics", params={"after": first["cursor"]})
+        assert new.body["series"]["loss"]["step"] == [3001]
+    finally:
+        tracking.end_run(run)
