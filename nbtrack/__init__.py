@@ -31,8 +31,8 @@ _LAZY = {
 if TYPE_CHECKING:
     from .query import Run, get_run, history, runs
     from .rundiff import diff
-    from .widgets.compare import compare
     from .tracking import active_run, log, start_run
+    from .widgets.compare import compare
 
 
 def __getattr__(name: str) -> Any:

@@ -36,6 +36,13 @@ def _warm_up() -> None:
 
     capture_environment()
     preload()
+    from .widgets.frontend import ChartUnavailableError, in_kernel, widget_libraries
+
+    if in_kernel():  # the live chart will need ipywidgets and bqplot (about 0.5 s)
+        try:
+            widget_libraries()
+        except ChartUnavailableError:
+            pass  # the first tracked cell says so, where the user sees it
 
 
 def unregister(ipython: Any) -> None:
