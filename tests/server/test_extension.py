@@ -1,0 +1,126 @@
+"""How the extension finds its store, how it is enabled, and that its SQL stays indexed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from traitlets.config import Config
+
+import nbtrack
+from nbtrack.server.config import NbtrackServer
+from nbtrack.server.params import metrics_query
+from nbtrack.server.service import RunService
+
+REPO = Path(__file__).parents[2]
+
+
+def test_the_enable_file_turns_the_extension_on() -> None:
+    data = json.loads((REPO / "jupyter-config" / "server-config" / "nbtrack.json").read_text())
+    assert data == {"ServerApp": {"jpserver_extensions": {"nbtrack": True}}}
+    assert nbtrack._jupyter_server_extension_points() == [{"module": "nbtrack.server"}]
+
+
+def test_jupyter_server_accepts_the_extension_package() -> None:
+    from jupyter_server.extension.manager import ExtensionPackage
+
+    package = ExtensionPackage(name="nbtrack", enabled=True)
+    assert package.validate()
+    assert list(package.extension_points) == ["nbtrack.server"]
+
+
+def test_default_store_is_the_root_dirs_project(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.delenv("NBTRACK_STORE", raising=False)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "sub").mkdir()
+    project = NbtrackServer().project(tmp_path / "sub")
+    assert project.root == tmp_path
+    assert project.store_url == f"sqlite:///{tmp_path / '.nbtrack' / 'nbtrack.db'}"
+
+
+def test_configured_relative_sqlite_store_is_under_the_project(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.delenv("NBTRACK_STORE", raising=False)
+    server = NbtrackServer(config=Config({"NbtrackServer": {"store": "sqlite:///runs/x.db"}}))
+    assert server.project(tmp_path).store_url == f"sqlite:///{tmp_path / 'runs' / 'x.db'}"
+
+
+class TestDefaults:
+    """A server configured with nothing but the extension."""
+
+    @pytest.fixture
+    def jp_server_config(self, project: Path, monkeypatch: Any) -> Config:
+        monkeypatch.delenv("NBTRACK_STORE", raising=False)
+        return Config({"ServerApp": {"jpserver_extensions": {"nbtrack": True}}})
+
+    async def test_serves_the_project_store_of_its_root_dir(self, api: Any, project: Path) -> None:
+        with nbtrack.start_run(name="here"):
+            nbtrack.log(x=1.0)
+        reply = await api("GET", "runs")
+        assert [r["name"] for r in reply.body["runs"]] == ["here"]
+
+
+class TestBrokenProject:
+    @pytest.fixture
+    def jp_server_config(self, project: Path, monkeypatch: Any) -> Config:
+        monkeypatch.delenv("NBTRACK_STORE", raising=False)
+        (project / "pyproject.toml").write_text("[tool.nbtrack]\nstore = 5\n")
+        return Config({"ServerApp": {"jpserver_extensions": {"nbtrack": True}}})
+
+    async def test_requests_say_what_is_wrong_and_the_server_still_runs(self, api: Any) -> None:
+        reply = await api("GET", "runs")
+        assert reply.status == 503
+        assert "must be a URL string" in reply.body["message"]
+
+
+# -- the SQL behind polling stays on indexes -------------------------------------------------
+
+
+@pytest.fixture
+def statements(store_url: str) -> Iterator[tuple[RunService, list[tuple[str, Any]]]]:
+    service = RunService(store_url)
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "nbtrack_metrics" in statement and statement.lstrip().startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    sa.event.listen(service.store.engine, "before_cursor_execute", record)
+    yield service, seen
+    sa.event.remove(service.store.engine, "before_cursor_execute", record)
+
+
+def _plans(service: RunService, seen: list[tuple[str, Any]]) -> list[str]:
+    plans = []
+    with service.store.engine.connect() as conn:
+        for statement, parameters in seen:
+            rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+            plans.append(" | ".join(r[-1] for r in rows))
+    return plans
+
+
+def test_metric_reads_never_scan_the_points_table(statements: Any) -> None:
+    service, seen = statements
+    with nbtrack.start_run(name="long") as run:
+        for step in range(3000):
+            run.log(loss=float(step % 13), acc=1.0, step=step)
+    first = service.metrics("long", metrics_query({"max_points": "10"}))  # bucketed in SQL
+    service.metrics("long", metrics_query({"max_points": "1000"}))  # loaded whole
+    from nbtrack.server import cursor
+
+    service.metrics("long", metrics_query({"after": first["cursor"], "keys": "loss"}))
+    service.metrics("long", metrics_query({"after": cursor.encode(0)}))
+    plans = _plans(service, seen)
+    assert plans
+    for plan in plans:
+        assert "SCAN nbtrack_metrics" not in plan, plan
+        assert "USING" in plan and "INDEX" in plan, plan
+    polls = [p for (s, _), p in zip(seen, plans, strict=True) if "id >" in s]
+    assert polls and all("ix_nbtrack_metrics_run_id" in p for p in polls)
+    per_key = [p for (s, _), p in zip(seen, plans, strict=True) if "key =" in s]
+    assert per_key and all("ix_nbtrack_metrics_run_key_step" in p for p in per_key)
