@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import os
 import threading
 
 from .store import Store
 
 _stores: dict[str, Store] = {}
 _lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child must not share the parent's database connections: drop
+    them from the pools (without closing the parent's sockets) and reconnect."""
+    global _lock
+    _lock = threading.Lock()
+    for store in _stores.values():
+        store.engine.dispose(close=False)
+        store._writer_engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def open_store(url: str) -> Store:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import atexit
 import math
+import os
+import sys
 import threading
 import time
 import warnings
@@ -175,6 +177,38 @@ class MetricWriter:
         self._stop.set()
         self.flush()
 
+    def _after_fork_in_child(self) -> None:
+        """In a forked child (a DataLoader worker, a multiprocessing pool): the
+        parent's queued points stay the parent's to write; the child gets fresh
+        locks and, if a run is active, its own flusher for what it logs."""
+        self.queue.clear()
+        self._flush_lock = threading.Lock()
+        self._subscribers_lock = threading.Lock()
+        self._subscribers = {}  # live views belong to the parent's kernel
+        self._stop = threading.Event()
+        self._thread = None
+        if self.live:
+            self.watch(next(iter(self.live)))
+
+
+def _after_fork_in_child() -> None:
+    for writer in list(_writers):
+        writer._after_fork_in_child()
+    if "multiprocessing" in sys.modules:
+        # multiprocessing children end with os._exit(), skipping atexit, but run
+        # multiprocessing's finalizers first. Its child start-up clears them
+        # right after this hook, then runs its after-fork callbacks: register
+        # the flush from there.
+        from multiprocessing import util
+
+        util.register_after_fork(_after_fork_in_child, _flush_at_multiprocessing_exit)
+
+
+def _flush_at_multiprocessing_exit(_: object) -> None:
+    from multiprocessing import util
+
+    util.Finalize(None, _flush_all_at_exit, exitpriority=100)
+
 
 def live_run_ids() -> set[str]:
     """Runs this process is recording right now (their hearts beat here)."""
@@ -190,3 +224,4 @@ def _flush_all_at_exit() -> None:
 
 
 atexit.register(_flush_all_at_exit)
+os.register_at_fork(after_in_child=_after_fork_in_child)
