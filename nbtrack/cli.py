@@ -174,7 +174,7 @@ def _show(args: argparse.Namespace) -> int:
 def _rm(args: argparse.Namespace) -> int:
     from . import query
 
-    st = query._store(args.store)
+    st = query.store_for(args.store)
     targets = [query.get_run(ref, store=st) for ref in args.refs]
     names = ", ".join(r.name if r.name == r.ref else f"{r.name} ({r.ref})" for r in targets)
     if not args.yes:

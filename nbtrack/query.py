@@ -24,7 +24,8 @@ _HOST = socket.gethostname()
 RUN_COLUMNS = ["id", "name", "status", "experiment", "notebook", "start", "end", "duration", "tags"]
 
 
-def _store(store: str | Store | None) -> Store:
+def store_for(store: str | Store | None) -> Store:
+    """`store` itself, the store at URL `store`, or (None) the current project's."""
     if isinstance(store, Store):
         return store
     return open_store(current_project(store).store_url)
@@ -92,7 +93,7 @@ def run_records(
     store: str | Store | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
     """Runs as stored (dicts, newest first) and their metric summaries, filtered."""
-    st = _store(store)
+    st = store_for(store)
     reap_crashed(st)
     rows = st.select_runs(
         experiment=experiment,
@@ -181,7 +182,7 @@ def _keys(st: Store) -> list[RunKey]:
 
 def resolve_ref(ref: str, store: str | Store | None = None) -> str:
     """The id of the run `ref` names."""
-    return resolve(ref, _keys(_store(store))).id
+    return resolve(ref, _keys(store_for(store))).id
 
 
 # -- single runs --------------------------------------------------------------------
@@ -237,7 +238,7 @@ class Run:
 def get_run(ref: str, store: str | Store | None = None) -> Run:
     """The run `ref` names: `train#4`, a name (`name~1` for the one before),
     an id prefix, or `latest` / `latest~N`."""
-    st = _store(store)
+    st = store_for(store)
     reap_crashed(st)
     run_id = resolve(ref, _keys(st)).id
     (row,) = st.select_runs(ids=[run_id])
@@ -267,7 +268,7 @@ def get_run(ref: str, store: str | Store | None = None) -> Run:
 # -- history() ----------------------------------------------------------------------
 
 
-def _run_ids(runs_: Any, st: Store) -> list[str]:
+def run_ids(runs_: Any, st: Store) -> list[str]:
     """Run ids from a reference, a Run, a list of either, or a runs() DataFrame."""
     if isinstance(runs_, (str, Run)):
         runs_ = [runs_]
@@ -291,8 +292,8 @@ def history(
     `run` (id), `name`, `key`, `step`, `value`, `time` (UTC timestamps)."""
     import pandas as pd
 
-    st = _store(store)
-    ids = _run_ids(runs, st)
+    st = store_for(store)
+    ids = run_ids(runs, st)
     names = {
         r["id"]: r["name"] for r in st.select_runs(ids=ids, columns=["id", "name", "start_time"])
     }

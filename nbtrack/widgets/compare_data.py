@@ -7,7 +7,7 @@ import time
 from operator import itemgetter
 from typing import Any
 
-from ..query import _run_ids, _store, reap_crashed
+from ..query import reap_crashed, run_ids, store_for
 from ..store import Store
 from .downsample import Series
 
@@ -19,8 +19,8 @@ class CompareSource:
     """The runs being compared and their curves for one metric at a time."""
 
     def __init__(self, runs: Any, store: str | Store | None = None) -> None:
-        self.store = _store(store)
-        ids = list(dict.fromkeys(_run_ids(runs, self.store)))
+        self.store = store_for(store)
+        ids = list(dict.fromkeys(run_ids(runs, self.store)))
         self.ids = ids
         self.runs: list[dict[str, Any]] = []
         self.curves: dict[str, dict[str, Series]] = {}  # key -> run id -> curve
