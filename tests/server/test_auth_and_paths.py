@@ -170,3 +170,40 @@ async def test_unknown_methods_are_json_errors(
         http_server_client, _url(jp_base_url, "runs"), "POST", headers=jp_auth_header, body="{}"
     )
     assert status == 405 and body["message"]
+
+
+def _read_only_authorizer() -> type:
+    """Lets users read nbtrack runs, never change them (as a JupyterHub role might)."""
+    from jupyter_server.auth import Authorizer
+
+    class ReadOnly(Authorizer):
+        def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+            return not (resource == "nbtrack" and action != "read")
+
+    return ReadOnly
+
+
+class TestAuthorizer:
+    @pytest.fixture
+    def jp_server_config(self, store_url: str) -> Any:
+        from traitlets.config import Config
+
+        return Config(
+            {
+                "ServerApp": {
+                    "jpserver_extensions": {"nbtrack": True},
+                    "authorizer_class": _read_only_authorizer(),
+                },
+                "NbtrackServer": {"store": store_url},
+            }
+        )
+
+    async def test_the_servers_authorizer_decides_who_may_change_runs(
+        self, api: Any, three_runs: Any
+    ) -> None:
+        assert (await api("GET", "runs")).status == 200
+        assert (await api("GET", "runs", "train#1", "metrics")).status == 200
+        patched = await api("PATCH", "runs", "train#1", body={"name": "x"})
+        assert patched.status == 403 and "not authorized" in patched.body["message"]
+        assert (await api("DELETE", "runs", "train#1")).status == 403
+        assert (await api("GET", "runs", "train#1")).body["name"] == "train#1"
