@@ -244,6 +244,7 @@ export class RunTable extends Widget {
       const cell = document.createElement('div');
       cell.className = `nbtrack-RunTable-cell nbtrack-kind-${column.kind}`;
       cell.setAttribute('role', 'gridcell');
+      cell.dataset.column = column.id;
       cell.style.width = `${column.width}px`;
       row.appendChild(cell);
     }

@@ -23,4 +23,5 @@ configure_jupyter_server(c)  # noqa: F821 (c is the config object jupyter provid
 c.ServerApp.allow_root = True  # noqa: F821 (CI runs as root)
 c.ServerApp.root_dir = str(root)  # noqa: F821
 c.LabApp.news_url = None  # noqa: F821 (no network)
+c.ServerApp.log_level = "ERROR"  # noqa: F821 (keep CI logs readable)
 c.LabApp.check_for_updates_class = "jupyterlab.NeverCheckForUpdate"  # noqa: F821

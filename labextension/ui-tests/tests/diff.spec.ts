@@ -90,7 +90,7 @@ test('rename, tag, note and delete a run', async ({ page, tmpPath }) => {
   await expect(renamed).toBeVisible();
   await panel.locator('button[data-command="nbtrack:tag"]').click();
   await answer('best, cnn');
-  await expect(renamed.locator('.nbtrack-RunTable-cell').nth(6)).toHaveText('best, cnn');
+  await expect(renamed.locator('[data-column="tags"]')).toHaveText('best, cnn');
   await panel.locator('button[data-command="nbtrack:note"]').click();
   await answer('worth keeping');
   await panel.locator('.nbtrack-RunPanel-filter').fill('tag:cnn');

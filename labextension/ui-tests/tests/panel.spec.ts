@@ -38,8 +38,8 @@ test('a %%track run appears in the panel and its curve grows while the cell runs
   await expect(row.locator('.nbtrack-kind-status')).toHaveText('finished', { timeout: 30000 });
   await expect.poll(points).toBe(60);
   // Params and last metric values are columns.
-  await expect(row.locator('.nbtrack-kind-param')).toHaveText(['0.1']);
-  await expect(row.locator('.nbtrack-kind-metric').last()).toHaveText('0.01667');
+  await expect(row.locator('[data-column="param:lr"]')).toHaveText('0.1');
+  await expect(row.locator('[data-column="metric:loss"]')).toHaveText('0.01667');
 });
 
 test('a run name that looks like HTML shows as text', async ({ page, tmpPath }) => {
@@ -65,4 +65,24 @@ test('a run name that looks like HTML shows as text', async ({ page, tmpPath }) 
   await expect(panel.locator('img[src="x"]')).toHaveCount(0);
   expect(dialogs).toBe(0);
   await screenshot(panel, 'panel-html-name.png');
+});
+
+test('commands are in the palette and the refresh interval is a setting', async ({ page }) => {
+  await page.keyboard.press('Control+Shift+C');
+  const palette = page.locator('#command-palette');
+  await expect(palette).toBeVisible();
+  await palette.locator('input').fill('run');
+  // Disabled commands (no selection yet) are in the palette but hidden.
+  for (const id of ['open-panel', 'refresh', 'diff', 'open-snapshot', 'rename', 'tag', 'note', 'delete']) {
+    await expect(palette.locator(`li[data-command="nbtrack:${id}"]`)).toHaveCount(1);
+  }
+  await expect(palette.locator('li[data-command="nbtrack:open-panel"]')).toBeVisible();
+  await page.keyboard.press('Escape');
+  const setting = await page.evaluate(async () => {
+    const app = (window as any).jupyterapp;
+    const settings = await app.serviceManager.settings.fetch('nbtrack:plugin');
+    return settings.schema.properties.refreshInterval;
+  });
+  expect(setting.default).toBe(500);
+  expect(setting.title).toBe('Refresh interval (ms)');
 });
