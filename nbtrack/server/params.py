@@ -96,6 +96,8 @@ class MetricsQuery:
 def metrics_query(args: dict[str, str | None]) -> MetricsQuery:
     """GET /runs/{ref}/metrics parameters: keys, after, max_points."""
     keys = comma_list(args.get("keys"))
+    if keys and any("\0" in k for k in keys):
+        raise bad_request("metric keys cannot hold NUL characters: fix the keys parameter")
     after = args.get("after")
     return MetricsQuery(
         keys=tuple(dict.fromkeys(keys)) if keys else None,
@@ -146,4 +148,19 @@ def run_patch(body: Any) -> dict[str, Any]:
         if notes is not None and (not isinstance(notes, str) or len(notes) > MAX_NOTES):
             raise bad_request(f"notes must be a string of at most {MAX_NOTES} characters, or null")
         values["notes"] = notes
+    texts = [values.get("name") or "", values.get("notes") or "", *values.get("tags", ())]
+    if not all(_storable(text) for text in texts):
+        raise bad_request(
+            "names, tags and notes must be valid Unicode text without NUL characters "
+            "(\\u0000) or unpaired surrogates (\\ud800)"
+        )
     return values
+
+
+def _storable(text: str) -> bool:
+    """Whether both store backends can hold `text` (PostgreSQL refuses NUL)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\0" not in text

@@ -28,6 +28,7 @@ SQL_POINTS_PER_BUCKET = 40
 _SEQ_REF = re.compile(r"^(?P<stem>.+)#(?P<seq>\d+)$")
 _BACK_REF = re.compile(r"^.+?~\d+$")
 _ID_LENGTH = 26
+_MAX_SEQ = 2**31 - 1  # the seq column is a 32-bit INTEGER
 
 
 class RunService:
@@ -60,10 +61,9 @@ class RunService:
         clients never make the server read every run."""
         st = self.store
         text = ref.strip()
-        if text and not _BACK_REF.match(text) and text != "latest":
-            m = _SEQ_REF.match(text)
-            if m:
-                found = st.find_run_ids(stem=m.group("stem"), seq=int(m.group("seq")))
+        if text and "\0" not in text and not _BACK_REF.match(text) and text != "latest":
+            if _SEQ_REF.match(text):
+                found = self._by_seq(text)
                 if found:
                     return found[0]
             else:
@@ -73,6 +73,13 @@ class RunService:
                 if len(text) == _ID_LENGTH and st.select_runs(ids=[text.lower()], columns=["id"]):
                     return text.lower()
         return query.resolve_ref(ref, store=st)
+
+    def _by_seq(self, text: str) -> list[str]:
+        """Ids of the runs whose `notebook#N` is `text` (one at most)."""
+        m = _SEQ_REF.match(text)
+        if m is None or "\0" in text or int(m.group("seq")) > _MAX_SEQ:
+            return []
+        return self.store.find_run_ids(stem=m.group("stem"), seq=int(m.group("seq")))
 
     # -- runs ---------------------------------------------------------------------
 
@@ -111,9 +118,7 @@ class RunService:
         if "name" in values:
             (row,) = st.select_runs(ids=[run_id], columns=["id", "stem", "seq", "start_time"])
             own_ref = f"{row['stem']}#{row['seq']}"
-            m = _SEQ_REF.match(values["name"])
-            taken = bool(m and st.find_run_ids(stem=m.group("stem"), seq=int(m.group("seq"))))
-            check_name(values["name"], own_ref, taken)
+            check_name(values["name"], own_ref, taken=bool(self._by_seq(values["name"])))
         if values:
             st.update_run(run_id, **values)
         return self._run(run_id)

@@ -171,6 +171,8 @@ def test_metrics_query_parses_keys_cursor_and_budget() -> None:
     assert params.metrics_query({}).max_points == 5000
     with pytest.raises(ApiError, match="max_points must be an integer from 4 to 100000"):
         params.metrics_query({"max_points": "100001"})
+    with pytest.raises(ApiError, match="NUL"):
+        params.metrics_query({"keys": "a\x00"})
 
 
 @pytest.mark.parametrize(
@@ -184,6 +186,8 @@ def test_metrics_query_parses_keys_cursor_and_budget() -> None:
         ({"tags": ["ok", 1]}, "tags must be"),
         ({"tags": [" "]}, "tags must be"),
         ({"notes": 5}, "notes must be"),
+        ({"name": "a\x00b"}, "without NUL"),
+        ({"tags": ["\ud800"]}, "unpaired surrogates"),
     ],
 )
 def test_bad_patch_bodies_are_refused(body: object, message: str) -> None:
