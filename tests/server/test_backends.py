@@ -45,3 +45,15 @@ async def test_metrics_cursor_and_downsampling(api: Any, store_url: str) -> None
         assert new.body["series"]["loss"]["step"] == [3001]
     finally:
         tracking.end_run(run)
+
+
+@pytest.mark.parametrize("ref", ["train#99999999999999999999", "train#0", "x\x00y", "a\x00#1"])
+async def test_references_no_store_can_hold_are_404(api: Any, three_runs: Any, ref: str) -> None:
+    reply = await api("GET", "runs", ref)
+    assert reply.status == 404
+    assert (await api("GET", "runs", ref, "metrics")).status == 404
+
+
+async def test_texts_no_store_can_hold_are_400(api: Any, three_runs: Any) -> None:
+    for body in ('{"name": "a\\u0000"}', '{"tags": ["\\ud800"]}'):
+        assert (await api("PATCH", "runs", "train#1", raw_body=body)).status == 400
