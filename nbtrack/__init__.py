@@ -51,6 +51,11 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
     return [{"module": "nbtrack.server"}]
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab extension (for `jupyter labextension develop`)."""
+    return [{"src": "labextension", "dest": "nbtrack"}]
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext nbtrack`: register `%%track` and `%nbtrack`, and put `nbtrack`
     in the user's namespace."""
