@@ -43,18 +43,24 @@ class NbtrackHandler(APIHandler):
             raise bad_request(f"the body is not JSON ({exc}): send a JSON object") from exc
 
     async def answer(self, work: Callable[[], Any], status: int = 200) -> None:
-        """Run `work` in a worker thread (the store blocks) and send its result as JSON;
-        an NbtrackError becomes its HTTP status with the error's message."""
+        """Run `work` and encode its result in a worker thread (the store blocks, and a
+        page of 10,000 runs takes a while to encode), then send the JSON; an
+        NbtrackError becomes its HTTP status with the error's message."""
+
+        def run() -> str | None:
+            result = work()
+            return None if status == 204 else dumps(result)
+
         try:
-            result = await asyncio.to_thread(work)
+            text = await asyncio.to_thread(run)
         except NbtrackError as exc:
             raise web.HTTPError(status_of(exc), "%s", str(exc)) from exc
         self.set_status(status)
-        if status == 204:
+        if text is None:
             self.finish()
             return
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(dumps(result))
+        self.finish(text)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
