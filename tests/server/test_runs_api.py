@@ -263,3 +263,29 @@ async def test_a_running_run_cannot_be_deleted(api: Any, store_url: str) -> None
     finally:
         tracking.end_run(run)
     assert (await api("DELETE", "runs", "live")).status == 204
+
+
+async def test_a_slow_store_read_does_not_block_other_requests(
+    api: Any, three_runs: Any, jp_serverapp: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Store calls run in worker threads: while one request waits on the store,
+    the server keeps answering others."""
+    import asyncio
+    import threading
+
+    from nbtrack.server.handlers import SERVICE_KEY
+
+    service = jp_serverapp.web_app.settings[SERVICE_KEY]
+    release = threading.Event()
+    real = service.list_runs
+
+    def slow_list(q: Any) -> Any:
+        assert release.wait(timeout=20), "never released"
+        return real(q)
+
+    monkeypatch.setattr(service, "list_runs", slow_list)
+    slow = asyncio.ensure_future(api("GET", "runs"))
+    quick = await api("GET", "runs", "train#1")
+    assert quick.status == 200 and not slow.done()
+    release.set()
+    assert (await slow).body["total"] == 3
