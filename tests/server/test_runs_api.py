@@ -289,3 +289,46 @@ async def test_a_slow_store_read_does_not_block_other_requests(
     assert quick.status == 200 and not slow.done()
     release.set()
     assert (await slow).body["total"] == 3
+
+
+def test_fast_lookup_agrees_with_the_resolver_on_any_reference(store_url: str) -> None:
+    """The server's indexed lookups answer exactly as `nbtrack.query.resolve_ref`,
+    for names that look like references too."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from nbtrack.errors import RunNotFoundError
+    from nbtrack.query import resolve_ref
+    from nbtrack.server.service import RunService
+
+    names = ["exp#1", "v~2", "latest~1", "train#1", "baseline", "baseline", "Base"]
+    ids = []
+    for name in names:
+        with nbtrack.start_run(name, notebook="train.ipynb") as run:
+            ids.append(run.id)
+    with nbtrack.start_run(notebook="exp.ipynb"):
+        pass
+    service = RunService(store_url)
+    pieces = [*names, "latest", "train#2", "exp#1", "exp#9", "baseline~1", "~1", "#1", " "]
+    refs = st.one_of(
+        st.sampled_from(pieces + ids + [i[:8] for i in ids] + [i.upper() for i in ids]),
+        st.tuples(st.sampled_from(pieces), st.sampled_from(["", "~1", "~3", "#1", " "])).map(
+            "".join
+        ),
+        st.text(max_size=6),
+    )
+
+    @settings(max_examples=300, deadline=None, database=None)
+    @given(ref=refs)
+    def check(ref: str) -> None:
+        try:
+            expected: str | None = resolve_ref(ref, store=store_url)
+        except RunNotFoundError:
+            expected = None
+        try:
+            got: str | None = service.resolve(ref)
+        except RunNotFoundError:
+            got = None
+        assert got == expected, ref
+
+    check()
