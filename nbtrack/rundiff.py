@@ -81,21 +81,27 @@ def _side(run: Run, root: Path, label: str) -> DiffSide:
     if run.snapshot:
         try:
             files = read_snapshot(root, run.snapshot)
-        except SnapshotError as exc:
-            raise NbtrackError(f"cannot diff {run.name}: {exc}") from exc
+        except SnapshotError as exc:  # same type: callers map missing snapshots to 404
+            raise type(exc)(f"cannot diff {run.name}: {exc}") from exc
     return DiffSide(name=label, params=run.params, metrics=run.metrics, files=files)
 
 
-def diff(a: str | Run, b: str | Run, *, store: str | Store | None = None) -> RunDiff:
+def diff(
+    a: str | Run, b: str | Run, *, store: str | Store | None = None, root: Path | None = None
+) -> RunDiff:
     """What changed from run `a` to run `b`: params, metric summaries, the tracked
     cell, the notebook's script and the notebook cell by cell.
 
         nbtrack.diff("train#3", "train#4")   # shows as HTML in a notebook
         print(nbtrack.diff("latest~1", "latest"))
+
+    Snapshots are read from the git repository of `root` (default: the current
+    project's root).
     """
     project, st = _project_and_store(store)
     run_a, run_b = _run(a, st), _run(b, st)
     # Two runs may share a name (`baseline` twice): then label them by reference.
     same = run_a.name == run_b.name and run_a.id != run_b.id
     label_a, label_b = (run_a.ref, run_b.ref) if same else (run_a.name, run_b.name)
-    return diff_runs(_side(run_a, project.root, label_a), _side(run_b, project.root, label_b))
+    where = root or project.root
+    return diff_runs(_side(run_a, where, label_a), _side(run_b, where, label_b))

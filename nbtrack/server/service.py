@@ -221,24 +221,11 @@ class RunService:
 
     def diff(self, a: str, b: str) -> dict[str, Any]:
         """`nbtrack.diff(a, b).to_json()`, with snapshots read from the server's project."""
-        from ..versioning import DiffSide, diff_runs, read_snapshot
+        from ..rundiff import diff
 
         st = self.store
-        root = self._root()
-        run_a = query.get_run(self.resolve(a), store=st)
-        run_b = query.get_run(self.resolve(b), store=st)
-        same = run_a.name == run_b.name and run_a.id != run_b.id
-        labels = (run_a.ref, run_b.ref) if same else (run_a.name, run_b.name)
-        sides = [
-            DiffSide(
-                name=label,
-                params=run.params,
-                metrics=run.metrics,
-                files=read_snapshot(root, run.snapshot) if run.snapshot else None,
-            )
-            for run, label in zip((run_a, run_b), labels, strict=True)
-        ]
-        return diff_runs(*sides).to_json()
+        run_a, run_b = self.resolve(a), self.resolve(b)
+        return diff(run_a, run_b, store=st, root=self._root()).to_json()
 
 
 def columns(points: list[Point]) -> dict[str, list[Any]]:
