@@ -49,15 +49,20 @@ def reap_crashed(store: Store) -> list[str]:
     """Report running runs whose process died (same host) or whose heartbeat
     stopped as crashed. Runs of this process that are still live are left alone."""
     live = live_run_ids()
+    running = store.running_runs()
     dead = [
         row.id
-        for row in store.running_runs()
+        for row in running
         if row.id not in live
         and row.host == _HOST
         and row.pid is not None
         and (row.pid == os.getpid() or not _pid_alive(row.pid))
     ]
-    return store.mark_crashed(time.time() - STALE_AFTER_S, dead)
+    stale_before = time.time() - STALE_AFTER_S
+    stale = any(r.heartbeat is not None and r.heartbeat < stale_before for r in running)
+    if not dead and not stale:
+        return []  # nothing to mark: readers never take the store's write lock
+    return store.mark_crashed(stale_before, dead)
 
 
 # -- runs() -------------------------------------------------------------------------

@@ -99,3 +99,22 @@ def test_get_run_fields(backend: str) -> None:
 
 def test_runs_outside_any_run_on_a_fresh_folder_creates_nothing_visible(project: Path) -> None:
     assert nbtrack.runs().empty
+
+
+def test_listing_runs_never_waits_for_a_writer(project: Path) -> None:
+    """A kernel in the middle of a write (holding SQLite's write lock) must not
+    stall readers: the panel and runs() list runs while training writes."""
+    import sqlite3
+    import threading
+
+    with nbtrack.start_run(name="done"):
+        nbtrack.log(loss=1.0)
+    writer = sqlite3.connect(project / ".nbtrack" / "nbtrack.db")
+    writer.execute("BEGIN IMMEDIATE")
+    result: list[int] = []
+    reader = threading.Thread(target=lambda: result.append(len(nbtrack.runs())), daemon=True)
+    reader.start()
+    reader.join(10)
+    writer.rollback()
+    writer.close()
+    assert result == [1]
