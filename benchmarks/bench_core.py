@@ -44,16 +44,20 @@ def bench_log() -> tuple[float, float]:
     assert open_store(f"sqlite:///{folder}/.nbtrack/nbtrack.db").counts()["points"] == N_POINTS
     forget_stores()
 
-    # The storage limit: the same points into the same table, one transaction.
+    # The storage limit: the same points into nbtrack's own metrics table (same
+    # columns, same indexes, built from nbtrack's schema), one transaction.
+    import sqlalchemy as sa
+
+    from nbtrack.store import schema
+
     raw_db = folder / "raw.db"
     conn = sqlite3.connect(raw_db)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute(
-        "CREATE TABLE m (id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, key TEXT NOT NULL,"
-        " step BIGINT NOT NULL, value FLOAT, time FLOAT NOT NULL)"
-    )
-    conn.execute("CREATE INDEX ix ON m (run_id, key, step)")
+    dialect = sa.create_engine("sqlite://").dialect
+    conn.execute(str(sa.schema.CreateTable(schema.metrics).compile(dialect=dialect)))
+    for index in schema.metrics.indexes:
+        conn.execute(str(sa.schema.CreateIndex(index).compile(dialect=dialect)))
     conn.commit()
     run_id = "01" * 13
     now = time.time()
@@ -63,7 +67,10 @@ def bench_log() -> tuple[float, float]:
         rows.append((run_id, "acc", i, i * 1e-5, now))
     t0 = time.perf_counter()  # rows prebuilt: only the insert is timed
     with conn:
-        conn.executemany("INSERT INTO m (run_id, key, step, value, time) VALUES (?,?,?,?,?)", rows)
+        conn.executemany(
+            "INSERT INTO nbtrack_metrics (run_id, key, step, value, time) VALUES (?,?,?,?,?)",
+            rows,
+        )
     raw = (time.perf_counter() - t0) / N_POINTS * 1e6
     conn.close()
     return ours, raw
@@ -153,7 +160,9 @@ def bench_runs_query(n: int = 10_000) -> float:
 
 
 def bench_track_overhead(n: int = 50) -> float:
-    """ms that %%track adds to an empty cell (an empty cell with and without it)."""
+    """ms that %%track adds to an empty cell (an empty cell with and without it),
+    in steady state: the snapshot commit (outside git: the private repository)
+    is included, since the run's end waits for it."""
     from IPython.core.interactiveshell import InteractiveShell
 
     _fresh_project()
@@ -168,9 +177,14 @@ def bench_track_overhead(n: int = 50) -> float:
 
     import contextlib
     import io
+    import threading
 
+    for thread in threading.enumerate():  # %load_ext's warm-up imports, done by now
+        if thread.name == "nbtrack-warmup":
+            thread.join()
     with contextlib.redirect_stdout(io.StringIO()):
-        ip.run_cell("%%track\npass")  # warm-up
+        for _ in range(5):  # warm-up: first store, snapshot repository and git calls
+            ip.run_cell("%%track\npass")
         tracked = timed("%%track\npass")
     plain = timed("pass")
     return tracked - plain
