@@ -313,3 +313,27 @@ def test_cli_checkout_of_a_run_without_snapshot_explains(ip, project: Path, caps
     track(ip, "a = 1", "--no-snapshot -n bare")
     assert main(["checkout", "bare"]) == 1
     assert "has no snapshot" in capsys.readouterr().err
+
+
+def test_snapshot_refs_can_be_pushed_and_read_in_another_clone(
+    ip, project: Path, tmp_path: Path
+) -> None:
+    make_repo(project)
+    nb_path = notebook(project / "shared.ipynb", "lr = 0.5")
+    git(project, "add", "shared.ipynb")
+    git(project, "commit", "-qm", "notebook")
+    ip.run_line_magic("nbtrack", f"notebook {nb_path}")
+    track(ip, "lr = 0.5")
+    sha = nbtrack.get_run("latest").snapshot
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", str(remote))
+    git(project, "push", "-q", str(remote), "main", "refs/nbtrack/*:refs/nbtrack/*")
+
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--no-local", str(remote), str(clone))
+    with pytest.raises(nbtrack.NbtrackError, match="fetch it with"):
+        nbtrack.versioning.read_snapshot(clone, sha)
+    git(clone, "fetch", "-q", "origin", "refs/nbtrack/*:refs/nbtrack/*")
+    files = nbtrack.versioning.read_snapshot(clone, sha)
+    assert files["cell.py"].rstrip() == b"lr = 0.5"
+    assert git(clone, "log", "--format=%s", "refs/nbtrack/nb/shared.ipynb").startswith("shared#1")
