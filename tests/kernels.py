@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
@@ -35,23 +37,31 @@ def run_notebook(
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    kernel_env = {"JPY_SESSION_NAME": str(path), **(env or {})}
-    saved = {k: os.environ.get(k) for k in kernel_env}
-    os.environ.update(kernel_env)  # the kernel inherits this process's environment
-    try:
+    with kernel_environment(path, env):
         NotebookClient(
             nb,
             timeout=120,
             allow_errors=allow_errors,
             resources={"metadata": {"path": str(path.parent)}},
         ).execute()
+    return nb
+
+
+@contextlib.contextmanager
+def kernel_environment(path: Path, env: dict[str, str] | None = None) -> Iterator[None]:
+    """Kernels started inside inherit this process's environment: tell them their
+    notebook (JPY_SESSION_NAME, as Jupyter's server does) and `env`; restore after."""
+    kernel_env = {"JPY_SESSION_NAME": str(path), **(env or {})}
+    saved = {k: os.environ.get(k) for k in kernel_env}
+    os.environ.update(kernel_env)
+    try:
+        yield
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    return nb
 
 
 def outputs_text(nb: nbformat.NotebookNode) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from kernels import outputs_text, run_notebook, write_notebook
+from kernels import kernel_environment, outputs_text, run_notebook, write_notebook
 
 import nbtrack
 from nbtrack import rundiff
@@ -99,18 +98,14 @@ def test_out_of_order_execution_is_recorded_as_it_ran(repo: Path) -> None:
         ],
     )
     nb = nbformat.read(nb_path, as_version=4)
-    os.environ["JPY_SESSION_NAME"] = str(nb_path)
-    try:
-        client = NotebookClient(nb, timeout=60, resources={"metadata": {"path": str(repo)}})
-        with client.setup_kernel():
-            for index in (0, 1, 3, 2):  # x = 1, then * 10, then + 5: 15, not 60
-                client.execute_cell(nb.cells[index], index)
-            # The user then edits cell 2 and saves, without running it again.
-            nb.cells[2].source = "x = x + 500"
-            nbformat.write(nb, nb_path)
-            client.execute_cell(nb.cells[4], 4)
-    finally:
-        del os.environ["JPY_SESSION_NAME"]
+    client = NotebookClient(nb, timeout=60, resources={"metadata": {"path": str(repo)}})
+    with kernel_environment(nb_path), client.setup_kernel():
+        for index in (0, 1, 3, 2):  # x = 1, then * 10, then + 5: 15, not 60
+            client.execute_cell(nb.cells[index], index)
+        # The user then edits cell 2 and saves, without running it again.
+        nb.cells[2].source = "x = x + 500"
+        nbformat.write(nb, nb_path)
+        client.execute_cell(nb.cells[4], 4)
     run = nbtrack.get_run("ooo")
     assert run.metrics["result"]["last"] == 16  # (1 * 10) + 5 + 1
     script = rundiff.replay_script(run)
@@ -227,16 +222,12 @@ def test_a_rich_notebook_is_kept_whole_except_huge_outputs(repo: Path) -> None:
     nbformat.write(nb, nb_path)
     from nbclient import NotebookClient
 
-    os.environ["JPY_SESSION_NAME"] = str(nb_path)
-    try:
-        client = NotebookClient(
-            nb, kernel_name="python3", timeout=60, resources={"metadata": {"path": str(repo)}}
-        )
-        with client.setup_kernel():
-            for index in (2, 5):
-                client.execute_cell(nb.cells[index], index)
-    finally:
-        del os.environ["JPY_SESSION_NAME"]
+    client = NotebookClient(
+        nb, kernel_name="python3", timeout=60, resources={"metadata": {"path": str(repo)}}
+    )
+    with kernel_environment(nb_path), client.setup_kernel():
+        for index in (2, 5):
+            client.execute_cell(nb.cells[index], index)
 
     run = nbtrack.get_run("rich")
     assert run.params == {"motto": "über ✓"}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 import nbformat
+from kernels import kernel_environment
 from nbclient import NotebookClient
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -35,10 +35,7 @@ def execute(
     """Execute the notebook at `path` in a fresh kernel (told its notebook path),
     save it, and return it with the client that ran it."""
     nb = nbformat.read(path, as_version=4)
-    kernel_env = {"JPY_SESSION_NAME": str(path), **(env or {})}
-    saved = {k: os.environ.get(k) for k in kernel_env}
-    os.environ.update(kernel_env)
-    try:
+    with kernel_environment(path, env):
         client = RecordingClient(
             nb,
             timeout=120,
@@ -46,12 +43,6 @@ def execute(
             resources={"metadata": {"path": str(path.parent)}},
         )
         client.execute()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     nbformat.write(nb, path)
     return nbformat.read(path, as_version=4), client
 
