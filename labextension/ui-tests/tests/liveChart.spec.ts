@@ -1,0 +1,186 @@
+/**
+ * The live chart under a %%track cell and nbtrack.compare(...), drawn by
+ * ipywidgets + bqplot in a real JupyterLab: the run's name and status, one
+ * bqplot figure per metric (each on its own scale) whose lines grow while the
+ * cell runs, the final state when it ends; a comparison's table (differing
+ * params highlighted) and chart; an HTML-looking run name stays text. The
+ * screenshot of the chart goes to artifacts/live-chart.png.
+ */
+import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { Locator } from '@playwright/test';
+
+import { openNotebook, screenshot } from './helpers';
+
+test.use({ autoGoto: true });
+
+// About 4 s of logging: two metrics, five orders of magnitude apart.
+const LIVE_CELL = `%%track --name live-chart
+import math, time
+lr = 0.05
+for step in range(400):
+    nbtrack.log(loss=math.exp(-step / 80), tokens=1000.0 * step, step=step)
+    time.sleep(0.01)`;
+
+function cell(page: IJupyterLabPageFixture, index: number): Locator {
+  return page.locator('.jp-Notebook .jp-Cell').nth(index);
+}
+
+/** The widget view in a cell's output (the VBox the kernel displayed). */
+function widgetRoot(page: IJupyterLabPageFixture, index: number): Locator {
+  return cell(page, index).locator('.jp-OutputArea-output > .widget-vbox');
+}
+
+/** The bqplot figure titled `title` inside `scope`. */
+function figure(scope: Locator, title: string): Locator {
+  return scope.locator('.bqplot.figure').filter({
+    has: scope.page().locator('text.mainheading', { hasText: new RegExp(`^${title}$`) })
+  });
+}
+
+/** Points drawn by each of a figure's lines (bqplot draws a line as one SVG path,
+ * `M x,y L x,y ...`; the legend's little sample lines are left out). */
+async function linePoints(fig: Locator): Promise<number[]> {
+  return fig.locator('path.line').evaluateAll(paths =>
+    paths
+      .filter(p => !p.closest('g[class^="legend"]'))
+      .map(p => (p.getAttribute('d') ?? '').split(/[ML]/).filter(s => s.trim() !== '').length)
+  );
+}
+
+/** The largest value on a figure's vertical axis, as its tick labels read. */
+async function yAxisTop(fig: Locator): Promise<number> {
+  const labels = await fig.locator('g.axis[text-anchor="end"] g.tick text').allTextContents();
+  return Math.max(...labels.map(Number));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function countDialogs(page: IJupyterLabPageFixture): () => number {
+  let dialogs = 0;
+  page.on('dialog', dialog => {
+    dialogs++;
+    void dialog.dismiss();
+  });
+  return () => dialogs;
+}
+
+test('the live chart under a %%track cell draws and grows while it runs, then shows the final state', async ({
+  page,
+  tmpPath
+}) => {
+  await openNotebook(page, tmpPath, 'live.ipynb', ['%load_ext nbtrack', LIVE_CELL]);
+  await page.notebook.runCell(0);
+  await page.notebook.runCell(1, { wait: false });
+
+  const root = widgetRoot(page, 1);
+  const [header, final] = [root.locator(':scope > .widget-label').first(), root.locator(':scope > .widget-label').last()];
+  const loss = figure(root, 'loss');
+  const tokens = figure(root, 'tokens');
+
+  await test.step('while the cell runs: name, "running", a drawn line that grows', async () => {
+    await expect(header).toHaveText(/^live-chart · running/);
+    await expect(loss).toBeVisible();
+    await expect(loss.locator('path.line')).toHaveCount(1);
+    await expect.poll(async () => (await linePoints(loss))[0]).toBeGreaterThan(1);
+    const first = { points: (await linePoints(loss))[0], d: await loss.locator('path.line').getAttribute('d') };
+    await expect.poll(async () => (await linePoints(loss))[0]).toBeGreaterThan(first.points);
+    expect(await loss.locator('path.line').getAttribute('d')).not.toBe(first.d);
+    await expect(header).toHaveText(/^live-chart · running/);
+    await screenshot(cell(page, 1), 'live-chart-running.png');
+  });
+
+  await test.step('two metrics of very different scale: two figures, each on its own scale', async () => {
+    await expect(root.locator('.bqplot.figure')).toHaveCount(2);
+    await expect(tokens).toBeVisible();
+    await expect(tokens.locator('path.line')).toHaveCount(1);
+    const [lossTop, tokensTop] = [await yAxisTop(loss), await yAxisTop(tokens)];
+    expect(lossTop).toBeLessThan(2);
+    expect(tokensTop).toBeGreaterThan(1000);
+  });
+
+  await test.step('after the cell: "finished", its duration, final values, every point', async () => {
+    await expect(header).toHaveText(/^live-chart · finished · \d+\.\ds$/, { timeout: 30000 });
+    await expect(final).toHaveText('loss=0.006823 (min 0.006823, max 1) · tokens=3.99e+05 (min 0, max 3.99e+05)');
+    await expect.poll(() => linePoints(loss)).toEqual([400]);
+    await expect.poll(() => linePoints(tokens)).toEqual([400]);
+    expect(await yAxisTop(tokens)).toBeGreaterThan(350000);
+    await screenshot(cell(page, 1), 'live-chart.png');
+  });
+});
+
+const runCell = (name: string, lr: number) => `%%track --name ${name}
+lr = ${lr}
+epochs = 30
+for epoch in range(epochs):
+    nbtrack.log(loss=1 / (1 + lr * 10 * epoch), step=epoch)`;
+
+test('nbtrack.compare shows a table with the differing param highlighted and the runs\' curves', async ({
+  page,
+  tmpPath
+}) => {
+  await openNotebook(page, tmpPath, 'compare.ipynb', [
+    '%load_ext nbtrack',
+    runCell('base', 0.1),
+    runCell('tuned', 0.3),
+    'nbtrack.compare(["base", "tuned"])'
+  ]);
+  for (let i = 0; i < 4; i++) {
+    await page.notebook.runCell(i);
+  }
+  const root = widgetRoot(page, 3);
+  await expect(root.locator(':scope > .widget-label').first()).toHaveText('2 runs');
+  const table = root.locator('table.nbtrack-compare');
+  await expect(table).toBeVisible();
+  const column = async (name: string) => {
+    const headers = await table.locator('th').allTextContents();
+    const i = headers.indexOf(name);
+    expect(i, `column ${name} in ${headers.join(', ')}`).toBeGreaterThanOrEqual(0);
+    return table.locator(`tbody tr td:nth-child(${i + 1})`);
+  };
+  await expect(table.locator('tbody tr td:first-child')).toHaveText(['base', 'tuned']);
+  const lr = await column('lr');
+  const epochs = await column('epochs');
+  await expect(lr).toHaveText(['0.1', '0.3']);
+  await expect(epochs).toHaveText(['30', '30']);
+  const highlight = 'rgba(255, 200, 0, 0.28)';
+  for (const td of await lr.all()) {
+    await expect(td).toHaveCSS('background-color', highlight);
+  }
+  for (const td of await epochs.all()) {
+    await expect(td).not.toHaveCSS('background-color', highlight);
+  }
+  await expect(table.locator('th', { hasText: /^lr$/ })).toHaveCSS('background-color', highlight);
+
+  const chart = figure(root, 'loss');
+  await expect(chart).toBeVisible();
+  await expect.poll(() => linePoints(chart)).toEqual([30, 30]);
+  await expect(root.locator('.bqplot.figure')).toHaveCount(2); // the curves and parallel coordinates
+  await screenshot(cell(page, 3), 'compare.png');
+});
+
+test('a run name that looks like HTML shows as text in the live chart and the comparison', async ({
+  page,
+  tmpPath
+}) => {
+  const evil = '<img src=x onerror=alert(1)>';
+  const dialogs = countDialogs(page);
+  await openNotebook(page, tmpPath, 'evil.ipynb', [
+    '%load_ext nbtrack',
+    `%%track --name "${evil}"\nfor i in range(5):\n    nbtrack.log(loss=1.0 / (i + 1))`,
+    'nbtrack.compare(["latest"])'
+  ]);
+  await page.notebook.runCell(0);
+  await page.notebook.runCell(1);
+  await page.notebook.runCell(2);
+
+  const live = widgetRoot(page, 1);
+  await expect(live.locator(':scope > .widget-label').first()).toHaveText(new RegExp(`^${escapeRegExp(evil)} · finished`));
+  await expect(figure(live, 'loss')).toBeVisible();
+  const compared = widgetRoot(page, 2);
+  await expect(compared.locator('table.nbtrack-compare tbody td').first()).toHaveText(evil);
+  await expect(page.locator('.jp-Notebook img')).toHaveCount(0);
+  await expect(page.locator('img[src="x"]')).toHaveCount(0);
+  expect(dialogs()).toBe(0);
+});
