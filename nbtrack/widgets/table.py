@@ -11,6 +11,7 @@ from ..format import format_duration, format_value
 
 _MISSING = object()
 HIGHLIGHT = "background:rgba(255,200,0,0.28);font-weight:bold"
+PAD = "padding:2px 8px"  # every cell: without it, adjacent values run together
 
 
 def differing_params(runs: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -34,10 +35,9 @@ def metric_keys(runs: Sequence[Mapping[str, Any]]) -> list[str]:
     return sorted(counts, key=lambda k: (-counts[k], k))
 
 
-def _cell(value: Any, style: str = "") -> str:
+def _cell(value: Any) -> str:
     text = escape(format_value(value)) if not isinstance(value, str) else escape(value)
-    attr = f' style="{style}"' if style else ""
-    return f"<td{attr}>{text}</td>"
+    return f'<td style="{PAD}">{text}</td>'
 
 
 def html_table(
@@ -47,7 +47,7 @@ def html_table(
     differ first, highlighted), then the last value of each metric."""
     differ = differing_params(runs)
     same = [k for k in sorted({k for r in runs for k in r["params"]}) if k not in differ]
-    th = "padding:2px 8px;text-align:left;border-bottom:1px solid #999"
+    th = f"{PAD};text-align:left;border-bottom:1px solid #999"
     head = ["run", "status", "duration"] + differ + same + metrics
     out = [
         '<table class="nbtrack-compare" style="border-collapse:collapse;font-size:12px">',
@@ -60,12 +60,13 @@ def html_table(
     ]
     for r, colour in zip(runs, colors, strict=True):
         cells = [
-            f'<td style="color:{escape(colour)};font-weight:bold">{escape(str(r["name"]))}</td>',
+            f'<td style="{PAD};color:{escape(colour)};font-weight:bold">'
+            f"{escape(str(r['name']))}</td>",
             _cell(str(r["status"])),
             _cell(format_duration(r.get("duration"))),
         ]
         cells += [
-            f'<td class="nbtrack-differs" style="{HIGHLIGHT}">'
+            f'<td class="nbtrack-differs" style="{PAD};{HIGHLIGHT}">'
             f"{escape(format_value(r['params'].get(k)))}</td>"
             for k in differ
         ]

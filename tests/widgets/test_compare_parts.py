@@ -56,6 +56,9 @@ def test_html_table_highlights_differing_params_and_escapes_names() -> None:
         for tr in table.iter("tr")
     ][1:]
     assert highlighted == [[None, "0.1", "adam"], [None, "0.01", "sgd"], ["True", "0.05", None]]
+    # Every cell is padded: without it a name runs into its status ("tunedfinished").
+    cells = [*table.iter("th"), *table.iter("td")]
+    assert all("padding:2px 8px" in c.get("style", "") for c in cells)
 
 
 def test_parallel_coordinates_scale_each_dimension_and_colour_by_metric() -> None:

@@ -88,6 +88,9 @@ test('the live chart under a %%track cell draws and grows while it runs, then sh
     await expect.poll(async () => (await linePoints(loss))[0]).toBeGreaterThan(first.points);
     expect(await loss.locator('path.line').getAttribute('d')).not.toBe(first.d);
     await expect(header).toHaveText(/^live-chart · running/);
+    // Mid-run, for the README: the curves well under way, the cell still running.
+    await expect.poll(async () => (await linePoints(loss))[0]).toBeGreaterThanOrEqual(150);
+    await expect(header).toHaveText(/^live-chart · running/);
     await screenshot(cell(page, 1), 'live-chart-running.png');
   });
 
@@ -152,6 +155,16 @@ test('nbtrack.compare shows a table with the differing param highlighted and the
     await expect(td).not.toHaveCSS('background-color', highlight);
   }
   await expect(table.locator('th', { hasText: /^lr$/ })).toHaveCSS('background-color', highlight);
+  // Each value stands apart from the next: the longest name does not run into its status.
+  const gap = await table.locator('tbody tr').nth(1).evaluate(row => {
+    const textBox = (td: Element) => {
+      const range = document.createRange();
+      range.selectNodeContents(td);
+      return range.getBoundingClientRect();
+    };
+    return textBox(row.children[1]).left - textBox(row.children[0]).right;
+  });
+  expect(gap).toBeGreaterThanOrEqual(8);
 
   const chart = figure(root, 'loss');
   await expect(chart).toBeVisible();
