@@ -68,7 +68,8 @@ metrics = sa.Table(
     sa.Column("step", sa.BigInteger, nullable=False),
     sa.Column("value", sa.Double),
     sa.Column("time", sa.Double, nullable=False),
-    sa.Index("ix_nbtrack_metrics_run_key_step", "run_id", "key", "step"),
+    # `value` makes the index cover the per-bucket extremes (store/extremes.py).
+    sa.Index("ix_nbtrack_metrics_run_key_step_value", "run_id", "key", "step", "value"),
     sa.Index("ix_nbtrack_metrics_run_id", "run_id", "id"),
 )
 

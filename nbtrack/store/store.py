@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from ..errors import StoreError
 from . import schema
 from .engine import create_engine, translate_errors, write_engine
+from .extremes import postgres_extremes, sqlite_extremes
 from .migrations import SCHEMA_VERSION, check_not_newer, read_version, upgrade
 
 RUN_JSON_FIELDS = ("params", "tags", "git")
@@ -395,20 +396,13 @@ class Store:
         self, run_id: str, key: str, upto_id: int, bounds: Iterable[tuple[int, int]]
     ) -> list[tuple[int, int, float, float]]:
         """(id, step, value, time) of the lowest and the highest point of the key
-        (`id <= upto_id`) in each step range `[lo, hi)` of `bounds`; NULL (NaN) counts
-        as neither, ties go to the earliest point. One index seek per range: the
-        SQL form of `nbtrack.server.downsample`, for series too long to load."""
-        where = "run_id = ? AND key = ? AND +id <= ? AND step >= ? AND step < ?"
-        sql = (
-            self._points_sql(where, "value IS NULL, value, step, id", "low")
-            + " UNION ALL "
-            + self._points_sql(where, "value IS NULL, value DESC, step, id", "high")
-        )
-        rows: list[tuple[int, int, float | None, float]] = []
+        (`id <= upto_id`) in each step range `[lo, hi)` of `bounds`, each point once, in
+        no particular order; NULL (NaN) counts as neither, ties go to the earliest point.
+        The SQL form of `nbtrack.server.downsample`, for series too long to load: one
+        read of the series per extreme (see `extremes`)."""
+        pick = sqlite_extremes if self.dialect == "sqlite" else postgres_extremes
         with self.reading() as conn:
-            for lo, hi in bounds:
-                args = (run_id, key, upto_id, lo, hi)
-                rows += conn.exec_driver_sql(sql, args + args)
+            rows = pick(conn, run_id, key, upto_id, list(bounds))
         return [(i, s, _none_to_nan(v), w) for i, s, v, w in rows]
 
     def environment(self, env_id: str | None) -> dict[str, Any]:
