@@ -6,6 +6,7 @@ the only hot write, goes through the driver's executemany with plain tuples.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import json
 import math
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from ..errors import StoreError
 from . import schema
 from .engine import create_engine, translate_errors, write_engine
-from .extremes import postgres_extremes, sqlite_extremes
+from .extremes import SQLITE_BUCKETS_PER_STATEMENT, postgres_extremes, sqlite_extremes
 from .migrations import SCHEMA_VERSION, check_not_newer, read_version, upgrade
 
 RUN_JSON_FIELDS = ("params", "tags", "git")
@@ -26,6 +27,8 @@ _PG_MIGRATION_LOCK = 7_242_001
 # A metric point's id in a condition that must not pick the (run_id, id) index:
 # reads of one key go through (run_id, key, step), whatever the id bound.
 _UNINDEXED_ID = sa.literal_column("+id", sa.BigInteger)
+# From this many buckets on, SQLite reads a series' extremes in two threads.
+_SPLIT_BUCKETS = 2 * SQLITE_BUCKETS_PER_STATEMENT
 
 
 def _dumps(value: Any) -> str:
@@ -400,10 +403,28 @@ class Store:
         no particular order; NULL (NaN) counts as neither, ties go to the earliest point.
         The SQL form of `nbtrack.server.downsample`, for series too long to load: one
         read of the series per extreme (see `extremes`)."""
-        pick = sqlite_extremes if self.dialect == "sqlite" else postgres_extremes
-        with self.reading() as conn:
-            rows = pick(conn, run_id, key, upto_id, list(bounds))
+        ranges = list(bounds)
+        if self.dialect != "sqlite":
+            rows = self._extremes(postgres_extremes, run_id, key, upto_id, ranges)
+        elif len(ranges) < _SPLIT_BUCKETS:
+            rows = self._extremes(sqlite_extremes, run_id, key, upto_id, ranges)
+        else:
+            # SQLite reads on one core, and releases the GIL while it does: the second
+            # half of the buckets goes to another thread and connection.
+            half = len(ranges) // 2
+            with concurrent.futures.ThreadPoolExecutor(1, "nbtrack-extremes") as pool:
+                later = pool.submit(
+                    self._extremes, sqlite_extremes, run_id, key, upto_id, ranges[half:]
+                )
+                rows = self._extremes(sqlite_extremes, run_id, key, upto_id, ranges[:half])
+                rows += later.result()
         return [(i, s, _none_to_nan(v), w) for i, s, v, w in rows]
+
+    def _extremes(
+        self, pick: Any, run_id: str, key: str, upto_id: int, bounds: list[tuple[int, int]]
+    ) -> list[Any]:
+        with self.reading() as conn:
+            return pick(conn, run_id, key, upto_id, bounds)
 
     def environment(self, env_id: str | None) -> dict[str, Any]:
         if env_id is None:
