@@ -16,15 +16,18 @@ from nbtrack.store import schema as sch
 from nbtrack.store.migrations import SCHEMA_VERSION, STEPS, VERSION_KEY
 
 
-def test_new_store_has_current_schema_matching_the_tables(backend: str) -> None:
+def _schema_diff(store: Store) -> list[object]:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    with store.engine.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn), sch.metadata))
+
+
+def test_new_store_has_current_schema_matching_the_tables(backend: str) -> None:
     store = open_store(backend)
     assert store.schema_version() == SCHEMA_VERSION
-    with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), sch.metadata)
-    assert diff == []
+    assert _schema_diff(store) == []
 
 
 def test_default_sqlite_store_is_hidden_from_git(project: Path) -> None:
@@ -130,6 +133,7 @@ def test_upgrades_a_version_1_store_without_losing_data(backend: str) -> None:
     _build_v1_store(backend)
     store = open_store(backend)
     assert store.schema_version() == SCHEMA_VERSION
+    assert _schema_diff(store) == []  # old indexes replaced, not left beside the new
     run = nbtrack.get_run("legacy")
     assert (run.ref, run.params, run.tags, run.status) == ("old#1", {"lr": 0.1}, ["v1"], "finished")
     assert run.history("loss")["value"].tolist() == [0.5, 0.25]

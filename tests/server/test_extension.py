@@ -124,3 +124,29 @@ def test_metric_reads_never_scan_the_points_table(statements: Any) -> None:
     assert polls and all("ix_nbtrack_metrics_run_id" in p for p in polls)
     per_key = [p for (s, _), p in zip(seen, plans, strict=True) if "key =" in s]
     assert per_key and all("ix_nbtrack_metrics_run_key_step" in p for p in per_key)
+
+
+def test_bucket_extremes_read_the_index_alone(statements: Any) -> None:
+    """Downsampling a long series never reads a point's row but the winners'."""
+    service, seen = statements
+    with nbtrack.start_run(name="long") as run:
+        for step in range(8100):
+            run.log(loss=float(step % 13), step=step)
+    service.metrics("long", metrics_query({"max_points": "402"}))  # 200 buckets: two halves
+    bucket_reads = [(s, p) for s, p in seen if "min(coalesce(" in s]
+    assert len(bucket_reads) == 2
+    with service.store.engine.connect() as conn:
+        for statement, parameters in bucket_reads:
+            plan = [
+                r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+            ]
+            searches = [d for d in plan if "nbtrack_metrics" in d]
+            per_bucket = [d for d in searches if "ix_nbtrack_metrics_run_key_step_value" in d]
+            assert len(per_bucket) == 2 * 100, plan
+            assert all(
+                d.startswith("SEARCH nbtrack_metrics USING COVERING INDEX") for d in per_bucket
+            )
+            assert set(searches) - set(per_bucket) <= {
+                "SEARCH nbtrack_metrics USING INTEGER PRIMARY KEY (rowid=?)"
+            }, plan
+            assert not any("TEMP B-TREE" in d for d in plan), plan
