@@ -9,8 +9,8 @@ as a gap); ±inf are extremes like any other value. Ties go to the earliest
 point (by step, then id), so the choice is deterministic.
 
 The server computes the same selection in SQL for long series
-(`Store.bucket_extremes`, one indexed query per bucket); `downsample` here is
-the reference, used on points already in memory.
+(`Store.bucket_extremes`, nbtrack/store/extremes.py); `downsample` here is the
+reference, used on points already in memory.
 """
 
 from __future__ import annotations

@@ -118,7 +118,7 @@ def _log_wave(n: int, spikes: dict[int, float]) -> None:
             run.log(loss=spikes.get(step, rng.random()), step=step)
 
 
-@pytest.mark.parametrize("n", [500, 5000])  # loaded whole, and bucketed in SQL
+@pytest.mark.parametrize("n", [30, 5000])  # loaded whole, and bucketed in SQL
 async def test_downsampling_keeps_min_max_first_and_last(api: Any, store_url: str, n: int) -> None:
     _log_wave(n, {7: -40.0, n // 2: 99.0})
     reply = await api("GET", "runs", "long", "metrics", params={"max_points": "20"})
@@ -132,6 +132,16 @@ async def test_downsampling_keeps_min_max_first_and_last(api: Any, store_url: st
     full = (await api("GET", "runs", "long", "metrics", params={"max_points": "100000"})).body
     assert full["downsampled"] is False and len(full["series"]["loss"]["step"]) == n
     assert full["cursor"] == body["cursor"]
+
+
+@pytest.mark.parametrize("max_points", [4, 5, 6])
+async def test_a_series_of_max_points_comes_back_whole(
+    api: Any, store_url: str, max_points: int
+) -> None:
+    _log_wave(max_points, {})
+    reply = await api("GET", "runs", "long", "metrics", params={"max_points": str(max_points)})
+    assert reply.body["downsampled"] is False
+    assert reply.body["series"]["loss"]["step"] == list(range(max_points))
 
 
 def test_sql_bucketing_matches_the_pure_reference(backend: str) -> None:
