@@ -2,10 +2,11 @@
 
     python benchmarks/bench_server.py            # full size: 10,000 runs, 1,000,000 points
     python benchmarks/bench_server.py --quick    # a tenth of that (a smoke run)
+    python benchmarks/bench_server.py --store postgresql+psycopg:///bench --points 300000
 
-Builds a temporary SQLite store, starts `jupyter server` with the nbtrack
-extension on a free localhost port, and times over HTTP (best and median of
-several requests, seconds):
+Builds a temporary SQLite store (or fills the given empty database), starts
+`jupyter server` with the nbtrack extension on a free localhost port, and times
+over HTTP (best and median of several requests, seconds):
 
 - GET /runs over 10,000 runs (default page of 1,000, and all 10,000, sorted by a metric);
 - GET /runs/{ref}/metrics?max_points=2000 over a metric of 1,000,000 points;
@@ -223,16 +224,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--points", type=int, help="points of the long metric")
+    parser.add_argument(
+        "--store", help="an empty database to fill instead of a temporary SQLite file"
+    )
     args = parser.parse_args()
     n_runs, n_points = (1_000, 100_000) if args.quick else (10_000, 1_000_000)
+    n_points = args.points or n_points
 
     with tempfile.TemporaryDirectory(prefix="nbtrack-bench-server-") as tmp:
         folder = Path(tmp)
-        url = f"sqlite:///{folder / '.nbtrack' / 'nbtrack.db'}"
+        url = args.store or f"sqlite:///{folder / '.nbtrack' / 'nbtrack.db'}"
+        if args.store:
+            from nbtrack.store import open_store
+
+            if open_store(url).counts()["runs"]:
+                raise SystemExit(f"{url} already holds runs: give an empty database")
         t0 = time.perf_counter()
         long_ref = build_store(url, n_runs, n_points)
         print(
-            f"store: {n_runs:,} runs, one metric of {n_points:,} points "
+            f"store ({url.split(':')[0]}): {n_runs:,} runs, one metric of {n_points:,} points "
             f"(built in {time.perf_counter() - t0:.1f} s)"
         )
         server = Server(folder, url)
