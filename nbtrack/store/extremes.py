@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from . import schema
 
 Bounds = Sequence[tuple[int, int]]
-Row = tuple[int, int, "float | None", float]
+Row = tuple[int, int, float | None, float]
 
 # Buckets per SQLite statement: two compound terms each, under SQLite's default
 # limit of 500 terms (SQLITE_MAX_COMPOUND_SELECT).

@@ -10,7 +10,7 @@ import concurrent.futures
 import contextlib
 import json
 import math
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,14 +18,14 @@ import sqlalchemy as sa
 from ..errors import StoreError
 from . import schema
 from .engine import create_engine, translate_errors, write_engine
-from .extremes import SQLITE_BUCKETS_PER_STATEMENT, postgres_extremes, sqlite_extremes
+from .extremes import SQLITE_BUCKETS_PER_STATEMENT, Bounds, postgres_extremes, sqlite_extremes
 from .migrations import SCHEMA_VERSION, check_not_newer, read_version, upgrade
 
 RUN_JSON_FIELDS = ("params", "tags", "git")
 _IN_CHUNK = 500
 _PG_MIGRATION_LOCK = 7_242_001
 # A metric point's id in a condition that must not pick the (run_id, id) index:
-# reads of one key go through (run_id, key, step), whatever the id bound.
+# reads of one key go through (run_id, key, step, value), whatever the id bound.
 _UNINDEXED_ID = sa.literal_column("+id", sa.BigInteger)
 # From this many buckets on, SQLite reads a series' extremes in two threads.
 _SPLIT_BUCKETS = 2 * SQLITE_BUCKETS_PER_STATEMENT
@@ -371,7 +371,7 @@ class Store:
             return conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar() or 0
 
     def _points_sql(self, where: str, order: str, name: str) -> str:
-        """One point of a key, picked by `order` through the (run_id, key, step) index
+        """One point of a key, picked by `order` through the (run_id, key, step, value) index
         (`+id`: see _UNINDEXED_ID; on SQLite a bare `id <= ?` would read the whole run)."""
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         return (
@@ -421,7 +421,7 @@ class Store:
         return [(i, s, _none_to_nan(v), w) for i, s, v, w in rows]
 
     def _extremes(
-        self, pick: Any, run_id: str, key: str, upto_id: int, bounds: list[tuple[int, int]]
+        self, pick: Callable[..., list[Any]], run_id: str, key: str, upto_id: int, bounds: Bounds
     ) -> list[Any]:
         with self.reading() as conn:
             return pick(conn, run_id, key, upto_id, bounds)
