@@ -125,9 +125,9 @@ test('nbtrack.compare shows a table with the differing param highlighted and the
 }) => {
   await openNotebook(page, tmpPath, 'compare.ipynb', [
     '%load_ext nbtrack',
-    runCell('base', 0.1),
-    runCell('tuned', 0.3),
-    'nbtrack.compare(["base", "tuned"])'
+    runCell('lr-low', 0.1),
+    runCell('lr-high', 0.3),
+    'nbtrack.compare(["lr-low", "lr-high"])'
   ]);
   for (let i = 0; i < 4; i++) {
     await page.notebook.runCell(i);
@@ -142,7 +142,7 @@ test('nbtrack.compare shows a table with the differing param highlighted and the
     expect(i, `column ${name} in ${headers.join(', ')}`).toBeGreaterThanOrEqual(0);
     return table.locator(`tbody tr td:nth-child(${i + 1})`);
   };
-  await expect(table.locator('tbody tr td:first-child')).toHaveText(['base', 'tuned']);
+  await expect(table.locator('tbody tr td:first-child')).toHaveText(['lr-low', 'lr-high']);
   const lr = await column('lr');
   const epochs = await column('epochs');
   await expect(lr).toHaveText(['0.1', '0.3']);
@@ -177,12 +177,13 @@ test('a run name that looks like HTML shows as text in the live chart and the co
   page,
   tmpPath
 }) => {
-  const evil = '<img src=x onerror=alert(1)>';
+  // Not the Runs panel test's name: all tests share one store.
+  const evil = '<img src=x onerror=alert(1)> live';
   const dialogs = countDialogs(page);
   await openNotebook(page, tmpPath, 'evil.ipynb', [
     '%load_ext nbtrack',
     `%%track --name "${evil}"\nfor i in range(5):\n    nbtrack.log(loss=1.0 / (i + 1))`,
-    'nbtrack.compare(["latest"])'
+    `nbtrack.compare(["${evil}"])`
   ]);
   await page.notebook.runCell(0);
   await page.notebook.runCell(1);
