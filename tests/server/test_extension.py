@@ -123,7 +123,7 @@ def test_metric_reads_never_scan_the_points_table(statements: Any) -> None:
     polls = [p for (s, _), p in zip(seen, plans, strict=True) if "id >" in s]
     assert polls and all("ix_nbtrack_metrics_run_id" in p for p in polls)
     per_key = [p for (s, _), p in zip(seen, plans, strict=True) if "key =" in s]
-    assert per_key and all("ix_nbtrack_metrics_run_key_step" in p for p in per_key)
+    assert per_key and all("ix_nbtrack_metrics_run_key_step_value" in p for p in per_key)
 
 
 def test_bucket_extremes_read_the_index_alone(statements: Any) -> None:
