@@ -3,8 +3,9 @@
  * ipywidgets + bqplot in a real JupyterLab: the run's name and status, one
  * bqplot figure per metric (each on its own scale) whose lines grow while the
  * cell runs, the final state when it ends; a comparison's table (differing
- * params highlighted) and chart; an HTML-looking run name stays text. The
- * screenshot of the chart goes to artifacts/live-chart.png.
+ * params highlighted) and chart; an HTML-looking run name stays text.
+ * Screenshots go to artifacts/: live-chart.png (mid-run, the one
+ * docs/images/live-chart.png is copied from), live-chart-finished.png, compare.png.
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { Locator } from '@playwright/test';
@@ -91,7 +92,7 @@ test('the live chart under a %%track cell draws and grows while it runs, then sh
     // Mid-run, for the README: the curves well under way, the cell still running.
     await expect.poll(async () => (await linePoints(loss))[0]).toBeGreaterThanOrEqual(150);
     await expect(header).toHaveText(/^live-chart · running/);
-    await screenshot(cell(page, 1), 'live-chart-running.png');
+    await screenshot(cell(page, 1), 'live-chart.png');
   });
 
   await test.step('two metrics of very different scale: two figures, each on its own scale', async () => {
@@ -109,7 +110,7 @@ test('the live chart under a %%track cell draws and grows while it runs, then sh
     await expect.poll(() => linePoints(loss)).toEqual([400]);
     await expect.poll(() => linePoints(tokens)).toEqual([400]);
     expect(await yAxisTop(tokens)).toBeGreaterThan(350000);
-    await screenshot(cell(page, 1), 'live-chart.png');
+    await screenshot(cell(page, 1), 'live-chart-finished.png');
   });
 });
 
