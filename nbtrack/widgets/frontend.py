@@ -50,6 +50,27 @@ def bundle(widget: Any | None, text: str, svg: str | None = None) -> dict[str, A
     return data
 
 
+def close_tree(root: Any) -> None:
+    """Close `root` and every widget it holds (children, a figure's marks, axes and
+    scales), so the kernel and the frontend drop their models."""
+    from ipywidgets import Widget
+
+    seen: set[int] = set()
+    todo = [root]
+    while todo:
+        widget = todo.pop()
+        if id(widget) in seen:
+            continue
+        seen.add(id(widget))
+        for name in widget.keys:
+            value = getattr(widget, name, None)
+            items = value if isinstance(value, (list, tuple)) else (value,)
+            todo += [v for v in items if isinstance(v, Widget)]
+            if isinstance(value, dict):
+                todo += [v for v in value.values() if isinstance(v, Widget)]
+        widget.close()
+
+
 def show(data: dict[str, Any]) -> Any:
     """Display `data` with a display id; returns the handle to update it."""
     from IPython.display import display

@@ -12,10 +12,18 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .downsample import Series, group_points
-from .frontend import ChartUnavailableError, bundle, in_kernel, show, widget_libraries
+from .frontend import (
+    ChartUnavailableError,
+    bundle,
+    close_tree,
+    in_kernel,
+    show,
+    widget_libraries,
+)
 from .svg import Curve, Panel, color, curves_svg
 from .text import final_values, live_summary, status_line
 from .throttle import Throttle
@@ -163,26 +171,32 @@ class LiveView:
     # -- the end -------------------------------------------------------------------
 
     def close(self, status: str, summary: dict[str, dict[str, Any]]) -> None:
-        """Show the final state: status, duration, final values; leave the picture and
-        the text summary in the output."""
+        """Leave the final state in the output as a picture (status, duration, final
+        values and the curves) with a text summary, in place of the live widget.
+
+        A widget view needs its model in the kernel or in saved widget state: a
+        notebook reopened without either would show "model not found" where the
+        chart was. The picture shows everywhere: JupyterLab, nbviewer, GitHub,
+        nbconvert."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.writer.unsubscribe(self.run_id, self.on_points)
         seconds = time.time() - self.start
-        if self.chart is not None:
-            self._redraw(final=True)
-            self.chart.header.value = status_line(self.name, status, seconds)
-            self.chart.final.value = final_values(summary)
         with self._lock:
             series = dict(self.series)
         text = live_summary(self.name, status, seconds, summary)
-        root = self.chart.root if self.chart else None
-        self.handle.update(bundle(root, text, static_picture(series)), raw=True)
+        header = [status_line(self.name, status, seconds), final_values(summary)]
+        picture = static_picture(series, header)
+        self.handle.update(bundle(None, text, picture), raw=True)
+        if self.chart is not None:  # its models are no longer shown anywhere
+            close_tree(self.chart.root)
+            self.chart = None
 
 
-def static_picture(series: dict[str, Series]) -> str | None:
-    """The curves as SVG, one panel per metric (None when nothing was logged)."""
+def static_picture(series: dict[str, Series], header: Sequence[str] = ()) -> str | None:
+    """The curves as SVG, one panel per metric, under `header` (None when nothing
+    was logged)."""
     keys = [k for k in series][:SVG_PANELS]
     if not keys:
         return None
@@ -190,4 +204,4 @@ def static_picture(series: dict[str, Series]) -> str | None:
         Panel(k, [Curve(k, series[k].steps, series[k].values, color(i))])
         for i, k in enumerate(keys)
     ]
-    return curves_svg(panels)
+    return curves_svg(panels, header=[line for line in header if line])

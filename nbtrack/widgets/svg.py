@@ -145,17 +145,30 @@ def _panel(panel: Panel, left: float, top: float, legend: bool) -> list[str]:
     return out
 
 
-def curves_svg(panels: Sequence[Panel], columns: int = 3, legend: bool = True) -> str:
-    """An SVG document with the panels laid out in a grid, `columns` wide."""
+HEADER_LINE_H = 18
+
+
+def curves_svg(
+    panels: Sequence[Panel], columns: int = 3, legend: bool = True, header: Sequence[str] = ()
+) -> str:
+    """An SVG document with the panels laid out in a grid, `columns` wide, under the
+    `header` lines (e.g. the run's status and its final values), drawn as text."""
     columns = max(1, min(columns, len(panels)))
     rows = math.ceil(len(panels) / columns) if panels else 1
-    width, height = columns * PANEL_W, rows * PANEL_H
+    top = HEADER_LINE_H * len(header) + (6 if header else 0)
+    width, height = columns * PANEL_W, rows * PANEL_H + top
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}">'
     ]
+    for i, line in enumerate(header):
+        weight = ";font-weight:bold" if i == 0 else ""
+        out.append(
+            f'<text class="nbtrack-header" x="6" y="{HEADER_LINE_H * (i + 1) - 4}" '
+            f'style="font-family:sans-serif;font-size:12px{weight}">{escape(line)}</text>'
+        )
     for i, panel in enumerate(panels):
         row, col = divmod(i, columns)
-        out += _panel(panel, col * PANEL_W, row * PANEL_H, legend)
+        out += _panel(panel, col * PANEL_W, row * PANEL_H + top, legend)
     out.append("</svg>")
     return "\n".join(out)

@@ -2,7 +2,8 @@
  * The live chart under a %%track cell and nbtrack.compare(...), drawn by
  * ipywidgets + bqplot in a real JupyterLab: the run's name and status, one
  * bqplot figure per metric (each on its own scale) whose lines grow while the
- * cell runs, the final state when it ends; a comparison's table (differing
+ * cell runs, then a picture of the final state in its place (it shows even
+ * when the notebook is reopened without a kernel); a comparison's table (differing
  * params highlighted) and chart; an HTML-looking run name stays text.
  * Screenshots go to artifacts/: live-chart.png (mid-run, the one
  * docs/images/live-chart.png is copied from), live-chart-finished.png, compare.png.
@@ -104,15 +105,28 @@ test('the live chart under a %%track cell draws and grows while it runs, then sh
     expect(tokensTop).toBeGreaterThan(1000);
   });
 
-  await test.step('after the cell: "finished", its duration, final values, every point', async () => {
-    await expect(header).toHaveText(/^live-chart · finished · \d+\.\ds$/, { timeout: 30000 });
-    await expect(final).toHaveText('loss=0.006823 (min 0.006823, max 1) · tokens=3.99e+05 (min 0, max 3.99e+05)');
-    await expect.poll(() => linePoints(loss)).toEqual([400]);
-    await expect.poll(() => linePoints(tokens)).toEqual([400]);
-    expect(await yAxisTop(tokens)).toBeGreaterThan(350000);
+  await test.step('after the cell: a picture of the final state replaces the widget', async () => {
+    // The picture, unlike a widget view, still shows when the notebook is reopened
+    // without its kernel or saved widget state.
+    const picture = cell(page, 1).locator('.jp-RenderedSVG img');
+    await expect(picture).toBeVisible({ timeout: 30000 });
+    await expect(root).toHaveCount(0);
+    const svg = await svgSource(picture);
+    expect(svg).toMatch(/>live-chart · finished · \d+\.\ds</);
+    expect(svg).toContain('loss=0.006823 (min 0.006823, max 1) · tokens=3.99e+05 (min 0, max 3.99e+05)');
+    expect(svg.match(/class="nbtrack-series"/g)).toHaveLength(2);
+    await expect(cell(page, 1).locator('.jp-OutputArea-output.jp-RenderedText')).toContainText(/nbtrack: live-chart finished in/);
     await screenshot(cell(page, 1), 'live-chart-finished.png');
   });
 });
+
+/** The SVG document a rendered image/svg+xml output shows (JupyterLab draws it
+ * as an <img> with a data: URL). */
+async function svgSource(img: Locator): Promise<string> {
+  const src = (await img.getAttribute('src')) ?? '';
+  expect(src.startsWith('data:image/svg+xml,')).toBe(true);
+  return decodeURIComponent(src.slice('data:image/svg+xml,'.length));
+}
 
 const runCell = (name: string, lr: number) => `%%track --name ${name}
 lr = ${lr}
@@ -190,12 +204,15 @@ test('a run name that looks like HTML shows as text in the live chart and the co
   await page.notebook.runCell(1);
   await page.notebook.runCell(2);
 
-  const live = widgetRoot(page, 1);
-  await expect(live.locator(':scope > .widget-label').first()).toHaveText(new RegExp(`^${escapeRegExp(evil)} · finished`));
-  await expect(figure(live, 'loss')).toBeVisible();
+  // The finished run's picture holds the name as SVG text, escaped.
+  const picture = cell(page, 1).locator('.jp-RenderedSVG img');
+  await expect(picture).toBeVisible();
+  expect(await svgSource(picture)).toContain('&lt;img src=x onerror=alert(1)&gt; live · finished');
+  await expect(cell(page, 1).locator('.jp-OutputArea-output.jp-RenderedText')).toContainText(`nbtrack: ${evil} finished in`);
   const compared = widgetRoot(page, 2);
   await expect(compared.locator('table.nbtrack-compare tbody td').first()).toHaveText(evil);
-  await expect(page.locator('.jp-Notebook img')).toHaveCount(0);
+  // The only image in the notebook is that picture: no element was made from the name.
+  await expect(page.locator('.jp-Notebook img')).toHaveCount(1);
   await expect(page.locator('img[src="x"]')).toHaveCount(0);
   expect(dialogs()).toBe(0);
 });
