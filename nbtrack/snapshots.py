@@ -115,8 +115,10 @@ def _snapshot(
         message = commit_message(run.name, _params_of(previous), run.params)
         job.commit = commit_snapshot(root, files, ref, message)
         run.writer.store.update_run(run.id, snapshot=job.commit)
-    except (NbtrackError, OSError, ValueError) as exc:
+    except (NbtrackError, OSError) as exc:
         job.error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - a thread's failure is reported at the run's end
+        job.error = f"{type(exc).__name__}: {exc}"
 
 
 def _params_of(run_json: bytes | None) -> dict[str, Any] | None:

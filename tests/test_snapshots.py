@@ -337,3 +337,15 @@ def test_snapshot_refs_can_be_pushed_and_read_in_another_clone(
     files = nbtrack.versioning.read_snapshot(clone, sha)
     assert files["cell.py"].rstrip() == b"lr = 0.5"
     assert git(clone, "log", "--format=%s", "refs/nbtrack/nb/shared.ipynb").startswith("shared#1")
+
+
+def test_a_failing_snapshot_is_reported_and_the_run_still_finishes(
+    ip, project: Path, capsys
+) -> None:
+    (project / ".nbtrack").mkdir(exist_ok=True)
+    (project / ".nbtrack" / "snapshots.git").write_text("not a repository")
+    track(ip, "lr = 1\nnbtrack.log(loss=1.0)", "-n unsnapped")
+    run = nbtrack.get_run("unsnapped")
+    assert run.status == "finished" and run.snapshot is None
+    assert run.metrics["loss"]["count"] == 1
+    assert "nbtrack: no notebook snapshot for this run:" in capsys.readouterr().err
