@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import json
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -178,6 +179,19 @@ class Store:
 
     # -- metric points ------------------------------------------------------------
 
+    @functools.cached_property
+    def _upsert_summaries(self) -> Any:
+        t = schema.summaries
+        if self.dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        stmt = insert(t)
+        replaced = ("last", "last_step", "min", "max", "count")
+        return stmt.on_conflict_do_update(
+            index_elements=[t.c.run_id, t.c.key], set_={c: stmt.excluded[c] for c in replaced}
+        )
+
     def write_batch(
         self,
         points: list[tuple[str, str, int, float, float]],
@@ -186,7 +200,6 @@ class Store:
     ) -> None:
         """Append points, replace the given summaries and beat the hearts of live runs:
         one transaction."""
-        t = schema.summaries
         with self.writing() as conn:
             if points:
                 if self.dialect == "sqlite":
@@ -196,19 +209,24 @@ class Store:
                         self._insert_points_sql,
                         [(r, k, s, _nan_to_none(v), w) for r, k, s, v, w in points],
                     )
-            for (run_id, key), (last, last_step, lo, hi, count) in summaries.items():
-                values = dict(
-                    last=_nan_to_none(last),
-                    last_step=last_step,
-                    min=_nan_to_none(lo),
-                    max=_nan_to_none(hi),
-                    count=count,
+            if summaries:
+                # One upsert: concurrent writers of a new key (forked workers on
+                # PostgreSQL) must not collide on the primary key.
+                conn.execute(
+                    self._upsert_summaries,
+                    [
+                        {
+                            "run_id": run_id,
+                            "key": key,
+                            "last": _nan_to_none(last),
+                            "last_step": last_step,
+                            "min": _nan_to_none(lo),
+                            "max": _nan_to_none(hi),
+                            "count": count,
+                        }
+                        for (run_id, key), (last, last_step, lo, hi, count) in summaries.items()
+                    ],
                 )
-                done = conn.execute(
-                    sa.update(t).where(t.c.run_id == run_id, t.c.key == key).values(**values)
-                ).rowcount
-                if not done:
-                    conn.execute(sa.insert(t).values(run_id=run_id, key=key, **values))
             if heartbeat and heartbeat[0]:
                 ids, now = heartbeat
                 r = schema.runs
