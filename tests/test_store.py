@@ -217,3 +217,30 @@ def test_locked_store_keeps_points_and_says_what_to_do(
     blocker.close()
     tracking.end_run(run)
     assert nbtrack.get_run(run.id).metrics["loss"]["count"] == 101
+
+
+def test_processes_starting_at_once_record_one_environment_without_errors(backend: str) -> None:
+    """Kernels that start together insert the same environment row at the same time."""
+    import threading
+
+    stores = [Store(backend) for _ in range(6)]
+    barrier = threading.Barrier(len(stores))
+    errors: list[BaseException] = []
+
+    def start(store: Store) -> None:
+        barrier.wait()
+        try:
+            for i in range(30):
+                store.ensure_environment(f"env-{i}", {"python": "3.11", "i": i})
+        except BaseException as exc:  # reported below: the test fails on any
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for s in stores:
+        s.close()
+    assert errors == []
+    assert Store(backend).environment("env-29") == {"python": "3.11", "i": 29}

@@ -100,11 +100,14 @@ class Store:
     def ensure_environment(self, env_id: str, data: dict[str, Any]) -> None:
         if env_id in self._known_envs:
             return
-        t = schema.environments
+        # Content-addressed: kernels starting at once insert the same row; the
+        # first wins and the others do nothing (no check-then-insert race).
         with self.writing() as conn:
-            exists = conn.execute(sa.select(t.c.id).where(t.c.id == env_id)).first()
-            if not exists:
-                conn.execute(sa.insert(t).values(id=env_id, data=_dumps(data)))
+            conn.execute(
+                self._dialect_insert(schema.environments)
+                .values(id=env_id, data=_dumps(data))
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
         self._known_envs.add(env_id)
 
     def create_run(self, values: dict[str, Any]) -> tuple[int, str]:
@@ -179,14 +182,18 @@ class Store:
 
     # -- metric points ------------------------------------------------------------
 
-    @functools.cached_property
-    def _upsert_summaries(self) -> Any:
-        t = schema.summaries
+    def _dialect_insert(self, table: sa.Table) -> Any:
+        """INSERT with ON CONFLICT clauses (SQLite and PostgreSQL both have them)."""
         if self.dialect == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        stmt = insert(t)
+        return insert(table)
+
+    @functools.cached_property
+    def _upsert_summaries(self) -> Any:
+        t = schema.summaries
+        stmt = self._dialect_insert(t)
         replaced = ("last", "last_step", "min", "max", "count")
         return stmt.on_conflict_do_update(
             index_elements=[t.c.run_id, t.c.key], set_={c: stmt.excluded[c] for c in replaced}
