@@ -21,6 +21,22 @@ if TYPE_CHECKING:
 STALE_AFTER_S = 60.0
 _HOST = socket.gethostname()
 
+# Store columns a run listing reads (runs(), the CLI, the server's runs list).
+LIST_COLUMNS = (
+    "id",
+    "name",
+    "stem",
+    "seq",
+    "status",
+    "experiment",
+    "notebook",
+    "start_time",
+    "end_time",
+    "tags",
+    "notes",
+    "params",
+    "snapshot",
+)
 RUN_COLUMNS = ["id", "name", "status", "experiment", "notebook", "start", "end", "duration", "tags"]
 
 
@@ -104,20 +120,7 @@ def run_records(
         experiment=experiment,
         status=status,
         limit=None if tags else limit,
-        columns=[
-            "id",
-            "name",
-            "stem",
-            "seq",
-            "status",
-            "experiment",
-            "notebook",
-            "start_time",
-            "end_time",
-            "tags",
-            "params",
-            "snapshot",
-        ],
+        columns=LIST_COLUMNS,
     )
     if tags:
         wanted = {tags} if isinstance(tags, str) else set(tags)

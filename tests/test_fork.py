@@ -25,7 +25,7 @@ def test_points_logged_in_forked_workers_are_kept_once(backend: str) -> None:
         pool.join()
         for step in range(100, 200):
             nbtrack.log(loss=0.5, step=step)
-    assert len(set(pids)) >= 1 and os.getpid() not in pids
+    assert os.getpid() not in pids  # the workers were other processes
     points = nbtrack.history(run.id)
     loss = points[points["key"] == "loss"]
     assert list(loss["step"]) == list(range(200))  # the parent's queue was not copied

@@ -11,23 +11,6 @@ from typing import Any
 from .jsonutil import finite, strict
 from .params import RunsQuery
 
-# Store columns a runs-list record is built from.
-LIST_COLUMNS = (
-    "id",
-    "name",
-    "stem",
-    "seq",
-    "status",
-    "experiment",
-    "notebook",
-    "start_time",
-    "end_time",
-    "tags",
-    "notes",
-    "params",
-    "snapshot",
-)
-
 
 def run_record(
     row: dict[str, Any], summaries: dict[str, dict[str, Any]], now: float

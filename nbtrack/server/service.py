@@ -88,7 +88,7 @@ class RunService:
         st = self.store
         query.reap_crashed(st)
         rows = st.select_runs(
-            status=list(q.status) if q.status else None, columns=records.LIST_COLUMNS
+            status=list(q.status) if q.status else None, columns=query.LIST_COLUMNS
         )
         summaries = st.summaries(None if len(rows) > 2000 else [r["id"] for r in rows])
         now = time.time()
