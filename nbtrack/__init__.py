@@ -25,12 +25,13 @@ _LAZY = {
     "get_run": "query",
     "Run": "query",
     "diff": "rundiff",
+    "replay_script": "rundiff",
     "compare": "widgets.compare",
 }
 
 if TYPE_CHECKING:
     from .query import Run, get_run, history, runs
-    from .rundiff import diff
+    from .rundiff import diff, replay_script
     from .tracking import active_run, log, start_run
     from .widgets.compare import compare
 
@@ -79,6 +80,7 @@ __all__ = [
     "get_run",
     "history",
     "log",
+    "replay_script",
     "runs",
     "start_run",
     "load_ipython_extension",
