@@ -27,11 +27,13 @@ _LAZY = {
     "diff": "rundiff",
     "replay_script": "rundiff",
     "compare": "widgets.compare",
+    "sweep": "sweeps",
 }
 
 if TYPE_CHECKING:
     from .query import Run, get_run, history, runs
     from .rundiff import diff, replay_script
+    from .sweeps import sweep
     from .tracking import active_run, log, start_run
     from .widgets.compare import compare
 
@@ -83,5 +85,6 @@ __all__ = [
     "replay_script",
     "runs",
     "start_run",
+    "sweep",
     "load_ipython_extension",
 ]

@@ -1,4 +1,5 @@
-"""The `nbtrack` command line: runs, show, rm, doctor; diff, checkout, replay (cli_code.py).
+"""The `nbtrack` command line: runs, show, rm, doctor; diff, checkout, replay
+(cli_code.py); sweep (cli_sweep.py).
 
 Exit codes: 0 on success; 1 with a one-line message on stderr for any error a
 user can hit; 2 for bad usage (argparse)."""
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import cli_code
+from . import cli_code, cli_sweep
 from .errors import NbtrackError
 
 
@@ -39,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     runs.add_argument("--experiment", help="only runs of this experiment")
     runs.add_argument("--tag", action="append", help="only runs carrying this tag (repeatable)")
+    runs.add_argument("--sweep", metavar="ID", help="only the runs of this sweep")
     runs.add_argument("--limit", type=int, help="at most N runs")
 
     show = sub.add_parser("show", help="everything about one run")
@@ -51,6 +53,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("doctor", help="where the store is, its schema, counts, and whether git works")
     cli_code.add_parsers(sub)
+    cli_sweep.add_parsers(sub)
     return parser
 
 
@@ -79,6 +82,7 @@ def _runs(args: argparse.Namespace) -> int:
             tags=args.tag,
             limit=args.limit,
             store=args.store,
+            sweep=args.sweep,
         )
         print(
             json.dumps(
@@ -94,9 +98,14 @@ def _runs(args: argparse.Namespace) -> int:
         tags=args.tag,
         limit=args.limit,
         store=args.store,
+        sweep=args.sweep,
     )
     if args.format == "table":
-        print(runs_table(df, shutil.get_terminal_size((80, 24)).columns))
+        filtered = any([args.status, args.experiment, args.tag, args.sweep])
+        if filtered and len(df) == 0:
+            print("no runs match these filters")
+        else:
+            print(runs_table(df, shutil.get_terminal_size((80, 24)).columns))
     else:
         out = df.copy()
         for name in ("start", "end"):
@@ -125,6 +134,8 @@ def _run_json(row: dict[str, Any], summaries: dict[str, dict[str, Any]]) -> dict
         "start": _iso(row["start_time"]),
         "end": _iso(row["end_time"]),
         "tags": row["tags"],
+        "sweep": row["sweep"],
+        "trial": row["trial"],
         "params": row["params"],
         "metrics": {key: _json_float(s["last"]) for key, s in summaries.items()},
     }
@@ -164,6 +175,8 @@ def _show(args: argparse.Namespace) -> int:
             "error": run.error,
             "git": run.git,
             "snapshot": run.snapshot,
+            "sweep": run.sweep,
+            "trial": run.trial,
         }
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
@@ -238,4 +251,11 @@ def _snapshot_home(root: Any) -> str:
     return f"{len(refs)} notebook ref(s) under refs/nbtrack/ in {where}"
 
 
-_COMMANDS = {"runs": _runs, "show": _show, "rm": _rm, "doctor": _doctor, **cli_code.COMMANDS}
+_COMMANDS = {
+    "runs": _runs,
+    "show": _show,
+    "rm": _rm,
+    "doctor": _doctor,
+    **cli_code.COMMANDS,
+    **cli_sweep.COMMANDS,
+}

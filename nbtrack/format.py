@@ -131,6 +131,8 @@ def run_details(run: Any) -> str:
         )
     if run.snapshot:
         lines.append(f"  snapshot    {run.snapshot[:10]}")
+    if run.sweep:
+        lines.append(f"  sweep       {run.sweep}, trial {run.trial}")
     if run.params:
         lines.append("params")
         lines += [f"  {k} = {format_value(v)}" for k, v in sorted(run.params.items())]

@@ -36,6 +36,8 @@ LIST_COLUMNS = (
     "notes",
     "params",
     "snapshot",
+    "sweep",
+    "trial",
 )
 RUN_COLUMNS = ["id", "name", "status", "experiment", "notebook", "start", "end", "duration", "tags"]
 
@@ -91,18 +93,21 @@ def runs(
     query: str | None = None,
     limit: int | None = None,
     store: str | Store | None = None,
+    sweep: str | None = None,
 ) -> pd.DataFrame:
     """All runs, newest first: one row each with `id, name, status, experiment,
-    notebook, start, end, duration` (seconds), `tags`, then `params.<key>` and
-    `metrics.<key>` (last value) columns.
+    notebook, start, end, duration` (seconds), `tags`, `snapshot`, `sweep`,
+    `trial`, then `params.<key>` and `metrics.<key>` (last value) columns.
 
     Filters: `experiment`, `status` (one or several), `tags` (runs carrying all
-    of them), and `query`, a pandas query string over the columns, e.g.
-    ``"`params.lr` < 0.1 and status == 'finished'"``.
+    of them), `sweep` (the runs of one `nbtrack sweep`), and `query`, a pandas
+    query string over the columns, e.g. ``"`params.lr` < 0.1 and status == 'finished'"``.
     """
     import pandas as pd
 
-    rows, summaries = run_records(experiment, status, tags, None if query else limit, store)
+    rows, summaries = run_records(
+        experiment, status, tags, None if query else limit, store, sweep=sweep
+    )
     return _frame(pd, rows, summaries, query, limit)
 
 
@@ -112,6 +117,7 @@ def run_records(
     tags: str | Iterable[str] | None = None,
     limit: int | None = None,
     store: str | Store | None = None,
+    sweep: str | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
     """Runs as stored (dicts, newest first) and their metric summaries, filtered."""
     st = store_for(store)
@@ -119,6 +125,7 @@ def run_records(
     rows = st.select_runs(
         experiment=experiment,
         status=status,
+        sweep=sweep,
         limit=None if tags else limit,
         columns=LIST_COLUMNS,
     )
@@ -153,6 +160,8 @@ def _frame(
             "duration": (end if end is not None else now) - r["start_time"],
             "tags": r["tags"],
             "snapshot": r["snapshot"],
+            "sweep": r["sweep"],
+            "trial": r["trial"],
         }
         for key, value in r["params"].items():
             param_keys.setdefault(key)
@@ -161,12 +170,13 @@ def _frame(
             metric_keys.setdefault(key)
             rec["metrics." + key] = summary["last"]
         records.append(rec)
-    columns = [*RUN_COLUMNS, "snapshot"]
+    columns = [*RUN_COLUMNS, "snapshot", "sweep", "trial"]
     columns += ["params." + k for k in sorted(param_keys)]
     columns += ["metrics." + k for k in sorted(metric_keys)]
     df = pd.DataFrame.from_records(records, columns=columns)
     for name in ("start", "end"):
         df[name] = pd.to_datetime(df[name], unit="s", utc=True)
+    df["trial"] = df["trial"].astype("Int64")  # <NA> for runs outside sweeps
     # Params keep their types where some runs lack them: ints stay ints (Int64, <NA>).
     params = [c for c in df.columns if c.startswith("params.")]
     if params and len(df):
@@ -218,6 +228,8 @@ class Run:
     git: dict[str, Any] | None
     snapshot: str | None
     env_id: str | None = None
+    sweep: str | None = None
+    trial: int | None = None
     _store: Store | None = field(default=None, repr=False)
 
     @property
@@ -269,6 +281,8 @@ def get_run(ref: str, store: str | Store | None = None) -> Run:
         git=row["git"],
         snapshot=row["snapshot"],
         env_id=row["env_id"],
+        sweep=row["sweep"],
+        trial=row["trial"],
         _store=st,
     )
 

@@ -26,6 +26,7 @@ from .capture.environment import (
 )
 from .capture.gitstate import git_state
 from .capture.params import flatten, oversized
+from .capture.sweep import sweep_context
 from .config import Project, resolve_project
 from .errors import MetricValueError, NbtrackError, NoActiveRunError
 from .ids import new_id
@@ -221,7 +222,12 @@ def begin_run(
     writer = writer_for(project)
     stem, shown = _stem_and_notebook(nb_path, project.root)
     secrets = secret_values()
-    flat, warnings_ = _clean_params(params or {}, secrets)
+    sweep, sweep_warnings = _sweep()
+    # A sweep's parameters for this execution, then what the run itself names:
+    # a cell that assigns a swept name overrides it, and that value is what ran.
+    merged = {**(sweep.params if sweep else {}), **(params or {})}
+    flat, warnings_ = _clean_params(merged, secrets)
+    warnings_ = sweep_warnings + warnings_
     env = redact(capture_environment(project.settings.get("env_vars", ())), secrets)
     env_id = environment_id(env)
     writer.store.ensure_environment(env_id, env)
@@ -244,6 +250,8 @@ def begin_run(
             "tags": redact(sorted(set(tags or ())), secrets),
             "notes": redact(notes, secrets),
             "env_id": env_id,
+            "sweep": sweep.id if sweep else None,
+            "trial": sweep.trial if sweep else None,
         }
     )
     run = ActiveRun(
@@ -268,6 +276,52 @@ def begin_run(
     writer.watch(run_id)
     _active = run
     return run
+
+
+def record_failed_run(
+    *,
+    notebook: Path,
+    project: Project,
+    params: Mapping[str, Any],
+    error: str,
+    start_time: float,
+    sweep: str | None = None,
+    trial: int | None = None,
+    notes: str | None = None,
+) -> str:
+    """Record, after the fact, a run of `notebook` that failed before any tracked
+    cell could record it (a sweep's notebook failing outside `%%track`). Returns
+    its reference."""
+    store = writer_for(project).store
+    stem, shown = _stem_and_notebook(notebook.resolve(), project.root)
+    secrets = secret_values()
+    flat, _ = _clean_params(params, secrets)
+    seq, _name = store.create_run(
+        {
+            "id": new_id(start_time),
+            "experiment": shown or "default",
+            "notebook": shown,
+            "stem": stem,
+            "status": "failed",
+            "start_time": start_time,
+            "end_time": time.time(),
+            "host": _HOST,
+            "error": redact(error, secrets),
+            "params": flat,
+            "tags": [],
+            "notes": redact(notes, secrets),
+            "sweep": sweep,
+            "trial": trial,
+        }
+    )
+    return f"{stem}#{seq}"
+
+
+def _sweep() -> tuple[Any, list[str]]:
+    try:
+        return sweep_context(), []
+    except ValueError as exc:
+        return None, [str(exc)]
 
 
 def _capture_git(run: ActiveRun, folder: Path) -> None:

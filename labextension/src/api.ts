@@ -41,6 +41,9 @@ export interface IRun {
   params: { [key: string]: JSONValue };
   metrics: { [key: string]: IMetricSummary };
   snapshot: string | null;
+  /** The id of the sweep that made the run, and its parameter combination (from 1). */
+  sweep: string | null;
+  trial: number | null;
 }
 
 export interface IRunDetail extends IRun {

@@ -17,8 +17,17 @@ MAX_PARAM_BYTES = 64 * 1024
 
 def extract_params(source: str) -> dict[str, Any]:
     """Literal top-level assignments of `source` (Python, IPython syntax already
-    transformed). The last literal assignment of a name wins; code that does not
-    parse gives no params."""
+    transformed), flattened. The last literal assignment of a name wins; code that
+    does not parse gives no params."""
+    found: dict[str, Any] = {}
+    for name, value in literal_assignments(source).items():
+        found.update(flatten(name, value))
+    return found
+
+
+def literal_assignments(source: str) -> dict[str, Any]:
+    """{name: value} of the top-level assignments of literal values in `source`,
+    as Python values (not flattened); the last assignment of a name wins."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -30,10 +39,30 @@ def extract_params(source: str) -> dict[str, Any]:
                 value = ast.literal_eval(value_node)
             except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
                 continue
-            for key in [k for k in found if k == name or k.startswith(name + ".")]:
-                del found[key]
-            found.update(flatten(name, value))
+            found.pop(name, None)
+            found[name] = value
     return found
+
+
+def assigned_names(source: str) -> list[str]:
+    """Every name `source` assigns at top level, literal or not (SyntaxError if it
+    does not parse)."""
+    names: dict[str, None] = {}
+    for node in ast.parse(source).body:
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = list(node.targets)
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+            targets = [node.target]
+        while targets:
+            target = targets.pop(0)
+            if isinstance(target, ast.Name):
+                names.setdefault(target.id)
+            elif isinstance(target, (ast.Tuple, ast.List)):
+                targets[:0] = list(target.elts)
+            elif isinstance(target, ast.Starred):
+                targets.insert(0, target.value)
+    return list(names)
 
 
 def _assignments(node: ast.stmt) -> list[tuple[str, ast.expr]]:

@@ -33,13 +33,17 @@ def run_record(
         "params": dict(row["params"] or {}),
         "metrics": summaries,
         "snapshot": row["snapshot"],
+        "sweep": row.get("sweep"),
+        "trial": row.get("trial"),
     }
 
 
 def matches(run: dict[str, Any], needle: str) -> bool:
     """Case-insensitive substring match of `needle` (already lowercased) on the name,
-    ref, notebook, experiment or a tag."""
+    ref, notebook, experiment, sweep id or a tag."""
     fields = [run["name"], run["ref"], run["notebook"] or "", run["experiment"], *run["tags"]]
+    if run["sweep"]:
+        fields.append(run["sweep"])
     return any(needle in text.lower() for text in fields)
 
 

@@ -95,7 +95,14 @@ def _v4(op: Any) -> None:
     )
 
 
-STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4]
+def _v5(op: Any) -> None:
+    """Runs of a parameter sweep (`nbtrack sweep`) carry its id and their trial number."""
+    op.add_column("nbtrack_runs", sa.Column("sweep", sa.String(64)))
+    op.add_column("nbtrack_runs", sa.Column("trial", sa.Integer))
+    op.create_index("ix_nbtrack_runs_sweep", "nbtrack_runs", ["sweep", "trial"])
+
+
+STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5]
 SCHEMA_VERSION = len(STEPS)
 
 

@@ -54,9 +54,13 @@ runs = sa.Table(
     sa.Column("env_id", sa.String(64)),
     sa.Column("git", sa.Text),
     sa.Column("snapshot", sa.String(64)),
+    # A sweep's runs share its id; `trial` numbers the parameter combination (from 1).
+    sa.Column("sweep", sa.String(64)),
+    sa.Column("trial", sa.Integer),
     sa.UniqueConstraint("stem", "seq", name="uq_nbtrack_runs_stem_seq"),
     sa.Index("ix_nbtrack_runs_start", "start_time"),
     sa.Index("ix_nbtrack_runs_name", "name"),
+    sa.Index("ix_nbtrack_runs_sweep", "sweep", "trial"),
 )
 
 metrics = sa.Table(

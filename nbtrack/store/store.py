@@ -242,6 +242,7 @@ class Store(PointReads):
         ids: Sequence[str] | None = None,
         experiment: str | Sequence[str] | None = None,
         status: str | Sequence[str] | None = None,
+        sweep: str | None = None,
         limit: int | None = None,
         columns: Sequence[str] | None = None,
     ) -> list[dict[str, Any]]:
@@ -259,6 +260,8 @@ class Store(PointReads):
             query = query.where(
                 t.c.status.in_([status] if isinstance(status, str) else list(status))
             )
+        if sweep is not None:
+            query = query.where(t.c.sweep == sweep)
         if limit is not None:
             query = query.limit(limit)
         rows: list[dict[str, Any]] = []

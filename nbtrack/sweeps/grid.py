@@ -1,0 +1,101 @@
+"""A sweep's parameter combinations, from a grid or an explicit list. Pure."""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import json
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import NbtrackError
+
+_WORDS = {"true": True, "false": False, "none": None, "null": None}
+_UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
+
+
+class SweepError(NbtrackError, ValueError):
+    """The sweep cannot start: a bad grid, notebook or option. Nothing ran."""
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value as Python: `0.1` → 0.1, `3` → 3, `true`/`None` → bool/None,
+    `[64, 32]` → a list, anything else the string itself (as papermill's `-p` does)."""
+    word = _WORDS.get(text.strip().lower(), ...)
+    if word is not ...:
+        return word
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return text
+    return list(value) if isinstance(value, tuple) else value
+
+
+def combinations(grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]) -> list[dict]:
+    """Every combination of a grid ({"lr": [0.1, 0.01], "layers": [1, 2]} gives 4,
+    the last name varying fastest), or an explicit list of combinations as given."""
+    if isinstance(grid, Mapping):
+        if not grid:
+            raise SweepError("the sweep has no parameters: give at least one, e.g. lr 0.1 0.01")
+        for name, values in grid.items():
+            _check_name(name)
+            if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+                raise SweepError(
+                    f"parameter {name!r} needs a list of values, got {values!r}: "
+                    f"e.g. {{{name!r}: [{values!r}]}}"
+                )
+            if not values:
+                raise SweepError(f"parameter {name!r} has no values: give at least one")
+        names = list(grid)
+        products = itertools.product(*grid.values())
+        combos = [dict(zip(names, values, strict=True)) for values in products]
+    else:
+        combos = []
+        for i, combo in enumerate(grid, 1):
+            if not isinstance(combo, Mapping) or not combo:
+                raise SweepError(f"combination {i} must be a non-empty dict of parameters")
+            for name in combo:
+                _check_name(name)
+            combos.append(dict(combo))
+        if not combos:
+            raise SweepError("the sweep has no combinations: give at least one dict")
+    seen: dict[str, int] = {}
+    for i, combo in enumerate(combos, 1):
+        key = _canonical(combo)
+        if key in seen:
+            raise SweepError(
+                f"combinations {seen[key]} and {i} are the same ({describe(combo)}): "
+                "list each value once"
+            )
+        seen[key] = i
+    return combos
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str) or not name.isidentifier():
+        raise SweepError(f"parameter names must be Python identifiers, got {name!r}")
+
+
+def _canonical(combo: Mapping[str, Any]) -> str:
+    try:
+        return json.dumps(combo, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        return repr(sorted(combo.items()))
+
+
+def describe(combo: Mapping[str, Any]) -> str:
+    """`lr=0.1 layers=2`, as people read a combination."""
+    return " ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in combo.items())
+
+
+def file_stem(number: int, combo: Mapping[str, Any], width: int = 2) -> str:
+    """A file-name-safe stem for a trial's output notebook: `03-lr=0.1_layers=2`."""
+    text = "_".join(f"{k}={v}" for k, v in combo.items())
+    return f"{number:0{width}d}-{_UNSAFE.sub('-', text).strip('-')[:80]}"
+
+
+def new_sweep_id() -> str:
+    """A short id that names the sweep in `runs(sweep=...)`: `sw-` and 8 hex digits."""
+    return "sw-" + secrets.token_hex(4)
