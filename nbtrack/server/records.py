@@ -33,8 +33,8 @@ def run_record(
         "params": dict(row["params"] or {}),
         "metrics": summaries,
         "snapshot": row["snapshot"],
-        "sweep": row.get("sweep"),
-        "trial": row.get("trial"),
+        "sweep": row["sweep"],
+        "trial": row["trial"],
     }
 
 

@@ -221,6 +221,8 @@ def record(name: str, start: float, **extra: object) -> dict[str, object]:
         "notes": None,
         "params": {},
         "snapshot": None,
+        "sweep": None,
+        "trial": None,
     }
     row.update(extra)
     return records.run_record(row, {}, now=0.0)
@@ -245,11 +247,13 @@ def test_sorting_by_name_ignores_case_first() -> None:
     assert [r["name"] for r in records.sort_runs(runs, "name", False)] == ["a", "B", "b", "c"]
 
 
-def test_filter_matches_name_ref_notebook_experiment_and_tags() -> None:
+def test_filter_matches_name_ref_notebook_experiment_tags_and_sweep() -> None:
     runs = [
-        record("alpha", 1, tags=["CNN"]),
+        record("alpha", 1, tags=["CNN"], sweep="sw-1a2b3c4d", trial=2),
         record("beta", 2, notebook=None, experiment="Sweep"),
     ]
+    assert [r["name"] for r in records.filter_runs(runs, "sw-1a2b")] == ["alpha"]
+    assert (runs[0]["sweep"], runs[0]["trial"]) == ("sw-1a2b3c4d", 2)
     assert [r["name"] for r in records.filter_runs(runs, "cnn")] == ["alpha"]
     assert [r["name"] for r in records.filter_runs(runs, "SWEEP")] == ["beta"]
     assert [r["name"] for r in records.filter_runs(runs, "nb#2")] == ["beta"]
