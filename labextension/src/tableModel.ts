@@ -142,7 +142,7 @@ export function compareValues(a: SortValue, b: SortValue, order: SortOrder): num
  * `lr:0.1`, for any column id or param/metric key) by substring; a term
  * `key<n`, `key>n`, `key<=n`, `key>=n` or `key=n` compares a number; any
  * other term is a substring of the name, ref, notebook, experiment, status,
- * tags or notes.
+ * tags, notes or sweep id. `sweep:ID` keeps the runs of one sweep.
  */
 export function makeFilter(
   text: string,
@@ -188,6 +188,10 @@ export function makeFilter(
       };
     }
     const field = /^([^:]+):(.*)$/.exec(term);
+    if (field && field[1] === 'sweep' && !byKey.has('sweep')) {
+      const want = field[2];
+      return (run: IRun) => (run.sweep ?? '').toLowerCase().includes(want);
+    }
     if (field && byKey.has(field[1])) {
       const column = byKey.get(field[1]) as IColumn;
       const want = field[2];
@@ -210,7 +214,8 @@ function searchText(run: IRun): string {
       run.experiment,
       run.status,
       run.tags.join(' '),
-      run.notes
+      run.notes,
+      run.sweep ?? ''
     ]
       .join('\n')
       .toLowerCase();

@@ -17,7 +17,9 @@ function record(id: string, start: number, status = 'finished'): IRun {
     notes: '',
     params: {},
     metrics: {},
-    snapshot: null
+    snapshot: null,
+    sweep: null,
+    trial: null
   } as IRun;
 }
 

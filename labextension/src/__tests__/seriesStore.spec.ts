@@ -5,7 +5,8 @@ import { apiPath, FakeServer } from './fakeServer';
 function run(status: string): IRun {
   return {
     id: 'r1', ref: 'nb#1', name: 'r1', status, experiment: 'nb', notebook: 'nb', start: 0,
-    end: null, duration: null, tags: [], notes: '', params: {}, metrics: {}, snapshot: null
+    end: null, duration: null, tags: [], notes: '', params: {}, metrics: {}, snapshot: null,
+    sweep: null, trial: null
   } as IRun;
 }
 

@@ -18,6 +18,8 @@ function run(over: Partial<IRun> & { id: string }): IRun {
     params: {},
     metrics: {},
     snapshot: null,
+    sweep: null,
+    trial: null,
     ...over
   } as IRun);
 }
@@ -108,6 +110,27 @@ describe('TableModel', () => {
     expect(ids('lr>=0.5')).toEqual(['c']);
     expect(ids('baseline lr>0.2')).toEqual(['c']);
     expect(ids('')).toEqual(['a', 'b', 'c']);
+  });
+
+  it('finds the runs of a sweep by its id', () => {
+    const t = new TableModel();
+    t.setRuns(
+      [
+        run({ id: 'a', sweep: 'sw-1a2b3c4d', trial: 1 }),
+        run({ id: 'b', sweep: 'sw-1a2b3c4d', trial: 2 }),
+        run({ id: 'c', sweep: 'sw-99999999', trial: 1 }),
+        run({ id: 'd' })
+      ],
+      [],
+      []
+    );
+    const ids = (text: string) => {
+      t.setFilter(text);
+      return t.rows.map(r => r.id).sort();
+    };
+    expect(ids('sweep:sw-1a2b')).toEqual(['a', 'b']);
+    expect(ids('SW-9999')).toEqual(['c']);
+    expect(ids('sweep:sw-')).toEqual(['a', 'b', 'c']);
   });
 
   it('sorts 10,000 runs with 20 params fast', () => {

@@ -43,7 +43,9 @@ function fakeRuns(n: number) {
         acc: { last: (i % 100) / 100, last_step: 99, min: 0, max: 1, count: 100 },
         val_loss: { last: 2 / (i + 1), last_step: 99, min: 1 / (i + 2), max: 3, count: 100 }
       },
-      snapshot: null
+      snapshot: null,
+      sweep: null,
+      trial: null
     });
   }
   return {
