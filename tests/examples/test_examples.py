@@ -232,6 +232,35 @@ def test_out_of_order(repo: Path, tmp_path: Path) -> None:
     assert nbtrack.get_run("total", store=top_store).metrics["total"]["last"] == 90
 
 
+@pytest.mark.slow
+def test_sweep(repo: Path) -> None:
+    ex = run_example(repo, "sweep.ipynb")
+    assert ex.seconds < 120, f"the sweep example took {ex.seconds:.0f}s"
+
+    runs = nbtrack.runs(store=ex.store)
+    assert len(runs) == 4 and set(runs["status"]) == {"finished"}
+    (sweep_id,) = set(runs["sweep"])
+    assert sweep_id.startswith("sw-") and sorted(runs["trial"]) == [1, 2, 3, 4]
+    assert set(runs["notebook"]) == {"example_notebooks/sweep_train.ipynb"}
+    combos = {(r["params.hidden"], r["params.lr"]) for _, r in runs.iterrows()}
+    assert combos == {(16, 0.001), (16, 0.01), (64, 0.001), (64, 0.01)}
+    # What the sweep left at the parameters cell's defaults is recorded too.
+    assert set(runs["params.epochs"]) == {20} and set(runs["params.seed"]) == {0}
+    for _, r in runs.iterrows():
+        run = nbtrack.get_run(r["name"], store=ex.store)
+        assert run.metrics["val_acc"]["count"] == 20 and run.snapshot
+        # Each trial trained with its own values: papermill injected them after
+        # the parameters cell, and the run's history shows it.
+        history = nbtrack.replay_script(run, store=ex.store)
+        assert f"hidden = {r['params.hidden']}\nlr = {r['params.lr']}" in history
+    assert runs["metrics.val_acc"].max() > 0.95
+
+    # One executed notebook per combination, kept under the project's .nbtrack/.
+    outputs = sorted((repo / ".nbtrack" / "sweeps" / sweep_id).glob("*.ipynb"))
+    assert len(outputs) == 4
+    assert_clean_checkout(repo)
+
+
 def _notebook(path: Path, cells: dict[str, str], order: list[str] | None = None) -> None:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
