@@ -112,6 +112,7 @@ def test_quickstart(repo: Path) -> None:
     faster = nbtrack.get_run("faster", store=ex.store)
     assert (baseline.params["lr"], faster.params["lr"]) == (0.05, 0.5)
     assert baseline.params["epochs"] == faster.params["epochs"] == 100
+    assert set(baseline.params) == set(faster.params) == {"lr", "epochs"}
     assert baseline.notes == "first try" and baseline.tags == ["logreg"]
     for run in (baseline, faster):
         loss = run.history("loss")["value"]
