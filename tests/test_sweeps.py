@@ -4,8 +4,10 @@ kernels, one per parameter combination, recorded as runs of one sweep."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import nbformat
@@ -153,3 +155,31 @@ def test_a_sweep_that_cannot_start_says_why_and_runs_nothing(repo: Path) -> None
     assert "does not set lrate (it sets: lr, layers, epochs, mode)" in typo.stderr
     assert not (repo / ".nbtrack" / "sweeps").exists()
     assert "no runs yet" in _cli("runs", cwd=repo).stdout
+
+
+def test_ctrl_c_stops_the_sweep_and_its_kernels_and_marks_runs_interrupted(repo: Path) -> None:
+    slow = "%%track --no-plot\nimport time\nnbtrack.log(loss=lr)\ntime.sleep(120)"
+    notebook = _train_notebook(repo, tracked=slow)
+    sweep = subprocess.Popen(
+        [sys.executable, "-m", "nbtrack", "sweep", "train.ipynb", "-p", "lr", "1", "2", "3"]
+        + ["--parallel", "2"],
+        cwd=repo,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # A shell started in the background ignores SIGINT; a terminal's Ctrl-C does not.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 90
+    while len(nbtrack.runs(status="running")) < 2:  # both first trials are in their cell
+        assert time.monotonic() < deadline and sweep.poll() is None, sweep.communicate()
+        time.sleep(0.5)
+    sweep.send_signal(signal.SIGINT)
+    _, stderr = sweep.communicate(timeout=30)
+    assert sweep.returncode == 130 and "interrupted" in stderr
+
+    runs = nbtrack.runs()
+    assert len(runs) == 2 and set(runs["status"]) == {"interrupted"}  # the third never started
+    # No worker of this sweep is left behind (their command lines name the notebook).
+    left = subprocess.run(["pgrep", "-f", str(notebook)], capture_output=True, text=True)
+    assert left.stdout == ""

@@ -185,6 +185,7 @@ class _Runner:
                 future.cancel()
             self.kill_all()
             pool.shutdown(wait=True, cancel_futures=True)
+            self.mark_interrupted()
             raise
         pool.shutdown(wait=True)
 
@@ -196,6 +197,19 @@ class _Runner:
                 os.killpg(proc.pid, signal.SIGTERM)
             except (ProcessLookupError, PermissionError):
                 pass
+
+    def mark_interrupted(self) -> None:
+        """The runs the stopped trials left running end as interrupted, as a
+        Ctrl-C in a notebook would leave them (not crashed)."""
+        from ..query import store_for
+
+        st = store_for(self.project.store_url)
+        now = time.time()
+        for row in st.select_runs(sweep=self.sweep.id, status="running", columns=["id"]):
+            st.update_run(row["id"], status="interrupted", end_time=now)
+        for trial in self.sweep.trials:
+            if trial.status == "pending":
+                trial.status = "interrupted"
 
     def trial(self, trial: Trial) -> Trial:
         if self.stopping:
@@ -238,6 +252,8 @@ class _Runner:
                     self.procs.discard(proc)
             outcome = _read_result(result_file, proc.returncode, stderr)
         trial.seconds = time.time() - start
+        if self.stopping:
+            return trial  # stopped by the user: mark_interrupted() settles it
         self.settle(trial, outcome, start)
         return trial
 
