@@ -193,3 +193,23 @@ def test_notebooks_a_sweep_cannot_run_are_refused_with_what_to_do(tmp_path: Path
     (tmp_path / "junk.ipynb").write_text("{not json")
     with pytest.raises(SweepError, match="cannot read .* as a notebook"):
         read_sweep_notebook(tmp_path / "junk.ipynb")
+
+
+def test_sweep_options_are_checked_before_anything_runs(tmp_path: Path) -> None:
+    from nbtrack.sweeps import sweep
+
+    path = _notebook(tmp_path / "train.ipynb", [("lr = 0.1", ["parameters"])])
+    for bad, message in [
+        ({"parallel": 0}, "parallel must be a whole number of at least 1"),
+        ({"timeout": -1}, "timeout must be a positive number"),
+        ({"sweep_id": "a b"}, "a sweep id is 1 to 64 letters"),
+        ({"sweep_id": "x" * 65}, "a sweep id is 1 to 64 letters"),
+    ]:
+        with pytest.raises(SweepError, match=message):
+            sweep(path, {"lr": [0.1]}, **bad)  # type: ignore[arg-type]
+    nb = nbformat.read(path, as_version=4)
+    del nb.metadata["kernelspec"]
+    nbformat.write(nb, path)
+    with pytest.raises(SweepError, match="names no kernel.*-k python3"):
+        sweep(path, {"lr": [0.1]})
+    assert not (tmp_path / ".nbtrack").exists()

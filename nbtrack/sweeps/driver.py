@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 _FAILED = ("failed", "interrupted", "crashed")
+_SWEEP_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 @dataclass
@@ -123,8 +125,17 @@ def sweep(
         raise SweepError(f"parallel must be a whole number of at least 1, got {parallel!r}")
     if timeout is not None and not timeout > 0:
         raise SweepError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if sweep_id is not None and not _SWEEP_ID.fullmatch(sweep_id):
+        raise SweepError(
+            f"a sweep id is 1 to 64 letters, digits, '.', '_' or '-', got {sweep_id!r}"
+        )
     path = Path(notebook).expanduser().resolve()
     nb = read_sweep_notebook(path)
+    if not (kernel_name or nb.kernel_name):
+        raise SweepError(
+            f"{path.name} names no kernel (no kernelspec in its metadata): pass the kernel's "
+            "name, e.g. kernel_name='python3' (nbtrack sweep -k python3)"
+        )
     combos = combinations(params)
     check_names(nb, sorted({name for combo in combos for name in combo}))
     project = resolve_project(path.parent)
