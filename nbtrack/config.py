@@ -21,6 +21,23 @@ STORE_DIRNAME = ".nbtrack"
 DB_FILENAME = "nbtrack.db"
 
 
+def ignore_in_git(folder: Path) -> None:
+    """Give nbtrack's own `.nbtrack/` folder a .gitignore of everything in it, so
+    nothing nbtrack keeps there ever shows in `git status`."""
+    (folder / ".gitignore").write_text("# created by nbtrack\n*\n", encoding="utf-8")
+
+
+def private_folder(root: Path, *parts: str) -> Path:
+    """`<root>/.nbtrack/<parts...>`, created (and `.nbtrack/` ignored by git) if need be."""
+    base = root / STORE_DIRNAME
+    if not base.is_dir():
+        base.mkdir(parents=True, exist_ok=True)
+        ignore_in_git(base)
+    folder = base.joinpath(*parts)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def find_git_toplevel(start: Path) -> Path | None:
     """The top folder of the git work tree holding `start`, found without running git."""
     for folder in (start, *start.parents):

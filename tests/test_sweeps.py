@@ -136,12 +136,27 @@ def test_failed_combinations_are_recorded_and_the_others_still_run(repo: Path) -
     assert nbtrack.get_run(crash.runs[0]).status == "crashed"
 
 
-def test_a_cell_that_reassigns_a_swept_name_records_what_ran(repo: Path) -> None:
+def test_a_cell_that_reassigns_a_swept_name_records_what_ran(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     _train_notebook(repo, tracked="%%track --no-plot\nlayers = 7\nnbtrack.log(loss=lr * layers)")
-    result = nbtrack.sweep(repo / "train.ipynb", {"layers": [2]})
+    # A store named relative to the project, as NBTRACK_STORE may be: the sweep and
+    # its kernels (started in the notebook's folder) resolve it to the same file.
+    (repo / "sub").mkdir()
+    (repo / "train.ipynb").rename(repo / "sub" / "train.ipynb")
+    monkeypatch.chdir(repo / "sub")
+    result = nbtrack.sweep("train.ipynb", {"layers": [2]}, store="sqlite:///my.db")
+    assert result.store_url == f"sqlite:///{repo / 'my.db'}"
     (run,) = result.runs().to_dict("records")
     assert run["params.layers"] == 7 and run["metrics.loss"] == pytest.approx(0.7)
     assert run["status"] == "finished" and run["trial"] == 1
+    # The executed notebooks went to .nbtrack/, which git ignores even though the
+    # store is elsewhere.
+    assert result.output_dir.parent.parent == repo / ".nbtrack"
+    status = subprocess.run(
+        ["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True, check=True
+    ).stdout
+    assert ".nbtrack" not in status and "sub/" in status
 
 
 def test_a_sweep_that_cannot_start_says_why_and_runs_nothing(repo: Path) -> None:

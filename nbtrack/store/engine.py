@@ -8,6 +8,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from ..config import ignore_in_git
 from ..errors import StoreError
 
 SQLITE_BUSY_TIMEOUT_S = 60.0
@@ -52,8 +53,7 @@ def _prepare_sqlite_folder(path: Path) -> None:
     except OSError as exc:
         raise StoreError(f"cannot create the store folder {folder}: {exc}") from exc
     if created and folder.name == ".nbtrack":
-        # The store never shows in `git status`.
-        (folder / ".gitignore").write_text("# created by nbtrack\n*\n", encoding="utf-8")
+        ignore_in_git(folder)  # the store never shows in `git status`
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:

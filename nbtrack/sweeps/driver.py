@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..capture.params import to_json_value
 from ..capture.sweep import SWEEP_ENV, SweepContext
-from ..config import STORE_DIRNAME, Project, resolve_project
+from ..config import Project, private_folder, resolve_project
 from .grid import SweepError, combinations, describe, file_stem, new_sweep_id
 from .notebook import SweepNotebook, check_names, read_sweep_notebook
 
@@ -138,15 +138,20 @@ def sweep(
         )
     combos = combinations(params)
     check_names(nb, sorted({name for combo in combos for name in combo}))
-    project = resolve_project(path.parent)
-    if store:
-        project = Project(root=project.root, store_url=store, settings=project.settings)
+    # A store given here is resolved as NBTRACK_STORE would be (relative SQLite
+    # paths from the project root), and handed to the kernels in that form.
+    environ = {**os.environ, "NBTRACK_STORE": store} if store else None
+    project = resolve_project(path.parent, environ)
+    store = project.store_url if store else None
     from ..store import open_store
 
     open_store(project.store_url)  # create or upgrade it once, before kernels race to
     sid = sweep_id or new_sweep_id()
-    out = Path(output_dir) if output_dir else project.root / STORE_DIRNAME / "sweeps" / sid
-    out.mkdir(parents=True, exist_ok=True)
+    if output_dir:
+        out = Path(output_dir)
+        out.mkdir(parents=True, exist_ok=True)
+    else:
+        out = private_folder(project.root, "sweeps", sid)
     width = len(str(len(combos)))
     trials = [
         Trial(i, combo, out / f"{file_stem(i, combo, width)}.ipynb")
