@@ -2,8 +2,9 @@
  * The run table's model, pure (no DOM): which columns there are, each cell's
  * text and sort key, and the filtered, sorted list of rows.
  *
- * Columns: name, status, notebook, start, duration, tags, then one per param
- * (`param:<key>`) and one per metric's last value (`metric:<key>`).
+ * Columns: name, status, notebook, start, duration, tags, sweep (only when a
+ * run belongs to one), then one per param (`param:<key>`) and one per metric's
+ * last value (`metric:<key>`).
  */
 import { IRun } from './api';
 import {
@@ -78,6 +79,22 @@ const BASE_COLUMNS: IColumn[] = [
     sortValue: run => run.tags.join(',').toLowerCase()
   }
 ];
+
+/** The sweep id and trial number (`sw-1a2b3c4d #3`), sorted by sweep then trial. */
+const SWEEP_COLUMN: IColumn = {
+  id: 'sweep',
+  label: 'Sweep',
+  width: 120,
+  kind: 'text',
+  text: run => (run.sweep ? `${run.sweep} #${run.trial ?? ''}` : ''),
+  sortValue: run => {
+    if (!run.sweep) {
+      return null;
+    }
+    const trial = String(run.trial ?? 0).padStart(9, '0');
+    return `${run.sweep.toLowerCase()}\u0000${trial}`;
+  }
+};
 
 export function paramColumn(key: string): IColumn {
   return {
@@ -254,11 +271,13 @@ export class TableModel {
   /** Replace the runs and the param/metric keys; recomputes the view. */
   setRuns(runs: readonly IRun[], params: string[], metrics: string[]): void {
     this._runs = runs;
-    const keys = `${params.join('\u0000')}\u0001${metrics.join('\u0000')}`;
+    const sweeps = runs.some(run => run.sweep);
+    const keys = `${sweeps}\u0001${params.join('\u0000')}\u0001${metrics.join('\u0000')}`;
     if (keys !== this._keys) {
       this._keys = keys;
       this._columns = [
         ...BASE_COLUMNS,
+        ...(sweeps ? [SWEEP_COLUMN] : []),
         ...params.map(paramColumn),
         ...metrics.map(metricColumn)
       ];

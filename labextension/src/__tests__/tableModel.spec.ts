@@ -133,6 +133,29 @@ describe('TableModel', () => {
     expect(ids('sweep:sw-')).toEqual(['a', 'b', 'c']);
   });
 
+  it('shows a sweep column, sorted by sweep then trial, only when a run has a sweep', () => {
+    const t = new TableModel();
+    t.setRuns([run({ id: 'a' })], [], []);
+    expect(t.columns.map(c => c.id)).not.toContain('sweep');
+    t.setRuns(
+      [
+        run({ id: 'a' }),
+        run({ id: 'b', sweep: 'sw-2', trial: 10 }),
+        run({ id: 'c', sweep: 'sw-2', trial: 9 }),
+        run({ id: 'd', sweep: 'sw-1', trial: 2 })
+      ],
+      [],
+      []
+    );
+    const column = t.columns.find(c => c.id === 'sweep');
+    expect(column?.label).toBe('Sweep');
+    expect(t.columns.map(c => c.id).indexOf('sweep')).toBe(6); // after the base columns
+    t.sortBy('sweep', 'asc');
+    expect(t.rows.map(r => r.id)).toEqual(['d', 'c', 'b', 'a']); // no sweep: last
+    expect(t.cellText(t.rows[2], column!)).toBe('sw-2 #10');
+    expect(t.cellText(t.rows[3], column!)).toBe('');
+  });
+
   it('sorts 10,000 runs with 20 params fast', () => {
     const runs: IRun[] = [];
     for (let i = 0; i < 10000; i++) {
