@@ -60,6 +60,19 @@ def test_a_grid_gives_every_combination_last_name_fastest() -> None:
     ]
 
 
+def test_numpy_values_become_python_numbers_and_objects_are_refused() -> None:
+    import numpy as np
+
+    combos = combinations({"lr": list(np.logspace(-2, -1, 2)), "layers": [np.int64(2)]})
+    assert combos == [{"lr": 0.01, "layers": 2}, {"lr": 0.1, "layers": 2}]
+    assert all(type(c["lr"]) is float and type(c["layers"]) is int for c in combos)
+    assert combinations([{"shape": (64, 32), "opt": {"name": "adam"}}]) == [
+        {"shape": [64, 32], "opt": {"name": "adam"}}
+    ]
+    with pytest.raises(SweepError, match="'act' has a value papermill cannot write"):
+        combinations({"act": [object()]})
+
+
 def test_an_explicit_list_of_combinations_is_kept_as_given() -> None:
     given = [{"lr": 0.1, "layers": 2}, {"lr": 0.5}]
     assert combinations(given) == given

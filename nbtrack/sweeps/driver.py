@@ -261,6 +261,9 @@ class _Runner:
             )
             with self.lock:
                 self.procs.add(proc)
+                stopping = self.stopping  # set before kill_all() took its list
+            if stopping:
+                os.killpg(proc.pid, signal.SIGTERM)
             try:
                 _, stderr = proc.communicate()
             finally:

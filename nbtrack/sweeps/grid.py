@@ -61,6 +61,7 @@ def combinations(grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]
             combos.append(dict(combo))
         if not combos:
             raise SweepError("the sweep has no combinations: give at least one dict")
+    combos = [{name: _plain(name, value) for name, value in combo.items()} for combo in combos]
     seen: dict[str, int] = {}
     for i, combo in enumerate(combos, 1):
         key = _canonical(combo)
@@ -71,6 +72,28 @@ def combinations(grid: Mapping[str, Sequence[Any]] | Sequence[Mapping[str, Any]]
             )
         seen[key] = i
     return combos
+
+
+def _plain(name: str, value: Any) -> Any:
+    """`value` as papermill can write it into a notebook: None, bool, int, float, str,
+    lists and str-keyed dicts of those; NumPy scalars become Python numbers."""
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    item = getattr(value, "item", None)
+    if callable(item) and getattr(value, "ndim", None) == 0:  # np.float64(0.1), np.int64(3)
+        return _plain(name, item())
+    for plain in (int, float, str):  # subclasses (IntEnum, ...): their plain value
+        if isinstance(value, plain):
+            return plain(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(name, v) for v in value]
+    if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        return {k: _plain(name, v) for k, v in value.items()}
+    raise SweepError(
+        f"parameter {name!r} has a value papermill cannot write into a notebook: "
+        f"{value!r} ({type(value).__name__}); use numbers, strings, booleans, None, "
+        "lists or dicts"
+    )
 
 
 def _check_name(name: Any) -> None:
