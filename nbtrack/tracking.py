@@ -26,7 +26,7 @@ from .capture.environment import (
 )
 from .capture.gitstate import git_state
 from .capture.params import flatten, oversized
-from .capture.sweep import sweep_context
+from .capture.sweep import SweepContext, sweep_context
 from .config import Project, resolve_project
 from .errors import MetricValueError, NbtrackError, NoActiveRunError
 from .ids import new_id
@@ -317,7 +317,7 @@ def record_failed_run(
     return f"{stem}#{seq}"
 
 
-def _sweep() -> tuple[Any, list[str]]:
+def _sweep() -> tuple[SweepContext | None, list[str]]:
     try:
         return sweep_context(), []
     except ValueError as exc:
