@@ -198,3 +198,20 @@ def test_ctrl_c_stops_the_sweep_and_its_kernels_and_marks_runs_interrupted(repo:
     # No worker of this sweep is left behind (their command lines name the notebook).
     left = subprocess.run(["pgrep", "-f", str(notebook)], capture_output=True, text=True)
     assert left.stdout == ""
+
+
+def test_a_cell_over_the_timeout_fails_its_combination_and_interrupts_its_run(repo: Path) -> None:
+    slow = "%%track --no-plot\nimport time\nnbtrack.log(loss=lr)\ntime.sleep(lr)"
+    _train_notebook(repo, tracked=slow)
+    started = time.monotonic()
+    result = nbtrack.sweep(repo / "train.ipynb", {"lr": [0.1, 60]}, timeout=3)
+    assert time.monotonic() - started < 60  # the 60 s cell was cut short
+    quick, slow_trial = result.trials
+    assert quick.status == "finished" and slow_trial.status == "failed"
+    assert slow_trial.error == (
+        "the notebook failed: CellTimeoutError: A cell timed out while it was being "
+        "executed, after 3 seconds."
+    )
+    (ref,) = slow_trial.runs
+    run = nbtrack.get_run(ref)
+    assert run.status == "interrupted" and run.metrics["loss"]["last"] == 60

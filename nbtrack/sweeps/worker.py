@@ -45,7 +45,14 @@ def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
             "detail": _ANSI.sub("", "\n".join(exc.traceback)),
         }
     except Exception as exc:  # a dead kernel, a timeout, an unreadable notebook, ...
-        return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "cell": None, "detail": ""}
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else ""
+        return {
+            "ok": False,
+            "error": f"{type(exc).__name__}: {first}",
+            "cell": None,
+            "detail": text,
+        }
     return {"ok": True}
 
 
