@@ -142,7 +142,6 @@ def sweep(
     # paths from the project root), and handed to the kernels in that form.
     environ = {**os.environ, "NBTRACK_STORE": store} if store else None
     project = resolve_project(path.parent, environ)
-    store = project.store_url if store else None
     from ..store import open_store
 
     open_store(project.store_url)  # create or upgrade it once, before kernels race to
@@ -160,7 +159,7 @@ def sweep(
     result = Sweep(sid, path, trials, project.store_url, out)
     if on_start is not None:
         on_start(result)
-    runner = _Runner(result, nb, kernel_name or nb.kernel_name, timeout, project, store)
+    runner = _Runner(result, nb, kernel_name or nb.kernel_name, timeout, project)
     runner.run(parallel, on_trial)
     return result
 
@@ -173,15 +172,12 @@ class _Runner:
         kernel_name: str | None,
         timeout: float | None,
         project: Project,
-        store: str | None,
     ) -> None:
         self.sweep = sweep
         self.notebook = notebook
-        self.defaults = notebook.defaults
         self.kernel_name = kernel_name
         self.timeout = timeout
         self.project = project
-        self.store = store
         self.procs: set[subprocess.Popen[bytes]] = set()
         self.lock = threading.Lock()
         self.stopping = False
@@ -214,6 +210,10 @@ class _Runner:
             except (ProcessLookupError, PermissionError):
                 pass
 
+    def values(self, trial: Trial) -> dict[str, Any]:
+        """All the parameters cell's values for `trial`: its defaults, then the swept ones."""
+        return {**self.notebook.defaults, **trial.params}
+
     def mark_interrupted(self) -> None:
         """The runs the stopped trials left running end as interrupted, as a
         Ctrl-C in a notebook would leave them (not crashed)."""
@@ -231,15 +231,14 @@ class _Runner:
         if self.stopping:
             return trial
         start = time.time()
-        values = {**self.defaults, **trial.params}
-        context = SweepContext(self.sweep.id, trial.number, to_json_value(values))
+        context = SweepContext(self.sweep.id, trial.number, to_json_value(self.values(trial)))
         env = {
             **os.environ,
             SWEEP_ENV: context.to_env(),
             "JPY_SESSION_NAME": str(self.sweep.notebook),
+            # The store the sweep resolved, so its kernels cannot resolve another.
+            "NBTRACK_STORE": self.project.store_url,
         }
-        if self.store:
-            env["NBTRACK_STORE"] = self.store
         with tempfile.TemporaryDirectory(prefix="nbtrack-sweep-") as tmp:
             result_file = Path(tmp) / "result.json"
             spec = {
@@ -307,7 +306,7 @@ class _Runner:
         ref = record_failed_run(
             notebook=self.sweep.notebook,
             project=self.project,
-            params={**self.defaults, **trial.params},
+            params=self.values(trial),
             error=f"{trial.error}\n\n{outcome.get('detail') or ''}".rstrip(),
             start_time=start,
             sweep=self.sweep.id,

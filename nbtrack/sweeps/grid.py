@@ -102,10 +102,7 @@ def _check_name(name: Any) -> None:
 
 
 def _canonical(combo: Mapping[str, Any]) -> str:
-    try:
-        return json.dumps(combo, sort_keys=True, default=repr)
-    except (TypeError, ValueError):
-        return repr(sorted(combo.items()))
+    return json.dumps(combo, sort_keys=True)  # values are plain JSON by now (_plain)
 
 
 def describe(combo: Mapping[str, Any]) -> str:
