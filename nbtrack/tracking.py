@@ -7,6 +7,7 @@ its input and appends tuples to the writer's queue, nothing else.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
 import sys
@@ -28,11 +29,12 @@ from .capture.gitstate import git_state
 from .capture.params import flatten, oversized
 from .capture.sweep import SweepContext, sweep_context
 from .config import Project, resolve_project
-from .errors import MetricValueError, NbtrackError, NoActiveRunError
+from .errors import MetricValueError, NbtrackError, NoActiveRunError, StoreError
 from .ids import new_id
 from .snapshots import SnapshotJob, finish_snapshot, start_snapshot
 from .store import open_store
-from .store.writer import MetricWriter
+from .store.journal import Journal, journal_folder
+from .store.writer import MetricWriter, Release
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 _HOST = socket.gethostname()
@@ -44,7 +46,10 @@ def writer_for(project: Project) -> MetricWriter:
     with _writers_lock:
         writer = _writers.get(project.store_url)
         if writer is None:
-            writer = _writers[project.store_url] = MetricWriter(open_store(project.store_url))
+            journal = Journal(journal_folder(project.root, project.store_url), project.store_url)
+            writer = _writers[project.store_url] = MetricWriter(
+                open_store(project.store_url), journal=journal
+            )
         return writer
 
 
@@ -62,6 +67,11 @@ class ActiveRun:
     notebook: str | None
     params: dict[str, Any]
     steps: dict[str, int] = field(default_factory=dict)
+    # The keys log() has checked, each mapped to the key stored (secrets redacted).
+    keys: dict[Any, str] = field(default_factory=dict)
+    secrets: list[str] = field(default_factory=list)
+    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _params_pending: bool = False
     status: str = "running"
     warnings: list[str] = field(default_factory=list)
     snapshot: str | None = None
@@ -123,17 +133,28 @@ def _log_to(
                 "log({'loss': 0.1}) or log(loss=0.1)"
             )
         metrics = {**data, **metrics}
-    if step is not None and type(step) is not int:
+    if step is not None and (type(step) is not int or not MIN_STEP <= step <= MAX_STEP):
         step = _as_step(step)
     if run.status != "running":
         raise NoActiveRunError(f"run {run.name} has ended ({run.status}); start a new run to log")
+    # Everything is checked before anything is queued: one bad key or value
+    # refuses the whole call, and nothing invalid ever reaches the writer.
+    keys = run.keys
+    rows = []
+    for key, value in metrics.items():
+        stored = keys.get(key) if isinstance(key, str) else None
+        if stored is None:
+            stored = _new_key(run, key)
+        if type(value) is not float:
+            value = _as_float(stored, value)
+        rows.append((stored, value))
     now = time.time()
-    append = run.writer.queue.append
+    writer = run.writer
+    queue = writer.queue
+    append = queue.append
     steps = run.steps
     run_id = run.id
-    for key, value in metrics.items():
-        if type(value) is not float:
-            value = _as_float(key, value)
+    for key, value in rows:
         if step is None:
             s = steps.get(key, 0)
             steps[key] = s + 1
@@ -142,6 +163,49 @@ def _log_to(
             if s >= steps.get(key, 0):
                 steps[key] = s + 1
         append((run_id, key, s, value, now))
+    # Backpressure: the writer must keep up, so the backlog (and what a kill
+    # can lose) stays within its bound of points and of age.
+    # (The writer thread may have taken the queue since: an empty one is young.)
+    if len(queue) + writer.in_flight >= writer.max_points:
+        writer.make_room()
+    elif queue:
+        try:
+            oldest = queue[0][4]
+        except IndexError:
+            return
+        if now - oldest > writer.max_age:
+            writer.make_room()
+
+
+MAX_KEY_CHARS = 250
+MIN_STEP = -(2**63)
+MAX_STEP = 2**63 - 1
+
+
+def _new_key(run: ActiveRun, key: Any) -> str:
+    """Check a metric name the first time a run sees it; returns the name stored
+    (secret values redacted)."""
+    if not isinstance(key, str) or not key:
+        raise MetricValueError(
+            f"metric names must be non-empty strings, got {key!r} ({type(key).__name__})"
+        )
+    shown = ascii(key)[:80]
+    try:
+        key.encode("utf-8")
+    except UnicodeEncodeError:
+        raise MetricValueError(
+            f"metric name {shown} is not valid text (it holds a lone surrogate); use a plain string"
+        ) from None
+    if "\0" in key:
+        raise MetricValueError(f"metric name {shown} contains a NUL character; remove it")
+    if len(key) > MAX_KEY_CHARS:
+        raise MetricValueError(
+            f"metric name {shown}... is {len(key)} characters long; "
+            f"names are limited to {MAX_KEY_CHARS} characters"
+        )
+    stored = redact(key, run.secrets) if run.secrets else key
+    run.keys[key] = stored
+    return stored
 
 
 def _as_step(step: Any) -> int:
@@ -150,19 +214,27 @@ def _as_step(step: Any) -> int:
     if isinstance(step, bool):
         raise MetricValueError("step= must be an integer, not a bool")
     try:
-        return operator.index(step)
+        value = operator.index(step)
     except TypeError:
         raise MetricValueError(
             f"step= must be an integer, got {step!r} ({type(step).__name__})"
         ) from None
+    if not MIN_STEP <= value <= MAX_STEP:
+        raise MetricValueError(
+            f"step={value} is out of range: steps are 64-bit integers ({MIN_STEP} to {MAX_STEP})"
+        )
+    return value
 
 
-def _as_float(key: Any, value: Any) -> float:
-    if not isinstance(key, str):
-        raise MetricValueError(f"metric names must be strings, got {key!r}")
+def _as_float(key: str, value: Any) -> float:
     if isinstance(value, (str, bytes)) or value is None:
         raise MetricValueError(
             f"metric {key!r} must be a real number, got {value!r} ({type(value).__name__})"
+        )
+    if isinstance(value, complex) or getattr(getattr(value, "dtype", None), "kind", "") == "c":
+        raise MetricValueError(
+            f"metric {key!r} must be a real number, got the complex {value!r}; "
+            "log its .real, .imag or abs() under their own names"
         )
     try:
         return float(value)  # ints, bools, numpy scalars, 0-d arrays, one-element tensors
@@ -233,27 +305,26 @@ def begin_run(
     writer.store.ensure_environment(env_id, env)
     start = time.time()
     run_id = new_id(start)
-    seq, run_name = writer.store.create_run(
-        {
-            "id": run_id,
-            "experiment": experiment or shown or "default",
-            "notebook": shown,
-            "stem": stem,
-            "name": redact(name, secrets) if name else None,
-            "status": "running",
-            "start_time": start,
-            "heartbeat": start,
-            "host": _HOST,
-            "pid": os.getpid(),
-            "cell_source": redact(cell_source, secrets),
-            "params": flat,
-            "tags": redact(sorted(set(tags or ())), secrets),
-            "notes": redact(notes, secrets),
-            "env_id": env_id,
-            "sweep": sweep.id if sweep else None,
-            "trial": sweep.trial if sweep else None,
-        }
-    )
+    row = {
+        "id": run_id,
+        "experiment": redact(experiment or shown or "default", secrets),
+        "notebook": shown,
+        "stem": stem,
+        "name": redact(name, secrets) if name else None,
+        "status": "running",
+        "start_time": start,
+        "heartbeat": start,
+        "host": _HOST,
+        "pid": os.getpid(),
+        "cell_source": redact(cell_source, secrets),
+        "params": flat,
+        "tags": redact(sorted(set(tags or ())), secrets),
+        "notes": redact(notes, secrets),
+        "env_id": env_id,
+        "sweep": sweep.id if sweep else None,
+        "trial": sweep.trial if sweep else None,
+    }
+    seq, run_name = writer.store.create_run(row)
     run = ActiveRun(
         id=run_id,
         name=run_name,
@@ -265,6 +336,7 @@ def begin_run(
         notebook=shown,
         params=flat,
         warnings=warnings_,
+        secrets=secrets,
     )
     folder = nb_path.parent if nb_path is not None else Path.cwd()
     run._git_thread = threading.Thread(target=_capture_git, args=(run, folder), daemon=True)
@@ -273,7 +345,7 @@ def begin_run(
         run._snapshot_job = start_snapshot(
             run, nb_path, cell_source or "", history or [], first_execution_count
         )
-    writer.watch(run_id)
+    writer.watch(run_id, {**row, "seq": seq, "name": run_name})
     _active = run
     return run
 
@@ -334,9 +406,18 @@ def _clean_params(
     """Params flattened with dotted keys, JSON-typed, without oversized values
     (named in the warnings) and with secrets redacted."""
     flat: dict[str, Any] = {}
-    for key, value in params.items():
-        flat.update(flatten(str(key), value))
     warnings_ = []
+    for key, value in params.items():
+        try:
+            entries = flatten(str(key), value)
+            json.dumps(entries, ensure_ascii=False, allow_nan=True).encode("utf-8")
+        except (RecursionError, UnicodeError, ValueError, TypeError) as exc:
+            warnings_.append(
+                f"param {ascii(str(key))[:80]} was not recorded: its value cannot be stored "
+                f"({type(exc).__name__}: nested too deep or not valid text)"
+            )
+            continue
+        flat.update(entries)
     for key in oversized(flat):
         del flat[key]
         warnings_.append(
@@ -347,36 +428,87 @@ def _clean_params(
 
 
 def add_params(run: ActiveRun, params: Mapping[str, Any]) -> None:
-    """Record more params on a running run (e.g. values known only at the end)."""
+    """Record more params on a running run (e.g. values known only at the end).
+    With the store away, they are kept and written with the run's end."""
     flat, warnings_ = _clean_params(params, secret_values())
     run.warnings += warnings_
     if flat:
         run.params.update(flat)
-        run.writer.store.update_run(run.id, params=run.params)
+        try:
+            run.writer.store.update_run(run.id, params=run.params)
+        except StoreError:
+            run._params_pending = True
 
 
 def end_run(run: ActiveRun, status: str = "finished", error: BaseException | None = None) -> None:
-    """Flush the run's points and record how it ended. Safe to call once per run."""
+    """Write the run's points and record how it ended. Safe to call once per run.
+
+    Never raises because of the store: a store that stays away past the grace
+    period gets the run's last points and its end through the journal (written
+    when it is back), and the run is never `finished` with points missing."""
     global _active
     if run.status != "running":
         return
     run.status = status
     if _active is run:
         _active = None
-    try:
-        run.writer.release(run.id)
-    finally:
-        if run._git_thread is not None:
-            run._git_thread.join(timeout=30)
-        run.snapshot = finish_snapshot(run._snapshot_job, run)
-        values: dict[str, Any] = {"status": status, "end_time": time.time()}
-        if run.snapshot is not None:
-            values["snapshot"] = run.snapshot
-        if run._git is not None:
-            values["git"] = redact(run._git, secret_values())
-        if error is not None:
-            values["error"] = redact(format_error(error), secret_values())
-        run.writer.store.update_run(run.id, **values)
+    released = run.writer.release(run.id)
+    run.summaries = released.summaries
+    if run._git_thread is not None:
+        run._git_thread.join(timeout=30)
+    run.snapshot = finish_snapshot(run._snapshot_job, run)
+    secrets = secret_values()
+    values: dict[str, Any] = {"status": status, "end_time": time.time()}
+    if run.snapshot is not None:
+        values["snapshot"] = run.snapshot
+    if run._git is not None:
+        values["git"] = redact(run._git, secrets)
+    if run._params_pending:
+        values["params"] = run.params
+    problems = _lost_points_message(released)
+    if problems and status == "finished":
+        values["status"] = run.status = "crashed"
+    text = format_error(error) if error is not None else ""
+    if problems:
+        text = f"{problems}\n{text}" if text else problems
+    if text:
+        values["error"] = redact(text, secrets)
+    if problems:
+        run.warnings.append(problems)
+    if released.error is None:
+        try:
+            run.writer.store.update_run(run.id, **values)
+            return
+        except StoreError as exc:
+            released.error = exc
+    journal = run.writer.journal_update(run.id, values)
+    if journal is not None:
+        run.warnings.append(
+            f"{released.error}. Run {run.ref}'s end"
+            + (f" and its last {released.journaled} points" if released.journaled else "")
+            + f" are kept in {journal} and written to the store when it is back "
+            "(by the next run, or any nbtrack command that writes this store)"
+        )
+    else:
+        run.warnings.append(
+            f"{released.error}. Run {run.ref}'s end could not be recorded: the store "
+            "will show it as crashed. Check the store, then re-run the cell."
+        )
+
+
+def _lost_points_message(released: Release) -> str:
+    parts = []
+    if released.lost:
+        parts.append(
+            f"{released.lost} points could not be kept: the store was away "
+            f"({released.error}) and the local journal could not be written either"
+        )
+    if released.rejected:
+        parts.append(
+            f"the store refused {released.rejected} points for their content "
+            "(see the warnings above); the others were written"
+        )
+    return "; ".join(parts)
 
 
 def status_for(exc: BaseException) -> str:

@@ -32,7 +32,7 @@ def create_engine(url: str) -> sa.Engine:
     if backend == "sqlite":
         path = sqlite_path(parsed)
         if path is not None:
-            _prepare_sqlite_folder(path)
+            prepare_sqlite_folder(path)
         engine = sa.create_engine(
             parsed,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
@@ -41,11 +41,12 @@ def create_engine(url: str) -> sa.Engine:
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":
-        return sa.create_engine(parsed, pool_pre_ping=True)
+        # A server that does not answer must not hang a run's end for minutes.
+        return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
     raise StoreError(f"nbtrack stores runs in SQLite or PostgreSQL, not {backend!r} ({url})")
 
 
-def _prepare_sqlite_folder(path: Path) -> None:
+def prepare_sqlite_folder(path: Path) -> None:
     folder = path.parent
     created = not folder.exists()
     try:
@@ -90,6 +91,11 @@ def store_error(url: str, exc: sa.exc.DBAPIError) -> StoreError:
             f"the store {url} stayed locked by another process for {SQLITE_BUSY_TIMEOUT_S:.0f} s; "
             "nothing was lost from this run's buffer. Find the process holding it "
             "(e.g. `fuser` on the .db file) or retry."
+        )
+    if "disk is full" in lowered or "no space left" in lowered:
+        return StoreError(
+            f"disk full: the disk holding the store {url} has no space left ({text}); "
+            "nbtrack keeps the points it could not write and writes them once you free space"
         )
     if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
         return StoreError(

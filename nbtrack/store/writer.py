@@ -1,9 +1,22 @@
 """The batched metric writer: `log()` appends to a queue, a thread flushes it.
 
-Points wait in memory for at most FLUSH_INTERVAL_S; a run's end, failure, and
-interpreter exit flush synchronously. Summaries (last/min/max/count per key)
-are maintained here, so reading a run table never scans points. A failed
-write puts its batch back: nothing is lost, it is retried on the next flush.
+Points wait in memory at most FLUSH_INTERVAL_S before the thread writes them;
+a run's end, failure and interpreter exit flush synchronously. The backlog is
+bounded: when it holds MAX_BACKLOG_POINTS points, or its oldest point is older
+than MAX_BACKLOG_AGE_S, `log()` waits for the writer (backpressure), so memory
+stays flat whatever the logging rate and a SIGKILL loses at most the bound.
+
+The thread never dies and never retries a poison batch forever:
+- rows the store refuses for their content are found by splitting the batch,
+  dropped with a warning naming key and step, and the rest is written;
+- when the store is away (unreachable, locked, disk full) the batch is kept,
+  then spilled to a local journal (`journal.py`) that any nbtrack process
+  replays once the store is back; the attempts back off;
+- a SQLite store file deleted or replaced under a running run is detected and
+  reported at once; later points go to the new file, with the run re-created.
+
+Summaries (last/min/max/count per key) are maintained here, so reading a run
+table never scans points, and they survive failed writes.
 """
 
 from __future__ import annotations
@@ -18,13 +31,20 @@ import warnings
 import weakref
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import StoreError
+from .failures import is_disk_full, is_transient
+from .journal import Journal
 from .store import Store
 
 FLUSH_INTERVAL_S = 0.2
 HEARTBEAT_INTERVAL_S = 2.0
+MAX_BACKLOG_POINTS = 20_000
+MAX_BACKLOG_AGE_S = 1.0
+RETRY_MAX_S = 5.0
+END_GRACE_S = 5.0
 
 Point = tuple[str, str, int, float, float]  # run_id, key, step, value, wall time
 Subscriber = Callable[[list[Point]], None]
@@ -32,18 +52,64 @@ Subscriber = Callable[[list[Point]], None]
 _writers: weakref.WeakSet[MetricWriter] = weakref.WeakSet()
 
 
+class _Away(Exception):
+    """The store is away; the first `done` points of the batch were written."""
+
+    def __init__(self, error: StoreError) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.done = 0
+
+
+@dataclass
+class Release:
+    """How the end of a run's writing went."""
+
+    written: bool = True  # every point it kept is in the store
+    journaled: int = 0  # points kept in the journal, to be written when the store is back
+    lost: int = 0  # points neither the store nor the journal could take
+    rejected: int = 0  # points the store refused for their content
+    error: StoreError | None = None
+    journal: str | None = None
+    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
 class MetricWriter:
-    def __init__(self, store: Store, interval: float = FLUSH_INTERVAL_S) -> None:
+    def __init__(
+        self,
+        store: Store,
+        interval: float = FLUSH_INTERVAL_S,
+        journal: Journal | None = None,
+        max_points: int = MAX_BACKLOG_POINTS,
+        max_age: float = MAX_BACKLOG_AGE_S,
+    ) -> None:
         self.store = store
         self.interval = interval
+        self.journal = journal
+        self.max_points = max_points
+        self.max_age = max_age
         self.queue: deque[Point] = deque()
+        self.in_flight = 0
         self.live: set[str] = set()
-        self.error: StoreError | None = None
+        self.error: StoreError | None = None  # set while the store is failing
+        self.high_water = 0  # the largest backlog seen (benchmarks report it)
+        self.lost: dict[str, int] = {}
+        self.rejected: dict[str, int] = {}
+        self.journaled: dict[str, int] = {}
+        self._journal_path: str | None = None
+        self._journal_pending = journal is not None and bool(journal.pending())
         self._summaries: dict[tuple[str, str], list[Any]] = {}
+        self._run_rows: dict[str, dict[str, Any]] = {}
+        self._identity = store.file_identity()
         self._flush_lock = threading.Lock()
+        self._room = threading.Condition()
+        self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_beat = 0.0
+        self._retry_at = 0.0
+        self._retry_wait = FLUSH_INTERVAL_S
+        self._warned_transient = False
         # Copy-on-write, so flushes read it without a lock: {run_id: (callbacks...)}.
         self._subscribers: dict[str, tuple[Subscriber, ...]] = {}
         self._subscribers_lock = threading.Lock()
@@ -51,25 +117,119 @@ class MetricWriter:
 
     # -- lifecycle of the runs it serves --------------------------------------------
 
-    def watch(self, run_id: str) -> None:
-        """Start beating the heart of `run_id` and make sure the flusher runs."""
+    def watch(self, run_id: str, row: dict[str, Any] | None = None) -> None:
+        """Start beating the heart of `run_id` and make sure the flusher runs. `row`
+        (the run as created) lets the writer re-create it in a replaced store file."""
         self.live.add(run_id)
+        if row is not None:
+            self._run_rows[run_id] = row
+        self._ensure_thread()
+
+    def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
             self._thread = threading.Thread(target=self._loop, name="nbtrack-writer", daemon=True)
             self._thread.start()
 
-    def release(self, run_id: str) -> None:
-        """Flush everything of `run_id` and stop beating its heart."""
-        try:
-            self.flush()
-        finally:
-            with self._flush_lock:  # the flusher thread updates the summaries too
-                self.live.discard(run_id)
-                for key in [k for k in self._summaries if k[0] == run_id]:
-                    del self._summaries[key]
-            with self._subscribers_lock:
-                self._subscribers = {k: v for k, v in self._subscribers.items() if k != run_id}
+    def release(self, run_id: str, grace: float = END_GRACE_S) -> Release:
+        """Write everything of `run_id` (waiting up to `grace` seconds for a store
+        that is away), stop beating its heart, and say how it went. Never raises
+        for the store: what it could not write is journaled or counted as lost."""
+        outcome = Release()
+        deadline = time.monotonic() + grace
+        wait = 0.1
+        while True:
+            try:
+                self.flush()
+                break
+            except StoreError as exc:
+                outcome.error = exc
+                if time.monotonic() >= deadline:
+                    self._spill_queue()
+                    break
+                time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
+                wait = min(wait * 2, 1.0)
+        with self._flush_lock:  # the flusher thread updates these too
+            if not self.error:
+                outcome.error = None
+            outcome.written = self.error is None and not self.journaled.get(run_id)
+            outcome.journaled = self.journaled.pop(run_id, 0)
+            outcome.lost = self.lost.pop(run_id, 0) + sum(1 for p in self.queue if p[0] == run_id)
+            if outcome.lost and self.queue:
+                self.queue = deque(p for p in self.queue if p[0] != run_id)
+            outcome.rejected = self.rejected.pop(run_id, 0)
+            outcome.journal = self._journal_path if outcome.journaled else None
+            outcome.summaries = {
+                key: dict(zip(("last", "last_step", "min", "max", "count"), s, strict=True))
+                for (rid, key), s in self._summaries.items()
+                if rid == run_id
+            }
+            self.live.discard(run_id)
+            self._run_rows.pop(run_id, None)
+            for key in [k for k in self._summaries if k[0] == run_id]:
+                del self._summaries[key]
+        with self._subscribers_lock:
+            self._subscribers = {k: v for k, v in self._subscribers.items() if k != run_id}
+        return outcome
+
+    def journal_update(self, run_id: str, values: dict[str, Any]) -> str | None:
+        """Keep a run's final update in the journal when the store cannot take it.
+        Returns the journal file, or None when the journal cannot be written either."""
+        if self.journal is None:
+            return None
+        with self._flush_lock:
+            try:
+                path = self.journal.append([{"update": run_id, "values": values}])
+            except OSError:
+                return None
+            self._journal_pending = True
+        self._ensure_thread()
+        return str(path)
+
+    # -- backpressure -----------------------------------------------------------------
+
+    def make_room(self) -> None:
+        """Called by `log()` when the backlog reached its bound: wait until the
+        writer has taken it, or, while the store is away, keep the newest points
+        within the bound (the writer journals the rest)."""
+        backlog = len(self.queue) + self.in_flight
+        if backlog > self.high_water:
+            self.high_water = backlog
+        if self.error is not None:
+            self._drop_overflow()
+            return
+        self._ensure_thread()
+        self._wake.set()
+        with self._room:
+            while self.error is None and self._over_bound():
+                if not self._room.wait(0.5) and not self._thread_alive():
+                    break
+        if not self._thread_alive():
+            self._flush_quietly()
+
+    def _over_bound(self) -> bool:
+        queue = self.queue
+        if len(queue) + self.in_flight >= self.max_points:
+            return True
+        return bool(queue) and time.time() - queue[0][4] > self.max_age
+
+    def _thread_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _drop_overflow(self) -> None:
+        """Store away and journal full too: drop the newest points beyond twice the
+        bound, counting them per run, so memory stays bounded."""
+        queue = self.queue
+        excess = len(queue) - 2 * self.max_points
+        if excess <= 0:
+            return
+        with self._room:
+            for _ in range(excess):
+                try:
+                    run_id = queue.pop()[0]
+                except IndexError:
+                    break
+                self.lost[run_id] = self.lost.get(run_id, 0) + 1
 
     # -- subscribers (live views) ---------------------------------------------------
 
@@ -116,31 +276,111 @@ class MetricWriter:
     # -- flushing -------------------------------------------------------------------
 
     def flush(self) -> None:
-        """Write every queued point now. Raises StoreError if the store refuses;
-        the points stay queued for the next attempt."""
+        """Write every queued point now. Raises StoreError while the store is away;
+        the points stay queued (in order) for the next attempt. Rows refused for
+        their content are dropped with a warning, never retried."""
         with self._flush_lock:
-            queue = self.queue
-            n = len(queue)
-            batch = [queue.popleft() for _ in range(n)]
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        queue = self.queue
+        n = len(queue)
+        batch = [queue.popleft() for _ in range(n)]
+        self.in_flight = n
+        try:
             now = time.time()
             beat = None
             if self.live and now - self._last_beat >= HEARTBEAT_INTERVAL_S:
                 beat = (sorted(self.live), now)
-            if not batch and beat is None:
+            if not batch and beat is None and not self._journal_pending:
                 return
-            updated = self._summarise(batch)
             try:
-                self.store.write_batch(batch, updated, beat)
+                self._check_store_file()
+                if self._journal_pending:
+                    self._replay_journal()
+                self._write(batch, beat)
+            except _Away as away:
+                queue.extendleft(reversed(batch[away.done :]))
+                self._failed(away.error)
+                raise away.error from away.__cause__
             except StoreError as exc:
                 queue.extendleft(reversed(batch))
-                self.error = exc
+                self._failed(exc)
                 raise
-            self._summaries.update(updated)
-            self.error = None
+            except Exception as exc:  # anything else is a transient we did not foresee
+                queue.extendleft(reversed(batch))
+                error = StoreError(f"writing to the store failed: {type(exc).__name__}: {exc}")
+                self._failed(error)
+                raise error from exc
+            if self.error is not None:
+                self._recovered()
             if beat is not None:
                 self._last_beat = now
-            if batch and self._subscribers:
-                self._notify(batch)
+        finally:
+            self.in_flight = 0
+            with self._room:
+                self._room.notify_all()
+
+    def _write(self, batch: list[Point], beat: tuple[list[str], float] | None) -> None:
+        """Write `batch`; on a refusal for content, split it to find and drop the
+        offending rows. Store-away errors propagate as _Away, saying how many of
+        the batch's first points were written before."""
+        updated = self._summarise(batch)
+        try:
+            self.store.write_batch(batch, updated, beat)
+        except Exception as exc:
+            if is_transient(exc):
+                raise _Away(self._as_store_error(exc)) from exc
+            if len(batch) <= 1:
+                self._reject(batch, exc)
+                if beat is not None:
+                    self._write([], beat)
+                return
+            half = len(batch) // 2
+            self._write(batch[:half], beat)
+            try:
+                self._write(batch[half:], None)
+            except _Away as away:
+                away.done += half
+                raise
+            return
+        self._summaries.update(updated)
+        if batch and self._subscribers:
+            self._notify(batch)
+
+    def _as_store_error(self, exc: BaseException) -> StoreError:
+        if isinstance(exc, StoreError):
+            return exc
+        return StoreError(f"cannot write to the store: {type(exc).__name__}: {exc}")
+
+    def _reject(self, batch: list[Point], exc: BaseException) -> None:
+        for run_id, key, step, _value, _ in batch:
+            self.rejected[run_id] = self.rejected.get(run_id, 0) + 1
+            warnings.warn(
+                f"nbtrack: the store refused the point {key!r} step {step} of run {run_id} "
+                f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); it was dropped "
+                "and the other points were written",
+                RuntimeWarning,
+                stacklevel=1,
+            )
+
+    def _failed(self, exc: StoreError) -> None:
+        self.error = exc
+        if is_disk_full(exc):
+            self.store.release_disk_space()
+
+    def _recovered(self) -> None:
+        was = self.error
+        self.error = None
+        self._retry_wait = FLUSH_INTERVAL_S
+        if was is not None and is_disk_full(was):
+            self.store.release_disk_space()
+        if self._warned_transient:
+            self._warned_transient = False
+            print(
+                f"nbtrack: the store is back; every kept point is written ({self.store.shown_url})",
+                file=sys.stderr,
+            )
 
     def _summarise(self, batch: list[Point]) -> dict[tuple[str, str], list[Any]]:
         """New summaries for the keys in batch, leaving the current ones untouched."""
@@ -162,19 +402,123 @@ class MetricWriter:
             s[4] += 1
         return updated
 
-    def _loop(self) -> None:
-        warned = False
-        while not self._stop.wait(self.interval):
+    # -- the journal ------------------------------------------------------------------
+
+    def _spill_queue(self) -> None:
+        """Move the queued points to the journal (the store is away). Without a
+        journal, or when the journal cannot be written, they stay queued."""
+        with self._flush_lock:
+            self._spill_locked()
+
+    def _spill_locked(self) -> None:
+        if self.journal is None or not self.queue:
+            return
+        batch = list(self.queue)
+        updated = self._summarise(batch)
+        record = {
+            "points": [list(p) for p in batch],
+            "summaries": [[r, k, *s] for (r, k), s in updated.items()],
+        }
+        try:
+            path = self.journal.append([record])
+        except OSError:
+            return
+        for _ in range(len(batch)):
+            self.queue.popleft()
+        self._summaries.update(updated)
+        self._journal_path = str(path)
+        self._journal_pending = True
+        for p in batch:
+            self.journaled[p[0]] = self.journaled.get(p[0], 0) + 1
+        with self._room:
+            self._room.notify_all()
+
+    def _replay_journal(self) -> None:
+        assert self.journal is not None
+        for claimed, records in self.journal.claim():
             try:
-                self.flush()
-                warned = False
-            except StoreError as exc:
-                if not warned:
-                    warnings.warn(f"nbtrack: {exc} (will retry)", RuntimeWarning, stacklevel=1)
-                    warned = True
+                self.store.apply_journal(records)
+            except Exception as exc:
+                self.journal.release_claim(claimed, done=False)
+                if is_transient(exc):
+                    raise self._as_store_error(exc) from exc
+                warnings.warn(
+                    f"nbtrack: the journal {claimed.with_suffix('.jsonl')} could not be replayed "
+                    f"({type(exc).__name__}: {exc}); it is kept for `nbtrack doctor`",
+                    RuntimeWarning,
+                    stacklevel=1,
+                )
+                continue
+            self.journal.release_claim(claimed, done=True)
+            for record in records:
+                for run_id in {p[0] for p in record.get("points", ())}:
+                    self.journaled.pop(run_id, None)
+        self._journal_pending = False
+
+    # -- the store file under our feet ------------------------------------------------
+
+    def _check_store_file(self) -> None:
+        if self._identity is None:
+            return
+        now = self.store.file_identity()
+        if now == self._identity:
+            return
+        gone = now is None
+        runs = ", ".join(sorted(self.live)) or "none"
+        self.store.reopen()
+        self._identity = self.store.file_identity()
+        for run_id in sorted(self.live):
+            row = self._run_rows.get(run_id)
+            if row is not None:
+                self.store.ensure_run_row(row)
+        for key in [k for k in self._summaries if k[0] in self.live]:
+            del self._summaries[key]
+        what = "deleted" if gone else "replaced by another file"
+        print(
+            f"nbtrack: the store file {self.store.shown_url} was {what} while recording "
+            f"(runs: {runs}); `git clean -dX` or removing .nbtrack/ does this. The runs "
+            "were re-created in a new store file there and record from now on; their "
+            "earlier points were in the old file: restore it from a backup to get them back.",
+            file=sys.stderr,
+        )
+
+    # -- the thread -------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            if self.error is not None and time.monotonic() < self._retry_at:
+                self._spill_queue()
+                continue
+            self._flush_quietly()
+
+    def _flush_quietly(self) -> None:
+        """The thread's flush: never raises, backs off while the store is away."""
+        try:
+            self.flush()
+        except StoreError as exc:
+            self._retry_wait = min(self._retry_wait * 2, RETRY_MAX_S)
+            self._retry_at = time.monotonic() + self._retry_wait
+            self._spill_queue()
+            if not self._warned_transient:
+                self._warned_transient = True
+                kept = "kept in the journal" if self.journal is not None else "kept in memory"
+                print(
+                    f"nbtrack: {exc} — points are {kept} and written when it is back (will retry)",
+                    file=sys.stderr,
+                )
+        except BaseException as exc:  # the writer thread must never die
+            print(
+                f"nbtrack: the metric writer hit {type(exc).__name__}: {exc}; it goes on",
+                file=sys.stderr,
+            )
 
     def close(self) -> None:
         self._stop.set()
+        self._wake.set()
         self.flush()
 
     def _after_fork_in_child(self) -> None:
@@ -182,7 +526,10 @@ class MetricWriter:
         parent's queued points stay the parent's to write; the child gets fresh
         locks and, if a run is active, its own flusher for what it logs."""
         self.queue.clear()
+        self.in_flight = 0
         self._flush_lock = threading.Lock()
+        self._room = threading.Condition()
+        self._wake = threading.Event()
         self._subscribers_lock = threading.Lock()
         self._subscribers = {}  # live views belong to the parent's kernel
         self._stop = threading.Event()
@@ -220,7 +567,10 @@ def _flush_all_at_exit() -> None:
         try:
             writer.close()
         except StoreError as exc:
-            print(f"nbtrack: could not flush metrics at exit: {exc}")
+            writer._spill_queue()
+            left = len(writer.queue)
+            where = f"; {left} points could not be kept" if left else " (kept in the journal)"
+            print(f"nbtrack: could not flush metrics at exit: {exc}{where}")
 
 
 atexit.register(_flush_all_at_exit)
