@@ -131,12 +131,12 @@ class MetricWriter:
             self._thread = threading.Thread(target=self._loop, name="nbtrack-writer", daemon=True)
             self._thread.start()
 
-    def release(self, run_id: str, grace: float = END_GRACE_S) -> Release:
+    def release(self, run_id: str, grace: float | None = None) -> Release:
         """Write everything of `run_id` (waiting up to `grace` seconds for a store
         that is away), stop beating its heart, and say how it went. Never raises
         for the store: what it could not write is journaled or counted as lost."""
         outcome = Release()
-        deadline = time.monotonic() + grace
+        deadline = time.monotonic() + (END_GRACE_S if grace is None else grace)
         wait = 0.1
         while True:
             try:
@@ -464,7 +464,9 @@ class MetricWriter:
         if now == self._identity:
             return
         gone = now is None
-        runs = ", ".join(sorted(self.live)) or "none"
+        runs = ", ".join(
+            str(self._run_rows.get(rid, {}).get("name") or rid) for rid in sorted(self.live)
+        )
         self.store.reopen()
         self._identity = self.store.file_identity()
         for run_id in sorted(self.live):
@@ -476,7 +478,7 @@ class MetricWriter:
         what = "deleted" if gone else "replaced by another file"
         print(
             f"nbtrack: the store file {self.store.shown_url} was {what} while recording "
-            f"(runs: {runs}); `git clean -dX` or removing .nbtrack/ does this. The runs "
+            f"(runs: {runs or 'none'}); `git clean -dX` or removing .nbtrack/ does this. The runs "
             "were re-created in a new store file there and record from now on; their "
             "earlier points were in the old file: restore it from a backup to get them back.",
             file=sys.stderr,
