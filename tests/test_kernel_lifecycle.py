@@ -37,12 +37,12 @@ def kernel(project: Path) -> Iterator[tuple[KernelManager, object]]:
         km.shutdown_kernel(now=True)
 
 
-def _wait_for_points(name: str, at_least: int, timeout: float = 30) -> None:
+def _wait_for_points(name: str, at_least: int, timeout: float = 30, key: str = "t") -> None:
     deadline = time.time() + timeout
     while time.time() < deadline:
         df = nbtrack.runs()
-        if len(df) and "metrics.t" in df and df["metrics.t"].notna().any():
-            if nbtrack.get_run(name).metrics["t"]["count"] >= at_least:
+        if len(df) and f"metrics.{key}" in df and df[f"metrics.{key}"].notna().any():
+            if nbtrack.get_run(name).metrics[key]["count"] >= at_least:
                 return
         time.sleep(0.1)
     raise AssertionError(f"no points from {name} within {timeout} s")
@@ -68,7 +68,7 @@ def test_sigkill_loses_at_most_the_writer_bound_and_leaves_a_crashed_run(
     km, kc = kernel
     progress = project / "progress.txt"
     kc.execute(FAST_LOOP_CELL.format(name="doomed", progress=str(progress)))
-    _wait_for_points("doomed", 3 * MAX_BACKLOG_POINTS, timeout=300)
+    _wait_for_points("doomed", 3 * MAX_BACKLOG_POINTS, timeout=300, key="i")
     os.kill(km.provisioner.pid, signal.SIGKILL)
     deadline = time.time() + 60
     while km.is_alive() and time.time() < deadline:

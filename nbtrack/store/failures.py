@@ -20,6 +20,10 @@ _TRANSIENT_WORDS = (
     "timed out",
     "the database system is",
     "cannot reach the store",
+    "no such table",
+    "does not exist",
+    "undefinedtable",
+    "read-only",
 )
 
 
@@ -55,8 +59,9 @@ def is_transient(exc: BaseException) -> bool:
             ("psycopg", "sqlite3")
         ):
             return True
-    text = " ".join(str(link) for link in _chain(exc)).lower()
-    if any(isinstance(link, (ValueError, OverflowError, TypeError)) for link in _chain(exc)):
+    links = _chain(exc)
+    text = " ".join(f"{type(link).__name__} {link}" for link in links).lower()
+    if any(isinstance(link, (ValueError, OverflowError, TypeError)) for link in links):
         return False
     return any(word in text for word in _TRANSIENT_WORDS)
 

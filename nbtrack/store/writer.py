@@ -42,9 +42,14 @@ from .store import Store
 FLUSH_INTERVAL_S = 0.2
 HEARTBEAT_INTERVAL_S = 2.0
 MAX_BACKLOG_POINTS = 20_000
+MIN_BACKLOG_POINTS = 1_000
 MAX_BACKLOG_AGE_S = 1.0
+# The backlog bound follows the store's measured write rate, so that writing
+# what is left at a run's end takes about this long, whatever the machine's load.
+END_FLUSH_TARGET_S = 0.3
 RETRY_MAX_S = 5.0
 END_GRACE_S = 5.0
+MAX_REFUSED_PER_FLUSH = 20
 
 Point = tuple[str, str, int, float, float]  # run_id, key, step, value, wall time
 Subscriber = Callable[[list[Point]], None]
@@ -86,8 +91,10 @@ class MetricWriter:
         self.store = store
         self.interval = interval
         self.journal = journal
-        self.max_points = max_points
+        self.limit_points = max_points  # the bound never grows past this
+        self.max_points = max_points  # the bound now (follows the write rate)
         self.max_age = max_age
+        self.rate: float | None = None  # points/s the store took lately
         self.queue: deque[Point] = deque()
         self.in_flight = 0
         self.live: set[str] = set()
@@ -110,6 +117,7 @@ class MetricWriter:
         self._retry_at = 0.0
         self._retry_wait = FLUSH_INTERVAL_S
         self._warned_transient = False
+        self._refused_now = 0
         # Copy-on-write, so flushes read it without a lock: {run_id: (callbacks...)}.
         self._subscribers: dict[str, tuple[Subscriber, ...]] = {}
         self._subscribers_lock = threading.Lock()
@@ -220,7 +228,7 @@ class MetricWriter:
         """Store away and journal full too: drop the newest points beyond twice the
         bound, counting them per run, so memory stays bounded."""
         queue = self.queue
-        excess = len(queue) - 2 * self.max_points
+        excess = len(queue) - 2 * self.limit_points
         if excess <= 0:
             return
         with self._room:
@@ -294,6 +302,8 @@ class MetricWriter:
                 beat = (sorted(self.live), now)
             if not batch and beat is None and not self._journal_pending:
                 return
+            self._refused_now = 0
+            started = time.perf_counter()
             try:
                 self._check_store_file()
                 if self._journal_pending:
@@ -316,10 +326,17 @@ class MetricWriter:
                 self._recovered()
             if beat is not None:
                 self._last_beat = now
+            if n >= MIN_BACKLOG_POINTS // 2:
+                self._adapt_bound(n / max(time.perf_counter() - started, 1e-6))
         finally:
             self.in_flight = 0
             with self._room:
                 self._room.notify_all()
+
+    def _adapt_bound(self, rate: float) -> None:
+        self.rate = rate if self.rate is None else 0.7 * self.rate + 0.3 * rate
+        target = int(self.rate * END_FLUSH_TARGET_S)
+        self.max_points = max(MIN_BACKLOG_POINTS, min(self.limit_points, target))
 
     def _write(self, batch: list[Point], beat: tuple[list[str], float] | None) -> None:
         """Write `batch`; on a refusal for content, split it to find and drop the
@@ -332,6 +349,10 @@ class MetricWriter:
             if is_transient(exc):
                 raise _Away(self._as_store_error(exc)) from exc
             if len(batch) <= 1:
+                self._refused_now += 1
+                if self._refused_now > MAX_REFUSED_PER_FLUSH:
+                    # Row after row refused: the store, not the rows, is the problem.
+                    raise _Away(self._as_store_error(exc)) from exc
                 self._reject(batch, exc)
                 if beat is not None:
                     self._write([], beat)
