@@ -15,7 +15,7 @@ from IPython.core.magic_arguments import argument, magic_arguments
 from . import context, tracking
 from .capture.environment import capture_environment
 from .capture.params import extract_params
-from .errors import NbtrackError
+from .errors import NbtrackError, StoreError
 from .format import summary_line
 
 _MISSING = object()
@@ -245,4 +245,11 @@ def _close_view(view: Any, status: str, summary: dict[str, dict[str, Any]]) -> N
 
 
 def _stored_summary(run: tracking.ActiveRun) -> dict[str, dict[str, Any]]:
-    return run.writer.store.summaries([run.id]).get(run.id, {})
+    """The run's summaries as the writer kept them at its end (they hold every
+    point, the journaled ones too, and need no store, which may be away)."""
+    if run.summaries:
+        return run.summaries
+    try:
+        return run.writer.store.summaries([run.id]).get(run.id, {})
+    except StoreError:
+        return {}

@@ -164,3 +164,68 @@ def test_the_store_file_deleted_mid_run_is_reported_and_later_points_kept(
     got = nbtrack.get_run("cleaned")
     assert got.status == "finished"
     assert got.history("loss")["value"].tolist() == [float(i) for i in range(10, 30)]
+
+
+def test_a_cell_whose_store_goes_down_ends_without_an_error(cluster: PgCluster, project: Path):
+    """In a real kernel: PostgreSQL stops while a tracked cell runs. The cell ends
+    normally (its work is done), says where its last points and end are kept,
+    and once the server is back the next run writes them: nothing is lost."""
+    from jupyter_client.manager import KernelManager
+
+    go = project / "go"
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(cwd=str(project), env={**os.environ, "JPY_SESSION_NAME": ""})
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        kc.execute_interactive("%load_ext nbtrack", timeout=120)
+        cell = (
+            "%%track --name k\n"
+            "import os, time\n"
+            "for i in range(100):\n"
+            "    nbtrack.log(loss=float(i))\n"
+            f"while not os.path.exists({str(go)!r}):\n"
+            "    time.sleep(0.05)\n"
+            "for i in range(100, 200):\n"
+            "    nbtrack.log(loss=float(i))\n"
+        )
+        stderr: list[str] = []
+
+        def collect(msg: dict) -> None:
+            if msg["msg_type"] == "stream" and msg["content"]["name"] == "stderr":
+                stderr.append(msg["content"]["text"])
+
+        kc.execute(cell)
+        import time
+
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            runs = nbtrack.runs()
+            if len(runs) and runs["metrics.loss"].notna().any():
+                if nbtrack.get_run("k").metrics["loss"]["count"] >= 100:
+                    break
+            time.sleep(0.2)
+        forget_stores()
+        cluster.stop()
+        go.touch()
+        reply = kc.get_shell_msg(timeout=300)
+        while True:  # drain the cell's output
+            try:
+                msg = kc.get_iopub_msg(timeout=5)
+            except Exception:
+                break
+            collect(msg)
+        assert reply["content"]["status"] == "ok"
+        said = "".join(stderr)
+        assert "journal" in said and "when it is back" in said
+        cluster.start()
+        after = kc.execute_interactive("%%track --name after\nnbtrack.log(x=1.0)", timeout=300)
+        assert after["content"]["status"] == "ok"
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    got = nbtrack.get_run("k")
+    assert got.status == "finished"
+    assert got.metrics["loss"]["count"] == 200
+    assert got.history("loss")["value"].tolist() == [float(i) for i in range(200)]
