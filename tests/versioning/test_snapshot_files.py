@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import jupytext
@@ -134,8 +133,10 @@ def test_fast_path_matches_ipython(source: str) -> None:
         assert history_script([source]).endswith(expected)
 
 
-def test_snapshot_of_a_large_notebook_is_fast(tmp_path: Path) -> None:
-    """1 MB notebook, 200 cells, 200 history entries with magics: measured after imports."""
+def test_snapshot_of_a_large_notebook_keeps_every_cell(tmp_path: Path) -> None:
+    """1 MB notebook, 200 cells, 200 history entries with magics: every cell is in
+    the snapshot. (Its speed is measured in benchmarks/bench_snapshot.py, not here:
+    tests hold no wall-clock bounds.)"""
     nb = v4.new_notebook()
     for i in range(200):
         cell = v4.new_code_cell(f"x_{i} = {i}\n%time y = x_{i} * 2\n!echo {i}\nprint(x_{i})")
@@ -146,9 +147,9 @@ def test_snapshot_of_a_large_notebook_is_fast(tmp_path: Path) -> None:
     assert path.stat().st_size > 1_000_000
     history = [c.source for c in nb.cells]
     preload()
-    start = time.perf_counter()
     files = build_snapshot(path, history[-1], history, {"id": "r"})
-    elapsed = time.perf_counter() - start
     assert len(files) == 5
-    print(f"build_snapshot: {elapsed * 1000:.0f} ms")  # target < 100 ms; generous bound below
-    assert elapsed < 1.0
+    everything = "\n".join(
+        v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in files.values()
+    )
+    assert "x_0 = 0" in everything and "x_199 = 199" in everything
