@@ -487,7 +487,7 @@ def end_run(run: ActiveRun, status: str = "finished", error: BaseException | Non
             f"{released.error}. Run {run.ref}'s end"
             + (f" and its last {released.journaled} points" if released.journaled else "")
             + f" are kept in {journal} and written to the store when it is back "
-            "(by the next run, or any nbtrack command that writes this store)"
+            "(the next run recorded in this project writes them)"
         )
     else:
         run.warnings.append(
