@@ -62,7 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _COMMANDS[args.command](args)
     except NbtrackError as exc:
-        print(f"nbtrack: error: {exc}", file=sys.stderr)
+        from .capture.environment import public_text  # no password, no secret shown
+
+        print(f"nbtrack: error: {public_text(str(exc))}", file=sys.stderr)
         return 1
     except BrokenPipeError:
         return 0
@@ -208,10 +210,11 @@ def _doctor(args: argparse.Namespace) -> int:
     from .context import current_project
     from .store import open_store
     from .store.migrations import SCHEMA_VERSION
+    from .store.urls import mask_url
 
     project = current_project(args.store)
     print(f"project root    {project.root}")
-    print(f"store           {project.store_url}")
+    print(f"store           {mask_url(project.store_url)}")
     store = open_store(project.store_url)
     print(f"schema version  {store.schema_version()} (this nbtrack: {SCHEMA_VERSION})")
     counts = store.counts()

@@ -92,6 +92,10 @@ def resolve_project(start: Path | None = None, environ: dict[str, str] | None = 
     if url is not None and not isinstance(url, str):
         where = root / "pyproject.toml"
         raise NbtrackError(f"[tool.nbtrack] store in {where} must be a URL string")
+    if url:
+        from .store.urls import remember_password
+
+        remember_password(url)  # a secret from now on: redacted from all nbtrack saves
     if not url:
         url = "sqlite:///" + str(root / STORE_DIRNAME / DB_FILENAME)
     elif url.startswith("sqlite:///") and not url.startswith("sqlite:////"):

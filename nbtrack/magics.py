@@ -191,7 +191,9 @@ class NbtrackMagics(Magics):
             if command == "status":
                 active = tracking.active_run()
                 project = context.current_project()
-                print(f"nbtrack: store {project.store_url}")
+                from .store.urls import mask_url
+
+                print(f"nbtrack: store {mask_url(project.store_url)}")
                 print(f"nbtrack: notebook {context.current_notebook() or '(unknown)'}")
                 print(f"nbtrack: active run {active.name if active else '(none)'}")
                 return None

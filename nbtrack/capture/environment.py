@@ -61,9 +61,20 @@ def allowed_env_vars(
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> list[str]:
-    """Values of environment variables whose names look secret, longest first."""
+    """Values of environment variables whose names look secret, and the passwords
+    of the store URLs in use (NBTRACK_STORE, `[tool.nbtrack] store`, any store
+    this process opened), longest first."""
+    from ..store.urls import known_passwords, url_passwords
+
     env = os.environ if environ is None else environ
     values = {v for k, v in env.items() if is_secret_name(k) and len(v) >= _MIN_SECRET_LEN}
+    passwords = [*url_passwords(env.get("NBTRACK_STORE", "")), *known_passwords()]
+    for password in passwords:
+        # A short password is too likely an ordinary word to replace on its own;
+        # as a URL's `user:password@` it is always recognisable.
+        if len(password) >= _MIN_SECRET_LEN:
+            values.add(password)
+        values.add(f":{password}@")
     return sorted(values, key=len, reverse=True)
 
 
@@ -81,6 +92,14 @@ def redact(value: Any, secrets: list[str]) -> Any:
     if isinstance(value, dict):
         return {redact(k, secrets): redact(v, secrets) for k, v in value.items()}
     return value
+
+
+def public_text(text: str) -> str:
+    """`text` as it may be shown or saved: store URL passwords masked, secret
+    values redacted. For error messages that may quote a driver's or a user's text."""
+    from ..store.urls import mask_text
+
+    return str(redact(mask_text(text), secret_values()))
 
 
 @functools.lru_cache(maxsize=1)

@@ -29,12 +29,9 @@ def routes(base_url: str) -> list[tuple[str, Any]]:
 
 
 def _shown_url(url: str) -> str:
-    import sqlalchemy as sa
+    from ..store.urls import mask_url
 
-    try:
-        return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return "a store URL that is not valid (requests will say why)"
+    return mask_url(url)
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:

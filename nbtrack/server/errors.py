@@ -18,6 +18,14 @@ def bad_request(message: str) -> ApiError:
     return ApiError(400, message)
 
 
+def message_of(exc: NbtrackError) -> str:
+    """The error's message as the API answers and logs it: store URL passwords
+    masked and secret values redacted (a driver's text may quote either)."""
+    from ..capture.environment import public_text
+
+    return public_text(str(exc))
+
+
 def status_of(exc: NbtrackError) -> int:
     """400 for bad input, 404 for what does not exist (unknown runs, missing snapshots),
     503 when the store or git cannot answer."""

@@ -15,7 +15,7 @@ from tornado import web
 
 from ..errors import NbtrackError
 from . import params
-from .errors import bad_request, status_of
+from .errors import bad_request, message_of, status_of
 from .jsonutil import dumps
 from .service import RunService
 
@@ -54,7 +54,7 @@ class NbtrackHandler(APIHandler):
         try:
             text = await asyncio.to_thread(run)
         except NbtrackError as exc:
-            raise web.HTTPError(status_of(exc), "%s", str(exc)) from exc
+            raise web.HTTPError(status_of(exc), "%s", message_of(exc)) from exc
         self.set_status(status)
         if text is None:
             self.finish()

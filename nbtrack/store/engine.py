@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 
 from ..config import ignore_in_git
 from ..errors import StoreError
+from .urls import mask_text, mask_url, remember_password
 
 SQLITE_BUSY_TIMEOUT_S = 60.0
 
@@ -21,13 +23,16 @@ def sqlite_path(url: sa.URL) -> Path | None:
 
 
 def create_engine(url: str) -> sa.Engine:
+    remember_password(url)
+    shown = mask_url(url)
     try:
         parsed = sa.make_url(url)
-    except sa.exc.ArgumentError as exc:
+    except sa.exc.ArgumentError:
+        # Not `from exc`: SQLAlchemy's message quotes the URL, password and all.
         raise StoreError(
-            f"NBTRACK_STORE / [tool.nbtrack] store is not a database URL: {url!r} "
+            f"NBTRACK_STORE / [tool.nbtrack] store is not a database URL: {shown!r} "
             "(use e.g. sqlite:///path/to/nbtrack.db or postgresql+psycopg://host/db)"
-        ) from exc
+        ) from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         path = sqlite_path(parsed)
@@ -41,9 +46,25 @@ def create_engine(url: str) -> sa.Engine:
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":
+        quiet_psycopg()
         # A server that does not answer must not hang a run's end for minutes.
         return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
-    raise StoreError(f"nbtrack stores runs in SQLite or PostgreSQL, not {backend!r} ({url})")
+    raise StoreError(f"nbtrack stores runs in SQLite or PostgreSQL, not {backend!r} ({shown})")
+
+
+def _drop_psycopg_cleanup_noise(record: logging.LogRecord) -> bool:
+    """False for psycopg's "error ignored terminating <psycopg.Pipeline [BAD] ...>"
+    warnings: logged while it cleans up after a lost connection, whose error the
+    user already gets as a StoreError that says what to do."""
+    return not str(record.msg).startswith("error ignored ")
+
+
+def quiet_psycopg() -> None:
+    """Keep psycopg's cleanup warnings (Python's last-resort handler prints them to
+    stderr, under the user's cell) away from the user. Idempotent."""
+    logger = logging.getLogger("psycopg")
+    if _drop_psycopg_cleanup_noise not in logger.filters:
+        logger.addFilter(_drop_psycopg_cleanup_noise)
 
 
 def prepare_sqlite_folder(path: Path) -> None:
@@ -84,7 +105,8 @@ def translate_errors(url: str) -> Iterator[None]:
 
 
 def store_error(url: str, exc: sa.exc.DBAPIError) -> StoreError:
-    text = str(exc.orig) if exc.orig is not None else str(exc)
+    url = mask_url(url)
+    text = mask_text(str(exc.orig) if exc.orig is not None else str(exc))
     lowered = text.lower()
     if "database is locked" in lowered or "database is busy" in lowered:
         return StoreError(

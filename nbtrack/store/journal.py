@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .urls_mask import mask_url
+from .urls import mask_url
 
 _HOST = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname())
 

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from ..errors import StoreError
 from . import schema
+from .urls import mask_url
 
 VERSION_KEY = "schema_version"
 
@@ -119,7 +120,7 @@ def read_version(conn: sa.Connection) -> int | None:
 def check_not_newer(version: int | None, url: str) -> None:
     if version is not None and version > SCHEMA_VERSION:
         raise StoreError(
-            f"the store at {url} has schema version {version}, newer than this nbtrack "
+            f"the store at {mask_url(url)} has schema version {version}, newer than this nbtrack "
             f"understands ({SCHEMA_VERSION}); upgrade nbtrack (pip install -U nbtrack) "
             "to use it. Nothing was written."
         )
@@ -136,7 +137,7 @@ def upgrade(conn: sa.Connection, url: str, target: int = SCHEMA_VERSION) -> int:
         foreign = [t for t in sa.inspect(conn).get_table_names() if not t.startswith("nbtrack_")]
         if foreign and conn.dialect.name == "sqlite":
             raise StoreError(
-                f"{url} is an SQLite database that nbtrack did not create (tables: "
+                f"{mask_url(url)} is an SQLite database that nbtrack did not create (tables: "
                 f"{', '.join(sorted(foreign)[:5])}); point NBTRACK_STORE at another file"
             )
         schema.meta.create(conn)

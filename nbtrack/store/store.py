@@ -21,7 +21,7 @@ from . import schema
 from .engine import create_engine, translate_errors, write_engine
 from .migrations import SCHEMA_VERSION, check_not_newer, read_version, upgrade
 from .point_reads import PointReads, none_to_nan
-from .urls_mask import mask_url
+from .urls import mask_url
 
 RUN_JSON_FIELDS = ("params", "tags", "git")
 _IN_CHUNK = 500

@@ -38,6 +38,7 @@ from ..errors import StoreError
 from .failures import is_disk_full, is_transient
 from .journal import Journal
 from .store import Store
+from .urls import mask_text
 
 FLUSH_INTERVAL_S = 0.2
 HEARTBEAT_INTERVAL_S = 2.0
@@ -372,15 +373,18 @@ class MetricWriter:
     def _as_store_error(self, exc: BaseException) -> StoreError:
         if isinstance(exc, StoreError):
             return exc
-        return StoreError(f"cannot write to the store: {type(exc).__name__}: {exc}")
+        return StoreError(
+            f"cannot write to the store {self.store.shown_url}: "
+            f"{type(exc).__name__}: {mask_text(str(exc))}"
+        )
 
     def _reject(self, batch: list[Point], exc: BaseException) -> None:
         for run_id, key, step, _value, _ in batch:
             self.rejected[run_id] = self.rejected.get(run_id, 0) + 1
             warnings.warn(
                 f"nbtrack: the store refused the point {key!r} step {step} of run {run_id} "
-                f"({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); it was dropped "
-                "and the other points were written",
+                f"({type(exc).__name__}: {mask_text(str(exc)).splitlines()[0][:200]}); dropped, "
+                "the other points were written",
                 RuntimeWarning,
                 stacklevel=1,
             )
