@@ -94,6 +94,16 @@ class Store(PointReads):
             prepare_sqlite_folder(Path(path))
         self._ensure_schema()
 
+    def checkpoint(self) -> None:
+        """Move a SQLite store's WAL into the database file and empty it, so that
+        `nbtrack.db` alone holds every finished run (a copy of it, a backup).
+        Best effort: a reader holding the WAL makes it partial, never fail."""
+        if self.dialect != "sqlite":
+            return
+        with contextlib.suppress(Exception):
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def release_disk_space(self) -> None:
         """After a disk-full error: give the WAL's pages back to the file system,
         so freed space is not refilled by a WAL that only grows. Best effort."""

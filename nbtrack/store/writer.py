@@ -119,6 +119,7 @@ class MetricWriter:
         self._retry_wait = FLUSH_INTERVAL_S
         self._warned_transient = False
         self._refused_now = 0
+        self._checkpoint_due = False
         # Copy-on-write, so flushes read it without a lock: {run_id: (callbacks...)}.
         self._subscribers: dict[str, tuple[Subscriber, ...]] = {}
         self._subscribers_lock = threading.Lock()
@@ -175,6 +176,9 @@ class MetricWriter:
             }
             self.live.discard(run_id)
             self._run_rows.pop(run_id, None)
+            # The last run of this process ended: the thread folds the WAL into
+            # the database file, off the cell's time.
+            self._checkpoint_due = not self.live
             for key in [k for k in self._summaries if k[0] == run_id]:
                 del self._summaries[key]
         with self._subscribers_lock:
@@ -521,6 +525,10 @@ class MetricWriter:
                 self._spill_queue()
                 continue
             self._flush_quietly()
+            if self._checkpoint_due and not self.live and self.error is None:
+                self._checkpoint_due = False
+                with self._flush_lock:
+                    self.store.checkpoint()
 
     def _flush_quietly(self) -> None:
         """The thread's flush: never raises, backs off while the store is away."""
@@ -593,6 +601,9 @@ def _flush_all_at_exit() -> None:
     for writer in list(_writers):
         try:
             writer.close()
+            # Leave the database file whole: WAL folded in, connections closed.
+            writer.store.checkpoint()
+            writer.store.close()
         except StoreError as exc:
             writer._spill_queue()
             left = len(writer.queue)
