@@ -10,8 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from tests.kernels import run_notebook, write_notebook
+from kernels import run_notebook, write_notebook
 
 HEAVY = ("sqlalchemy", "pandas", "numpy", "jupytext", "nbformat", "nbdime", "bqplot", "ipywidgets")
 
