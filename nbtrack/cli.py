@@ -57,7 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _skip_unused_imports() -> None:
+    """jsonschema (imported by nbformat, hence by nbdime and jupytext) imports
+    `rfc3987_syntax` when it is installed (Jupyter's own dependencies install it),
+    which compiles some forty grammars at import: 1-10 s, most of a cold `nbtrack
+    diff`. Nothing nbtrack runs validates IRIs, so this process goes without it.
+    Only in the CLI's own process, never in a user's kernel."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _skip_unused_imports()
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
