@@ -57,7 +57,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _skip_unused_imports() -> None:
+    """jsonschema (imported by nbformat, hence by nbdime and jupytext) imports
+    `rfc3987_syntax` when it is installed (Jupyter's own dependencies install it),
+    which compiles some forty grammars at import: 1-10 s, most of a cold `nbtrack
+    diff`. Nothing nbtrack runs validates IRIs, so this process goes without it.
+    Only in the CLI's own process, never in a user's kernel."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _skip_unused_imports()
     args = _parser().parse_args(argv)
     try:
         return _COMMANDS[args.command](args)
@@ -74,27 +84,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
+    # Records, not query.runs()'s DataFrame: pandas alone costs more than the answer.
     from . import query
-    from .format import runs_table
+    from .format import flat_runs, run_records_table
 
-    if args.format == "json":
-        rows, summaries = query.run_records(
-            experiment=args.experiment,
-            status=args.status,
-            tags=args.tag,
-            limit=args.limit,
-            store=args.store,
-            sweep=args.sweep,
-        )
-        print(
-            json.dumps(
-                [_run_json(r, summaries.get(r["id"], {})) for r in rows],
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
-        return 0
-    df = query.runs(
+    rows, summaries = query.run_records(
         experiment=args.experiment,
         status=args.status,
         tags=args.tag,
@@ -102,19 +96,43 @@ def _runs(args: argparse.Namespace) -> int:
         store=args.store,
         sweep=args.sweep,
     )
-    if args.format == "table":
+    if args.format == "json":
+        print(
+            json.dumps(
+                [_run_json(r, summaries.get(r["id"], {})) for r in rows],
+                indent=2,
+                ensure_ascii=False,
+            )
+        )
+    elif args.format == "table":
         filtered = any([args.status, args.experiment, args.tag, args.sweep])
-        if filtered and len(df) == 0:
+        if filtered and not rows:
             print("no runs match these filters")
         else:
-            print(runs_table(df, shutil.get_terminal_size((80, 24)).columns))
+            print(run_records_table(rows, summaries, shutil.get_terminal_size((80, 24)).columns))
     else:
-        out = df.copy()
-        for name in ("start", "end"):
-            out[name] = out[name].map(lambda t: t.isoformat() if t is not None and t == t else "")
-        out["tags"] = out["tags"].map(lambda tags: json.dumps(tags, ensure_ascii=False))
-        out.to_csv(sys.stdout, index=False)
+        _write_csv(*flat_runs(rows, summaries))
     return 0
+
+
+def _write_csv(records: list[dict[str, Any]], columns: list[str]) -> None:
+    """One row per run: times in ISO 8601 (UTC), tags and structured params as
+    JSON, missing and NaN values blank."""
+    import csv
+
+    out = csv.writer(sys.stdout, lineterminator="\n")
+    out.writerow(columns)
+    for rec in records:
+        rec = {**rec, "start": _iso(rec["start"]) or "", "end": _iso(rec["end"]) or ""}
+        out.writerow([_csv_value(rec.get(c)) for c in columns])
+
+
+def _csv_value(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
 
 
 def _iso(epoch: float | None) -> str | None:

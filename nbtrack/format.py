@@ -12,15 +12,21 @@ MAX_CELL = 16
 
 
 def format_duration(seconds: float | None) -> str:
+    """The one duration format of nbtrack (CLI, summary line, widgets, panel):
+    `0.1s` under 10 s, `12s` under a minute, `3m 04s` under an hour, then `1h 02m`.
+    Values round to the shown unit first (59.96 s is `1m 00s`); unknown is blank."""
     if seconds is None or seconds != seconds:
         return ""
-    if round(seconds, 1) < 60:
+    seconds = max(0.0, seconds)
+    if round(seconds, 1) < 10:
         return f"{seconds:.1f}s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
+    whole = int(round(seconds))
+    if whole < 60:
+        return f"{whole}s"
+    if whole < 3600:
+        return f"{whole // 60}m {whole % 60:02d}s"
+    hours, minutes = divmod(int(round(seconds / 60)), 60)
+    return f"{hours}h {minutes:02d}m"
 
 
 def format_value(value: Any) -> str:
@@ -64,43 +70,128 @@ def format_table(header: Sequence[str], rows: Sequence[Sequence[str]], width: in
     lines += ["  ".join(r[i].ljust(widths[i]) for i in shown).rstrip() for r in clipped]
     hidden = len(header) - len(shown)
     if hidden:
-        lines.append(
-            f"(+{hidden} more columns: {', '.join(header[len(shown) :][:4])}"
-            f"{', …' if hidden > 4 else ''}; see --format csv or json)"
-        )
+        lines.append(_hidden_footer(header[len(shown) :], width))
     return "\n".join(lines)
 
 
+def _hidden_footer(names: Sequence[str], width: int) -> str:
+    """`(+3 more columns: a, b, …; see --format csv or json)`: at most four names,
+    each clipped like a heading so the line stays short."""
+    listed = ", ".join(_clip(n) for n in names[:4]) + (", …" if len(names) > 4 else "")
+    return f"(+{len(names)} more columns: {listed}; see --format csv or json)"
+
+
 def runs_table(df: Any, width: int = 80) -> str:
-    """The runs() DataFrame as a terminal table: name, status, start, duration,
-    then params and last metric values."""
-    if len(df) == 0:
+    """The runs() DataFrame as a terminal table (see `records_table`)."""
+    records = df.to_dict("records")
+    for rec in records:
+        start = rec.get("start")
+        rec["start"] = start.timestamp() if start is not None and start == start else None
+    return records_table(records, list(df.columns), width)
+
+
+def run_records_table(
+    rows: list[dict[str, Any]],
+    summaries: dict[str, dict[str, dict[str, Any]]],
+    width: int = 80,
+    now: float | None = None,
+) -> str:
+    """Runs as the store gives them (`query.run_records`) as a terminal table,
+    without building a DataFrame (the CLI does not import pandas for this)."""
+    records, columns = flat_runs(rows, summaries, now)
+    return records_table(records, columns, width)
+
+
+def flat_runs(
+    rows: list[dict[str, Any]],
+    summaries: dict[str, dict[str, dict[str, Any]]],
+    now: float | None = None,
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """One flat record per run (`id, name, ref, status, …, params.<k>, metrics.<k>`
+    with the last metric values; start/end in epoch seconds) and the column list,
+    params then metrics sorted by key."""
+    import time
+
+    now = time.time() if now is None else now
+    records = []
+    param_keys: dict[str, None] = {}
+    metric_keys: dict[str, None] = {}
+    for r in rows:
+        end = r["end_time"]
+        rec: dict[str, Any] = {
+            "id": r["id"],
+            "name": r["name"],
+            "ref": f"{r['stem']}#{r['seq']}",
+            "status": r["status"],
+            "experiment": r["experiment"],
+            "notebook": r["notebook"],
+            "start": r["start_time"],
+            "end": end,
+            "duration": (end if end is not None else now) - r["start_time"],
+            "tags": r["tags"],
+            "snapshot": r["snapshot"],
+            "sweep": r["sweep"],
+            "trial": r["trial"],
+        }
+        for key, value in r["params"].items():
+            param_keys[key] = None
+            rec["params." + key] = value
+        for key, summary in summaries.get(r["id"], {}).items():
+            metric_keys[key] = None
+            rec["metrics." + key] = summary["last"]
+        records.append(rec)
+    columns = [*FLAT_COLUMNS]
+    columns += ["params." + k for k in sorted(param_keys)]
+    columns += ["metrics." + k for k in sorted(metric_keys)]
+    return records, columns
+
+
+FLAT_COLUMNS = (
+    "id",
+    "name",
+    "ref",
+    "status",
+    "experiment",
+    "notebook",
+    "start",
+    "end",
+    "duration",
+    "tags",
+    "snapshot",
+    "sweep",
+    "trial",
+)
+
+
+def records_table(records: list[dict[str, Any]], columns: list[str], width: int = 80) -> str:
+    """Runs as a terminal table: name, ref (when known), status, start, duration,
+    then last metric values and params. `start` is in epoch seconds."""
+    if not records:
         return "no runs yet: run a cell with %%track, or `with nbtrack.start_run():` in a script"
     # Metrics first: they are what a reader compares; params follow.
-    extra = [c for c in df.columns if c.startswith("metrics.")]
-    extra += [c for c in df.columns if c.startswith("params.")]
-    header = ["name", "status", "start", "duration", *_headings(extra)]
+    extra = [c for c in columns if c.startswith("metrics.")]
+    extra += [c for c in columns if c.startswith("params.")]
+    fixed = ["name", "ref"] if "ref" in columns else ["name"]
+    header = [*fixed, "status", "start", "duration", *_headings(extra)]
     rows = []
-    for rec in df.to_dict("records"):
-        start = rec["start"].timestamp() if rec["start"] is not None else None
+    for rec in records:
         rows.append(
-            [
-                str(rec["name"]),
-                str(rec["status"]),
-                format_time(start),
-                format_duration(rec["duration"]),
-            ]
-            + [format_value(_na(rec[c])) for c in extra]
+            [str(rec[c]) for c in fixed]
+            + [str(rec["status"]), format_time(rec["start"]), format_duration(rec["duration"])]
+            + [format_value(_na(rec.get(c))) for c in extra]
         )
     return format_table(header, rows, width)
 
 
 def _headings(columns: list[str]) -> list[str]:
     """`metrics.loss` shows as `loss`, unless a param is also called `loss`: then
-    both keep their prefix so the two columns cannot be confused."""
+    both keep their prefix so the two columns cannot be confused. Linear in the
+    number of columns (a store can hold tens of thousands of keys)."""
+    from collections import Counter
+
     keys = [c.split(".", 1)[1] for c in columns]
-    clash = {k for k in keys if keys.count(k) > 1}
-    return [c if k in clash else k for c, k in zip(columns, keys, strict=True)]
+    counts = Counter(keys)
+    return [c if counts[k] > 1 else k for c, k in zip(columns, keys, strict=True)]
 
 
 def _na(value: Any) -> Any:

@@ -7,31 +7,56 @@ import shlex
 import sys
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class
 from IPython.core.magic_arguments import argument, magic_arguments
 
-from . import context, tracking
-from .capture.environment import capture_environment
+from . import context
 from .capture.params import extract_params
 from .errors import NbtrackError, StoreError
 from .format import summary_line
 
+if TYPE_CHECKING:
+    from . import tracking
+
 _MISSING = object()
+#: How long the first tracked cell waits for the warm-up before starting anyway.
+WARM_UP_TIMEOUT_S = 120.0
+_warm_up_thread: threading.Thread | None = None
+#: time.time() when the warm-up finished (None before): a run starts after it.
+warm_up_done_at: float | None = None
 
 
 def register(ipython: Any) -> None:
+    """Cheap on purpose (`%load_ext` must answer at once): the store layer
+    (SQLAlchemy), the environment capture, the snapshot modules (nbformat,
+    jupytext) and the chart's widgets load in a background thread, and the first
+    tracked cell waits for them before its run starts, so their cost never
+    lands in a run's recorded duration."""
+    global _warm_up_thread
     import nbtrack
 
     ipython.register_magics(NbtrackMagics)
     ipython.push({"nbtrack": nbtrack})
-    # Warm the environment capture and the snapshot modules (nbformat, jupytext)
-    # so the first tracked cell does not pay for them.
-    threading.Thread(target=_warm_up, daemon=True, name="nbtrack-warmup").start()
+    if _warm_up_thread is None:
+        _warm_up_thread = threading.Thread(target=_warm_up, daemon=True, name="nbtrack-warmup")
+        _warm_up_thread.start()
 
 
 def _warm_up() -> None:
+    global warm_up_done_at
+    try:
+        _load_what_a_run_needs()
+    except Exception:  # noqa: BLE001 - the first tracked cell meets the same error and says it
+        pass
+    finally:
+        warm_up_done_at = time.time()
+
+
+def _load_what_a_run_needs() -> None:
+    from . import tracking  # noqa: F401 - SQLAlchemy and the store layer
+    from .capture.environment import capture_environment
     from .versioning import preload
 
     capture_environment()
@@ -43,6 +68,13 @@ def _warm_up() -> None:
             widget_libraries()
         except ChartUnavailableError:
             pass  # the first tracked cell says so, where the user sees it
+
+
+def wait_for_warm_up() -> None:
+    """Block until the `%load_ext` warm-up has finished (or timed out)."""
+    thread = _warm_up_thread
+    if thread is not None and thread.is_alive():
+        thread.join(WARM_UP_TIMEOUT_S)
 
 
 def unregister(ipython: Any) -> None:
@@ -103,6 +135,9 @@ class NbtrackMagics(Magics):
         __tracebackhide__ = True  # noqa: F841
         # shlex, not IPython's splitter: --notes "first try" must lose its quotes.
         args = self.track.parser.parse_args(shlex.split(line))
+        wait_for_warm_up()  # before the run's clock starts: its cost is not the run's
+        from . import tracking
+
         shell = self.shell
         params: dict[str, Any] = {}
         if not args.no_params:
@@ -140,6 +175,8 @@ class NbtrackMagics(Magics):
         error: BaseException | None,
         view: Any = None,
     ) -> None:
+        from . import tracking
+
         values = _read_vars(self.shell, param_names)
         missing = [n for n in param_names if n not in values]
         shown = len(run.warnings)
@@ -163,7 +200,7 @@ class NbtrackMagics(Magics):
     def nbtrack(self, line: str) -> Any:
         """%nbtrack runs [N] | show REF | diff A B | status | notebook [PATH] | pair"""
         from . import format as fmt
-        from . import query
+        from . import query, tracking
 
         words = shlex.split(line)
         command, rest = (words[0], words[1:]) if words else ("status", [])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import subprocess
 import sys
@@ -39,9 +41,39 @@ def test_runs_table_fits_80_columns(two_runs: list[str]) -> None:
     out = cli("runs")
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0].split()[:4] == ["name", "status", "start", "duration"]
-    assert lines[1].startswith("lr0.01") and "finished" in lines[1]
+    assert lines[0].split()[:5] == ["name", "ref", "status", "start", "duration"]
+    name, ref, status = lines[1].split()[:3]
+    assert (name, status) == ("lr0.01", "finished") and ref.endswith("#2")
     assert all(len(line) <= 80 for line in lines)
+
+
+def test_runs_of_one_name_are_told_apart_by_ref(backend: str) -> None:
+    for lr in (0.1, 0.01):
+        with nbtrack.start_run(name="train", params={"lr": lr}, notebook="train.ipynb"):
+            nbtrack.log(loss=lr)
+    nbtrack.store.forget_stores()
+    table = cli("runs").stdout.splitlines()
+    assert [line.split()[:2] for line in table[1:]] == [["train", "train#2"], ["train", "train#1"]]
+    rows = list(csv.DictReader(io.StringIO(cli("runs", "--format", "csv").stdout)))
+    assert [(r["name"], r["ref"], r["params.lr"]) for r in rows] == [
+        ("train", "train#2", "0.01"),
+        ("train", "train#1", "0.1"),
+    ]
+
+
+def test_runs_and_show_import_neither_pandas_nor_notebook_libraries(two_runs: list[str]) -> None:
+    """`nbtrack runs` and `show` answer at once: they load only the store."""
+    probe = (
+        "import sys\n"
+        "from nbtrack.cli import main\n"
+        "for argv in (['runs'], ['runs', '--format', 'csv'], ['show', 'latest']):\n"
+        "    assert main(argv) == 0\n"
+        "heavy = ('pandas', 'numpy', 'jupytext', 'nbformat', 'nbdime', 'IPython')\n"
+        "print('LOADED', [m for m in heavy if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines()[-1] == "LOADED []"
 
 
 def test_runs_json_and_csv(two_runs: list[str]) -> None:
@@ -50,8 +82,12 @@ def test_runs_json_and_csv(two_runs: list[str]) -> None:
     first = data[0]
     assert first["params"]["lr"] == 0.01 and first["metrics"]["loss"] == pytest.approx(0.03)
     assert first["metrics"]["nan_metric"] == "NaN" and first["start"].endswith("+00:00")
-    csv = cli("runs", "--format", "csv", "--limit", "1").stdout.splitlines()
-    assert csv[0].startswith("id,name,status") and len(csv) == 2
+    text = cli("runs", "--format", "csv", "--limit", "1").stdout
+    assert text.splitlines()[0].startswith("id,name,ref,status")
+    (row,) = csv.DictReader(io.StringIO(text))
+    assert row["id"] == two_runs[1] and row["ref"].endswith("#2") and row["params.lr"] == "0.01"
+    assert row["metrics.nan_metric"] == "" and row["tags"] == '["t"]'
+    assert row["start"].endswith("+00:00") and float(row["duration"]) >= 0
 
 
 def test_runs_filters_by_status(two_runs: list[str]) -> None:

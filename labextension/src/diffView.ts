@@ -13,7 +13,7 @@ import { NotebookDiffModel } from 'nbdime/lib/diff/model';
 import { NotebookDiffWidget } from 'nbdime/lib/diff/widget';
 import type { IDiffEntry } from 'nbdime/lib/diff/diffentries';
 
-import { IRun, IRunDiff, ITextDiff } from './api';
+import { IMetricDiff, IRun, IRunDiff, ITextDiff } from './api';
 import { formatDelta, formatNumber, formatValue, JSONValue } from './format';
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -29,6 +29,15 @@ function el<K extends keyof HTMLElementTagNameMap>(
     node.textContent = text;
   }
   return node;
+}
+
+/** b − a of one summary statistic; null when a run lacks the metric or it is not finite. */
+function statDelta(m: IMetricDiff, stat: 'last' | 'min' | 'max' | 'count'): number | null {
+  if (!m.a || !m.b) {
+    return null;
+  }
+  const d = m.b[stat] - m.a[stat];
+  return Number.isFinite(d) ? d : null;
 }
 
 function table(headers: string[], rows: { cells: string[]; className?: string }[]): HTMLTableElement {
@@ -104,15 +113,33 @@ export class DiffView extends Panel {
         formatDelta(m.delta.last),
         m.a ? formatNumber(m.a.min) : '',
         m.b ? formatNumber(m.b.min) : '',
+        formatDelta(m.delta.min),
+        m.a ? formatNumber(m.a.max) : '',
+        m.b ? formatNumber(m.b.max) : '',
+        formatDelta(statDelta(m, 'max')),
         m.a ? String(m.a.count) : '',
         m.b ? String(m.b.count) : ''
       ],
+      // `changed` is computed by the server over last, min, max and count only.
       className: m.changed ? 'nbtrack-mod-changed' : ''
     }));
     s.appendChild(
       metricRows.length
         ? table(
-            ['metric', `last ${a.name}`, `last ${b.name}`, 'Δ last', `min ${a.name}`, `min ${b.name}`, `n ${a.name}`, `n ${b.name}`],
+            [
+              'metric',
+              `last ${a.name}`,
+              `last ${b.name}`,
+              'Δ last',
+              `min ${a.name}`,
+              `min ${b.name}`,
+              'Δ min',
+              `max ${a.name}`,
+              `max ${b.name}`,
+              'Δ max',
+              `n ${a.name}`,
+              `n ${b.name}`
+            ],
             metricRows
           )
         : el('p', 'nbtrack-DiffView-none', 'No metrics.')

@@ -51,10 +51,27 @@ class MetricDiff:
     b: dict[str, Any] | None
     delta_last: float | None
     delta_min: float | None
+    delta_max: float | None = None
+    delta_count: float | None = None
+
+    def stat_changed(self, stat: str) -> bool:
+        """Whether summary ``stat`` (last, min, max, count) differs between the runs."""
+        return not same_value((self.a or {}).get(stat), (self.b or {}).get(stat))
 
     @property
     def changed(self) -> bool:
-        return not same_value(self.a, self.b)
+        """Whether any shown statistic differs (not bookkeeping such as last_step)."""
+        if (self.a is None) != (self.b is None):
+            return True
+        return any(self.stat_changed(stat) for stat in SUMMARY_KEYS)
+
+    def delta(self, stat: str) -> float | None:
+        return {
+            "last": self.delta_last,
+            "min": self.delta_min,
+            "max": self.delta_max,
+            "count": self.delta_count,
+        }[stat]
 
 
 @dataclass(frozen=True)
@@ -121,8 +138,9 @@ class RunDiff:
                     k: {
                         "a": m.a,
                         "b": m.b,
-                        "delta": {"last": m.delta_last, "min": m.delta_min},
+                        "delta": {stat: m.delta(stat) for stat in SUMMARY_KEYS},
                         "changed": m.changed,
+                        "changed_stats": [s for s in SUMMARY_KEYS if m.stat_changed(s)],
                     }
                     for k, m in self.metrics.items()
                 },
@@ -201,7 +219,7 @@ def diff_metrics(a: dict[str, dict], b: dict[str, dict]) -> dict[str, MetricDiff
     out = {}
     for key in sorted(a.keys() | b.keys()):
         sa, sb = a.get(key), b.get(key)
-        out[key] = MetricDiff(key, sa, sb, _delta(sa, sb, "last"), _delta(sa, sb, "min"))
+        out[key] = MetricDiff(key, sa, sb, *(_delta(sa, sb, stat) for stat in SUMMARY_KEYS))
     return out
 
 

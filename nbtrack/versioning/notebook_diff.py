@@ -6,6 +6,8 @@ can show it as is.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,11 +95,64 @@ def summarize_cells(base: Any, new: Any, diff: list[dict[str, Any]]) -> list[Cel
     return changes
 
 
+#: Rich text-like outputs (SVG, HTML, JSON, JavaScript…) larger than this are
+#: compared as a whole and shown as a one-line summary. nbdime diffs them line by
+#: line and character by character, which on one changed 7 KB SVG line ran for
+#: more than ten minutes; and their raw text (SVG coordinates, CSS) is noise.
+SUMMARIZE_OVER_BYTES = 1024
+_TEXT_LIKE = ("text/", "image/svg+xml", "application/javascript", "application/json")
+_KEEP = ("text/plain",)
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, round(n / 1024))} KB"
+
+
+def output_summary(mime: str, value: Any) -> str:
+    """`[image/svg+xml 12 KB · 1a2b3c4d]`: the kind, size and a digest (so two
+    different outputs of one size still read as different)."""
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    if isinstance(value, list):
+        text = "".join(str(v) for v in value)
+    data = text.encode("utf-8", "surrogateescape")
+    return f"[{mime} {_size(len(data))} · {hashlib.sha256(data).hexdigest()[:8]}]"
+
+
+def summarize_outputs(nb: Any) -> Any:
+    """`nb` with each large rich text-like output value (not text/plain) replaced by
+    its summary: such a bundle becomes one `text/plain` value, the summaries
+    first, then the output's own plain text. Images and small outputs stay."""
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs") or []:
+            data = output.get("data")
+            if not isinstance(data, dict):
+                continue
+            big = [
+                mime
+                for mime, value in data.items()
+                if mime not in _KEEP
+                and mime.lower().startswith(_TEXT_LIKE)
+                and len(value if isinstance(value, str) else json.dumps(value))
+                > SUMMARIZE_OVER_BYTES
+            ]
+            if not big:
+                continue
+            lines = [output_summary(mime, data[mime]) for mime in big]
+            plain = data.get("text/plain")
+            if plain:
+                lines.append(plain if isinstance(plain, str) else "".join(plain))
+            kept = {k: v for k, v in data.items() if k not in big and k != "text/plain"}
+            output["data"] = {"text/plain": "\n".join(lines), **kept}
+    return nb
+
+
 def diff_notebook_bytes(a: bytes, b: bytes) -> NotebookDiff:
-    """nbdime diff of two saved notebooks (``notebook.ipynb`` of two snapshots)."""
+    """nbdime diff of two saved notebooks (``notebook.ipynb`` of two snapshots),
+    large rich outputs summarized (`summarize_outputs`)."""
     from nbdime.diffing.notebooks import diff_notebooks
 
-    base, other = parse_notebook(a), parse_notebook(b)
+    base = summarize_outputs(parse_notebook(a))
+    other = summarize_outputs(parse_notebook(b))
     diff = diff_notebooks(base, other)
     return NotebookDiff(
         base=base,

@@ -53,13 +53,12 @@ def format_number(value: Any, signed: bool = False) -> str:
 
 def _metric_cells(m: MetricDiff) -> list[tuple[str, str, str, str]]:
     """(stat, a, b, delta) rows for one metric."""
-    deltas = {"last": m.delta_last, "min": m.delta_min}
     return [
         (
             stat,
             format_number((m.a or {}).get(stat)),
             format_number((m.b or {}).get(stat)),
-            format_number(deltas[stat], signed=True) if stat in deltas else "",
+            format_number(m.delta(stat), signed=True) if m.stat_changed(stat) else "",
         )
         for stat in SUMMARY_KEYS
     ]
@@ -233,8 +232,8 @@ def _html_metrics(diff: RunDiff) -> str:
     )
     rows = []
     for key, m in diff.metrics.items():
-        cls = ' class="chg"' if m.changed else ""
         for i, (stat, va, vb, d) in enumerate(_metric_cells(m)):
+            cls = ' class="chg"' if m.stat_changed(stat) else ""
             name = _esc(key) if i == 0 else ""
             rows.append(
                 f"<tr{cls}><td>{name}</td><td>{stat}</td><td class='num'>{_esc(va)}</td>"

@@ -144,3 +144,34 @@ def test_runs_without_snapshots_still_diff_params_and_metrics() -> None:
 )
 def test_param_equality(x, y, same: bool) -> None:
     assert same_value(x, y) is same
+
+
+def test_metric_rows_changed_only_where_a_statistic_differs() -> None:
+    """Two runs with identical loss summaries (stored bookkeeping such as
+    last_step may differ) are not coloured changed; max has a delta."""
+    same = {"last": 0.5, "min": 0.1, "max": 0.9, "count": 10}
+    a = DiffSide("a", metrics={"loss": {**same, "last_step": 9}, "acc": {**same}})
+    b = DiffSide("b", metrics={"loss": {**same, "last_step": 19}, "acc": {**same, "max": 0.95}})
+    diff = diff_runs(a, b)
+    assert not diff.metrics["loss"].changed
+    acc = diff.metrics["acc"]
+    assert acc.changed and acc.delta_max == pytest.approx(0.05) and acc.delta_count == 0
+    assert [s for s in ("last", "min", "max", "count") if acc.stat_changed(s)] == ["max"]
+    data = diff.to_json()["metrics"]
+    assert data["acc"]["changed_stats"] == ["max"] and data["loss"]["changed"] is False
+    assert data["acc"]["delta"]["max"] == pytest.approx(0.05)
+
+
+def test_rendered_metric_rows_mark_only_changed_statistics() -> None:
+    from nbtrack.versioning import render_html, render_terminal
+
+    same = {"last": 0.5, "min": 0.1, "max": 0.9, "count": 10}
+    diff = diff_runs(
+        DiffSide("a", metrics={"acc": dict(same)}),
+        DiffSide("b", metrics={"acc": {**same, "max": 0.95}}),
+    )
+    line = next(x for x in render_terminal(diff).splitlines() if "acc:" in x)
+    assert "max 0.9 → 0.95 (+0.05)" in line and "last 0.5 → 0.5 ·" in line
+    page = render_html(diff)
+    assert page.count('<tr class="chg">') == 1
+    assert '<tr class="chg"><td></td><td>max</td>' in page

@@ -87,3 +87,55 @@ def test_html_escapes_every_user_string(tmp_path: Path) -> None:
     assert page.count(XSS_ESCAPED) >= 8  # names, params, metric key, cell, script, notebook
     assert page.startswith('<div class="nbtrack-diff"><style>')
     assert "<script" not in page
+
+
+def _svg_notebook(path: Path, x: int) -> bytes:
+    """A notebook whose plot is a 7 KB single-line SVG (as matplotlib's inline
+    SVG backend writes) beside a text/html table with its CSS."""
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("plot()")
+    svg = "<svg>" + f"<path d='M {x} 2 L 3 4'/>" * 300 + "</svg>"
+    html_table = "<style>.df td { color: red; }</style><table>" + "<tr><td>1</td></tr>" * 100
+    cell.outputs = [
+        nbformat.v4.new_output(
+            "display_data", data={"image/svg+xml": svg, "text/plain": "<Figure size 640x480>"}
+        ),
+        nbformat.v4.new_output(
+            "execute_result", data={"text/html": html_table, "text/plain": "   a\n0  1"}
+        ),
+    ]
+    nb.cells = [cell]
+    nbformat.write(nb, path)
+    return path.read_bytes()
+
+
+def test_rich_outputs_are_summarized_not_printed(tmp_path: Path) -> None:
+    """SVG coordinates and HTML/CSS are noise in a terminal, and nbdime's
+    character diff of one long changed line ran for minutes: large rich outputs
+    are compared whole and shown as kind, size and digest."""
+    a = {"notebook.ipynb": _svg_notebook(tmp_path / "a.ipynb", 1)}
+    b = {"notebook.ipynb": _svg_notebook(tmp_path / "b.ipynb", 5)}
+    d = diff_runs(DiffSide("a", files=a), DiffSide("b", files=b))
+    text = render_terminal(d)
+    assert "<path" not in text and "color: red" not in text
+    summaries = [line for line in text.splitlines() if "[image/svg+xml 7 KB · " in line]
+    assert len(summaries) == 2  # the old one removed, the new one added
+    assert summaries[0].split("·")[1] != summaries[1].split("·")[1]  # different digests
+    assert "<Figure size 640x480>" in text
+    # The unchanged HTML table is summarized in the base and not reported changed.
+    (change,) = d.notebook.cells
+    assert change.change == "modified" and "outputs" in change.parts
+    html_output = d.notebook.base["cells"][0]["outputs"][1]["data"]
+    assert html_output["text/plain"].startswith("[text/html ")
+    assert html_output["text/plain"].endswith("   a\n0  1")
+
+
+def test_small_rich_outputs_and_images_are_kept(tmp_path: Path) -> None:
+    from nbtrack.versioning.notebook_diff import summarize_outputs
+
+    nb = make_notebook([])
+    small = {"text/html": "<b>ok</b>", "text/plain": "ok"}
+    nb.cells[0].outputs = [nbformat.v4.new_output("display_data", data=dict(small))]
+    before = nbformat.writes(nb)
+    summarize_outputs(nb)
+    assert nbformat.writes(nb) == before

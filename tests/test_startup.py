@@ -1,0 +1,66 @@
+"""Startup costs stay out of the user's way: `import nbtrack` and `%load_ext`
+load no heavy module on the caller's thread, and the first tracked cell's run
+starts only after the background warm-up has finished."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from kernels import run_notebook, write_notebook
+
+HEAVY = ("sqlalchemy", "pandas", "numpy", "jupytext", "nbformat", "nbdime", "bqplot", "ipywidgets")
+
+# Records every module first imported on the main thread (audit hook), then
+# imports nbtrack and loads the extension in a real IPython shell.
+_PROBE = """
+import sys, threading, json
+main = threading.main_thread()
+seen = []
+def hook(event, args):
+    if event == "import" and threading.current_thread() is main:
+        seen.append(args[0].split(".")[0])
+sys.addaudithook(hook)
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+start = len(seen)
+import nbtrack
+shell.run_line_magic("load_ext", "nbtrack")
+print(json.dumps(sorted(set(seen[start:]))))
+"""
+
+
+def test_import_and_load_ext_leave_heavy_modules_to_the_background(project: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    loaded = json.loads(out.stdout.splitlines()[-1])
+    assert "nbtrack" in loaded
+    assert [m for m in HEAVY if m in loaded] == []
+
+
+@pytest.mark.slow
+def test_the_first_run_starts_after_the_warm_up(project: Path) -> None:
+    """The warm-up's imports are not part of the first run's recorded duration:
+    the run's clock starts after the warm-up finished."""
+    nb = write_notebook(
+        project / "first.ipynb",
+        [
+            "%load_ext nbtrack",
+            "%%track --name first\npass",
+            "%%track --name second\npass",
+            "import nbtrack.magics\nprint(repr(nbtrack.magics.warm_up_done_at))",
+        ],
+    )
+    executed = run_notebook(nb)
+    done_at = float(executed.cells[3].outputs[0]["text"])
+    import nbtrack
+
+    runs = nbtrack.runs().set_index("name")
+    first_start = runs.loc["first", "start"].timestamp()
+    assert done_at <= first_start
+    assert runs.loc["first", "status"] == runs.loc["second", "status"] == "finished"
