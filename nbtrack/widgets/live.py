@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 MAX_PANELS = 8  # one panel per metric up to this many; the rest behind a picker
 SVG_PANELS = 12
-TICK_S = 0.25
+MIN_SLEEP_S = 0.02  # never spin, whatever the clocks say
 
 
 def open_live_view(run: ActiveRun) -> LiveView | None:
@@ -103,16 +103,16 @@ class LiveChart:
 
 
 class LiveView:
-    def __init__(self, run: ActiveRun, tick: float = TICK_S) -> None:
+    def __init__(self, run: ActiveRun) -> None:
         self.name = run.name
         self.run_id = run.id
         self.writer = run.writer
         self.start = run.start_time
         self.series: dict[str, Series] = {}
         self.throttle = Throttle()
-        self.tick = tick
         self._lock = threading.Lock()
         self._dirty = False
+        self._wake = threading.Event()  # new points, or the end
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.chart: LiveChart | None = None
@@ -140,21 +140,33 @@ class LiveView:
                     s = self.series[key] = Series()
                 s.extend(steps, values)
             self._dirty = True
+        self._wake.set()
 
     # -- drawing, on the view's thread -----------------------------------------------
 
     def _loop(self) -> None:
+        """Redraw as soon as new points arrive and the throttle allows; tick the
+        elapsed time in the status line every second. Woken by `on_points` rather
+        than polling, so the first points show without waiting for a tick."""
         shown = -1
         try:
-            while not self._stop.wait(self.tick):
-                started = time.monotonic()
-                if self._dirty and self.throttle.ready(started):
+            while True:
+                self._wake.clear()  # before looking: a wake-up from now on is kept
+                now = time.monotonic()
+                if self._dirty and self.throttle.ready(now):
+                    cpu = time.thread_time()
                     self._redraw()
-                    self.throttle.done(started, time.monotonic())
-                elapsed = int(time.time() - self.start)
-                if elapsed != shown and self.chart is not None:
-                    self.chart.header.value = status_line(self.name, "running", elapsed)
-                    shown = elapsed
+                    self.throttle.done(now, time.thread_time() - cpu)
+                if self._stop.is_set():
+                    return
+                elapsed = time.time() - self.start
+                if int(elapsed) != shown and self.chart is not None:
+                    shown = int(elapsed)
+                    self.chart.header.value = status_line(self.name, "running", shown)
+                delay = 1.0 - elapsed % 1.0  # the next whole second
+                if self._dirty:
+                    delay = min(delay, self.throttle.wait(time.monotonic()))
+                self._wake.wait(max(delay, MIN_SLEEP_S))
         except Exception as exc:  # the run goes on; the final picture still comes
             print(
                 f"nbtrack: the live chart stopped updating ({type(exc).__name__}: {exc})",
@@ -179,6 +191,7 @@ class LiveView:
         chart was. The picture shows everywhere: JupyterLab, nbviewer, GitHub,
         nbconvert."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.writer.unsubscribe(self.run_id, self.on_points)
