@@ -194,6 +194,10 @@ class LiveView:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+            if self._dirty and not self._thread.is_alive():
+                # the last points, so that saved widget state (an HTML export with
+                # widgets) holds the whole run; the training is over, this is cheap
+                self._redraw()
         self.writer.unsubscribe(self.run_id, self.on_points)
         seconds = time.time() - self.start
         with self._lock:
