@@ -47,6 +47,11 @@ def _work(k):  # pure Python: holds the GIL throughout
 _t = time.perf_counter(); _work(200_000); _t = time.perf_counter() - _t
 _K = max(1000, int(200_000 * 0.020 / _t))  # about 20 ms of work on this machine, now
 print(json.dumps({"k": _K}))"""
+# %load_ext warms up in a background thread (imports of nbformat, jupytext, bqplot:
+# seconds of CPU on a busy machine); measured alongside, it would swamp the chart.
+WARMED = """import threading
+while any(t.name == "nbtrack-warmup" for t in threading.enumerate()):
+    time.sleep(0.05)"""
 
 LIVE = """%%track --name keepup
 _logs = []
@@ -214,6 +219,7 @@ def main() -> None:
         kernel = Kernel(folder)
         try:
             k = kernel.run(SETUP).json()["k"]
+            kernel.run(WARMED)
             kernel.run(COST.format(flag="", name="warmup", steps=5))
             up = keep_up(kernel, args.seconds)
             loops = cost(kernel, args.repeat, args.steps)
