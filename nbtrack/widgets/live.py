@@ -139,8 +139,9 @@ class LiveView:
                 if s is None:
                     s = self.series[key] = Series()
                 s.extend(steps, values)
-            self._dirty = True
-        self._wake.set()
+            was_dirty, self._dirty = self._dirty, True
+        if not was_dirty:  # else the view already sleeps until its next redraw is due
+            self._wake.set()
 
     # -- drawing, on the view's thread -----------------------------------------------
 
