@@ -186,14 +186,14 @@ def keep_up(kernel: Kernel, seconds: float) -> dict[str, float]:
     return out
 
 
-def cost(kernel: Kernel, repeat: int, steps: int) -> dict[str, dict[str, list[float]]]:
+def cost(kernel: Kernel, repeat: int, steps: int) -> dict[str, dict[str, list[Any]]]:
     """{"wall"|"cpu": {"plot"|"noplot": [seconds]}}: the loop's wall time, and the
     CPU time the whole kernel process spent meanwhile (every thread: the loop, the
     chart's, the writer's, the one sending messages). The work is the same each
     time, so the CPU time compares plot and --no-plot even when other processes
     slow the machine down unevenly."""
-    loops: dict[str, dict[str, list[float]]] = {
-        what: {"plot": [], "noplot": []} for what in ("wall", "cpu", "main", "chart")
+    loops: dict[str, dict[str, list[Any]]] = {
+        what: {"plot": [], "noplot": []} for what in ("wall", "cpu", "main", "chart", "threads")
     }
     for i in range(repeat + 1):  # the first pair warms up
         for kind in ("plot", "noplot") if i % 2 else ("noplot", "plot"):
@@ -204,6 +204,7 @@ def cost(kernel: Kernel, repeat: int, steps: int) -> dict[str, dict[str, list[fl
                 for what in ("wall", "cpu"):
                     loops[what][kind].append(loop[what])
                 threads = loop["threads"]
+                loops["threads"][kind].append(threads)
                 loops["main"][kind].append(threads.get("MainThread", 0.0))
                 loops["chart"][kind].append(
                     sum(v for k, v in threads.items() if k in CHART_THREADS)
@@ -277,6 +278,9 @@ def main() -> None:
         f"{chart:.3f} s = {100 * share:.1f}% of the loop's own {main:.3f} s "
         f"(target <= {100 * TARGET_COST:.0f}% {'ok' if share <= TARGET_COST else 'MISSED'})"
     )
+    for name in CHART_THREADS:
+        runs = {k: [round(t.get(name, 0.0), 3) for t in v] for k, v in loops["threads"].items()}
+        print(f"  {name} thread CPU, every run, s: {json.dumps(runs)}")
     labels["chart"] = "chart threads' CPU"
     for what, label in labels.items():
         runs = {k: [round(x, 3) for x in v] for k, v in loops[what].items()}
