@@ -18,7 +18,7 @@ from the kernel's messages on iopub, as a frontend receives them:
 Targets (issue 12): first point <= 1 s after the first log(); a redraw at least
 every 1.5 s for the whole run; the chart costs the loop <= 5%.
 
-`--quick` (for CI, under a minute): a 6 s run and two short pairs.
+`--quick` (for CI, under a minute on a quiet machine): a 5 s run and two short pairs.
 """
 
 from __future__ import annotations
@@ -232,7 +232,7 @@ def main() -> None:
     parser.add_argument("--burners", type=int, default=1, help="CPU-burning processes beside")
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.repeat, args.steps = 6.0, 2, 120
+        args.seconds, args.repeat, args.steps = 5.0, 2, 80
     folder = Path(tempfile.mkdtemp(prefix="nbtrack-bench-widgets-"))
     print(
         f"live chart under a GIL-holding training loop (~20 ms a step, one log() each), "
