@@ -232,7 +232,7 @@ def main() -> None:
     parser.add_argument("--burners", type=int, default=1, help="CPU-burning processes beside")
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.repeat, args.steps = 5.0, 2, 80
+        args.seconds, args.repeat, args.steps = 5.0, 2, 50
     folder = Path(tempfile.mkdtemp(prefix="nbtrack-bench-widgets-"))
     print(
         f"live chart under a GIL-holding training loop (~20 ms a step, one log() each), "
