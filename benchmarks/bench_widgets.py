@@ -230,6 +230,12 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=4, help="timed pairs for the cost")
     parser.add_argument("--steps", type=int, default=400, help="training steps per cost run")
     parser.add_argument("--burners", type=int, default=1, help="CPU-burning processes beside")
+    parser.add_argument(
+        "--switch-interval",
+        type=float,
+        default=None,
+        help="sys.setswitchinterval in the kernel (default: Python's, 0.005 s)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.seconds, args.repeat, args.steps = 5.0, 2, 50
@@ -237,10 +243,13 @@ def main() -> None:
     print(
         f"live chart under a GIL-holding training loop (~20 ms a step, one log() each), "
         f"real kernel, {args.burners} CPU burner(s) beside, {os.cpu_count()} cores"
+        + (f", switch interval {args.switch_interval} s" if args.switch_interval else "")
     )
     with burners(args.burners):
         kernel = Kernel(folder)
         try:
+            if args.switch_interval is not None:
+                kernel.run(f"import sys; sys.setswitchinterval({args.switch_interval})")
             k = kernel.run(SETUP).json()["k"]
             kernel.run(WARMED)
             kernel.run(COST.format(flag="", name="warmup", steps=5))
