@@ -8,6 +8,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from .ticks import step_domain, step_ticks
+
+FIXED_TICKS_BELOW = 20  # steps: narrower ranges get explicit whole-number ticks
+
 
 class CurvePanel:
     """One metric: a figure with its own y scale and one line per curve."""
@@ -16,9 +20,11 @@ class CurvePanel:
         self.bq = bq
         self.x = bq.LinearScale()
         self.y = bq.LinearScale()
+        self.x_axis = bq.Axis(scale=self.x, label="step", num_ticks=4, tick_format="d")
+        self._x_fixed: tuple[Any, ...] | None = None  # the explicit ticks on screen
         axes = [
-            bq.Axis(scale=self.x, label="step", num_ticks=4),
-            bq.Axis(scale=self.y, orientation="vertical", tick_format=".3g", num_ticks=4),
+            self.x_axis,
+            bq.Axis(scale=self.y, side="left", tick_format=".3g", num_ticks=4),
         ]
         self.lines: list[Any] = []
         self.figure = bq.Figure(
@@ -55,8 +61,29 @@ class CurvePanel:
                 line.y = ys
                 line.colors = [colour]
                 line.labels = [label]
+                line.marker = "circle" if len(xs) == 1 else None  # a line needs two points
             if final:
-                line.send_state(["x", "y", "colors", "labels"])
+                line.send_state(["x", "y", "colors", "labels", "marker"])
+        self._step_axis([xs for _, xs, _, _ in curves if len(xs)])
+
+    def _step_axis(self, steps: Sequence[Any]) -> None:
+        """Whole-number ticks on the step axis. Over a few steps the chart's own ticks
+        would be fractional (-0.0031 … 0.33 for one point), so they are given
+        explicitly; past FIXED_TICKS_BELOW steps its own ticks are whole numbers."""
+        fixed: tuple[Any, ...] | None = None
+        if steps:
+            low = min(float(xs[0]) for xs in steps)
+            high = max(float(xs[-1]) for xs in steps)
+            if high - low < FIXED_TICKS_BELOW:
+                fixed = (*step_domain(low, high), *step_ticks(low, high))
+        if fixed == self._x_fixed:
+            return  # nothing to send
+        import numpy as np
+
+        self._x_fixed = fixed
+        with self.x.hold_sync():
+            self.x.min, self.x.max = (float(fixed[0]), float(fixed[1])) if fixed else (None, None)
+        self.x_axis.tick_values = np.array(fixed[2:], dtype=np.float64) if fixed else None
 
     def set_title(self, title: str) -> None:
         self.figure.title = title
@@ -124,7 +151,7 @@ class ParallelPlot:
         )
         axes = [
             bq.Axis(scale=x, grid_lines="solid", grid_color="#999"),
-            bq.Axis(scale=y, orientation="vertical", visible=False),
+            bq.Axis(scale=y, side="left", visible=False),
         ]
         self.box.children = [
             bq.Figure(

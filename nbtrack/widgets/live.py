@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .downsample import Series, group_points
 from .frontend import (
@@ -34,7 +34,16 @@ if TYPE_CHECKING:
 
 MAX_PANELS = 8  # one panel per metric up to this many; the rest behind a picker
 SVG_PANELS = 12
-TICK_S = 0.25
+MAX_PENDING = 50_000  # points kept for the drawing thread before folding them anyway
+MIN_SLEEP_S = 0.02  # never spin, whatever the clocks say
+
+
+class Curves(NamedTuple):
+    """A curve as one redraw sees it: its arrays and version, taken together."""
+
+    steps: Any
+    values: Any
+    version: int
 
 
 def open_live_view(run: ActiveRun) -> LiveView | None:
@@ -61,10 +70,10 @@ class LiveChart:
         self.panels: dict[str, Any] = {}  # key -> CurvePanel
         self.extra: Any = None  # the panel that shows the picked metric
         self.drawn: dict[str, int] = {}  # key -> Series.version on screen
-        self.series: dict[str, Series] = {}
+        self.series: dict[str, Series | Curves] = {}
         self.picker.observe(self._picked, names="value")
 
-    def draw(self, series: dict[str, Series], final: bool = False) -> None:
+    def draw(self, series: dict[str, Series | Curves], final: bool = False) -> None:
         from .charts import CurvePanel
 
         self.series = series
@@ -103,16 +112,18 @@ class LiveChart:
 
 
 class LiveView:
-    def __init__(self, run: ActiveRun, tick: float = TICK_S) -> None:
+    def __init__(self, run: ActiveRun) -> None:
         self.name = run.name
         self.run_id = run.id
         self.writer = run.writer
         self.start = run.start_time
         self.series: dict[str, Series] = {}
         self.throttle = Throttle()
-        self.tick = tick
         self._lock = threading.Lock()
         self._dirty = False
+        self._pending: list[list[Point]] = []  # writer batches not yet in the curves
+        self._pending_count = 0
+        self._wake = threading.Event()  # new points, or the end
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.chart: LiveChart | None = None
@@ -132,29 +143,57 @@ class LiveView:
     # -- data, on the writer's thread ----------------------------------------------
 
     def on_points(self, points: list[Point]) -> None:
-        groups = group_points(points)
+        """Keep the writer's batch for the next redraw, which folds every batch since
+        the last into the curves at once: the writer, which calls this after each
+        flush (5 a second), does no array work, and the curves are touched by one
+        thread. Without a drawing thread (or with a stalled one) fold now."""
         with self._lock:
-            for key, (steps, values) in groups.items():
-                s = self.series.get(key)
-                if s is None:
-                    s = self.series[key] = Series()
-                s.extend(steps, values)
-            self._dirty = True
+            self._pending.append(points)
+            self._pending_count += len(points)
+            drawing = self._thread is not None and self._thread.is_alive()
+            if not drawing or self._pending_count > MAX_PENDING:
+                self._fold()
+            was_dirty, self._dirty = self._dirty, True
+        if not was_dirty:  # else the view already sleeps until its next redraw is due
+            self._wake.set()
+
+    def _fold(self) -> None:
+        """Add the pending batches to the curves (with the lock held)."""
+        if not self._pending:
+            return
+        batches, self._pending, self._pending_count = self._pending, [], 0
+        points = batches[0] if len(batches) == 1 else [p for b in batches for p in b]
+        for key, (steps, values) in group_points(points).items():
+            s = self.series.get(key)
+            if s is None:
+                s = self.series[key] = Series()
+            s.extend(steps, values)
 
     # -- drawing, on the view's thread -----------------------------------------------
 
     def _loop(self) -> None:
+        """Redraw as soon as new points arrive and the throttle allows; tick the
+        elapsed time in the status line every second. Woken by `on_points` rather
+        than polling, so the first points show without waiting for a tick."""
         shown = -1
         try:
-            while not self._stop.wait(self.tick):
-                started = time.monotonic()
-                if self._dirty and self.throttle.ready(started):
+            while True:
+                self._wake.clear()  # before looking: a wake-up from now on is kept
+                now = time.monotonic()
+                if self._dirty and self.throttle.ready(now):
+                    cpu = time.thread_time()
                     self._redraw()
-                    self.throttle.done(started, time.monotonic())
-                elapsed = int(time.time() - self.start)
-                if elapsed != shown and self.chart is not None:
-                    self.chart.header.value = status_line(self.name, "running", elapsed)
-                    shown = elapsed
+                    self.throttle.done(now, time.thread_time() - cpu)
+                if self._stop.is_set():
+                    return
+                elapsed = time.time() - self.start
+                if int(elapsed) != shown and self.chart is not None:
+                    shown = int(elapsed)
+                    self.chart.header.value = status_line(self.name, "running", shown)
+                delay = 1.0 - elapsed % 1.0  # the next whole second
+                if self._dirty:
+                    delay = min(delay, self.throttle.wait(time.monotonic()))
+                self._wake.wait(max(delay, MIN_SLEEP_S))
         except Exception as exc:  # the run goes on; the final picture still comes
             print(
                 f"nbtrack: the live chart stopped updating ({type(exc).__name__}: {exc})",
@@ -163,8 +202,9 @@ class LiveView:
 
     def _redraw(self, final: bool = False) -> None:
         with self._lock:
+            self._fold()
             self._dirty = False
-            series = dict(self.series)
+            series = {k: Curves(s.steps, s.values, s.version) for k, s in self.series.items()}
         if self.chart is not None:
             self.chart.draw(series, final=final)
 
@@ -179,11 +219,17 @@ class LiveView:
         chart was. The picture shows everywhere: JupyterLab, nbviewer, GitHub,
         nbconvert."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
+            if self._dirty and not self._thread.is_alive():
+                # the last points, so that saved widget state (an HTML export with
+                # widgets) holds the whole run; the training is over, this is cheap
+                self._redraw()
         self.writer.unsubscribe(self.run_id, self.on_points)
         seconds = time.time() - self.start
         with self._lock:
+            self._fold()
             series = dict(self.series)
         text = live_summary(self.name, status, seconds, summary)
         header = [status_line(self.name, status, seconds), final_values(summary)]
