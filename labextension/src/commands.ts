@@ -19,6 +19,8 @@ import { Widget } from '@lumino/widgets';
 import { IRun } from './api';
 import { CommandIDs } from './commandIds';
 import { DiffView } from './diffView';
+import { runLabels } from './format';
+import { editNotes } from './notesDialog';
 import { RunsModel } from './model';
 import { SnapshotView } from './snapshotView';
 
@@ -165,7 +167,7 @@ export function registerCommands(app: JupyterFrontEnd, deps: ICommandDeps): void
         return;
       }
       const result = await InputDialog.getText({
-        title: `Tags of ${run.name} (comma-separated)`,
+        title: `Tags of ${run.ref || run.name} (comma-separated)`,
         text: run.tags.join(', '),
         okLabel: 'Save'
       });
@@ -187,13 +189,9 @@ export function registerCommands(app: JupyterFrontEnd, deps: ICommandDeps): void
       if (!run) {
         return;
       }
-      const result = await InputDialog.getText({
-        title: `Notes on ${run.name}`,
-        text: run.notes,
-        okLabel: 'Save'
-      });
-      if (result.button.accept && result.value !== null) {
-        await model.update(run.id, { notes: result.value }).catch(report('Could not save the notes'));
+      const notes = await editNotes(`Notes on ${run.ref || run.name}`, run.notes);
+      if (notes !== null && notes !== run.notes) {
+        await model.update(run.id, { notes }).catch(report('Could not save the notes'));
       }
     }
   });
@@ -207,7 +205,8 @@ export function registerCommands(app: JupyterFrontEnd, deps: ICommandDeps): void
       if (!runs.length) {
         return;
       }
-      const names = runs.map(r => r.name);
+      // Refs where names repeat: which "train" is about to go.
+      const names = runLabels(runs);
       const body =
         runs.length === 1
           ? `Delete run ${names[0]} with its metrics? Its snapshot stays in git.`
@@ -221,7 +220,7 @@ export function registerCommands(app: JupyterFrontEnd, deps: ICommandDeps): void
         return;
       }
       for (const run of runs) {
-        await model.remove(run.id).catch(report(`Could not delete ${run.name}`));
+        await model.remove(run.id).catch(report(`Could not delete ${run.ref || run.name}`));
       }
     }
   });

@@ -5,12 +5,14 @@
  * swapped in with `setData`; charts are rebuilt only when runs, axis or
  * theme change).
  */
+import { caretDownEmptyIcon } from '@jupyterlab/ui-components';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 import uPlot from 'uplot';
 
 import { ISeriesData } from './api';
 import { IRunSeries, SeriesStore } from './seriesStore';
+import { integerIncrements, runLabels, xRange } from './format';
 import { smooth } from './smoothing';
 
 export type XAxis = 'step' | 'relative' | 'time';
@@ -63,6 +65,19 @@ export function seriesXY(
   return [x, y.map(v => (Number.isFinite(v) ? v : null))];
 }
 
+const STEP_INCRS = integerIncrements();
+
+/** Points of a series that can be drawn (finite values). */
+function finiteCount(data: ISeriesData): number {
+  let n = 0;
+  for (const v of data.value) {
+    if (Number.isFinite(v)) {
+      n++;
+    }
+  }
+  return n;
+}
+
 class Chart {
   constructor(readonly key: string, parent: HTMLElement) {
     this.node = document.createElement('div');
@@ -99,7 +114,8 @@ export class CurvesView extends Widget {
     const axisLabel = document.createElement('label');
     axisLabel.textContent = 'x ';
     this._axisSelect = document.createElement('select');
-    this._axisSelect.className = 'nbtrack-Curves-axis jp-mod-styled';
+    this._axisSelect.className = 'nbtrack-Curves-axis';
+    this._axisSelect.setAttribute('aria-label', 'x axis');
     for (const [value, text] of [
       ['step', 'step'],
       ['relative', 'time since start'],
@@ -110,7 +126,14 @@ export class CurvesView extends Widget {
       option.textContent = text;
       this._axisSelect.appendChild(option);
     }
-    axisLabel.appendChild(this._axisSelect);
+    // JupyterLab's own select look (HTMLSelect): a wrapper and a caret icon.
+    const selectWrapper = document.createElement('div');
+    selectWrapper.className = 'jp-HTMLSelect jp-DefaultStyle nbtrack-Curves-axisWrapper';
+    selectWrapper.appendChild(this._axisSelect);
+    selectWrapper.appendChild(
+      caretDownEmptyIcon.element({ tag: 'span', stylesheet: 'select', right: '4px', top: '4px' })
+    );
+    axisLabel.appendChild(selectWrapper);
     const smoothLabel = document.createElement('label');
     smoothLabel.textContent = 'smoothing ';
     this._smoothInput = document.createElement('input');
@@ -195,7 +218,9 @@ export class CurvesView extends Widget {
     const filter = this._metricInput.value.trim().toLowerCase();
     const keys = this.store.keys.filter(k => !filter || k.toLowerCase().includes(filter));
     const loading = runs.some(r => !r.loaded);
-    const errors = runs.filter(r => r.error).map(r => `${r.run.name}: ${r.error}`);
+    const errors = runs
+      .filter(r => r.error)
+      .map(r => `${r.run.ref || r.run.name}: ${r.error}`);
     this._message.textContent = !runs.length
       ? 'Select runs in the table to see their curves.'
       : errors.length
@@ -246,7 +271,14 @@ export class CurvesView extends Widget {
     chart.node.dataset.lastStep = Number.isFinite(lastStep) ? String(lastStep) : '';
     chart.node.dataset.runs = String(withData.length);
 
-    const signature = `${axis}|${withData.map(r => `${r.run.id}:${r.run.name}`).join(',')}`;
+    // Legends name runs by ref where names repeat (two runs called "train").
+    const labels = runLabels(this.store.runs.map(r => r.run));
+    const allIds = this.store.runs.map(r => r.run.id);
+    const labelOf = (id: string): string => labels[allIds.indexOf(id)];
+    const counts = withData.map(r => finiteCount(r.series.get(chart.key) as ISeriesData));
+    const signature =
+      `${axis}|` +
+      withData.map((r, i) => `${r.run.id}:${labelOf(r.run.id)}:${counts[i] < 2}`).join(',');
     if (chart.plot && !rebuild && signature === chart.signature) {
       chart.plot.setData(data);
       return;
@@ -254,7 +286,6 @@ export class CurvesView extends Widget {
     chart.plot?.destroy();
     chart.signature = signature;
     const ids = withData.map(r => r.run.id);
-    const allIds = this.store.runs.map(r => r.run.id);
     const fg = cssVar('--jp-ui-font-color2', '#616161');
     const grid = cssVar('--jp-border-color2', '#e0e0e0');
     const font = `11px ${cssVar('--jp-ui-font-family', 'sans-serif')}`;
@@ -264,12 +295,32 @@ export class CurvesView extends Widget {
       grid: { stroke: grid, width: 1 },
       ticks: { stroke: grid, width: 1 }
     };
+    // Steps are whole numbers: whole-number ticks only.
+    const node = chart.node;
+    const xAxis: uPlot.Axis =
+      axis === 'step'
+        ? {
+            ...axisOpts,
+            incrs: STEP_INCRS,
+            values: (_u, splits) => {
+              const labels = splits.map(v => String(v));
+              node.dataset.xTicks = labels.join(' '); // for tests
+              return labels;
+            }
+          }
+        : { ...axisOpts };
     const opts: uPlot.Options = {
       width: this._chartWidth(),
       height: 170,
       pxAlign: 0,
-      scales: { x: { time: axis === 'time' } },
-      axes: [{ ...axisOpts }, { ...axisOpts, size: 54 }],
+      scales: {
+        x: {
+          time: axis === 'time',
+          // One point (or one step): widen the range so the point is in view.
+          range: (_u, min, max) => xRange(min, max)
+        }
+      },
+      axes: [xAxis, { ...axisOpts, size: 54 }],
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
       series: [
@@ -277,11 +328,14 @@ export class CurvesView extends Widget {
         ...withData.map((r, i) => {
           // Colour by position in the selection, so a run keeps its colour across charts.
           const slot = allIds.indexOf(ids[i]);
+          const stroke = cssVar(COLOR_VARS[slot % COLOR_VARS.length], '#1976d2');
           return {
-            label: r.run.name,
-            stroke: cssVar(COLOR_VARS[slot % COLOR_VARS.length], '#1976d2'),
+            label: labelOf(r.run.id),
+            stroke,
             width: 1.5,
-            spanGaps: false
+            spanGaps: false,
+            // A lone point draws no line: mark it.
+            points: counts[i] < 2 ? { show: true, size: 7, fill: stroke, stroke } : {}
           };
         })
       ]

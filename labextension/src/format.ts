@@ -68,7 +68,12 @@ export function formatDelta(value: number | null | undefined): string {
   return value > 0 ? `+${text}` : text;
 }
 
-/** A duration in seconds: "850 ms", "12 s", "3 m 05 s", "2 h 04 m", "3 d 01 h". */
+/**
+ * A duration in seconds, one rule shared with `nbtrack/format.py` (the CLI,
+ * the summary line and the finished-run picture): tenths below 10 s, then
+ * whole seconds, minutes with seconds, hours with minutes:
+ * "0.1s", "4.3s", "12s", "3m 04s", "1h 02m", "26h 00m".
+ */
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) {
     return '';
@@ -76,21 +81,18 @@ export function formatDuration(seconds: number | null | undefined): string {
   if (seconds < 0) {
     seconds = 0;
   }
-  if (seconds < 1) {
-    return `${Math.round(seconds * 1000)} ms`;
-  }
-  if (seconds < 60) {
-    return `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`;
+  if (seconds < 9.95) {
+    return `${seconds.toFixed(1)}s`;
   }
   const s = Math.round(seconds);
   const pad = (n: number) => String(n).padStart(2, '0');
+  if (s < 60) {
+    return `${s}s`;
+  }
   if (s < 3600) {
-    return `${Math.floor(s / 60)} m ${pad(s % 60)} s`;
+    return `${Math.floor(s / 60)}m ${pad(s % 60)}s`;
   }
-  if (s < 86400) {
-    return `${Math.floor(s / 3600)} h ${pad(Math.floor((s % 3600) / 60))} m`;
-  }
-  return `${Math.floor(s / 86400)} d ${pad(Math.floor((s % 86400) / 3600))} h`;
+  return `${Math.floor(s / 3600)}h ${pad(Math.floor((s % 3600) / 60))}m`;
 }
 
 /**
@@ -143,4 +145,39 @@ export function liveDuration(
     return Math.max(0, nowSeconds - run.start);
   }
   return run.duration ?? null;
+}
+
+/**
+ * How runs are named where several are shown together (legends): by name,
+ * or by ref (`train#4`) for every run whose name another run shares. A run
+ * without a ref (an older server) keeps its name.
+ */
+export function runLabels(runs: readonly { name: string; ref?: string }[]): string[] {
+  const counts = new Map<string, number>();
+  runs.forEach(r => counts.set(r.name, (counts.get(r.name) ?? 0) + 1));
+  return runs.map(r => ((counts.get(r.name) ?? 0) > 1 && r.ref ? r.ref : r.name));
+}
+
+/** Tick increments for an integer axis (steps): 1, 2, 5, 10, 20, 50, … */
+export function integerIncrements(max = 1e12): number[] {
+  const incrs: number[] = [];
+  for (let p = 1; p <= max; p *= 10) {
+    incrs.push(p, 2 * p, 5 * p);
+  }
+  return incrs;
+}
+
+/**
+ * The x range of a chart: the data's, widened to one unit either side when
+ * every point has the same x (a one-point metric), so the point is in view.
+ */
+export function xRange(min: number | null, max: number | null): [number, number] {
+  if (min === null || max === null || !Number.isFinite(min) || !Number.isFinite(max)) {
+    return [0, 1];
+  }
+  if (min === max) {
+    const pad = Math.max(1, Math.abs(min) * 0.05);
+    return [min - pad, max + pad];
+  }
+  return [min, max];
 }

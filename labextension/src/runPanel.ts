@@ -3,18 +3,43 @@
  * curves of the selected runs below it. Actions are commands (see
  * `commands.ts`), so the toolbar, the context menu and the palette agree.
  */
+import {
+  CommandToolbarButton,
+  deleteIcon,
+  editIcon,
+  LabIcon,
+  notebookIcon,
+  ReactiveToolbar,
+  refreshIcon,
+  tagIcon,
+  textEditorIcon,
+  Toolbar
+} from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
 import { Panel, SplitPanel, Widget } from '@lumino/widgets';
 
 import { CommandIDs } from './commandIds';
 import { CurvesView } from './curves';
+import { diffIcon } from './icon';
 import { RunsModel } from './model';
 import { RunTable } from './runTable';
 import { SeriesStore } from './seriesStore';
 
 /** At most this many selected runs are drawn at once. */
 export const MAX_CURVE_RUNS = 20;
+
+/** The toolbar: [command, icon, tooltip] or a spacer. */
+const TOOLBAR_ITEMS: ([string, LabIcon, string] | 'spacer')[] = [
+  [CommandIDs.refresh, refreshIcon, 'Refresh the runs'],
+  [CommandIDs.diff, diffIcon, 'Diff the two selected runs'],
+  [CommandIDs.openSnapshot, notebookIcon, "Open the selected run's notebook snapshot"],
+  [CommandIDs.rename, editIcon, 'Rename the selected run'],
+  [CommandIDs.tag, tagIcon, 'Edit the tags of the selected run'],
+  [CommandIDs.note, textEditorIcon, 'Edit the notes on the selected run'],
+  'spacer',
+  [CommandIDs.remove, deleteIcon, 'Delete the selected runs']
+];
 
 export class RunPanel extends Panel {
   constructor(options: { model: RunsModel; store: SeriesStore; commands: CommandRegistry }) {
@@ -38,29 +63,24 @@ export class RunPanel extends Panel {
       this._sync();
     });
     bar.node.appendChild(this._filter);
-    this._buttons = document.createElement('div');
-    this._buttons.className = 'nbtrack-RunPanel-actions';
-    for (const [id, label] of [
-      [CommandIDs.diff, 'Diff'],
-      [CommandIDs.openSnapshot, 'Snapshot'],
-      [CommandIDs.rename, 'Rename'],
-      [CommandIDs.tag, 'Tags'],
-      [CommandIDs.note, 'Notes'],
-      [CommandIDs.remove, 'Delete'],
-      [CommandIDs.refresh, 'Refresh']
-    ]) {
-      const button = document.createElement('button');
-      button.className = 'jp-Button jp-mod-styled nbtrack-RunPanel-button';
-      button.dataset.command = id;
-      button.textContent = label;
-      button.addEventListener('click', () => void this._commands.execute(id));
-      this._buttons.appendChild(button);
+    // Icon buttons in a JupyterLab toolbar: what does not fit goes into its "…" menu.
+    this.toolbar = new ReactiveToolbar();
+    this.toolbar.addClass('nbtrack-RunPanel-actions');
+    for (const item of TOOLBAR_ITEMS) {
+      if (item === 'spacer') {
+        this.toolbar.addItem('spacer', Toolbar.createSpacerItem());
+        continue;
+      }
+      const [id, icon, caption] = item;
+      this.toolbar.addItem(
+        id.replace('nbtrack:', ''),
+        new CommandToolbarButton({ commands: this._commands, id, icon, label: '', caption })
+      );
     }
-    bar.node.appendChild(this._buttons);
-    this._status = document.createElement('div');
-    this._status.className = 'nbtrack-RunPanel-status';
+    const status = new Widget();
+    status.addClass('nbtrack-RunPanel-status');
+    this._status = status.node;
     this._status.setAttribute('aria-live', 'polite');
-    bar.node.appendChild(this._status);
 
     this.table = new RunTable(this.model);
     this.curves = new CurvesView(this.store);
@@ -70,17 +90,19 @@ export class RunPanel extends Panel {
     split.addWidget(this.curves);
     split.setRelativeSizes([0.45, 0.55]);
     this.addWidget(bar);
+    this.addWidget(this.toolbar);
+    this.addWidget(status);
     this.addWidget(split);
 
     this.model.changed.connect(this._sync, this);
     this.model.selectionChanged.connect(this._sync, this);
-    this._commands.commandChanged.connect(this._updateButtons, this);
     this._sync();
   }
 
   readonly model: RunsModel;
   readonly store: SeriesStore;
   readonly table: RunTable;
+  readonly toolbar: ReactiveToolbar;
   readonly curves: CurvesView;
 
   protected onAfterShow(msg: Message): void {
@@ -112,18 +134,9 @@ export class RunPanel extends Panel {
       parts.push(`curves of the first ${MAX_CURVE_RUNS}`);
     }
     this._status.textContent = parts.join(' · ');
-    this._updateButtons();
-  }
-
-  private _updateButtons(): void {
-    for (const button of Array.from(this._buttons.children) as HTMLButtonElement[]) {
-      const id = button.dataset.command as string;
-      button.disabled = !this._commands.isEnabled(id);
-    }
   }
 
   private _filter: HTMLInputElement;
-  private _buttons: HTMLElement;
   private _status: HTMLElement;
   private _commands: CommandRegistry;
 }

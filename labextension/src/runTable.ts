@@ -13,10 +13,10 @@ import { Widget } from '@lumino/widgets';
 import { IRun } from './api';
 import { RunsModel } from './model';
 import { IColumn, TableModel } from './tableModel';
+import { CHECK_WIDTH, REF_COLUMN, viewColumns } from './viewColumns';
 
 export const ROW_HEIGHT = 24;
 const OVERSCAN = 8;
-const CHECK_WIDTH = 28;
 
 export class RunTable extends Widget {
   constructor(model: RunsModel) {
@@ -122,10 +122,16 @@ export class RunTable extends Widget {
     super.dispose();
   }
 
+  /** The columns shown, in order (the model's, with Ref). */
+  get columns(): readonly IColumn[] {
+    return this._columns;
+  }
+
   private _onRunsChanged(): void {
     const before = this.table.columns;
     this.table.setRuns(this.model.runs, this.model.params, this.model.metrics);
     if (before !== this.table.columns || !this._header.childElementCount) {
+      this._columns = viewColumns(this.table.columns);
       this._renderHeader();
     }
     this._refresh();
@@ -150,7 +156,7 @@ export class RunTable extends Widget {
   }
 
   private _renderHeader(): void {
-    const columns = this.table.columns;
+    const columns = this._columns;
     let width = CHECK_WIDTH;
     columns.forEach(c => (width += c.width));
     this._width = width;
@@ -173,6 +179,11 @@ export class RunTable extends Widget {
           ? `last value of metric ${column.label}`
           : column.label;
       cell.textContent = column.label;
+      const sortable = this.table.columns.some(c => c.id === column.id);
+      cell.classList.toggle('nbtrack-mod-unsortable', !sortable);
+      if (column.id === REF_COLUMN.id) {
+        cell.title = 'run reference (name#number): tells apart runs of one name';
+      }
       if (column.id === this.table.sortColumn) {
         const order = this.table.sortOrder;
         cell.setAttribute('aria-sort', order === 'asc' ? 'ascending' : 'descending');
@@ -200,7 +211,7 @@ export class RunTable extends Widget {
       return;
     }
     const rows = this.table.rows;
-    const columns = this.table.columns;
+    const columns = this._columns;
     const headerHeight = this._header.offsetHeight || ROW_HEIGHT;
     const viewport = Math.max(this.node.clientHeight - headerHeight, ROW_HEIGHT * 10);
     const top = Math.max(0, this.node.scrollTop);
@@ -349,6 +360,7 @@ export class RunTable extends Widget {
     }
   }
 
+  private _columns: IColumn[] = [];
   private _header: HTMLElement;
   private _body: HTMLElement;
   private _empty: HTMLElement;

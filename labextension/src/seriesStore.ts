@@ -4,6 +4,13 @@
  * Each run is read once with a point budget (the server downsamples long
  * histories), then, while it runs, only the points after its cursor. A series
  * that grows past twice the budget is decimated here (min-max buckets).
+ *
+ * A failed read changes nothing but the run's retry time: its cursor stays,
+ * the next read waits longer after each failure in a row (doubling up to a
+ * cap), and resumes from the cursor, so no point is lost or read twice. A
+ * series is complete only after a successful read that began once its run had
+ * ended. When every read of a tick fails (the server is away), the poll
+ * itself backs off too.
  */
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -18,13 +25,42 @@ export interface IRunSeries {
   loaded: boolean;
   /** True when no more points can come (the run is over and read after). */
   complete: boolean;
+  /** The last read's error, until a read succeeds again. */
   error: string | null;
+  /** Failed reads in a row. */
+  failures: number;
+  /** When the next read may be tried (`clock()` ms); 0 for at once. */
+  retryAt: number;
+}
+
+export interface ISeriesStoreOptions {
+  /** Poll interval in ms (default 500). */
+  interval?: number;
+  /** Points per series asked of the server on the first read (default 2000). */
+  maxPoints?: number;
+  /** The wait after a first failure, in ms (default 1000); doubles per failure in a row. */
+  retryBase?: number;
+  /** The longest wait between retries, in ms (default 30000). */
+  retryMax?: number;
+  /** Milliseconds now (tests pass their own). */
+  clock?: () => number;
+}
+
+/** The wait before the next read after `failures` failed reads in a row. */
+export function retryDelay(failures: number, base: number, max: number): number {
+  if (failures <= 0) {
+    return 0;
+  }
+  return Math.min(max, base * 2 ** Math.min(failures - 1, 30));
 }
 
 export class SeriesStore {
-  constructor(api: NbtrackApi, options: { interval?: number; maxPoints?: number } = {}) {
+  constructor(api: NbtrackApi, options: ISeriesStoreOptions = {}) {
     this._api = api;
     this.maxPoints = options.maxPoints ?? 2000;
+    this._retryBase = options.retryBase ?? 1000;
+    this._retryMax = options.retryMax ?? 30000;
+    this._clock = options.clock ?? Date.now;
     this._poll = new Poll({
       auto: false,
       factory: () => this._tick(),
@@ -87,7 +123,9 @@ export class SeriesStore {
           cursor: null,
           loaded: false,
           complete: false,
-          error: null
+          error: null,
+          failures: 0,
+          retryAt: 0
         });
         pending = true;
       } else {
@@ -128,14 +166,21 @@ export class SeriesStore {
   }
 
   private async _tick(): Promise<void> {
-    const todo = Array.from(this._runs.values()).filter(e => !e.complete);
+    const now = this._clock();
+    // A refresh can start a tick while another is in flight: never read a run
+    // twice from the same cursor (its points would be appended twice).
+    const todo = Array.from(this._runs.values()).filter(
+      e => !e.complete && e.retryAt <= now && !this._reading.has(e)
+    );
     if (!todo.length) {
       return;
     }
     const changed: string[] = [];
+    let failed = 0;
     await Promise.all(
       todo.map(async entry => {
         const runningAtRequest = entry.run.status === 'running';
+        this._reading.add(entry);
         try {
           const chunk = await this._api.metrics(entry.run.id, {
             after: entry.cursor,
@@ -144,7 +189,7 @@ export class SeriesStore {
           if (this._runs.get(entry.run.id) !== entry) {
             return; // deselected meanwhile
           }
-          let grew = !entry.loaded;
+          let grew = !entry.loaded || entry.error !== null;
           for (const [key, data] of Object.entries(chunk.series)) {
             if (data.step.length) {
               this._append(entry, key, data);
@@ -154,20 +199,38 @@ export class SeriesStore {
           entry.cursor = chunk.cursor;
           entry.loaded = true;
           entry.error = null;
+          entry.failures = 0;
+          entry.retryAt = 0;
+          // Complete only when this read began after the run had ended: it
+          // returned every point up to the end.
           entry.complete = !runningAtRequest;
           if (grew) {
             changed.push(entry.run.id);
           }
         } catch (error) {
-          entry.error = error instanceof Error ? error.message : String(error);
+          failed++;
+          if (this._runs.get(entry.run.id) !== entry) {
+            return;
+          }
+          // Keep the cursor and what was read; try again later, from there.
+          entry.failures++;
+          const wait = retryDelay(entry.failures, this._retryBase, this._retryMax);
+          entry.retryAt = this._clock() + wait;
+          const message = error instanceof Error ? error.message : String(error);
+          entry.error = `${message} (retrying in ${Math.ceil(wait / 1000)} s)`;
           entry.loaded = true;
-          entry.complete = true;
           changed.push(entry.run.id);
+        } finally {
+          this._reading.delete(entry);
         }
       })
     );
     if (changed.length) {
       this._changed.emit(changed);
+    }
+    if (failed === todo.length) {
+      // Every read failed: let the poll back off as well.
+      throw new Error(`${failed} metrics request(s) failed`);
     }
   }
 
@@ -200,6 +263,10 @@ export class SeriesStore {
   private _poll: Poll;
   private _runs = new Map<string, IRunSeries>();
   private _order: string[] = [];
+  private _reading = new Set<IRunSeries>();
   private _paused = false;
+  private _retryBase: number;
+  private _retryMax: number;
+  private _clock: () => number;
   private _changed = new Signal<this, string[]>(this);
 }

@@ -4,7 +4,10 @@ import {
   formatNumber,
   formatTime,
   formatValue,
+  integerIncrements,
   liveDuration,
+  runLabels,
+  xRange,
   toNumber
 } from '../format';
 
@@ -37,14 +40,18 @@ describe('format', () => {
   });
 
   it('formats durations', () => {
-    expect(formatDuration(0.85)).toBe('850 ms');
-    expect(formatDuration(4.26)).toBe('4.3 s');
-    expect(formatDuration(42)).toBe('42 s');
-    expect(formatDuration(185)).toBe('3 m 05 s');
-    expect(formatDuration(7440)).toBe('2 h 04 m');
-    expect(formatDuration(90000)).toBe('1 d 01 h');
+    // The rule of nbtrack/format.py's format_duration: 0.1s, 12s, 3m 04s, 1h 02m.
+    expect(formatDuration(0.05)).toBe('0.1s');
+    expect(formatDuration(0.85)).toBe('0.8s');
+    expect(formatDuration(4.26)).toBe('4.3s');
+    expect(formatDuration(9.97)).toBe('10s');
+    expect(formatDuration(42)).toBe('42s');
+    expect(formatDuration(59.6)).toBe('1m 00s');
+    expect(formatDuration(184)).toBe('3m 04s');
+    expect(formatDuration(3720)).toBe('1h 02m');
+    expect(formatDuration(93600)).toBe('26h 00m');
     expect(formatDuration(null)).toBe('');
-    expect(formatDuration(-3)).toBe('0 ms');
+    expect(formatDuration(-3)).toBe('0.0s');
   });
 
   it('formats start times, short on the same day', () => {
@@ -67,5 +74,25 @@ describe('format', () => {
     expect(liveDuration({ status: 'running', start: 100, duration: 3 }, 110)).toBe(10);
     expect(liveDuration({ status: 'finished', start: 100, duration: 3 }, 110)).toBe(3);
     expect(liveDuration({ status: 'crashed', start: 100, duration: null }, 110)).toBeNull();
+  });
+
+  it('labels runs by ref only where names repeat', () => {
+    expect(
+      runLabels([
+        { name: 'train', ref: 'train#3' },
+        { name: 'eval', ref: 'eval#1' },
+        { name: 'train', ref: 'train#4' }
+      ])
+    ).toEqual(['train#3', 'eval', 'train#4']);
+    expect(runLabels([{ name: 'a', ref: 'nb#1' }, { name: 'b', ref: 'nb#2' }])).toEqual(['a', 'b']);
+  });
+
+  it('gives step axes whole-number ticks and a one-point chart a visible range', () => {
+    const incrs = integerIncrements(1000);
+    expect(incrs.every(Number.isInteger)).toBe(true);
+    expect(incrs.slice(0, 4)).toEqual([1, 2, 5, 10]);
+    expect(xRange(0, 0)).toEqual([-1, 1]);
+    expect(xRange(3, 7)).toEqual([3, 7]);
+    expect(xRange(null, null)).toEqual([0, 1]);
   });
 });

@@ -1,5 +1,5 @@
 import { IRun } from '../api';
-import { SeriesStore } from '../seriesStore';
+import { retryDelay, SeriesStore } from '../seriesStore';
 import { apiPath, FakeServer } from './fakeServer';
 
 function run(status: string): IRun {
@@ -55,5 +55,93 @@ describe('SeriesStore', () => {
     expect(store.keys).toEqual(['loss']);
     expect(changed.length).toBeGreaterThanOrEqual(2);
     store.dispose();
+  });
+
+  it('keeps following through failed reads: same cursor, growing waits, every point once', async () => {
+    let written = 3;
+    let fail = false;
+    const server = new FakeServer(req => {
+      if (!apiPath(req).endsWith('/metrics')) {
+        return undefined;
+      }
+      if (fail) {
+        return { status: 502, body: { message: 'bad gateway' } };
+      }
+      const after = Number((req.url.searchParams.get('after') ?? 'v1.0').slice(3));
+      const steps = Array.from({ length: written - after }, (_, i) => after + i);
+      return {
+        status: 200,
+        body: {
+          cursor: `v1.${written}`,
+          downsampled: false,
+          series: { loss: { step: steps, value: steps.map(s => s * 10), time: steps } }
+        }
+      };
+    });
+    let now = 1000;
+    const store = new SeriesStore(server.api(), {
+      maxPoints: 100,
+      retryBase: 1000,
+      retryMax: 4000,
+      clock: () => now
+    });
+    const tick = (): Promise<void> => (store as any)._tick();
+    store.setRuns([run('running')]);
+    await tick();
+    expect(store.runs[0].series.get('loss')?.step).toEqual([0, 1, 2]);
+
+    // The server fails while the run keeps logging.
+    written = 6;
+    fail = true;
+    await expect(tick()).rejects.toThrow(); // every read failed: the poll backs off
+    const entry = store.runs[0];
+    expect(entry.complete).toBe(false);
+    expect(entry.cursor).toBe('v1.3');
+    expect(entry.error).toMatch(/bad gateway/);
+    const sent = (): number => server.requests.length;
+    const waits: number[] = [];
+    // Poll every 500 ms for 7 s: note when requests go out.
+    let last = sent();
+    let lastAt = now;
+    for (let i = 0; i < 14; i++) {
+      now += 500;
+      await tick().catch(() => undefined);
+      if (sent() > last) {
+        waits.push(now - lastAt);
+        last = sent();
+        lastAt = now;
+      }
+    }
+    // Waits double after each failure in a row, up to the cap.
+    expect(waits).toEqual([1000, 2000, 4000]);
+    expect(entry.complete).toBe(false);
+
+    // The run ends while the server is still away: still not complete.
+    store.setRuns([{ ...run('finished') }]);
+    written = 8;
+    now += 4000;
+    await tick().catch(() => undefined);
+    expect(store.runs[0].complete).toBe(false);
+
+    // The server is back: the read resumes from the cursor, every point once.
+    fail = false;
+    now += 4000;
+    await tick();
+    const last1 = server.requests[server.requests.length - 1];
+    expect(last1.url.searchParams.get('after')).toBe('v1.3');
+    expect(store.runs[0].series.get('loss')?.step).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(store.runs[0].error).toBeNull();
+    expect(store.runs[0].complete).toBe(true);
+    const count = sent();
+    now += 10000;
+    await tick();
+    expect(sent()).toBe(count);
+    store.dispose();
+  });
+
+  it('waits longer after each failure in a row, up to a cap', () => {
+    expect([0, 1, 2, 3, 4, 5, 10].map(n => retryDelay(n, 500, 8000))).toEqual([
+      0, 500, 1000, 2000, 4000, 8000, 8000
+    ]);
   });
 });

@@ -57,8 +57,8 @@ describe('TableModel', () => {
     expect(t.cellText(wide, col('param:layers'))).toBe('[64,64]');
     expect(t.cellText(wide, col('metric:loss'))).toBe('NaN');
     expect(t.cellText(evil, col('metric:acc'))).toBe('');
-    expect(t.cellText(wide, col('duration'))).toBe('10 s'); // running: now - start
-    expect(t.cellText(evil, col('duration'))).toBe('42 s');
+    expect(t.cellText(wide, col('duration'))).toBe('10s'); // running: now - start
+    expect(t.cellText(evil, col('duration'))).toBe('42s');
     expect(t.cellText(wide, col('tags'))).toBe('cnn');
   });
 

@@ -44,7 +44,7 @@ test('diff two runs: changed param, changed line, notebook diff; open a snapshot
   await expect(panel.locator('.nbtrack-Chart[data-metric="val_loss"]')).toHaveAttribute('data-points', '60');
   await screenshot(panel, 'panel.png');
 
-  await panel.locator('button[data-command="nbtrack:diff"]').click();
+  await panel.locator('.nbtrack-RunPanel-actions [data-command="nbtrack:diff"]').click();
   const view = page.locator('.nbtrack-DiffView');
   await expect(view).toBeVisible();
   const lr = view.locator('.nbtrack-DiffView-table tr', { has: page.locator('td', { hasText: /^lr$/ }) });
@@ -64,7 +64,7 @@ test('diff two runs: changed param, changed line, notebook diff; open a snapshot
 
   // The second run's snapshot, read-only, has the edited source.
   await tuned.locator('.nbtrack-kind-name').click();
-  await panel.locator('button[data-command="nbtrack:open-snapshot"]').click();
+  await panel.locator('.nbtrack-RunPanel-actions [data-command="nbtrack:open-snapshot"]').click();
   const snapshot = page.locator('.nbtrack-SnapshotView');
   await expect(snapshot).toBeVisible();
   await expect(snapshot.locator('.nbtrack-SnapshotView-source', { hasText: 'lr = 0.3' })).toBeVisible();
@@ -84,22 +84,23 @@ test('rename, tag, note and delete a run', async ({ page, tmpPath }) => {
     await input.fill(text);
     await page.locator('.jp-Dialog .jp-mod-accept').click();
   };
-  await panel.locator('button[data-command="nbtrack:rename"]').click();
+  await panel.locator('.nbtrack-RunPanel-actions [data-command="nbtrack:rename"]').click();
   await answer('keeper');
   const renamed = runRow(page, 'keeper');
   await expect(renamed).toBeVisible();
-  await panel.locator('button[data-command="nbtrack:tag"]').click();
+  await panel.locator('.nbtrack-RunPanel-actions [data-command="nbtrack:tag"]').click();
   await answer('best, cnn');
   await expect(renamed.locator('[data-column="tags"]')).toHaveText('best, cnn');
-  await panel.locator('button[data-command="nbtrack:note"]').click();
-  await answer('worth keeping');
+  await panel.locator('.nbtrack-RunPanel-actions [data-command="nbtrack:note"]').click();
+  await page.locator('.jp-Dialog textarea').fill('worth keeping');
+  await page.locator('.jp-Dialog .jp-mod-accept').click();
   await panel.locator('.nbtrack-RunPanel-filter').fill('tag:cnn');
   await expect(panel.locator('.nbtrack-RunTable-row')).toHaveCount(1);
   await panel.locator('.nbtrack-RunPanel-filter').fill('worth keeping');
   await expect(panel.locator('.nbtrack-RunTable-row')).toHaveCount(1);
   await panel.locator('.nbtrack-RunPanel-filter').fill('');
 
-  await panel.locator('button[data-command="nbtrack:delete"]').click();
+  await panel.locator('.nbtrack-RunPanel-actions [data-command="nbtrack:delete"]').click();
   await page.locator('.jp-Dialog .jp-mod-accept').click();
   await expect(runRow(page, 'keeper')).toHaveCount(0);
   // Still gone after a full re-read.

@@ -4,6 +4,7 @@
  * run name that looks like HTML stays text.
  */
 import { expect, test } from '@jupyterlab/galata';
+import { Locator } from '@playwright/test';
 
 import { openNotebook, openRunsPanel, runRow, screenshot } from './helpers';
 
@@ -87,4 +88,190 @@ test('commands are in the palette and the refresh interval is a setting', async 
   });
   expect(setting.default).toBe(500);
   expect(setting.title).toBe('Refresh interval (ms)');
+});
+
+// About 20 s of logging, so that reads fail and are retried while the run is running.
+const FOLLOW_CELL = `%%track --name follow-through
+import time
+for step in range(200):
+    nbtrack.log(loss=1 / (step + 1), step=step)
+    time.sleep(0.1)`;
+
+test('curves keep following a running run through failed metrics requests', async ({ page, tmpPath }) => {
+  // The network edge fails the 2nd to 4th metrics requests; the data still
+  // comes from the real server.
+  let metricsRequests = 0;
+  const aborted: number[] = [];
+  await page.route(/\/nbtrack\/api\/runs\/[^/]+\/metrics/, async route => {
+    metricsRequests++;
+    if (metricsRequests >= 2 && metricsRequests <= 4) {
+      aborted.push(metricsRequests);
+      await route.abort('connectionreset');
+    } else {
+      await route.continue();
+    }
+  });
+  await openNotebook(page, tmpPath, 'follow.ipynb', ['%load_ext nbtrack', FOLLOW_CELL]);
+  await page.notebook.runCell(0);
+  const panel = await openRunsPanel(page);
+  await page.notebook.runCell(1, { wait: false });
+  const row = runRow(page, 'follow-through');
+  await expect(row.locator('.nbtrack-kind-status')).toHaveText('running');
+  await row.locator('.nbtrack-kind-name').click();
+
+  const chart = panel.locator('.nbtrack-Chart[data-metric="loss"]');
+  await expect(chart).toBeVisible();
+  const state = async () => ({
+    points: Number((await chart.getAttribute('data-points')) ?? 0),
+    status: (await row.locator('.nbtrack-kind-status').textContent()) ?? ''
+  });
+  await expect.poll(() => aborted.length, { timeout: 60000 }).toBe(3);
+  const afterFailures = (await state()).points;
+  // The curve grows again while the run is still running (not only at its end).
+  await expect
+    .poll(
+      async () => {
+        const s = await state();
+        return s.status === 'running' && s.points > afterFailures;
+      },
+      { timeout: 60000 }
+    )
+    .toBe(true);
+  await expect(row.locator('.nbtrack-kind-status')).toHaveText('finished', { timeout: 90000 });
+  // Every point the run logged, each once.
+  await expect.poll(async () => (await state()).points, { timeout: 30000 }).toBe(200);
+  await expect(chart).toHaveAttribute('data-last-step', '199');
+  await expect(panel.locator('.nbtrack-Curves-message')).toBeHidden();
+});
+
+/** Pixels of a chart's canvas close to a CSS colour (how much of a series is drawn). */
+async function pixelsOfColour(chart: Locator, cssVariable: string): Promise<number> {
+  return chart.evaluate((node, variable) => {
+    const probe = document.createElement('div');
+    probe.style.color = `var(${variable})`;
+    document.body.appendChild(probe);
+    const [r, g, b] = getComputedStyle(probe).color.match(/\d+/g)!.map(Number);
+    probe.remove();
+    const canvas = node.querySelector('canvas') as HTMLCanvasElement;
+    const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      if (data[i + 3] > 200 && Math.abs(data[i] - r) + Math.abs(data[i + 1] - g) + Math.abs(data[i + 2] - b) < 60) {
+        n++;
+      }
+    }
+    return n;
+  }, cssVariable);
+}
+
+/** Relative luminance (0 dark … 1 light) of a CSS colour `rgb(r, g, b)`. */
+function luminance(rgb: string): number {
+  const [r, g, b] = (rgb.match(/\d+/g) ?? ['0', '0', '0']).slice(0, 3).map(Number);
+  return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+}
+
+test('runs of one name are told apart by ref; the panel fits a default-width sidebar', async ({ page, tmpPath }) => {
+  await openNotebook(page, tmpPath, 'twins.ipynb', [
+    '%load_ext nbtrack',
+    '%%track --name twin\nnbtrack.log(loss=0.5)',
+    '%%track --name twin\nnbtrack.log(loss=0.25)',
+    '%%track --name steps\nfor s in range(3):\n    nbtrack.log(acc=s / 3, step=s)'
+  ]);
+  for (let i = 0; i < 4; i++) {
+    await page.notebook.runCell(i);
+  }
+  const panel = await openRunsPanel(page);
+  const twins = runRow(page, 'twin');
+  await expect(twins).toHaveCount(2);
+  const refs = await twins.locator('[data-column="ref"]').allTextContents();
+  expect(refs[0]).toMatch(/#\d+$/);
+  expect(refs[1]).toMatch(/#\d+$/);
+  expect(refs[0]).not.toBe(refs[1]);
+
+  // At the default sidebar width: the toolbar is one row of icon buttons, and
+  // Name, Ref and Status are whole in view.
+  // The table's visible width (a vertical scrollbar excluded).
+  const visibleRight = await panel
+    .locator('.nbtrack-RunTable')
+    .evaluate(node => node.getBoundingClientRect().left + node.clientWidth);
+  const buttons = panel.locator('.nbtrack-RunPanel-actions .jp-ToolbarButtonComponent:visible');
+  const tops = new Set((await buttons.evaluateAll(els => els.map(e => Math.round(e.getBoundingClientRect().top)))));
+  expect(tops.size).toBe(1);
+  for (const id of ['nbtrack:diff', 'nbtrack:note', 'nbtrack:delete', 'nbtrack:refresh']) {
+    await expect(panel.locator(`.nbtrack-RunPanel-actions [data-command="${id}"]`)).toHaveCount(1);
+  }
+  for (const column of ['name', 'ref', 'status']) {
+    const cell = (await panel.locator(`.nbtrack-RunTable-headerCell[data-column="${column}"]`).boundingBox())!;
+    expect(cell.x + cell.width).toBeLessThanOrEqual(visibleRight);
+    // ... and its text is not cut (no ellipsis needed) in the header and the rows.
+    const cut = await panel
+      .locator(`.nbtrack-RunTable-header [data-column="${column}"]`)
+      .or(twins.locator(`[data-column="${column}"]`))
+      .evaluateAll(cells => cells.filter(c => c.scrollWidth > c.clientWidth).map(c => c.textContent));
+    expect(cut).toEqual([]);
+  }
+
+  // Both twins selected: legends name them by ref; a one-point metric shows its point.
+  await twins.nth(0).locator('.nbtrack-kind-name').click();
+  await twins.nth(1).locator('.nbtrack-RunTable-check').click();
+  const loss = panel.locator('.nbtrack-Chart[data-metric="loss"]');
+  await expect(loss).toHaveAttribute('data-runs', '2');
+  for (const ref of refs) {
+    await expect(loss.locator('.u-legend .u-label', { hasText: ref })).toHaveCount(1);
+  }
+  await expect.poll(() => pixelsOfColour(loss, '--jp-brand-color1')).toBeGreaterThan(10);
+  // The x-axis choice is JupyterLab's select.
+  await expect(panel.locator('.jp-HTMLSelect select.nbtrack-Curves-axis')).toBeVisible();
+
+  // Step axes tick at whole numbers.
+  await runRow(page, 'steps').locator('.nbtrack-kind-name').click();
+  const acc = panel.locator('.nbtrack-Chart[data-metric="acc"]');
+  await expect(acc).toHaveAttribute('data-points', '3');
+  const ticks = ((await acc.getAttribute('data-x-ticks')) ?? '').split(' ').filter(Boolean);
+  expect(ticks.length).toBeGreaterThan(1);
+  for (const tick of ticks) {
+    expect(tick).toMatch(/^-?\d+$/);
+  }
+  await screenshot(panel, 'panel-light.png');
+
+  // Notes are paragraphs: a multi-line text area.
+  await panel.locator('[data-command="nbtrack:note"]').click();
+  const notes = page.locator('.jp-Dialog textarea');
+  await expect(notes).toBeVisible();
+  await notes.fill('');
+  await notes.pressSequentially('first line');
+  await notes.press('Enter');
+  await notes.pressSequentially('second line');
+  await screenshot(page.locator('.jp-Dialog-content'), 'notes-dialog.png');
+  await page.locator('.jp-Dialog .jp-mod-accept').click();
+  await expect(page.locator('.jp-Dialog')).toHaveCount(0);
+  await panel.locator('[data-command="nbtrack:note"]').click();
+  await expect(page.locator('.jp-Dialog textarea')).toHaveValue('first line\nsecond line');
+  await page.locator('.jp-Dialog .jp-mod-reject').click();
+
+  // Dark theme: the panel follows JupyterLab's colours.
+  await page.evaluate(() =>
+    (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Dark' })
+  );
+  await page.waitForFunction(() => document.body.dataset.jpThemeLight === 'false');
+  const colours = async () =>
+    panel.evaluate(node => {
+      const name = node.querySelector('.nbtrack-RunTable-row:not(.nbtrack-mod-selected) .nbtrack-kind-name')!;
+      const select = node.querySelector('.nbtrack-Curves-axis')!;
+      return {
+        panel: getComputedStyle(node).backgroundColor,
+        table: getComputedStyle(node.querySelector('.nbtrack-RunTable')!).backgroundColor,
+        name: getComputedStyle(name).color,
+        select: getComputedStyle(select).color
+      };
+    });
+  await expect.poll(async () => luminance((await colours()).panel)).toBeLessThan(0.3);
+  const dark = await colours();
+  expect(luminance(dark.table)).toBeLessThan(0.3);
+  expect(luminance(dark.name)).toBeGreaterThan(0.6);
+  expect(luminance(dark.select)).toBeGreaterThan(0.6);
+  await screenshot(panel, 'panel-dark.png');
+  await page.evaluate(() =>
+    (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Light' })
+  );
 });
