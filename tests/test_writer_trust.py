@@ -135,6 +135,6 @@ def test_summaries_survive_a_failed_end_flush(backend: str, monkeypatch) -> None
     monkeypatch.setattr(Store, "write_batch", flaky)
     tracking.end_run(run)
     got = nbtrack.get_run("r")
-    assert got.status == "finished"
+    assert got.status == "finished", (got.error, run.warnings)
     assert got.metrics["loss"]["count"] == 150
     assert got.metrics["loss"]["min"] == 0.0 and got.metrics["loss"]["max"] == 149.0
