@@ -185,8 +185,11 @@ class NbtrackMagics(Magics):
                 tracking.add_params(run, values)
         finally:
             tracking.end_run(run, status, error)
-        for message in run.warnings[shown:]:
-            print(f"nbtrack: {message}", file=sys.stderr)
+        # A -p value is read again at the end: a warning about it (too big) was
+        # already printed when the cell started.
+        for message in dict.fromkeys(run.warnings[shown:]):
+            if message not in run.warnings[:shown]:
+                print(f"nbtrack: {message}", file=sys.stderr)
         for name in missing:
             print(
                 f"nbtrack: -p {name}: no variable named {name!r} after the cell ran",

@@ -70,10 +70,10 @@ def finish_snapshot(job: SnapshotJob | None, run: ActiveRun) -> str | None:
     if job.thread.is_alive():
         run.warnings.append(
             f"the notebook snapshot did not finish within {COMMIT_TIMEOUT_S:.0f} s "
-            "(is git stuck on a lock?); this run has no snapshot"
+            "(is git stuck on a lock?); the run records it if it still completes"
         )
         return None
-    if job.error is not None:
+    if job.commit is None and job.error is not None:
         run.warnings.append(f"no notebook snapshot for this run: {job.error}")
     return job.commit
 
@@ -114,11 +114,18 @@ def _snapshot(
         previous = read_ref_file(root, ref, RUN)
         message = commit_message(run.name, _params_of(previous), run.params)
         job.commit = commit_snapshot(root, files, ref, message)
-        run.writer.store.update_run(run.id, snapshot=job.commit)
     except (NbtrackError, OSError) as exc:
         job.error = str(exc)
+        return
     except Exception as exc:  # noqa: BLE001 - a thread's failure is reported at the run's end
         job.error = f"{type(exc).__name__}: {exc}"
+        return
+    try:
+        # Shown while the run goes on; the run's end records it in any case
+        # (end_run), so a store that cannot take it now costs nothing.
+        run.writer.store.update_run(run.id, snapshot=job.commit)
+    except (NbtrackError, OSError):
+        pass
 
 
 def _params_of(run_json: bytes | None) -> dict[str, Any] | None:

@@ -1,7 +1,7 @@
 """A PostgreSQL role that logs in with a password over TCP, as team stores do.
 
-The role's tables live in a schema of its own (PostgreSQL's default search path
-starts with `"$user"`), emptied each session, so they never mix with the
+The role's tables live in a schema of its own (its search path), emptied each
+time a test asks for the URL, so they never mix with the
 socket-authenticated test store in the same database.
 """
 
@@ -30,6 +30,8 @@ def password_url() -> tuple[str, str]:
         conn.exec_driver_sql(f"ALTER ROLE \"{role}\" LOGIN PASSWORD '{password}'")
         conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{role}" CASCADE')
         conn.exec_driver_sql(f'CREATE SCHEMA "{role}" AUTHORIZATION "{role}"')
+        # Only its own schema: never the socket test store's tables in `public`.
+        conn.exec_driver_sql(f'ALTER ROLE "{role}" SET search_path = "{role}"')
         conn.exec_driver_sql(f'GRANT CONNECT ON DATABASE "{admin.database}" TO "{role}"')
         port = conn.exec_driver_sql("SHOW port").scalar()
     engine.dispose()

@@ -104,3 +104,11 @@ def test_nbtrack_line_magic(ip, capsys, project: Path) -> None:
     assert nbtrack.get_run("latest").ref == "explicit#1"
     ip.run_line_magic("nbtrack", "status")
     assert "nbtrack.db" in capsys.readouterr().out
+
+
+def test_an_oversized_p_param_is_warned_about_once(ip, capsys) -> None:
+    ip.run_cell("big = 'x' * 70_000")
+    assert ip.run_cell("%%track -p big -n bigp\nnbtrack.log(x=1.0)").success
+    err = capsys.readouterr().err
+    assert err.count("param 'big' is larger than 64 KB") == 1, err
+    assert "big" not in nbtrack.get_run("bigp").params

@@ -6,9 +6,13 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nbtrack.capture.params import (
     MAX_PARAM_BYTES,
+    MAX_PARAM_DEPTH,
+    clean_params,
     extract_params,
     flatten,
     oversized,
@@ -265,3 +269,100 @@ def test_string_of_escaped_control_characters_over_the_limit_is_oversized() -> N
     text = "\x00" * (MAX_PARAM_BYTES // 4)
     assert len(json.dumps(text, ensure_ascii=False).encode()) > MAX_PARAM_BYTES
     assert oversized({"s": text}) == ["s"]
+
+
+# -- clean_params: never raises, whatever the input -------------------------------------
+
+
+def _nested(depth: int, leaf: object = 1) -> dict:
+    value: object = leaf
+    for _ in range(depth):
+        value = {"a": value}
+    return value  # type: ignore[return-value]
+
+
+def test_clean_params_drops_what_cannot_be_stored_and_names_it() -> None:
+    deep_list: list = []
+    cursor = deep_list
+    for _ in range(5000):
+        cursor.append([])
+        cursor = cursor[0]
+    flat, warnings = clean_params(
+        {
+            "\ud800": 1,
+            "note": "caf\udce9",
+            "deep": _nested(5000),
+            "rows": deep_list,
+            "z": np.complex128(1 + 2j),
+            "opt": {"name": "adam", "betas": (0.9, 0.99)},
+            "big": "x" * (MAX_PARAM_BYTES + 1),
+            3: 4,
+        }
+    )
+    assert flat == {"z": "(1+2j)", "opt.name": "adam", "opt.betas": [0.9, 0.99], "3": 4}
+    assert len(warnings) == 5
+    assert "param '\\ud800' holds text that is not valid Unicode" in warnings[0]
+    assert "param 'note' holds text that is not valid Unicode" in warnings[1]
+    assert "param 'deep.a.a" in warnings[2] and "nested more than 100 levels" in warnings[2]
+    assert "param 'rows' is nested more than 100 levels" in warnings[3]
+    assert "param 'big' is larger than 64 KB" in warnings[4]
+
+
+def test_complex_params_are_kept_as_their_repr() -> None:
+    assert clean_params({"c": 1 + 2j, "n": np.complex128(-0.5j)})[0] == {
+        "c": "(1+2j)",
+        "n": "(-0-0.5j)",
+    }
+
+
+def test_clean_params_keeps_nesting_up_to_the_limit() -> None:
+    flat, warnings = clean_params({"p": _nested(MAX_PARAM_DEPTH - 1)})
+    assert warnings == [] and flat == {"p" + ".a" * (MAX_PARAM_DEPTH - 1): 1}
+
+
+class _Hostile:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr for you")
+
+
+def test_clean_params_survives_objects_that_fail_when_read() -> None:
+    class BadMapping(dict):
+        def items(self):  # type: ignore[override]
+            raise OSError("gone")
+
+    flat, warnings = clean_params({"h": _Hostile(), "ok": 1, "m": BadMapping(x=1)})
+    assert flat == {"ok": 1}
+    assert "param 'h' could not be read (RuntimeError: no repr for you)" in warnings[0]
+    assert "param 'm' could not be read (OSError: gone)" in warnings[1]
+    flat, warnings = clean_params(None)  # not a mapping at all
+    assert flat == {} and warnings[0].startswith("params could not be read (AttributeError")
+
+
+_leaves = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=True),
+    st.complex_numbers(allow_nan=True),
+    st.text(alphabet=st.characters(), max_size=8),  # surrogates included
+    st.binary(max_size=4),
+)
+_values = st.recursive(
+    _leaves,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.one_of(st.text(max_size=4), st.integers()), inner, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.one_of(st.text(max_size=6), st.integers()), _values, max_size=5))
+def test_clean_params_never_raises_and_what_it_keeps_can_be_stored(params: dict) -> None:
+    flat, warnings = clean_params(params)
+    encoded = json.dumps(flat, ensure_ascii=False, allow_nan=True).encode("utf-8")
+    assert json.loads(encoded) is not None
+    assert all(isinstance(k, str) for k in flat) and all(isinstance(w, str) for w in warnings)
+    for warning in warnings:
+        warning.encode("utf-8")  # a warning can always be printed

@@ -118,3 +118,32 @@ def test_listing_runs_never_waits_for_a_writer(project: Path) -> None:
     writer.rollback()
     writer.close()
     assert result == [1]
+
+
+def test_a_run_with_twenty_thousand_keys_gives_one_column_per_key(backend: str) -> None:
+    n = 20_000
+    with nbtrack.start_run(name="narrow", params={"lr": 0.1}):
+        nbtrack.log({"k00007": 1.5, "shared": float("nan")})
+    with nbtrack.start_run(name="wide") as wide:
+        nbtrack.log({f"k{i:05d}": i * 0.5 for i in range(n)} | {"shared": -1.0})
+    df = nbtrack.runs().set_index("name")
+    metrics = [c for c in df.columns if c.startswith("metrics.")]
+    assert len(metrics) == n + 1 and metrics == sorted(metrics)  # every key, in key order
+    assert len(df.columns) == 11 + 1 + n + 1  # run columns, params.lr, the keys
+    assert df.loc["wide", "metrics.k19999"] == 19999 * 0.5
+    assert df.loc["wide", "metrics.k00007"] == 3.5 and df.loc["narrow", "metrics.k00007"] == 1.5
+    assert pd.isna(df.loc["narrow", "metrics.k00008"])  # a key the run never logged
+    assert pd.isna(df.loc["narrow", "metrics.shared"]) and df.loc["wide", "metrics.shared"] == -1
+    assert df.loc["narrow", "params.lr"] == 0.1 and pd.isna(df.loc["wide", "params.lr"])
+    assert df["id"].tolist() == [wide.id, df.loc["narrow", "id"]]  # newest first
+
+
+def test_metrics_block_places_values_by_run_and_key() -> None:
+    from nbtrack.query import _metrics_block
+
+    lasts = [("b", "z", 1.0), ("a", "z", None), ("other", "q", 9.0), ("a", "m", 2.0)]
+    block = _metrics_block(pd, ["a", "b"], lasts)
+    assert list(block.columns) == ["metrics.m", "metrics.z"]  # sorted; "other" not listed
+    assert block["metrics.m"].tolist()[0] == 2.0 and pd.isna(block["metrics.m"][1])
+    assert pd.isna(block["metrics.z"][0]) and block["metrics.z"][1] == 1.0  # None is NaN
+    assert _metrics_block(pd, ["a"], []).shape == (1, 0)

@@ -183,3 +183,14 @@ def test_public_text_masks_urls_and_redacts_secret_values(monkeypatch) -> None:
     monkeypatch.setenv("MY_API_TOKEN", "tok_abcdef123456")
     text = public_text("failed with tok_abcdef123456 at postgresql://u:zz@h/d")
     assert "tok_abcdef123456" not in text and "zz" not in text
+
+
+def test_the_pyproject_store_password_is_a_secret_once_resolved(tmp_path: Path) -> None:
+    from nbtrack.config import resolve_project
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.nbtrack]\nstore = "postgresql+psycopg://ada:from-pyproject-77@db/runs"\n'
+    )
+    project = resolve_project(tmp_path, environ={})
+    assert project.store_url.endswith("@db/runs")
+    assert "from-pyproject-77" in secret_values({})

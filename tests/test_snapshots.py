@@ -349,3 +349,33 @@ def test_a_failing_snapshot_is_reported_and_the_run_still_finishes(
     assert run.status == "finished" and run.snapshot is None
     assert run.metrics["loss"]["count"] == 1
     assert "nbtrack: no notebook snapshot for this run:" in capsys.readouterr().err
+
+
+def test_a_snapshot_committed_while_the_store_is_busy_is_not_reported_missing(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The snapshot thread records its commit on the run as soon as it has one; when
+    the store cannot take that write (locked, unreachable), the run's end records
+    it, and nothing may claim the run has no snapshot."""
+    import sqlite3
+
+    from nbtrack import tracking
+    from nbtrack.store import engine
+
+    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_S", 0.5)  # before the store opens
+    make_repo(project)
+    path = notebook(project / "busy.ipynb", "lr = 1")
+    run = tracking.begin_run(name="busy", notebook=path, cell_source="lr = 1", snapshot=True)
+    job = run._snapshot_job
+    assert job is not None and job.thread is not None
+    holder = sqlite3.connect(project / ".nbtrack" / "nbtrack.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock...
+    try:
+        job.thread.join(timeout=300)  # ...while the snapshot commits and tries to record it
+        assert not job.thread.is_alive() and job.commit is not None
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    tracking.end_run(run, "finished")
+    assert not [w for w in run.warnings if "no notebook snapshot" in w], run.warnings
+    assert run.snapshot == job.commit and nbtrack.get_run("busy").snapshot == job.commit

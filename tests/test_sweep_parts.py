@@ -97,12 +97,9 @@ def test_bad_grids_are_refused_before_anything_runs(grid: object, message: str) 
         combinations(grid)  # type: ignore[arg-type]
 
 
-def test_trial_file_names_stay_in_the_output_folder_and_sort(tmp_path: Path) -> None:
-    stem = file_stem(3, {"lr": 0.1, "act": "../../etc/passwd", "layers": [64, 32]}, width=2)
-    assert stem.startswith("03-lr=0.1_act=")
-    assert "/" not in stem and " " not in stem
-    assert (tmp_path / f"{stem}.ipynb").resolve().parent == tmp_path.resolve()
-    assert file_stem(10, {"lr": 1}, width=2) > file_stem(9, {"lr": 1}, width=2)
+def test_trial_file_names_carry_the_trial_number_only_and_sort() -> None:
+    assert file_stem(3, width=2) == "trial-03"  # no parameter value (a token?) in a name
+    assert file_stem(10, width=2) > file_stem(9, width=2)
     assert describe({"lr": 0.1, "act": "relu"}) == "lr=0.1 act='relu'"
 
 

@@ -92,7 +92,7 @@ def test_cli_sweep_runs_every_combination_as_runs_of_one_sweep(repo: Path, backe
 
     # The executed notebooks are kept, each with its parameters injected as papermill does.
     outputs = sorted((repo / ".nbtrack" / "sweeps" / sweep_id).glob("*.ipynb"))
-    assert [p.name[:2] for p in outputs] == ["1-", "2-", "3-", "4-"]
+    assert [p.name for p in outputs] == [f"trial-{n}.ipynb" for n in (1, 2, 3, 4)]
     injected = nbformat.read(outputs[1], as_version=4).cells[2]
     assert "injected-parameters" in injected.metadata["tags"]
     assert "lr = 0.1" in injected.source and "layers = 2" in injected.source

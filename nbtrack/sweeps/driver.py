@@ -29,6 +29,7 @@ from ..capture.sweep import SWEEP_ENV, SweepContext
 from ..config import Project, private_folder, resolve_project
 from .grid import SweepError, combinations, describe, file_stem, new_sweep_id
 from .notebook import SweepNotebook, check_names, read_sweep_notebook
+from .outputs import seal_output
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,13 +51,16 @@ class Trial:
     seconds: float = 0.0
 
     def line(self) -> str:
+        """`trial 2: lr=0.1 → failed (train#7), 3.2 s` and the error, secrets redacted."""
+        from ..capture.environment import public_text
+
         runs = ", ".join(self.runs) or "no run"
         text = f"trial {self.number}: {describe(self.params)} → {self.status} ({runs})"
         if self.status != "pending":
             text += f", {self.seconds:.1f} s"
         if self.error:
             text += f"\n    {self.error}"
-        return text
+        return public_text(text)
 
 
 @dataclass
@@ -153,8 +157,7 @@ def sweep(
         out = private_folder(project.root, "sweeps", sid)
     width = len(str(len(combos)))
     trials = [
-        Trial(i, combo, out / f"{file_stem(i, combo, width)}.ipynb")
-        for i, combo in enumerate(combos, 1)
+        Trial(i, combo, out / f"{file_stem(i, width)}.ipynb") for i, combo in enumerate(combos, 1)
     ]
     result = Sweep(sid, path, trials, project.store_url, out)
     if on_start is not None:
@@ -269,6 +272,11 @@ class _Runner:
                 with self.lock:
                     self.procs.discard(proc)
             outcome = _read_result(result_file, proc.returncode, stderr)
+        # papermill wrote the notebook as it ran: redact it now, whatever happened.
+        problem = seal_output(trial.output, self.sweep.id, trial.number, context.params)
+        if problem is not None:
+            outcome.setdefault("detail", "")
+            outcome["detail"] = f"{outcome['detail']}\n{problem}".strip()
         trial.seconds = time.time() - start
         if self.stopping:
             return trial  # stopped by the user: mark_interrupted() settles it
@@ -277,6 +285,7 @@ class _Runner:
 
     def settle(self, trial: Trial, outcome: dict[str, Any], start: float) -> None:
         """Name the trial's runs and, when it failed where no run saw it, record one."""
+        from ..capture.environment import public_text
         from ..query import reap_crashed, store_for
 
         st = store_for(self.project.store_url)
@@ -298,7 +307,7 @@ class _Runner:
         if outcome.get("cell") is not None:
             number = self.notebook.cell_number(outcome["cell"])
             where = f"cell {number} ({outcome.get('line', '')})"
-        trial.error = f"{where} failed: {outcome['error']}"
+        trial.error = public_text(f"{where} failed: {outcome['error']}")
         if any(r["status"] in _FAILED for r in rows):
             return  # a tracked cell failed (or its kernel died): its run says so
         from ..tracking import record_failed_run

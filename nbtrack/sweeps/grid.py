@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import itertools
 import json
-import re
 import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -13,7 +12,6 @@ from typing import Any
 from ..errors import NbtrackError
 
 _WORDS = {"true": True, "false": False, "none": None, "null": None}
-_UNSAFE = re.compile(r"[^A-Za-z0-9._=+-]+")
 
 
 class SweepError(NbtrackError, ValueError):
@@ -110,10 +108,11 @@ def describe(combo: Mapping[str, Any]) -> str:
     return " ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}" for k, v in combo.items())
 
 
-def file_stem(number: int, combo: Mapping[str, Any], width: int = 2) -> str:
-    """A file-name-safe stem for a trial's output notebook: `03-lr=0.1_layers=2`."""
-    text = "_".join(f"{k}={v}" for k, v in combo.items())
-    return f"{number:0{width}d}-{_UNSAFE.sub('-', text).strip('-')[:80]}"
+def file_stem(number: int, width: int = 2) -> str:
+    """The stem of a trial's output notebook: `trial-03`. The trial number only:
+    parameter values (a token, a path) never go into file names; they are in the
+    notebook's metadata, redacted (sweeps/outputs.py)."""
+    return f"trial-{number:0{width}d}"
 
 
 def new_sweep_id() -> str:
