@@ -7,7 +7,6 @@ its input and appends tuples to the writer's queue, nothing else.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import socket
 import sys
@@ -26,7 +25,7 @@ from .capture.environment import (
     secret_values,
 )
 from .capture.gitstate import git_state
-from .capture.params import flatten, oversized
+from .capture.params import clean_params
 from .capture.sweep import SweepContext, sweep_context
 from .config import Project, resolve_project
 from .errors import MetricValueError, NbtrackError, NoActiveRunError, StoreError
@@ -403,27 +402,11 @@ def _capture_git(run: ActiveRun, folder: Path) -> None:
 def _clean_params(
     params: Mapping[str, Any], secrets: list[str]
 ) -> tuple[dict[str, Any], list[str]]:
-    """Params flattened with dotted keys, JSON-typed, without oversized values
-    (named in the warnings) and with secrets redacted."""
-    flat: dict[str, Any] = {}
-    warnings_ = []
-    for key, value in params.items():
-        try:
-            entries = flatten(str(key), value)
-            json.dumps(entries, ensure_ascii=False, allow_nan=True).encode("utf-8")
-        except (RecursionError, UnicodeError, ValueError, TypeError) as exc:
-            warnings_.append(
-                f"param {ascii(str(key))[:80]} was not recorded: its value cannot be stored "
-                f"({type(exc).__name__}: nested too deep or not valid text)"
-            )
-            continue
-        flat.update(entries)
-    for key in oversized(flat):
-        del flat[key]
-        warnings_.append(
-            f"param {key!r} is larger than 64 KB and was not recorded; "
-            "log big values as artifacts, not params"
-        )
+    """Params flattened with dotted keys, JSON-typed, with what cannot be stored
+    (oversized, invalid text, nested too deep) left out and named in the
+    warnings, and secrets redacted. Never raises: a bad param costs itself, not
+    the run."""
+    flat, warnings_ = clean_params(params)
     return redact(flat, secrets), warnings_
 
 

@@ -138,3 +138,28 @@ def test_summaries_survive_a_failed_end_flush(backend: str, monkeypatch) -> None
     assert got.status == "finished", (got.error, run.warnings)
     assert got.metrics["loss"]["count"] == 150
     assert got.metrics["loss"]["min"] == 0.0 and got.metrics["loss"]["max"] == 149.0
+
+
+def test_params_that_cannot_be_stored_are_named_and_the_run_is_recorded(backend: str) -> None:
+    deep: dict = {}
+    node = deep
+    for _ in range(5_000):
+        node["d"] = {}
+        node = node["d"]
+    with nbtrack.start_run(name="p", params={"lr": 0.1, "bad\ud800": 1, "deep": deep}) as run:
+        nbtrack.log(loss=1.0)
+    said = "\n".join(run.warnings)
+    assert "bad" in said and "deep" in said
+    got = nbtrack.get_run("p")
+    assert got.status == "finished" and got.params == {"lr": 0.1}
+
+
+def test_secret_values_are_redacted_in_metric_names_and_experiment(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MY_API_TOKEN", "tok-7f3a9c1e55")
+    with nbtrack.start_run(name="s", experiment="exp-tok-7f3a9c1e55"):
+        nbtrack.log({"loss/tok-7f3a9c1e55": 1.0})
+    got = nbtrack.get_run("s")
+    assert "tok-7f3a9c1e55" not in repr(got.metrics) + got.experiment
+    assert list(got.metrics) == ["loss/[redacted]"]
