@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import query
+from .. import query, refs
 from ..errors import StoreError
 from ..store import Store, open_store
 from . import cursor, records
@@ -78,7 +78,9 @@ class RunService:
     def _by_seq(self, text: str) -> list[str]:
         """Ids of the runs whose `notebook#N` is `text` (one at most)."""
         m = _SEQ_REF.match(text)
-        if m is None or "\0" in text or int(m.group("seq")) > _MAX_SEQ:
+        if m is None or "\0" in text or len(m.group("seq")) > refs.MAX_DIGITS:
+            return []  # the resolver finds it by name or says what is wrong
+        if int(m.group("seq")) > _MAX_SEQ:
             return []
         return self.store.find_run_ids(stem=m.group("stem"), seq=int(m.group("seq")))
 
