@@ -154,10 +154,11 @@ class RunService:
             upto = q.after  # nothing new; keep the client's place
         if q.after is not None:
             series, downsampled = self._points_since(run_id, q, upto)
+        elif q.keys is None:
+            series, downsampled = self._every_series(run_id, upto, q.max_points)
         else:
-            keys = q.keys if q.keys is not None else sorted(st.summaries([run_id]).get(run_id, {}))
             series, downsampled = {}, False
-            for key in keys:
+            for key in q.keys:
                 points, cut = self._whole_series(run_id, key, upto, q.max_points)
                 series[key] = points
                 downsampled = downsampled or cut
@@ -181,6 +182,29 @@ class RunService:
             if len(points) > q.max_points:
                 series[key] = downsample(points, q.max_points)
                 downsampled = True
+        return series, downsampled
+
+    def _every_series(
+        self, run_id: str, upto: int, max_points: int
+    ) -> tuple[dict[str, list[Point]], bool]:
+        """Every key's series: the short ones (by their summaries' counts) in one read
+        of the run, the long ones downsampled in SQL key by key. However many keys the
+        run has, that is two queries plus a few per series too long to load whole."""
+        st = self.store
+        counts = {k: s["count"] for k, s in st.summaries([run_id]).get(run_id, {}).items()}
+        threshold = max(max_points, bucket_count(max_points) * SQL_POINTS_PER_BUCKET)
+        long_keys = sorted(k for k, n in counts.items() if n > threshold)
+        series: dict[str, list[Point]] = {key: [] for key in sorted(counts)}
+        for key, *point in st.run_points(run_id, upto, skip_keys=long_keys):
+            series.setdefault(key, []).append(Point(*point))
+        downsampled = False
+        for key, points in series.items():
+            if len(points) > max_points:
+                series[key] = downsample(points, max_points)
+                downsampled = True
+        for key in long_keys:
+            series[key], cut = self._whole_series(run_id, key, upto, max_points)
+            downsampled = downsampled or cut
         return series, downsampled
 
     def _whole_series(
