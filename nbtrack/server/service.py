@@ -15,7 +15,8 @@ from typing import Any
 from .. import query, refs
 from ..errors import StoreError
 from ..store import Store, open_store
-from . import cursor, records
+from ..store.run_list import RUNS
+from . import cursor, records, run_query, runfilter
 from .downsample import Point, bucket_bounds, bucket_count, downsample, merge
 from .errors import ApiError, bad_request
 from .jsonutil import finite_list
@@ -87,15 +88,39 @@ class RunService:
     # -- runs ---------------------------------------------------------------------
 
     def list_runs(self, q: RunsQuery) -> dict[str, Any]:
+        """One page of the runs that match `q` (filtered, sorted and paged in SQL), the
+        number that match, every param and metric key of the store, and a cursor. With
+        `changed_since`, the page holds only the matching runs that may have changed since
+        that cursor (running ones among them)."""
         st = self.store
         query.reap_crashed(st)
-        rows = st.select_runs(
-            status=list(q.status) if q.status else None, columns=query.LIST_COLUMNS
-        )
-        summaries = st.summaries(None if len(rows) > 2000 else [r["id"] for r in rows])
         now = time.time()
-        runs = [records.run_record(r, summaries.get(r["id"], {}), now) for r in rows]
-        return records.runs_page(runs, q)
+        param_keys, metric_keys = st.param_keys(), st.metric_keys()
+        terms = runfilter.parse(q.q, param_keys, metric_keys)
+        where = [run_query.condition(term, st.dialect, now) for term in terms]
+        if q.status:
+            where.append(RUNS.c.status.in_(list(q.status)))
+        total = st.count_runs(where)
+        if q.changed_since is not None:
+            where.append(run_query.changed_since(q.changed_since))
+        rows = st.page_runs(
+            query.LIST_COLUMNS,
+            where,
+            run_query.order_by(q.sort, q.descending, st.dialect, now),
+            q.limit,
+            q.offset if q.changed_since is None else 0,
+        )
+        summaries = st.summaries([r["id"] for r in rows]) if rows else {}
+        return {
+            "runs": [
+                records.strict_run(records.run_record(r, summaries.get(r["id"], {}), now))
+                for r in rows
+            ],
+            "total": total,
+            "params": param_keys,
+            "metrics": metric_keys,
+            "cursor": cursor.encode_time(now),
+        }
 
     def get_run(self, ref: str) -> dict[str, Any]:
         """One run with its error, cell source, git state and environment."""

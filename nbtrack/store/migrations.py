@@ -102,7 +102,17 @@ def _v5(op: Any) -> None:
     op.create_index("ix_nbtrack_runs_sweep", "nbtrack_runs", ["sweep", "trial"])
 
 
-STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(op: Any) -> None:
+    """The runs list reads every metric key (a skip scan) and compares or sorts runs by
+    a metric's last value through an index of the summaries by key; its steady poll
+    finds running runs and those ended or beating since the last answer by index."""
+    op.create_index("ix_nbtrack_summaries_key_last", "nbtrack_summaries", ["key", "last"])
+    op.create_index("ix_nbtrack_runs_status", "nbtrack_runs", ["status"])
+    op.create_index("ix_nbtrack_runs_end", "nbtrack_runs", ["end_time"])
+    op.create_index("ix_nbtrack_runs_heartbeat", "nbtrack_runs", ["heartbeat"])
+
+
+STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(STEPS)
 
 

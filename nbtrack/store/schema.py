@@ -61,6 +61,10 @@ runs = sa.Table(
     sa.Index("ix_nbtrack_runs_start", "start_time"),
     sa.Index("ix_nbtrack_runs_name", "name"),
     sa.Index("ix_nbtrack_runs_sweep", "sweep", "trial"),
+    # What changed since a poll (and which runs are still running), by index.
+    sa.Index("ix_nbtrack_runs_status", "status"),
+    sa.Index("ix_nbtrack_runs_end", "end_time"),
+    sa.Index("ix_nbtrack_runs_heartbeat", "heartbeat"),
 )
 
 metrics = sa.Table(
@@ -87,4 +91,6 @@ summaries = sa.Table(
     sa.Column("min", sa.Double),
     sa.Column("max", sa.Double),
     sa.Column("count", sa.BigInteger, nullable=False),
+    # The runs list: every metric key by a skip scan, runs by a metric's last value.
+    sa.Index("ix_nbtrack_summaries_key_last", "key", "last"),
 )

@@ -19,6 +19,7 @@ from . import schema
 from .engine import create_engine, translate_errors, write_engine
 from .migrations import SCHEMA_VERSION, check_not_newer, read_version, upgrade
 from .point_reads import PointReads, none_to_nan
+from .run_list import RunListing
 
 RUN_JSON_FIELDS = ("params", "tags", "git")
 _IN_CHUNK = 500
@@ -38,7 +39,7 @@ def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[st
         yield items[i : i + size]
 
 
-class Store(PointReads):
+class Store(PointReads, RunListing):
     """A run store at one SQLAlchemy URL. Thread-safe; one per URL per process."""
 
     def __init__(self, url: str) -> None:
