@@ -4,60 +4,82 @@ NaN) come last in either order; ties keep newest first."""
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 
-from ..store.run_list import RUNS, ParamSql, duration, metric_last, ref_text
+from ..store.run_list import (
+    RUNS,
+    KeyedSort,
+    metric_number,
+    metric_sort,
+    param_contains,
+    param_number,
+    param_sort,
+)
 from .runfilter import Compare, Field, ParamText, Term, Text
 
-_TEXT_COLUMNS = {
+_FIELDS = {
     "name": RUNS.c.name,
     "notebook": RUNS.c.notebook,
     "experiment": RUNS.c.experiment,
     "tag": RUNS.c.tags,
     "sweep": RUNS.c.sweep,
 }
-# How long after its start, end or last heartbeat a run still counts as changed
-# (clocks of other hosts, commits that land after the answer that missed them).
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "=": operator.eq,
+    "!=": operator.ne,
+}
+# How long before a poll's cursor a run's start, end or heartbeat still counts as a
+# change (clocks of other hosts; commits that land after the answer that missed them).
 CHANGE_SLACK_S = 30.0
 
 
-def _contains(column: sa.ColumnElement[Any], needle: str) -> sa.ColumnElement[bool]:
-    return sa.func.lower(sa.func.coalesce(column, "")).contains(needle, autoescape=True)
+def _lower(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    return sa.func.lower(sa.func.coalesce(column, ""))
 
 
-def _compare(value: sa.ColumnElement[Any], op: str, number: Any) -> sa.ColumnElement[bool]:
-    return {
-        "<": value < number,
-        "<=": value <= number,
-        ">": value > number,
-        ">=": value >= number,
-        "=": value == number,
-        "!=": value != number,
-    }[op]
+def ref_text() -> sa.ColumnElement[Any]:
+    return RUNS.c.stem + "#" + sa.cast(RUNS.c.seq, sa.Text)
 
 
-def condition(term: Term, dialect: str, now: float) -> sa.ColumnElement[bool]:
+def duration(now: float) -> sa.ColumnElement[Any]:
+    return sa.func.coalesce(RUNS.c.end_time, now) - RUNS.c.start_time
+
+
+def _search_text() -> sa.ColumnElement[Any]:
+    """Every field free text searches, as one lowercase string (one LIKE per run)."""
+    parts: list[Any] = [*_FIELDS.values(), ref_text(), RUNS.c.status, RUNS.c.notes]
+    text: Any = sa.func.coalesce(parts[0], "")
+    for part in parts[1:]:
+        text = text + "\n" + sa.func.coalesce(part, "")
+    return sa.func.lower(text)
+
+
+def condition(term: Term, now: float) -> sa.ColumnElement[bool]:
     """The SQL condition a run meets when it matches `term`."""
     if isinstance(term, Text):
-        columns = [*_TEXT_COLUMNS.values(), ref_text(), RUNS.c.status, RUNS.c.notes]
-        return sa.or_(*(_contains(c, term.needle) for c in columns))
+        return _search_text().contains(term.needle, autoescape=True)
     if isinstance(term, Field):
         if term.field == "status":
             return RUNS.c.status == term.needle
-        if term.field == "ref":
-            return _contains(ref_text(), term.needle)
-        return _contains(_TEXT_COLUMNS[term.field], term.needle)
+        column = ref_text() if term.field == "ref" else _FIELDS[term.field]
+        return _lower(column).contains(term.needle, autoescape=True)
     if isinstance(term, ParamText):
-        return _contains(ParamSql(dialect, term.key).text(), term.needle)
+        return param_contains(term.key, term.needle)
     assert isinstance(term, Compare)
+    op = _OPERATORS[term.op]
     if term.kind == "duration":
-        return _compare(duration(now), term.op, term.value)
+        return op(duration(now), term.value)
     if term.kind == "param":
-        param = ParamSql(dialect, term.key)
-        return _compare(param.number(), term.op, param.as_number(term.value))
-    return _compare(metric_last(term.key), term.op, term.value)
+        return param_number(term.key, lambda num: op(num, term.value))
+    return metric_number(term.key, lambda last: op(last, term.value))
 
 
 def changed_since(cursor_time: float) -> sa.ColumnElement[bool]:
@@ -79,22 +101,13 @@ def _ordered(value: sa.ColumnElement[Any], descending: bool) -> sa.ColumnElement
     return value.desc() if descending else value.asc()
 
 
-def order_by(field: str, descending: bool, dialect: str, now: float) -> list[Any]:
-    """ORDER BY keys for a sort field (`start`, `name`, ..., `params.<key>`,
+def order_by(field: str, descending: bool, now: float) -> list[Any] | KeyedSort:
+    """How to order runs by a sort field (`start`, `name`, ..., `params.<key>`,
     `metrics.<key>`): missing values last, then the value."""
     if field.startswith("params."):
-        param = ParamSql(dialect, field[7:])
-        rank = param.rank()
-        return [
-            (rank == 3).asc(),
-            _ordered(rank, descending),
-            _ordered(param.number(), descending),
-            _ordered(sa.func.lower(param.string()), descending),
-            _ordered(param.text(), descending),
-        ]
+        return param_sort(field[7:], descending)
     if field.startswith("metrics."):
-        last = metric_last(field[8:])
-        return [last.is_(None).asc(), _ordered(last, descending)]
+        return metric_sort(field[8:], descending)
     if field == "start":
         return [_ordered(RUNS.c.start_time, descending)]
     if field == "duration":

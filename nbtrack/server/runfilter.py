@@ -142,9 +142,7 @@ def _field(word: str, field: str, value: str, params: Collection[str]) -> Term:
     )
 
 
-def _key(
-    word: str, key: str, params: Collection[str], metrics: Collection[str]
-) -> tuple[str, str]:
+def _key(word: str, key: str, params: Collection[str], metrics: Collection[str]) -> tuple[str, str]:
     """("param" | "metric", the stored key) that `key` names."""
     lowered = key.lower()
     if lowered.startswith("params."):

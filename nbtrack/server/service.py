@@ -97,7 +97,7 @@ class RunService:
         now = time.time()
         param_keys, metric_keys = st.param_keys(), st.metric_keys()
         terms = runfilter.parse(q.q, param_keys, metric_keys)
-        where = [run_query.condition(term, st.dialect, now) for term in terms]
+        where = [run_query.condition(term, now) for term in terms]
         if q.status:
             where.append(RUNS.c.status.in_(list(q.status)))
         total = st.count_runs(where)
@@ -106,7 +106,7 @@ class RunService:
         rows = st.page_runs(
             query.LIST_COLUMNS,
             where,
-            run_query.order_by(q.sort, q.descending, st.dialect, now),
+            run_query.order_by(q.sort, q.descending, now),
             q.limit,
             q.offset if q.changed_since is None else 0,
         )

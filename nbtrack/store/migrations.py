@@ -8,6 +8,7 @@ STEPS; never edit a released step.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -103,10 +104,34 @@ def _v5(op: Any) -> None:
 
 
 def _v6(op: Any) -> None:
-    """The runs list reads every metric key (a skip scan) and compares or sorts runs by
-    a metric's last value through an index of the summaries by key; its steady poll
-    finds running runs and those ended or beating since the last answer by index."""
-    op.create_index("ix_nbtrack_summaries_key_last", "nbtrack_summaries", ["key", "last"])
+    """The runs list filters, sorts and pages in SQL: params get a table of their own
+    (one row per run and key, indexed by key and value; filled from `runs.params`),
+    the summaries an index by key and last value, and runs indexes by status, end and
+    heartbeat for the panel's changed-since poll."""
+    from .run_list import param_rows
+
+    op.create_table(
+        "nbtrack_params",
+        sa.Column("run_id", sa.String(26), primary_key=True),
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("kind", sa.SmallInteger, nullable=False),
+        sa.Column("num", sa.Double),
+        sa.Column("text", sa.Text, nullable=False),
+    )
+    op.create_index(
+        "ix_nbtrack_params_key_value", "nbtrack_params", ["key", "kind", "num", "text", "run_id"]
+    )
+    conn = op.get_bind()
+    runs = sa.table("nbtrack_runs", sa.column("id"), sa.column("params"))
+    rows: list[dict[str, Any]] = []
+    for run_id, text in conn.execute(sa.select(runs.c.id, runs.c.params)).all():
+        rows += param_rows(run_id, json.loads(text))
+        if len(rows) >= 10_000:
+            conn.execute(sa.insert(schema.params), rows)
+            rows = []
+    if rows:
+        conn.execute(sa.insert(schema.params), rows)
+    op.create_index("ix_nbtrack_summaries_key_last", "nbtrack_summaries", ["key", "last", "run_id"])
     op.create_index("ix_nbtrack_runs_status", "nbtrack_runs", ["status"])
     op.create_index("ix_nbtrack_runs_end", "nbtrack_runs", ["end_time"])
     op.create_index("ix_nbtrack_runs_heartbeat", "nbtrack_runs", ["heartbeat"])

@@ -1,18 +1,19 @@
-"""The runs list in SQL: the expressions a filter or a sort needs (a param's number
-or text, a metric's last value, a run's duration), one page of runs, its total, and
-the keys of all params and metrics without reading every run.
+"""The runs list in SQL: one page of runs by conditions and a sort, its total, and
+the keys of all params and metrics, each through an index rather than a read of
+every run.
 
-Params are a JSON text column: SQLite reads it with `json_extract`/`json_type`,
-PostgreSQL with `->>`/`jsonb_typeof` on a jsonb cast. Metric values come from
-the summaries table (one row per run and key; NULL stands for NaN).
+A run's params are also rows of `nbtrack_params` (`param_rows`), kept by the Store
+when it writes runs; metric values come from the summaries (NULL stands for NaN).
+Sorting by a param or a metric walks that table's (key, value, run_id) index and
+stops at the page; the runs without the value follow, newest first.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-import threading
+import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,102 +22,88 @@ from . import schema
 
 RUNS = schema.runs
 SUMMARIES = schema.summaries
-# Scalar JSON types by backend: number, string.
-_SQLITE_NUMBER = ("integer", "real")
+PARAMS = schema.params
+NUMBER, STRING, OTHER, NAN = 0, 1, 2, 3
 
 
-def params_json() -> sa.ColumnElement[Any]:
-    """The params column as JSON both backends' parsers accept: the NaN and ±Infinity
-    that Python's json writes become null and ±9e999 (the same text inside a string
-    value changes too, which only a substring filter on such a value could notice)."""
-    text = sa.func.replace(RUNS.c.params, "Infinity", "9e999")
-    return sa.func.replace(text, "NaN", "null")
+def param_rows(run_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    """The `nbtrack_params` rows of a run's (flat) params. Pure."""
+    rows = []
+    for key, value in params.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = float(value)
+            kind, num = (NAN, None) if math.isnan(number) else (NUMBER, number)
+            text = json.dumps(value, allow_nan=True)
+        elif isinstance(value, str):
+            kind, num, text = STRING, None, value
+        else:
+            kind, num = OTHER, None
+            text = json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=True)
+        rows.append({"run_id": run_id, "key": key, "kind": kind, "num": num, "text": text.lower()})
+    return rows
 
 
-class ParamSql:
-    """A param's value in SQL, for one backend: its number, its string, its text.
-    PostgreSQL numbers are NUMERIC (9e999 fits), so compare them with `as_number`."""
-
-    def __init__(self, dialect: str, key: str) -> None:
-        self.dialect = dialect
-        self.key = key
-
-    def _sqlite_path(self) -> sa.ColumnElement[Any] | None:
-        if '"' in self.key or "\\" in self.key:
-            return None  # not expressible as a JSON path: json_each finds it
-        return sa.literal('$."' + self.key + '"', sa.Text)
-
-    def _sqlite(self, func: str) -> sa.ColumnElement[Any]:
-        path = self._sqlite_path()
-        if path is not None:
-            return getattr(sa.func, func)(params_json(), path)
-        each = sa.func.json_each(params_json()).table_valued("key", "value", "type")
-        column = each.c.type if func == "json_type" else each.c.value
-        return sa.select(column).where(each.c.key == self.key).scalar_subquery()
-
-    def _jsonb(self) -> sa.ColumnElement[Any]:
-        from sqlalchemy.dialects.postgresql import JSONB
-
-        return sa.cast(params_json(), JSONB)
-
-    def json_type(self) -> sa.ColumnElement[Any]:
-        if self.dialect == "sqlite":
-            return self._sqlite("json_type")
-        return sa.func.jsonb_typeof(self._jsonb().op("->")(sa.literal(self.key, sa.Text)))
-
-    def _raw_text(self) -> sa.ColumnElement[Any]:
-        if self.dialect == "sqlite":
-            return sa.cast(self._sqlite("json_extract"), sa.Text)
-        return self._jsonb().op("->>")(sa.literal(self.key, sa.Text))
-
-    def number(self) -> sa.ColumnElement[Any]:
-        """The value when it is a JSON number, else NULL."""
-        if self.dialect == "sqlite":
-            return sa.case(
-                (self.json_type().in_(_SQLITE_NUMBER), self._sqlite("json_extract")), else_=None
-            )
-        return sa.case(
-            (self.json_type() == "number", sa.cast(self._raw_text(), sa.Numeric)), else_=None
-        )
-
-    def as_number(self, value: float) -> sa.ColumnElement[Any]:
-        """`value` as something `number()` compares with on this backend."""
-        if self.dialect == "sqlite":
-            return sa.literal(value, sa.Double)
-        return sa.cast(sa.literal(value, sa.Double), sa.Numeric)
-
-    def string(self) -> sa.ColumnElement[Any]:
-        """The value when it is a JSON string, else NULL."""
-        kind = "text" if self.dialect == "sqlite" else "string"
-        return sa.case((self.json_type() == kind, self._raw_text()), else_=None)
-
-    def text(self) -> sa.ColumnElement[Any]:
-        """The value as text (JSON text for objects and arrays); NULL when missing."""
-        return self._raw_text()
-
-    def rank(self) -> sa.ColumnElement[Any]:
-        """0 for numbers, 1 for strings, 2 for anything else, 3 when missing or null."""
-        t = self.json_type()
-        number = t.in_(_SQLITE_NUMBER) if self.dialect == "sqlite" else t == "number"
-        string = t == ("text" if self.dialect == "sqlite" else "string")
-        return sa.case((number, 0), (string, 1), (t.is_(None) | (t == "null"), 3), else_=2)
+def write_params(conn: sa.Connection, run_id: str, params: dict[str, Any]) -> None:
+    """Replace the run's param rows (inside the caller's transaction)."""
+    conn.execute(sa.delete(PARAMS).where(PARAMS.c.run_id == run_id))
+    rows = param_rows(run_id, params)
+    if rows:
+        conn.execute(sa.insert(PARAMS), rows)
 
 
-def metric_last(key: str) -> sa.ColumnElement[Any]:
-    """The metric's last value (NULL when the run lacks it or it is NaN), as a scalar
-    subquery on the summaries' primary key."""
-    s = SUMMARIES
-    return (
-        sa.select(s.c.last).where(s.c.run_id == RUNS.c.id, s.c.key == key).scalar_subquery()
-    )
+def _ordered(value: sa.ColumnElement[Any], descending: bool) -> sa.ColumnElement[Any]:
+    return value.desc() if descending else value.asc()
 
 
-def duration(now: float) -> sa.ColumnElement[Any]:
-    return sa.func.coalesce(RUNS.c.end_time, now) - RUNS.c.start_time
+@dataclass(frozen=True)
+class KeyedSort:
+    """Sort by a param or a metric: rows of `table` with this `key` that hold a value,
+    in the order of `columns` (then run id), in either direction."""
+
+    table: sa.Table
+    key: str
+    descending: bool
+
+    def present(self) -> sa.ColumnElement[bool]:
+        t = self.table
+        if t is PARAMS:
+            return t.c.kind != NAN
+        return t.c.last.is_not(None)
+
+    def order_by(self) -> list[sa.ColumnElement[Any]]:
+        t = self.table
+        columns = [t.c.kind, t.c.num, t.c.text] if t is PARAMS else [t.c.last]
+        return [_ordered(c, self.descending) for c in [*columns, t.c.run_id]]
 
 
-def ref_text() -> sa.ColumnElement[Any]:
-    return RUNS.c.stem + "#" + sa.cast(RUNS.c.seq, sa.Text)
+def param_sort(key: str, descending: bool) -> KeyedSort:
+    """Numbers, then strings (case-insensitive), then other values; NaN and missing last."""
+    return KeyedSort(PARAMS, key, descending)
+
+
+def metric_sort(key: str, descending: bool) -> KeyedSort:
+    """The last value; NaN and missing last."""
+    return KeyedSort(SUMMARIES, key, descending)
+
+
+def runs_with(table: sa.Table, key: str, *where: Any) -> sa.ColumnElement[bool]:
+    """Runs that have a row of `table` for `key` meeting `where` (an index range)."""
+    return RUNS.c.id.in_(sa.select(table.c.run_id).where(table.c.key == key, *where))
+
+
+def param_number(key: str, test: Any) -> sa.ColumnElement[bool]:
+    """Runs whose param `key` is a number `n` with `test(n)` true."""
+    return runs_with(PARAMS, key, PARAMS.c.kind == NUMBER, test(PARAMS.c.num))
+
+
+def param_contains(key: str, needle: str) -> sa.ColumnElement[bool]:
+    """Runs whose param `key`, as lowercase text, holds `needle` (lowercase)."""
+    return runs_with(PARAMS, key, PARAMS.c.text.contains(needle, autoescape=True))
+
+
+def metric_number(key: str, test: Any) -> sa.ColumnElement[bool]:
+    """Runs whose metric `key` has a last value `v` (not NaN) with `test(v)` true."""
+    return runs_with(SUMMARIES, key, test(SUMMARIES.c.last))
 
 
 class RunListing:
@@ -135,73 +122,75 @@ class RunListing:
         self,
         columns: Sequence[str],
         where: Sequence[sa.ColumnElement[Any]],
-        order_by: Sequence[sa.ColumnElement[Any]],
+        order_by: Sequence[sa.ColumnElement[Any]] | KeyedSort,
         limit: int,
         offset: int,
     ) -> list[dict[str, Any]]:
-        """Rows of the runs that meet `where`, ordered by `order_by` then newest first,
+        """Rows of the runs that meet `where`, ordered by `order_by` (then newest first),
         as dicts with params and tags decoded."""
-        query = (
-            sa.select(*(RUNS.c[name] for name in columns))
-            .where(*where)
-            .order_by(*order_by, RUNS.c.start_time.desc(), RUNS.c.id.desc())
-            .limit(limit)
-            .offset(offset)
-        )
+        cols = [RUNS.c[name] for name in columns]
+        newest = [RUNS.c.start_time.desc(), RUNS.c.id.desc()]
         with self.reading() as conn:
-            rows = [dict(r._mapping) for r in conn.execute(query)]
-        for row in rows:
+            if isinstance(order_by, KeyedSort):
+                rows = self._keyed_page(conn, cols, where, order_by, limit, offset)
+            else:
+                query = sa.select(*cols).where(*where).order_by(*order_by, *newest)
+                rows = list(conn.execute(query.limit(limit).offset(offset)))
+        out = [dict(r._mapping) for r in rows]
+        for row in out:
             for name in ("params", "tags"):
                 if row.get(name) is not None:
                     row[name] = json.loads(row[name])
-        return rows
+        return out
 
-    def metric_keys(self) -> list[str]:
-        """Every metric key of every run, sorted: a skip scan of the summaries' key index
-        (one index seek per distinct key), not a read of every summary."""
-        s = SUMMARIES
-        first = sa.select(sa.func.min(s.c.key).label("key")).cte("metric_keys", recursive=True)
-        nxt = sa.select(sa.func.min(s.c.key)).where(s.c.key > first.c.key).scalar_subquery()
-        keys = first.union_all(sa.select(nxt).where(first.c.key.is_not(None)))
+    def _keyed_page(
+        self,
+        conn: sa.Connection,
+        cols: list[Any],
+        where: Sequence[sa.ColumnElement[Any]],
+        sort: KeyedSort,
+        limit: int,
+        offset: int,
+    ) -> list[Any]:
+        """The runs with the value, by the value (an index walk that stops at the page),
+        then, past them, the runs without it, newest first."""
+        t = sort.table
+        joined = RUNS.join(t, sa.and_(t.c.run_id == RUNS.c.id, t.c.key == sort.key))
+        present = [*where, sort.present()]
+        query = sa.select(*cols).select_from(joined).where(*present).order_by(*sort.order_by())
+        rows = list(conn.execute(query.limit(limit).offset(offset)))
+        if len(rows) == limit:
+            return rows
+        having = (
+            conn.execute(sa.select(sa.func.count()).select_from(joined).where(*present)).scalar()
+            or 0
+        )
+        lacking = RUNS.c.id.not_in(sa.select(t.c.run_id).where(t.c.key == sort.key, sort.present()))
+        rest = (
+            sa.select(*cols)
+            .where(*where, lacking)
+            .order_by(RUNS.c.start_time.desc(), RUNS.c.id.desc())
+            .limit(limit - len(rows))
+            .offset(max(0, offset - having))
+        )
+        return rows + list(conn.execute(rest))
+
+    def _keys(self, table: sa.Table) -> list[str]:
+        """The distinct keys of `table`, by a skip scan of its key index (one seek per
+        key), not a read of every row."""
+        first = sa.select(sa.func.min(table.c.key).label("key")).cte(
+            f"{table.name}_keys", recursive=True
+        )
+        nxt = sa.select(sa.func.min(table.c.key)).where(table.c.key > first.c.key)
+        keys = first.union_all(sa.select(nxt.scalar_subquery()).where(first.c.key.is_not(None)))
         query = sa.select(keys.c.key).where(keys.c.key.is_not(None))
         with self.reading() as conn:
             return sorted(k for (k,) in conn.execute(query))
 
-    @functools.cached_property
-    def _param_keys(self) -> ParamKeys:
-        return ParamKeys()
+    def metric_keys(self) -> list[str]:
+        """Every metric key of every run, sorted."""
+        return self._keys(SUMMARIES)
 
     def param_keys(self) -> list[str]:
-        """Every param key of every run, sorted (see ParamKeys)."""
-        return self._param_keys.get(self)
-
-
-class ParamKeys:
-    """The param keys of all runs, cached against the runs table's (count, newest start):
-    unchanged → no read; more runs → only the params of runs started since (less a
-    margin for runs committed late); fewer → read again."""
-
-    MARGIN_S = 600.0
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._keys: set[str] = set()
-        self._mark: tuple[int, float] | None = None
-
-    def get(self, store: RunListing) -> list[str]:
-        t = RUNS
-        with self._lock, store.reading() as conn:
-            count, newest = conn.execute(
-                sa.select(sa.func.count(), sa.func.max(t.c.start_time)).select_from(t)
-            ).one()
-            mark = (count or 0, newest or 0.0)
-            if mark != self._mark:
-                query = sa.select(t.c.params)
-                if self._mark is not None and mark[0] > self._mark[0]:
-                    query = query.where(t.c.start_time >= self._mark[1] - self.MARGIN_S)
-                else:
-                    self._keys = set()
-                for (params,) in conn.execute(query):
-                    self._keys.update(json.loads(params))
-                self._mark = mark
-            return sorted(self._keys)
+        """Every param key of every run, sorted."""
+        return self._keys(PARAMS)

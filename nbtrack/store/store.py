@@ -19,7 +19,7 @@ from . import schema
 from .engine import create_engine, translate_errors, write_engine
 from .migrations import SCHEMA_VERSION, check_not_newer, read_version, upgrade
 from .point_reads import PointReads, none_to_nan
-from .run_list import RunListing
+from .run_list import RunListing, write_params
 
 RUN_JSON_FIELDS = ("params", "tags", "git")
 _IN_CHUNK = 500
@@ -118,6 +118,7 @@ class Store(PointReads, RunListing):
                     ) + 1
                     name = row.get("name") or f"{row['stem']}#{seq}"
                     conn.execute(sa.insert(t).values(**{**row, "seq": seq, "name": name}))
+                    write_params(conn, row["id"], values.get("params") or {})
                 return seq, name
             except StoreError as exc:
                 # Two PostgreSQL writers took the same number: take the next one.
@@ -132,10 +133,12 @@ class Store(PointReads, RunListing):
         }
         with self.writing() as conn:
             conn.execute(sa.update(schema.runs).where(schema.runs.c.id == run_id).values(**row))
+            if "params" in values:
+                write_params(conn, run_id, values["params"] or {})
 
     def delete_run(self, run_id: str) -> None:
         with self.writing() as conn:
-            for table in (schema.metrics, schema.summaries):
+            for table in (schema.metrics, schema.summaries, schema.params):
                 conn.execute(sa.delete(table).where(table.c.run_id == run_id))
             conn.execute(sa.delete(schema.runs).where(schema.runs.c.id == run_id))
 
