@@ -41,7 +41,6 @@ def read_sweep_notebook(path: Path) -> SweepNotebook:
         nb = nbformat.read(path, as_version=4)
     except Exception as exc:  # nbformat raises many types for a broken file
         raise SweepError(f"cannot read {path} as a notebook: {exc}") from exc
-
     def tagged(tag: str) -> list[int]:
         return [
             i
