@@ -1,6 +1,6 @@
 """Speed of the REST API the Runs panel relies on, against a real Jupyter server.
 
-    python benchmarks/bench_server.py            # full size: 10,000 runs, 1,000,000 points
+    python benchmarks/bench_server.py            # full size: 100,000 runs, 1,000,000 points
     python benchmarks/bench_server.py --quick    # a tenth of that (a smoke run)
     python benchmarks/bench_server.py --store postgresql+psycopg:///bench --points 300000
 
@@ -8,7 +8,10 @@ Builds a temporary SQLite store (or fills the given empty database), starts
 `jupyter server` with the nbtrack extension on a free localhost port, and times
 over HTTP (best and median of several requests, seconds):
 
-- GET /runs over 10,000 runs (default page of 1,000, and all 10,000, sorted by a metric);
+- GET /runs over 100,000 runs x 10 params x 5 metrics while one run logs live: the
+  panel's first page, sorts by a metric and a param, filters (`lr<0.1`, tags, text),
+  a page deep in the list, and the steady poll (`changed_since=<cursor>`), each over
+  HTTP and as server time (RunService and JSON encoding in-process), with the targets;
 - GET /runs/{ref}/metrics?max_points=2000 over a metric of 1,000,000 points;
 - the panel's poll, GET metrics?after=<cursor>, with nothing new and with 100 new points;
 - latency from `nbtrack.log()` to the point showing in a poll (the panel's path:
@@ -18,6 +21,7 @@ over HTTP (best and median of several requests, seconds):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -31,6 +35,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -108,46 +113,75 @@ class Server:
         self.log.close()
 
 
+METRIC_KEYS = ("loss", "acc", "val_loss", "val_acc", "grad_norm")
+
+
 def build_store(url: str, n_runs: int, n_points: int) -> str:
-    """`n_runs` finished runs with params and metric summaries, and one run ("long")
+    """`n_runs` finished runs with 10 params and 5 metric summaries each, and one run ("long")
     with `n_points` points of `loss`. Returns the long run's reference."""
     import sqlalchemy as sa
 
     from nbtrack.ids import new_id
     from nbtrack.store import open_store, schema
+    from nbtrack.store.run_list import param_rows
 
     store = open_store(url)
     rng = random.Random(0)
     start = time.time() - n_runs * 10
-    runs, summaries = [], []
-    for i in range(n_runs):
-        run_id = new_id(start + i * 10)
-        runs.append(
-            {
-                "id": run_id,
-                "experiment": f"exp{i % 7}",
-                "notebook": f"nb{i % 20}.ipynb",
-                "stem": f"nb{i % 20}",
-                "seq": i // 20 + 1,
-                "name": f"nb{i % 20}#{i // 20 + 1}",
-                "status": "finished",
-                "start_time": start + i * 10,
-                "end_time": start + i * 10 + rng.random() * 100,
-                "params": json.dumps(
-                    {"lr": rng.random(), "layers": rng.randrange(1, 8), "opt.name": "adam"}
-                ),
-                "tags": json.dumps(["sweep"] if i % 3 else []),
-                "notes": None,
-            }
-        )
-        for key in ("loss", "acc", "val_loss"):
-            v = rng.random()
-            summaries.append(
-                dict(run_id=run_id, key=key, last=v, last_step=99, min=v / 2, max=v * 2, count=100)
+    chunk = 20_000
+    for lo in range(0, n_runs, chunk):
+        runs, summaries = [], []
+        for i in range(lo, min(lo + chunk, n_runs)):
+            run_id = new_id(start + i * 10)
+            runs.append(
+                {
+                    "id": run_id,
+                    "experiment": f"exp{i % 7}",
+                    "notebook": f"nb{i % 20}.ipynb",
+                    "stem": f"nb{i % 20}",
+                    "seq": i // 20 + 1,
+                    "name": f"nb{i % 20}#{i // 20 + 1}",
+                    "status": "finished",
+                    "start_time": start + i * 10,
+                    "end_time": start + i * 10 + rng.random() * 100,
+                    "params": json.dumps(
+                        {
+                            "lr": rng.random(),
+                            "layers": rng.randrange(1, 8),
+                            "batch": rng.choice([16, 32, 64, 128]),
+                            "dropout": rng.random() / 2,
+                            "opt.name": rng.choice(["adam", "sgd"]),
+                            "wd": rng.random() / 100,
+                            "momentum": rng.random(),
+                            "seed": i,
+                            "warmup": rng.randrange(0, 1000),
+                            "arch": rng.choice(["cnn", "mlp", "vit"]),
+                        },
+                        sort_keys=True,
+                    ),
+                    "tags": json.dumps(["sweep"] if i % 3 else []),
+                    "notes": None,
+                }
             )
-    with store.writing() as conn:
-        conn.execute(sa.insert(schema.runs), runs)
-        conn.execute(sa.insert(schema.summaries), summaries)
+            for key in METRIC_KEYS:
+                v = rng.random()
+                summaries.append(
+                    dict(
+                        run_id=run_id,
+                        key=key,
+                        last=v,
+                        last_step=99,
+                        min=v / 2,
+                        max=v * 2,
+                        count=100,
+                    )
+                )
+        # One executemany per table and chunk: 100,000 runs in a few seconds.
+        params = [row for run in runs for row in param_rows(run["id"], json.loads(run["params"]))]
+        with store.writing() as conn:
+            conn.execute(sa.insert(schema.runs), runs)
+            conn.execute(sa.insert(schema.params), params)
+            conn.execute(sa.insert(schema.summaries), summaries)
     long_id = new_id(time.time())
     seq = n_runs // 20 + 100
     with store.writing() as conn:
@@ -225,11 +259,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--points", type=int, help="points of the long metric")
+    parser.add_argument("--runs", type=int, help="finished runs in the store")
     parser.add_argument(
         "--store", help="an empty database to fill instead of a temporary SQLite file"
     )
     args = parser.parse_args()
-    n_runs, n_points = (1_000, 100_000) if args.quick else (10_000, 1_000_000)
+    n_runs, n_points = (10_000, 100_000) if args.quick else (100_000, 1_000_000)
+    n_runs = args.runs or n_runs
     n_points = args.points or n_points
 
     with tempfile.TemporaryDirectory(prefix="nbtrack-bench-server-") as tmp:
@@ -253,19 +289,92 @@ def main() -> None:
             server.stop()
 
 
-def report(server: Server, url: str, ref: str, n_runs: int, n_points: int, repeat: int) -> None:
-    def line(what: str, best: float, median: float, extra: str = "") -> None:
-        print(f"  {what:<58} best {best * 1000:7.1f} ms   median {median * 1000:7.1f} ms {extra}")
+@contextlib.contextmanager
+def live_run(store_url: str) -> Iterator[None]:
+    """A run logging 5 metrics every 20 ms (flushed by its writer) while the block runs."""
+    import nbtrack
+    from nbtrack.config import resolve_project
+    from nbtrack.tracking import begin_run, end_run
 
-    print("GET /runs")
-    best, med, body = timed(lambda: server.get("runs"), repeat)
-    line(f"default page (1,000 of {n_runs:,})", best, med, f"total={body['total']}")
-    best, med, body = timed(lambda: server.get("runs", limit=10_000), repeat)
-    line(f"limit=10000 ({len(body['runs']):,} runs)", best, med)
-    best, med, body = timed(
-        lambda: server.get("runs", limit=100, sort="metrics.loss", order="asc", q="sweep"), repeat
+    os.environ["NBTRACK_STORE"] = store_url
+    run = begin_run(name="live-list", params={"lr": 0.05}, project=resolve_project())
+    stop = threading.Event()
+
+    def log_loop() -> None:
+        step = 0
+        while not stop.is_set():
+            nbtrack.log(**{key: 1 / (step + 1) for key in METRIC_KEYS}, step=step)
+            step += 1
+            time.sleep(0.02)
+
+    logger = threading.Thread(target=log_loop)
+    logger.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        logger.join()
+        end_run(run)
+
+
+def runs_report(server: Server, url: str, n_runs: int, repeat: int) -> None:
+    from nbtrack.server.jsonutil import dumps
+    from nbtrack.server.params import runs_query
+    from nbtrack.server.service import RunService
+
+    service = RunService(url)
+    page = {"limit": 200}
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("panel opened: first page (200, newest first)", page, "<= 1000 ms to paint"),
+        ("sort=metrics.loss asc", {**page, "sort": "metrics.loss", "order": "asc"}, "<= 500"),
+        ("sort=params.lr desc", {**page, "sort": "params.lr", "order": "desc"}, "<= 500"),
+        ("q=lr<0.1", {**page, "q": "lr<0.1"}, "<= 500"),
+        ("q=lr<0.1 sort=metrics.val_acc", {**page, "q": "lr<0.1", "sort": "metrics.val_acc"}, ""),
+        ("q=tag:sweep status:finished", {**page, "q": "tag:sweep status:finished"}, ""),
+        ("q=nb7 (free text)", {**page, "q": "nb7"}, ""),
+        ("scrolled: offset=50000", {**page, "offset": min(50_000, n_runs // 2)}, ""),
+    ]
+    for what, args, target in cases:
+        best, med, body = timed(lambda a=args: server.get("runs", **a), repeat)
+        sbest, smed, _ = timed(
+            lambda a=args: dumps(service.list_runs(runs_query({k: str(v) for k, v in a.items()}))),
+            repeat,
+        )
+        extra = f"total={body['total']:,}  server median {smed * 1000:6.1f} ms  target {target}"
+        line(what, best, med, extra)
+    cursor = server.get("runs", **page)["cursor"]
+
+    def poll() -> Any:
+        nonlocal cursor
+        body = server.get("runs", **page, changed_since=cursor)
+        cursor = body["cursor"]
+        return body
+
+    best, med, body = timed(poll, repeat * 4)
+    poll_cursor = cursor
+    sbest, smed, _ = timed(
+        lambda: dumps(
+            service.list_runs(runs_query({"limit": "200", "changed_since": poll_cursor}))
+        ),
+        repeat * 4,
     )
-    line("sort=metrics.loss q=sweep limit=100", best, med)
+    line(
+        "steady poll: changed_since=<cursor>",
+        best,
+        med,
+        f"runs={len(body['runs'])}  server median {smed * 1000:6.1f} ms  target <= 20 ms",
+    )
+
+
+def line(what: str, best: float, median: float, extra: str = "") -> None:
+    print(f"  {what:<48} best {best * 1000:7.1f} ms   median {median * 1000:7.1f} ms {extra}")
+
+
+def report(server: Server, url: str, ref: str, n_runs: int, n_points: int, repeat: int) -> None:
+    print(f"GET /runs over {n_runs:,} runs x 10 params x 5 metrics, one run logging live")
+    print("  (HTTP: the request through the Jupyter server; server: RunService + JSON in-process)")
+    with live_run(url):
+        runs_report(server, url, n_runs, repeat)
 
     print(f"GET /runs/{{ref}}/metrics over {n_points:,} points")
     best, med, body = timed(lambda: server.get(f"runs/{ref}/metrics", max_points=2000), repeat)

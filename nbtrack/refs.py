@@ -8,10 +8,29 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import RunNotFoundError
+from .errors import NbtrackError, RunNotFoundError
 
 _SEQ = re.compile(r"^(?P<stem>.+)#(?P<seq>\d+)$")
 _BACK = re.compile(r"^(?P<base>.+?)~(?P<n>\d+)$")
+# More digits than any run number or count of runs can have (a BIGINT has 19); also
+# keeps Python's int() clear of its 4,300-digit limit.
+MAX_DIGITS = 18
+
+
+class BadReferenceError(NbtrackError, ValueError):
+    """A run reference no store could ever resolve, refused as bad input."""
+
+
+def number(digits: str, ref: str) -> int:
+    """The run number or count `digits` (ASCII digits) in `ref`, or BadReferenceError
+    when it is longer than any run number can be."""
+    if len(digits) > MAX_DIGITS:
+        shown = ref if len(ref) <= 40 else ref[:40] + "…"
+        raise BadReferenceError(
+            f"{shown!r} holds a {len(digits)}-digit number; run numbers and `~N` counts have "
+            f"at most {MAX_DIGITS} digits: use e.g. train#3 or latest~2"
+        )
+    return int(digits)
 
 
 @dataclass(frozen=True)
@@ -44,12 +63,12 @@ def resolve(ref: str, runs: Sequence[RunKey]) -> RunKey:
         return exact[0]
     m = _BACK.match(text)
     if m:
-        text, back = m.group("base"), int(m.group("n"))
+        text, back = m.group("base"), number(m.group("n"), ref)
     if text == "latest":
         return _nth(runs, back, ref)
     m = _SEQ.match(text)
     if m and not back:
-        stem, seq = m.group("stem"), int(m.group("seq"))
+        stem, seq = m.group("stem"), number(m.group("seq"), ref)
         for run in runs:
             if run.stem == stem and run.seq == seq:
                 return run

@@ -197,3 +197,16 @@ def test_a_real_stem_and_seq_still_wins_over_a_run_named_like_it() -> None:
     assert ref_of("train#4", runs) == "train#4"
     old_named_latest = key("01a00000000000000000000000", "nb", 4, "latest")
     assert ref_of("latest", [*RUNS, old_named_latest]) == "train#4"
+
+
+def test_numbers_longer_than_any_run_number_are_bad_references() -> None:
+    """Past Python's 4,300-digit int limit (and long before it): a clear error, not a
+    ValueError from int()."""
+    from nbtrack.refs import BadReferenceError, RunKey, resolve
+
+    runs = [RunKey("01", "train#1", "train", 1)]
+    for ref in ("train#" + "9" * 4301, "latest~" + "9" * 4301, "train#1" + "0" * 18):
+        with pytest.raises(BadReferenceError, match="at most 18 digits"):
+            resolve(ref, runs)
+    named = [RunKey("02", "train#" + "1" * 30, "train", 2), *runs]
+    assert resolve("train#" + "1" * 30, named).id == "02"  # a name still wins

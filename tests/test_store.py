@@ -138,6 +138,8 @@ def test_upgrades_a_version_1_store_without_losing_data(backend: str) -> None:
     assert (run.ref, run.params, run.tags, run.status) == ("old#1", {"lr": 0.1}, ["v1"], "finished")
     assert run.history("loss")["value"].tolist() == [0.5, 0.25]
     assert run.snapshot is None
+    # v6 filled the params table from the runs' params: the runs list filters by them.
+    assert store.param_keys() == ["lr"] and store.metric_keys() == ["loss"]
     with nbtrack.start_run(notebook=None) as new:  # and the upgraded store takes new runs
         nbtrack.log(loss=1.0)
     assert len(nbtrack.runs()) == 2 and nbtrack.get_run(new.id).metrics["loss"]["count"] == 1

@@ -60,13 +60,20 @@ export interface IRunsQuery {
   order?: 'asc' | 'desc';
   q?: string;
   status?: RunStatus;
+  /** The `cursor` of an earlier answer: only runs that may have changed since. */
+  changed_since?: string;
 }
 
 export interface IRunsPage {
   runs: IRun[];
+  /** Runs matching q and status, all pages. */
   total: number;
+  /** Param keys of all the store's runs. */
   params: string[];
+  /** Metric keys of all the store's runs. */
   metrics: string[];
+  /** Pass as `changed_since` to ask only for what changed since this answer. */
+  cursor: string;
 }
 
 export interface ISeriesData {

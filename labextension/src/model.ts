@@ -1,11 +1,12 @@
 /**
  * The runs the panel shows, kept current by polling the server.
  *
- * The first tick reads every run (pages of 10,000); later ticks read only the
- * running runs and the newest few, which is what changes while people work,
- * and fall back to a full read when the total moved in a way those cannot
- * explain (runs deleted or added elsewhere). The poll backs off on errors and
- * stands by while the page is hidden.
+ * The first tick reads every run (pages of 10,000); later ticks ask the server
+ * only for the runs that changed since its last answer (`changed_since`: the
+ * running ones and those started, ended or beating since), and fall back to a
+ * full read when the total moved in a way those cannot explain (runs deleted
+ * elsewhere). The poll backs off on errors and stands by while the page is
+ * hidden.
  */
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
@@ -13,7 +14,6 @@ import { ISignal, Signal } from '@lumino/signaling';
 import { IRun, IRunPatch, NbtrackApi } from './api';
 
 const PAGE = 10000;
-const NEWEST = 25;
 
 export class RunsModel {
   constructor(api: NbtrackApi, options: { interval?: number } = {}) {
@@ -177,6 +177,7 @@ export class RunsModel {
     let total = 0;
     let params: string[] = [];
     let metrics: string[] = [];
+    let cursor: string | null = null;
     do {
       const page = await this.api.listRuns({
         limit: PAGE,
@@ -188,6 +189,9 @@ export class RunsModel {
       total = page.total;
       params = page.params;
       metrics = page.metrics;
+      // The first page's cursor: whatever changes while later pages are read is
+      // asked for again by the next poll.
+      cursor = cursor ?? page.cursor ?? null;
       offset += PAGE;
       if (!page.runs.length) {
         break;
@@ -197,6 +201,7 @@ export class RunsModel {
     this._total = total;
     this._params = params;
     this._metrics = metrics;
+    this._cursor = cursor;
     this._needFull = false;
     this._loaded = true;
     const before = this._selected.length;
@@ -208,13 +213,19 @@ export class RunsModel {
   }
 
   private async _readChanges(): Promise<void> {
-    const [running, newest] = await Promise.all([
-      this.api.listRuns({ status: 'running', limit: PAGE, sort: 'start', order: 'desc' }),
-      this.api.listRuns({ limit: NEWEST, sort: 'start', order: 'desc' })
-    ]);
+    if (this._cursor === null) {
+      await this._readAll();
+      return;
+    }
+    const page = await this.api.listRuns({
+      changed_since: this._cursor,
+      limit: PAGE,
+      sort: 'start',
+      order: 'desc'
+    });
     let changed = false;
     const seen = new Set<string>();
-    for (const run of [...running.runs, ...newest.runs]) {
+    for (const run of page.runs) {
       seen.add(run.id);
       const old = this._runs.get(run.id);
       if (!old || !sameRun(old, run)) {
@@ -222,7 +233,8 @@ export class RunsModel {
         changed = true;
       }
     }
-    // Runs that were running and are not any more: read them once each.
+    // Runs that were running and are not among the changed ones (the server
+    // always returns running runs): read them once each.
     const ended = Array.from(this._runs.values()).filter(
       run => run.status === 'running' && !seen.has(run.id)
     );
@@ -235,20 +247,19 @@ export class RunsModel {
       }
       changed = true;
     }
-    const keysChanged =
-      !sameList(newest.params, this._params) || !sameList(newest.metrics, this._metrics);
-    if (keysChanged) {
-      // The key lists are global: take the union so no column disappears early.
-      this._params = union(this._params, newest.params);
-      this._metrics = union(this._metrics, newest.metrics);
+    if (!sameList(page.params, this._params) || !sameList(page.metrics, this._metrics)) {
+      // The server lists the keys of all runs.
+      this._params = page.params;
+      this._metrics = page.metrics;
       changed = true;
     }
-    if (newest.total !== this._runs.size) {
-      // Added beyond the newest few, or deleted elsewhere: read everything.
+    if (page.total !== this._runs.size) {
+      // Deleted (or added unseen) elsewhere: read everything.
       await this._readAll();
       return;
     }
-    this._total = newest.total;
+    this._total = page.total;
+    this._cursor = page.cursor;
     if (changed) {
       this._emitRuns();
     }
@@ -265,6 +276,7 @@ export class RunsModel {
   private _params: string[] = [];
   private _metrics: string[] = [];
   private _total = 0;
+  private _cursor: string | null = null;
   private _selected: string[] = [];
   private _error: string | null = null;
   private _loaded = false;
@@ -277,12 +289,6 @@ export class RunsModel {
 
 function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
-}
-
-function union(a: string[], b: string[]): string[] {
-  const set = new Set(a);
-  b.forEach(x => set.add(x));
-  return Array.from(set).sort();
 }
 
 /** Cheap equality of two reads of one run (fields that change while it lives). */

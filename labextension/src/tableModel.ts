@@ -157,7 +157,8 @@ export function compareValues(a: SortValue, b: SortValue, order: SortOrder): num
  * A filter: whitespace-separated terms that must all match (case-insensitive).
  * A term `key:value` matches a field (`status:running`, `tag:cnn`,
  * `lr:0.1`, for any column id or param/metric key) by substring; a term
- * `key<n`, `key>n`, `key<=n`, `key>=n` or `key=n` compares a number; any
+ * `key<n`, `key>n`, `key<=n`, `key>=n`, `key=n` or `key!=n` compares a number
+ * (`params.lr<0.1` and `metrics.loss<0.5` as in the DataFrame, too); any
  * other term is a substring of the name, ref, notebook, experiment, status,
  * tags, notes or sweep id. `sweep:ID` keeps the runs of one sweep.
  */
@@ -180,9 +181,9 @@ export function makeFilter(
   }
   byKey.set('tag', byKey.get('tags') as IColumn);
   const tests = terms.map(term => {
-    const cmp = /^([^<>=:]+)(<=|>=|<|>|=)(-?[\d.e+-]+)$/.exec(term);
-    if (cmp && byKey.has(cmp[1])) {
-      const column = byKey.get(cmp[1]) as IColumn;
+    const cmp = COMPARISON.exec(term);
+    if (cmp && byKey.has(columnKey(cmp[1]))) {
+      const column = byKey.get(columnKey(cmp[1])) as IColumn;
       const n = Number(cmp[3]);
       const op = cmp[2];
       return (run: IRun) => {
@@ -199,6 +200,8 @@ export function makeFilter(
             return v <= n;
           case '>=':
             return v >= n;
+          case '!=':
+            return v !== n;
           default:
             return v === n;
         }
@@ -209,14 +212,70 @@ export function makeFilter(
       const want = field[2];
       return (run: IRun) => (run.sweep ?? '').toLowerCase().includes(want);
     }
-    if (field && byKey.has(field[1])) {
-      const column = byKey.get(field[1]) as IColumn;
+    if (field && byKey.has(columnKey(field[1]))) {
+      const column = byKey.get(columnKey(field[1])) as IColumn;
       const want = field[2];
       return (run: IRun) => column.text(run, 0).toLowerCase().includes(want);
     }
     return (run: IRun) => searchText(run).includes(term);
   });
   return (run: IRun) => tests.every(t => t(run));
+}
+
+const COMPARISON = /^([^<>=!:]+)(<=|>=|!=|<|>|=)(.*)$/;
+const FIELDS = ['status', 'tag', 'tags', 'sweep', 'name', 'notebook', 'experiment', 'ref'];
+
+/** A filter key as a column id: the DataFrame's `params.lr` / `metrics.loss` name the
+ * `param:lr` / `metric:loss` columns; other keys are column ids or labels. */
+function columnKey(key: string): string {
+  if (key.startsWith('params.')) {
+    return `param:${key.slice(7)}`;
+  }
+  if (key.startsWith('metrics.')) {
+    return `metric:${key.slice(8)}`;
+  }
+  return key;
+}
+
+/**
+ * What is wrong with a filter, as the server would say it (`lr<` has no number,
+ * `foo:bar` names no field or param, `colour<1` no param or metric), or null
+ * when every term means something. The panel shows it beside the filter box so
+ * that a mistyped filter never reads as "no runs match".
+ */
+export function filterError(text: string, params: string[], metrics: string[]): string | null {
+  const lower = (keys: string[]) => new Set(keys.map(k => k.toLowerCase()));
+  const knownParams = lower(params);
+  const knownMetrics = lower(metrics);
+  for (const term of text.trim().split(/\s+/).filter(Boolean)) {
+    const cmp = COMPARISON.exec(term);
+    if (cmp) {
+      const [, key, op, raw] = cmp;
+      if (!raw.trim() || !Number.isFinite(Number(raw))) {
+        const what = raw ? `'${raw}'` : `nothing after '${op}'`;
+        return `'${term}' compares '${key}' with ${what}: put a number after the operator, e.g. lr<0.1 or metrics.loss<=0.5`;
+      }
+      const k = key.toLowerCase();
+      const known = k.startsWith('params.')
+        ? knownParams.has(k.slice(7))
+        : k.startsWith('metrics.')
+          ? knownMetrics.has(k.slice(8))
+          : k === 'duration' || knownParams.has(k) || knownMetrics.has(k);
+      if (!known) {
+        return `'${term}': no run has a param or metric called '${key.replace(/^(params|metrics)\./i, '')}'`;
+      }
+      continue;
+    }
+    const field = /^([^:]+):(.*)$/.exec(term);
+    if (field) {
+      const name = field[1].toLowerCase();
+      const param = name.startsWith('params.') ? name.slice(7) : name;
+      if (!FIELDS.includes(name) && !knownParams.has(param)) {
+        return `'${term}': no field or param is called '${field[1]}'; filter with status:, tag:, sweep:, name:, notebook:, experiment:, ref:, a param (lr:0.1) or a comparison (lr<0.1, metrics.loss<0.5)`;
+      }
+    }
+  }
+  return null;
 }
 
 const searchCache = new WeakMap<IRun, string>();
@@ -268,9 +327,16 @@ export class TableModel {
     return this._filterText;
   }
 
+  /** What is wrong with the filter (see `filterError`), or null. */
+  get filterError(): string | null {
+    return filterError(this._filterText, this._params, this._metrics);
+  }
+
   /** Replace the runs and the param/metric keys; recomputes the view. */
   setRuns(runs: readonly IRun[], params: string[], metrics: string[]): void {
     this._runs = runs;
+    this._params = params;
+    this._metrics = metrics;
     const sweeps = runs.some(run => run.sweep);
     const keys = `${sweeps}\u0001${params.join('\u0000')}\u0001${metrics.join('\u0000')}`;
     if (keys !== this._keys) {
@@ -311,6 +377,19 @@ export class TableModel {
     this.recompute();
   }
 
+  /**
+   * The selected ids split by whether the current filter shows them: the panel
+   * says "2 selected, 1 hidden" and actions such as Delete act on `visible`
+   * only (or say that hidden runs are included).
+   */
+  splitSelection(selected: readonly string[]): { visible: string[]; hidden: string[] } {
+    const shown = new Set(this._rows.map(run => run.id));
+    return {
+      visible: selected.filter(id => shown.has(id)),
+      hidden: selected.filter(id => !shown.has(id))
+    };
+  }
+
   indexOf(id: string): number {
     return this._rows.findIndex(run => run.id === id);
   }
@@ -342,6 +421,8 @@ export class TableModel {
 
   private _now: () => number;
   private _runs: readonly IRun[] = [];
+  private _params: string[] = [];
+  private _metrics: string[] = [];
   private _rows: readonly IRun[] = [];
   private _columns: IColumn[];
   private _keys = '';

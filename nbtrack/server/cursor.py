@@ -38,3 +38,24 @@ def decode(text: str) -> int:
             "previous metrics response, or leave `after` out to read from the start"
         )
     return int(m.group(1))
+
+
+# -- cursors of the runs list's changes ---------------------------------------------
+
+_TIME_FORM = re.compile(r"^t1\.([0-9]{1,12}(?:\.[0-9]{1,6})?)$")
+
+
+def encode_time(seconds: float) -> str:
+    """The cursor of a runs answer: the server's clock when it read the store."""
+    return f"t1.{seconds:.3f}"
+
+
+def decode_time(text: str) -> float:
+    m = _TIME_FORM.match(text)
+    if m is None:
+        shown = text if len(text) <= 40 else text[:40] + "…"
+        raise CursorError(
+            f"changed_since={shown!r} is not a cursor from this server: pass the `cursor` of "
+            "the previous runs response, or leave changed_since out to list every run"
+        )
+    return float(m.group(1))

@@ -41,6 +41,11 @@ class NbtrackHandler(APIHandler):
             return json.loads(self.request.body or b"null")
         except ValueError as exc:
             raise bad_request(f"the body is not JSON ({exc}): send a JSON object") from exc
+        except RecursionError as exc:
+            raise bad_request(
+                "the body nests arrays or objects too deeply to read: send a flat JSON object "
+                'such as {"name": "baseline", "tags": ["cnn"]}'
+            ) from exc
 
     async def answer(self, work: Callable[[], Any], status: int = 200) -> None:
         """Run `work` and encode its result in a worker thread (the store blocks, and a

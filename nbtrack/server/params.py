@@ -15,7 +15,7 @@ from .downsample import MIN_POINTS
 from .errors import bad_request
 
 STATUSES = ("running", "finished", "failed", "interrupted", "crashed")
-SORT_FIELDS = ("start", "name", "status", "duration", "notebook")
+SORT_FIELDS = ("start", "name", "status", "duration", "notebook", "ref", "tags", "sweep")
 SORT_PREFIXES = ("params.", "metrics.")
 
 DEFAULT_LIMIT = 1000
@@ -55,10 +55,11 @@ class RunsQuery:
     descending: bool = True
     q: str = ""
     status: tuple[str, ...] | None = None
+    changed_since: float | None = None
 
 
 def runs_query(args: dict[str, str | None]) -> RunsQuery:
-    """GET /runs parameters: limit, offset, sort, order, q, status."""
+    """GET /runs parameters: limit, offset, sort, order, q, status, changed_since."""
     sort = args.get("sort") or "start"
     if sort not in SORT_FIELDS and not (sort.startswith(SORT_PREFIXES) and sort.split(".", 1)[1]):
         raise bad_request(
@@ -76,6 +77,7 @@ def runs_query(args: dict[str, str | None]) -> RunsQuery:
                 f"status must be a comma list of {', '.join(STATUSES)}; "
                 f"unknown: {', '.join(repr(s[:40]) for s in unknown[:3])}"
             )
+    changed = args.get("changed_since")
     return RunsQuery(
         limit=integer("limit", args.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT),
         offset=integer("offset", args.get("offset"), 0, 0, 10**12),
@@ -83,6 +85,7 @@ def runs_query(args: dict[str, str | None]) -> RunsQuery:
         descending=order == "desc",
         q=(args.get("q") or "").strip(),
         status=tuple(statuses) if statuses else None,
+        changed_since=cursor.decode_time(changed) if changed else None,
     )
 
 

@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import query
+from .. import query, refs
 from ..errors import StoreError
 from ..store import Store, open_store
-from . import cursor, records
+from ..store.run_list import RUNS
+from . import cursor, records, run_query, runfilter
 from .downsample import Point, bucket_bounds, bucket_count, downsample, merge
 from .errors import ApiError, bad_request
 from .jsonutil import finite_list
@@ -78,22 +79,48 @@ class RunService:
     def _by_seq(self, text: str) -> list[str]:
         """Ids of the runs whose `notebook#N` is `text` (one at most)."""
         m = _SEQ_REF.match(text)
-        if m is None or "\0" in text or int(m.group("seq")) > _MAX_SEQ:
+        if m is None or "\0" in text or len(m.group("seq")) > refs.MAX_DIGITS:
+            return []  # the resolver finds it by name or says what is wrong
+        if int(m.group("seq")) > _MAX_SEQ:
             return []
         return self.store.find_run_ids(stem=m.group("stem"), seq=int(m.group("seq")))
 
     # -- runs ---------------------------------------------------------------------
 
     def list_runs(self, q: RunsQuery) -> dict[str, Any]:
+        """One page of the runs that match `q` (filtered, sorted and paged in SQL), the
+        number that match, every param and metric key of the store, and a cursor. With
+        `changed_since`, the page holds only the matching runs that may have changed since
+        that cursor (running ones among them)."""
         st = self.store
         query.reap_crashed(st)
-        rows = st.select_runs(
-            status=list(q.status) if q.status else None, columns=query.LIST_COLUMNS
-        )
-        summaries = st.summaries(None if len(rows) > 2000 else [r["id"] for r in rows])
         now = time.time()
-        runs = [records.run_record(r, summaries.get(r["id"], {}), now) for r in rows]
-        return records.runs_page(runs, q)
+        param_keys, metric_keys = st.param_keys(), st.metric_keys()
+        terms = runfilter.parse(q.q, param_keys, metric_keys)
+        where = [run_query.condition(term, now) for term in terms]
+        if q.status:
+            where.append(RUNS.c.status.in_(list(q.status)))
+        total = st.count_runs(where)
+        if q.changed_since is not None:
+            where.append(run_query.changed_since(q.changed_since))
+        rows = st.page_runs(
+            query.LIST_COLUMNS,
+            where,
+            run_query.order_by(q.sort, q.descending, now),
+            q.limit,
+            q.offset if q.changed_since is None else 0,
+        )
+        summaries = st.summaries([r["id"] for r in rows]) if rows else {}
+        return {
+            "runs": [
+                records.strict_run(records.run_record(r, summaries.get(r["id"], {}), now))
+                for r in rows
+            ],
+            "total": total,
+            "params": param_keys,
+            "metrics": metric_keys,
+            "cursor": cursor.encode_time(now),
+        }
 
     def get_run(self, ref: str) -> dict[str, Any]:
         """One run with its error, cell source, git state and environment."""
@@ -152,10 +179,11 @@ class RunService:
             upto = q.after  # nothing new; keep the client's place
         if q.after is not None:
             series, downsampled = self._points_since(run_id, q, upto)
+        elif q.keys is None:
+            series, downsampled = self._every_series(run_id, upto, q.max_points)
         else:
-            keys = q.keys if q.keys is not None else sorted(st.summaries([run_id]).get(run_id, {}))
             series, downsampled = {}, False
-            for key in keys:
+            for key in q.keys:
                 points, cut = self._whole_series(run_id, key, upto, q.max_points)
                 series[key] = points
                 downsampled = downsampled or cut
@@ -179,6 +207,29 @@ class RunService:
             if len(points) > q.max_points:
                 series[key] = downsample(points, q.max_points)
                 downsampled = True
+        return series, downsampled
+
+    def _every_series(
+        self, run_id: str, upto: int, max_points: int
+    ) -> tuple[dict[str, list[Point]], bool]:
+        """Every key's series: the short ones (by their summaries' counts) in one read
+        of the run, the long ones downsampled in SQL key by key. However many keys the
+        run has, that is two queries plus a few per series too long to load whole."""
+        st = self.store
+        counts = {k: s["count"] for k, s in st.summaries([run_id]).get(run_id, {}).items()}
+        threshold = max(max_points, bucket_count(max_points) * SQL_POINTS_PER_BUCKET)
+        long_keys = sorted(k for k, n in counts.items() if n > threshold)
+        series: dict[str, list[Point]] = {key: [] for key in sorted(counts)}
+        for key, *point in st.run_points(run_id, upto, skip_keys=long_keys):
+            series.setdefault(key, []).append(Point(*point))
+        downsampled = False
+        for key, points in series.items():
+            if len(points) > max_points:
+                series[key] = downsample(points, max_points)
+                downsampled = True
+        for key in long_keys:
+            series[key], cut = self._whole_series(run_id, key, upto, max_points)
+            downsampled = downsampled or cut
         return series, downsampled
 
     def _whole_series(

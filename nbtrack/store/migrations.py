@@ -8,6 +8,7 @@ STEPS; never edit a released step.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -103,7 +104,41 @@ def _v5(op: Any) -> None:
     op.create_index("ix_nbtrack_runs_sweep", "nbtrack_runs", ["sweep", "trial"])
 
 
-STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(op: Any) -> None:
+    """The runs list filters, sorts and pages in SQL: params get a table of their own
+    (one row per run and key, indexed by key and value; filled from `runs.params`),
+    the summaries an index by key and last value, and runs indexes by status, end and
+    heartbeat for the panel's changed-since poll."""
+    from .run_list import param_rows
+
+    op.create_table(
+        "nbtrack_params",
+        sa.Column("run_id", sa.String(26), primary_key=True),
+        sa.Column("key", sa.Text, primary_key=True),
+        sa.Column("kind", sa.SmallInteger, nullable=False),
+        sa.Column("num", sa.Double),
+        sa.Column("text", sa.Text, nullable=False),
+    )
+    op.create_index(
+        "ix_nbtrack_params_key_value", "nbtrack_params", ["key", "kind", "num", "text", "run_id"]
+    )
+    conn = op.get_bind()
+    runs = sa.table("nbtrack_runs", sa.column("id"), sa.column("params"))
+    rows: list[dict[str, Any]] = []
+    for run_id, text in conn.execute(sa.select(runs.c.id, runs.c.params)).all():
+        rows += param_rows(run_id, json.loads(text))
+        if len(rows) >= 10_000:
+            conn.execute(sa.insert(schema.params), rows)
+            rows = []
+    if rows:
+        conn.execute(sa.insert(schema.params), rows)
+    op.create_index("ix_nbtrack_summaries_key_last", "nbtrack_summaries", ["key", "last", "run_id"])
+    op.create_index("ix_nbtrack_runs_status", "nbtrack_runs", ["status"])
+    op.create_index("ix_nbtrack_runs_end", "nbtrack_runs", ["end_time"])
+    op.create_index("ix_nbtrack_runs_heartbeat", "nbtrack_runs", ["heartbeat"])
+
+
+STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 SCHEMA_VERSION = len(STEPS)
 
 

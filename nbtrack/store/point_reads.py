@@ -86,6 +86,23 @@ class PointReads:
         with self.reading() as conn:
             return [(i, s, none_to_nan(v), w) for i, s, v, w in conn.execute(query)]
 
+    def run_points(
+        self, run_id: str, upto_id: int, skip_keys: Sequence[str] = ()
+    ) -> list[tuple[str, int, int, float, float]]:
+        """(key, id, step, value, time) of every point of the run with `id <= upto_id`, but
+        those of `skip_keys`, by key then step then id: one read of the (run_id, key, step,
+        value) index, however many keys the run has."""
+        t = schema.metrics
+        query = (
+            sa.select(t.c.key, t.c.id, t.c.step, t.c.value, t.c.time)
+            .where(t.c.run_id == run_id, _UNINDEXED_ID <= upto_id)
+            .order_by(t.c.key, t.c.step, t.c.id)
+        )
+        if skip_keys:
+            query = query.where(t.c.key.not_in(list(skip_keys)))
+        with self.reading() as conn:
+            return [(k, i, s, none_to_nan(v), w) for k, i, s, v, w in conn.execute(query)]
+
     def count_points(self, run_id: str, key: str, upto_id: int, cap: int) -> int:
         """How many points the key has with `id <= upto_id`, counting no further than `cap`."""
         t = schema.metrics

@@ -61,6 +61,10 @@ runs = sa.Table(
     sa.Index("ix_nbtrack_runs_start", "start_time"),
     sa.Index("ix_nbtrack_runs_name", "name"),
     sa.Index("ix_nbtrack_runs_sweep", "sweep", "trial"),
+    # What changed since a poll (and which runs are still running), by index.
+    sa.Index("ix_nbtrack_runs_status", "status"),
+    sa.Index("ix_nbtrack_runs_end", "end_time"),
+    sa.Index("ix_nbtrack_runs_heartbeat", "heartbeat"),
 )
 
 metrics = sa.Table(
@@ -87,4 +91,21 @@ summaries = sa.Table(
     sa.Column("min", sa.Double),
     sa.Column("max", sa.Double),
     sa.Column("count", sa.BigInteger, nullable=False),
+    # The runs list: every metric key by a skip scan, runs in order of a metric's last
+    # value (ties by run id) by walking the index.
+    sa.Index("ix_nbtrack_summaries_key_last", "key", "last", "run_id"),
+)
+
+# Each run's params, one row per key, so that the runs list filters and sorts by a param
+# through an index. `runs.params` stays the record; these rows are derived from it.
+params = sa.Table(
+    "nbtrack_params",
+    metadata,
+    sa.Column("run_id", sa.String(26), primary_key=True),
+    sa.Column("key", sa.Text, primary_key=True),
+    # 0 a number, 1 a string, 2 anything else (booleans, lists, null), 3 NaN.
+    sa.Column("kind", sa.SmallInteger, nullable=False),
+    sa.Column("num", sa.Double),  # the number (kind 0), else NULL
+    sa.Column("text", sa.Text, nullable=False),  # the value as lowercase text
+    sa.Index("ix_nbtrack_params_key_value", "key", "kind", "num", "text", "run_id"),
 )

@@ -21,6 +21,7 @@ from . import schema
 from .engine import create_engine, translate_errors, write_engine
 from .migrations import SCHEMA_VERSION, check_not_newer, read_version, upgrade
 from .point_reads import PointReads, none_to_nan
+from .run_list import RunListing, write_params
 from .urls import mask_url
 
 RUN_JSON_FIELDS = ("params", "tags", "git")
@@ -41,7 +42,7 @@ def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[st
         yield items[i : i + size]
 
 
-class Store(PointReads):
+class Store(PointReads, RunListing):
     """A run store at one SQLAlchemy URL. Thread-safe; one per URL per process."""
 
     def __init__(self, url: str) -> None:
@@ -122,6 +123,7 @@ class Store(PointReads):
         with self.writing() as conn:
             if conn.execute(sa.select(t.c.id).where(t.c.id == values["id"])).first() is None:
                 conn.execute(sa.insert(t).values(**values))
+                write_params(conn, row["id"], row.get("params") or {})
 
     # -- transactions -------------------------------------------------------------
 
@@ -186,6 +188,7 @@ class Store(PointReads):
                     ) + 1
                     name = row.get("name") or f"{row['stem']}#{seq}"
                     conn.execute(sa.insert(t).values(**{**row, "seq": seq, "name": name}))
+                    write_params(conn, row["id"], values.get("params") or {})
                 return seq, name
             except StoreError as exc:
                 # Two PostgreSQL writers took the same number: take the next one.
@@ -200,10 +203,12 @@ class Store(PointReads):
         }
         with self.writing() as conn:
             conn.execute(sa.update(schema.runs).where(schema.runs.c.id == run_id).values(**row))
+            if "params" in values:
+                write_params(conn, run_id, values["params"] or {})
 
     def delete_run(self, run_id: str) -> None:
         with self.writing() as conn:
-            for table in (schema.metrics, schema.summaries):
+            for table in (schema.metrics, schema.summaries, schema.params):
                 conn.execute(sa.delete(table).where(table.c.run_id == run_id))
             conn.execute(sa.delete(schema.runs).where(schema.runs.c.id == run_id))
 
@@ -286,6 +291,8 @@ class Store(PointReads):
                     conn.execute(
                         sa.update(runs).where(runs.c.id == record["update"]).values(**values)
                     )
+                    if "params" in record["values"]:
+                        write_params(conn, record["update"], record["values"]["params"] or {})
 
     def _insert_points(self, conn: sa.Connection, points: list[Any]) -> None:
         if self.dialect == "sqlite":

@@ -205,3 +205,37 @@ def test_sql_bucketing_breaks_ties_exactly_past_float_precision(backend: str) ->
             run.log(loss=0.0, step=base + 4 * i + 1)
             run.log(loss=float(i % 5), step=base + 4 * i + 3)
     _sql_matches_reference(backend, None, (10, 101))
+
+
+@pytest.mark.slow
+def test_every_key_without_keys_is_a_bounded_number_of_queries(backend: str) -> None:
+    """A run with thousands of keys (and one series too long to load whole) is read in a
+    few statements, not one per key, and gives the same series as asking key by key."""
+    import sqlalchemy as sa
+
+    from nbtrack.server.params import metrics_query
+
+    with nbtrack.start_run(name="wide") as run:
+        for step in range(3):
+            run.log(**{f"k{i:04d}": float(i * step) for i in range(3000)}, step=step)
+        for step in range(2000):
+            run.log(long=float(step % 7), step=step)
+    service = RunService(backend)
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    sa.event.listen(service.store.engine, "before_cursor_execute", record)
+    try:
+        whole = service.metrics("wide", metrics_query({"max_points": "100"}))
+    finally:
+        sa.event.remove(service.store.engine, "before_cursor_execute", record)
+    assert len(whole["series"]) == 3001
+    assert whole["series"]["k2999"]["value"] == [0.0, 2999.0, 5998.0]
+    assert whole["downsampled"] and len(whole["series"]["long"]["step"]) <= 100
+    assert len(statements) <= 20, len(statements)
+    some = ["k0000", "k1234", "k2999", "long"]
+    by_key = service.metrics("wide", metrics_query({"max_points": "100", "keys": ",".join(some)}))
+    for key in some:
+        assert whole["series"][key] == by_key["series"][key]

@@ -56,9 +56,14 @@ def _strategies() -> Any:
 
     text = st.text(max_size=30)
     number = st.integers(min_value=-(10**20), max_value=10**20).map(str)
-    seq_ref = st.tuples(st.sampled_from(["train", "eval", "x\x00"]), number).map("#".join)
+    # Numbers past Python's 4,300-digit int-string limit, in `stem#N` and `base~N`.
+    huge = st.integers(min_value=4301, max_value=6000).map(lambda n: "9" * n)
+    seq_ref = st.tuples(st.sampled_from(["train", "eval", "x\x00"]), number | huge).map("#".join)
+    back_ref = st.tuples(st.sampled_from(["latest", "baseline", "train#1"]), number | huge).map(
+        "~".join
+    )
     ref = st.one_of(
-        st.sampled_from(KNOWN_REFS), seq_ref, text.filter(lambda s: s not in KNOWN_REFS)
+        st.sampled_from(KNOWN_REFS), seq_ref, back_ref, text.filter(lambda s: s not in KNOWN_REFS)
     )
     value = st.one_of(text, number, st.sampled_from(["", "asc", "desc", "v1.0", "v1.5"]))
 
@@ -85,6 +90,10 @@ def _strategies() -> Any:
         json_value.map(json.dumps),
         text,
         st.sampled_from(['{"name": "a\\u0000"}', '{"tags": ["\\ud800"]}', '{"notes": "\\udfff"}']),
+        # Nesting deeper than the JSON parser's recursion limit.
+        st.integers(min_value=1000, max_value=50_000).map(
+            lambda n: '{"tags": ' + "[" * n + "]" * n + "}"
+        ),
     )
     return st.one_of(
         st.tuples(st.just("GET"), st.just(("runs",)), runs_args, st.none()),

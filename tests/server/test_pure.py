@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 
 import pytest
 
-from nbtrack.server import cursor, jsonutil, params, records
+from nbtrack.server import cursor, jsonutil, params, runfilter
 from nbtrack.server.downsample import Point, bucket_bounds, bucket_count, downsample, merge
 from nbtrack.server.errors import ApiError
 
@@ -203,66 +204,65 @@ def test_patch_values_are_cleaned() -> None:
     }
 
 
-# -- run records: filtering and sorting -------------------------------------------------
+# -- the runs list's filter language ---------------------------------------------------
+
+PARAMS = ["lr", "opt.name", "Batch"]
+METRICS = ["loss", "acc", "lr_final"]
 
 
-def record(name: str, start: float, **extra: object) -> dict[str, object]:
-    row = {
-        "id": name,
-        "name": name,
-        "stem": "nb",
-        "seq": int(start),
-        "status": "finished",
-        "experiment": "exp",
-        "notebook": "nb.ipynb",
-        "start_time": start,
-        "end_time": start + 1,
-        "tags": [],
-        "notes": None,
-        "params": {},
-        "snapshot": None,
-        "sweep": None,
-        "trial": None,
-    }
-    row.update(extra)
-    return records.run_record(row, {}, now=0.0)
+def parse(text: str) -> list[runfilter.Term]:
+    return runfilter.parse(text, PARAMS, METRICS)
 
 
-def test_sorting_puts_missing_and_nan_last_both_ways() -> None:
-    runs = [
-        record("a", 1, params={"lr": 0.1}),
-        record("b", 2),
-        record("c", 3, params={"lr": math.nan}),
-        record("d", 4, params={"lr": 0.01}),
-        record("e", 5, params={"lr": "auto"}),
+def test_filter_terms_of_every_form() -> None:
+    C, F, T = runfilter.Compare, runfilter.Field, runfilter.Text
+    assert parse("  CNN  status:Failed tag:Best sweep:sw-1 ref:train# ") == [
+        T("cnn"),
+        F("status", "failed"),
+        F("tag", "best"),
+        F("sweep", "sw-1"),
+        F("ref", "train#"),
     ]
-    asc = records.sort_runs(runs, "params.lr", descending=False)
-    desc = records.sort_runs(runs, "params.lr", descending=True)
-    assert [r["name"] for r in asc] == ["d", "a", "e", "b", "c"]
-    assert [r["name"] for r in desc] == ["e", "a", "d", "b", "c"]
-
-
-def test_sorting_by_name_ignores_case_first() -> None:
-    runs = [record("b", 3), record("c", 2), record("B", 1), record("a", 0)]
-    assert [r["name"] for r in records.sort_runs(runs, "name", False)] == ["a", "B", "b", "c"]
-
-
-def test_filter_matches_name_ref_notebook_experiment_tags_and_sweep() -> None:
-    runs = [
-        record("alpha", 1, tags=["CNN"], sweep="sw-1a2b3c4d", trial=2),
-        record("beta", 2, notebook=None, experiment="Sweep"),
+    assert parse("lr<0.1 params.lr>=1e-3 metrics.loss<=0.5 batch=32 acc!=1 duration>60") == [
+        C("param", "lr", "<", 0.1),
+        C("param", "lr", ">=", 1e-3),
+        C("metric", "loss", "<=", 0.5),
+        C("param", "Batch", "=", 32.0),
+        C("metric", "acc", "!=", 1.0),
+        C("duration", "", ">", 60.0),
     ]
-    assert [r["name"] for r in records.filter_runs(runs, "sw-1a2b")] == ["alpha"]
-    assert (runs[0]["sweep"], runs[0]["trial"]) == ("sw-1a2b3c4d", 2)
-    assert [r["name"] for r in records.filter_runs(runs, "cnn")] == ["alpha"]
-    assert [r["name"] for r in records.filter_runs(runs, "SWEEP")] == ["beta"]
-    assert [r["name"] for r in records.filter_runs(runs, "nb#2")] == ["beta"]
-    assert len(records.filter_runs(runs, "")) == 2
+    assert parse("opt.name:ADAM params.lr:0.1") == [
+        runfilter.ParamText("opt.name", "adam"),
+        runfilter.ParamText("lr", "0.1"),
+    ]
+    assert parse("") == []
 
 
-def test_page_counts_all_matches_and_lists_their_keys() -> None:
-    runs = [record(f"r{i}", i, params={f"p{i}": i}) for i in range(5)]
-    page = records.runs_page(runs, params.runs_query({"limit": "2", "offset": "1"}))
-    assert page["total"] == 5
-    assert [r["name"] for r in page["runs"]] == ["r3", "r2"]
-    assert page["params"] == ["p0", "p1", "p2", "p3", "p4"]
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("lr<", "nothing after '<'"),
+        ("lr<abc", "put a number after the operator"),
+        ("lr<nan", "put a number"),
+        ("foo:bar", "no field or param is called 'foo'"),
+        ("status:done", "a status is one of running"),
+        ("colour<3", "no run has a param or metric called 'colour'"),
+        ("params.loss<3", "no run has a param called 'loss'"),
+        ("metrics.lr<3", "no run has a metric called 'lr'"),
+        ("x" * 600, "at most 500"),
+        (" ".join(["a"] * 21), "at most 20"),
+        ("a\x00b", "NUL"),
+    ],
+)
+def test_filters_the_server_cannot_read_say_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(runfilter.FilterError, match=re.escape(message)) as caught:
+        parse(text)
+    assert caught.value.status == 400
+
+
+def test_runs_cursor_round_trip_and_refusal() -> None:
+    assert cursor.decode_time(cursor.encode_time(1796040820.4556)) == 1796040820.456
+    for bad in ("", "v1.5", "t1.", "t1.-5", "t1.1e9", "t1." + "9" * 40):
+        with pytest.raises(cursor.CursorError, match="changed_since"):
+            cursor.decode_time(bad)
+    assert params.runs_query({"changed_since": "t1.5"}).changed_since == 5.0

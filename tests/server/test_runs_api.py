@@ -71,7 +71,7 @@ async def test_runs_list_sorts_filters_and_pages(
 async def test_total_counts_every_match_not_the_page(api: Any, three_runs: Any) -> None:
     reply = await api("GET", "runs", params={"q": "train", "limit": "1"})
     assert reply.body["total"] == 2 and len(reply.body["runs"]) == 1
-    assert reply.body["params"] == ["lr", "opt.name"]
+    assert reply.body["params"] == ["batch", "lr", "opt.name"]  # every run's keys
 
 
 @pytest.mark.parametrize(
@@ -84,6 +84,7 @@ async def test_total_counts_every_match_not_the_page(api: Any, three_runs: Any) 
         {"sort": "colour"},
         {"order": "sideways"},
         {"status": "done"},
+        {"changed_since": "v1.5"},
     ],
 )
 async def test_bad_list_parameters_are_400_with_a_message(
@@ -94,9 +95,39 @@ async def test_bad_list_parameters_are_400_with_a_message(
     assert list(params)[0] in reply.body["message"]
 
 
+@pytest.mark.parametrize(
+    ("q", "message"),
+    [
+        ("lr<", "'lr<' compares 'lr' with nothing after '<'"),
+        ("foo:bar", "no field or param is called 'foo'"),
+        ("params.lr<x", "put a number after the operator"),
+        ("acc>0.5 nope<1", "no run has a param or metric called 'nope'"),
+    ],
+)
+async def test_filters_the_server_cannot_read_are_400_naming_the_term(
+    api: Any, three_runs: Any, q: str, message: str
+) -> None:
+    reply = await api("GET", "runs", params={"q": q})
+    assert reply.status == 400
+    assert message in reply.body["message"]
+
+
+async def test_comparisons_and_prefixes_filter_in_the_server(api: Any, three_runs: Any) -> None:
+    reply = await api("GET", "runs", params={"q": "params.lr<0.1", "sort": "metrics.loss"})
+    assert [r["ref"] for r in reply.body["runs"]] == ["train#2"]
+    reply = await api("GET", "runs", params={"q": "metrics.acc>=0.9 status:failed"})
+    assert [r["ref"] for r in reply.body["runs"]] == ["eval#1"]
+
+
 async def test_empty_store_lists_nothing(api: Any, store_url: str) -> None:
     reply = await api("GET", "runs")
-    assert reply.body == {"runs": [], "total": 0, "params": [], "metrics": []}
+    assert reply.body == {
+        "runs": [],
+        "total": 0,
+        "params": [],
+        "metrics": [],
+        "cursor": reply.body["cursor"],
+    }
 
 
 async def test_a_dead_process_run_is_listed_as_crashed(api: Any, store_url: str) -> None:

@@ -33,11 +33,26 @@ function serve(runs: IRun[]) {
       if (q.get('status')) {
         list = list.filter(r => r.status === q.get('status'));
       }
+      // Cursors are the newest start seen; the changed runs are the running ones
+      // and those started since, as nbtrack's server answers.
+      const newest = Math.max(0, ...runs.map(r => r.start));
+      const total = list.length;
+      const since = q.get('changed_since');
+      if (since) {
+        const after = Number(since.slice(3));
+        list = list.filter(r => r.status === 'running' || r.start > after);
+      }
       const offset = Number(q.get('offset') ?? 0);
       const limit = Number(q.get('limit') ?? 100);
       return {
         status: 200,
-        body: { runs: list.slice(offset, offset + limit), total: list.length, params: [], metrics: [] }
+        body: {
+          runs: list.slice(offset, offset + limit),
+          total,
+          params: [],
+          metrics: [],
+          cursor: `t1.${newest}`
+        }
       };
     }
     const one = /^runs\/([^/]+)$/.exec(path);
@@ -50,7 +65,7 @@ function serve(runs: IRun[]) {
 }
 
 describe('RunsModel', () => {
-  it('reads everything first, then only running and newest runs', async () => {
+  it('reads everything first, then only what changed since its last answer', async () => {
     const runs = [record('a', 1), record('b', 2, 'running')];
     const server = new FakeServer(serve(runs));
     const model = new RunsModel(server.api());
@@ -67,8 +82,8 @@ describe('RunsModel', () => {
     server.requests = [];
     await model.refresh();
     const queries = server.requests.map(r => `${apiPath(r)}?${r.url.searchParams.toString()}`);
-    expect(queries.some(q => q.includes('status=running'))).toBe(true);
-    expect(queries.some(q => q.includes('limit=25'))).toBe(true);
+    expect(queries[0]).toContain('changed_since=t1.2');
+    expect(queries.every(q => !q.includes('offset'))).toBe(true);
     expect(model.get('c')?.status).toBe('running');
     expect(model.get('b')?.status).toBe('finished');
     expect(changes).toBeGreaterThanOrEqual(2);

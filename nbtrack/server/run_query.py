@@ -1,0 +1,133 @@
+"""GET /runs as SQL: filter terms (runfilter) and a sort field become the conditions
+and ORDER BY keys of `Store.page_runs`. Runs without a value for the sort field (or
+NaN) come last in either order; ties keep newest first."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import Any
+
+import sqlalchemy as sa
+
+from ..store.run_list import (
+    RUNS,
+    KeyedSort,
+    metric_number,
+    metric_sort,
+    param_contains,
+    param_number,
+    param_sort,
+)
+from .runfilter import Compare, Field, ParamText, Term, Text
+
+_FIELDS = {
+    "name": RUNS.c.name,
+    "notebook": RUNS.c.notebook,
+    "experiment": RUNS.c.experiment,
+    "tag": RUNS.c.tags,
+    "sweep": RUNS.c.sweep,
+}
+_OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "=": operator.eq,
+    "!=": operator.ne,
+}
+# How long before a poll's cursor a run's start, end or heartbeat still counts as a
+# change (clocks of other hosts; commits that land after the answer that missed them).
+CHANGE_SLACK_S = 30.0
+
+
+def _lower(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    return sa.func.lower(sa.func.coalesce(column, ""))
+
+
+def ref_text() -> sa.ColumnElement[Any]:
+    return RUNS.c.stem + "#" + sa.cast(RUNS.c.seq, sa.Text)
+
+
+def duration(now: float) -> sa.ColumnElement[Any]:
+    return sa.func.coalesce(RUNS.c.end_time, now) - RUNS.c.start_time
+
+
+def _search_text() -> sa.ColumnElement[Any]:
+    """Every field free text searches, as one lowercase string (one LIKE per run)."""
+    parts: list[Any] = [*_FIELDS.values(), ref_text(), RUNS.c.status, RUNS.c.notes]
+    text: Any = sa.func.coalesce(parts[0], "")
+    for part in parts[1:]:
+        text = text + "\n" + sa.func.coalesce(part, "")
+    return sa.func.lower(text)
+
+
+def condition(term: Term, now: float) -> sa.ColumnElement[bool]:
+    """The SQL condition a run meets when it matches `term`."""
+    if isinstance(term, Text):
+        return _search_text().contains(term.needle, autoescape=True)
+    if isinstance(term, Field):
+        if term.field == "status":
+            return RUNS.c.status == term.needle
+        column = ref_text() if term.field == "ref" else _FIELDS[term.field]
+        return _lower(column).contains(term.needle, autoescape=True)
+    if isinstance(term, ParamText):
+        return param_contains(term.key, term.needle)
+    assert isinstance(term, Compare)
+    op = _OPERATORS[term.op]
+    if term.kind == "duration":
+        return op(duration(now), term.value)
+    if term.kind == "param":
+        return param_number(term.key, lambda num: op(num, term.value))
+    return metric_number(term.key, lambda last: op(last, term.value))
+
+
+def changed_since(cursor_time: float) -> sa.ColumnElement[bool]:
+    """Runs that may have changed since `cursor_time`: running ones, and those started,
+    ended or beating since (less the slack). A run reported crashed keeps its last
+    heartbeat as its end, so heartbeats within the crash timeout count too."""
+    from ..query import STALE_AFTER_S
+
+    since = cursor_time - CHANGE_SLACK_S
+    ranges = [
+        RUNS.c.status == "running",
+        RUNS.c.start_time >= since,
+        RUNS.c.end_time >= since,
+        RUNS.c.heartbeat >= since - STALE_AFTER_S,
+    ]
+    # One index range each, united: as a plain OR, SQLite walks the start index of
+    # every run to find the few that changed.
+    return RUNS.c.id.in_(sa.union(*(sa.select(RUNS.c.id).where(r) for r in ranges)))
+
+
+def _ordered(value: sa.ColumnElement[Any], descending: bool) -> sa.ColumnElement[Any]:
+    return value.desc() if descending else value.asc()
+
+
+def order_by(field: str, descending: bool, now: float) -> list[Any] | KeyedSort:
+    """How to order runs by a sort field (`start`, `name`, ..., `params.<key>`,
+    `metrics.<key>`): missing values last, then the value."""
+    if field.startswith("params."):
+        return param_sort(field[7:], descending)
+    if field.startswith("metrics."):
+        return metric_sort(field[8:], descending)
+    if field == "start":
+        return [_ordered(RUNS.c.start_time, descending)]
+    if field == "duration":
+        return [_ordered(duration(now), descending)]
+    if field == "ref":
+        return [_ordered(RUNS.c.stem, descending), _ordered(RUNS.c.seq, descending)]
+    if field == "sweep":
+        return [
+            RUNS.c.sweep.is_(None).asc(),
+            _ordered(sa.func.lower(RUNS.c.sweep), descending),
+            _ordered(RUNS.c.trial, descending),
+        ]
+    column = {"name": RUNS.c.name, "status": RUNS.c.status, "notebook": RUNS.c.notebook}.get(
+        field, RUNS.c.tags
+    )
+    return [
+        column.is_(None).asc(),
+        _ordered(sa.func.lower(column), descending),
+        _ordered(column, descending),
+    ]
