@@ -128,12 +128,24 @@ export class RunPanel extends Panel {
       parts.push(`${running} running`);
     }
     if (selected.length) {
-      parts.push(`${selected.length} selected`);
+      // Runs the filter hides stay selected: say so, so nothing acts on them unseen.
+      const { hidden } = this.table.table.splitSelection(this.model.selected);
+      parts.push(
+        hidden.length
+          ? `${selected.length} selected (${hidden.length} hidden by the filter)`
+          : `${selected.length} selected`
+      );
     }
     if (selected.length > MAX_CURVE_RUNS) {
       parts.push(`curves of the first ${MAX_CURVE_RUNS}`);
     }
-    this._status.textContent = parts.join(' · ');
+    const problem = this.table.table.filterError;
+    this._filter.classList.toggle('nbtrack-mod-invalid', problem !== null);
+    this._filter.setAttribute('aria-invalid', problem !== null ? 'true' : 'false');
+    this._filter.title = problem ?? '';
+    this._status.textContent = problem
+      ? `Filter not understood: ${problem}`
+      : parts.join(' · ');
   }
 
   private _filter: HTMLInputElement;

@@ -275,3 +275,29 @@ test('runs of one name are told apart by ref; the panel fits a default-width sid
     (window as any).jupyterapp.commands.execute('apputils:change-theme', { theme: 'JupyterLab Light' })
   );
 });
+
+test('a filter the panel cannot read says why; selected runs the filter hides are counted', async ({ page, tmpPath }) => {
+  await openNotebook(page, tmpPath, 'filters.ipynb', [
+    '%load_ext nbtrack',
+    '%%track --name keep-me\nlr = 0.5\nnbtrack.log(loss=1.0)',
+    '%%track --name hide-me\nlr = 0.01\nnbtrack.log(loss=2.0)'
+  ]);
+  for (const i of [0, 1, 2]) {
+    await page.notebook.runCell(i);
+  }
+  const panel = await openRunsPanel(page);
+  const filter = panel.locator('.nbtrack-RunPanel-filter');
+  const status = panel.locator('.nbtrack-RunPanel-status');
+  await expect(runRow(page, 'hide-me')).toBeVisible();
+  await runRow(page, 'hide-me').locator('input[type="checkbox"]').check();
+
+  await filter.fill('lr<');
+  await expect(status).toContainText('Filter not understood');
+  await expect(filter).toHaveAttribute('aria-invalid', 'true');
+
+  await filter.fill('params.lr>0.1');
+  await expect(filter).toHaveAttribute('aria-invalid', 'false');
+  await expect(runRow(page, 'keep-me')).toBeVisible();
+  await expect(runRow(page, 'hide-me')).toHaveCount(0);
+  await expect(status).toContainText('1 selected (1 hidden by the filter)');
+});
