@@ -21,7 +21,7 @@ import { CHECK_WIDTH, REF_COLUMN, viewColumns } from './viewColumns';
 export const ROW_HEIGHT = 24;
 const OVERSCAN = 8;
 /** Rows read ahead of and behind those in view. */
-const READ_AHEAD = 100;
+const READ_AHEAD = 60;
 /** Milliseconds the filter rests before the server is asked. */
 const FILTER_DEBOUNCE = 250;
 
@@ -141,7 +141,9 @@ export class RunTable extends Widget {
 
   private _onRunsChanged(): void {
     const before = this.table.columns;
-    this.table.setRuns(this.model.runs, this.model.params, this.model.metrics);
+    // Columns only: the server filters and sorts the rows.
+    const runs = this.model.runs;
+    this.table.setKeys(runs.some(run => run.sweep), this.model.params, this.model.metrics);
     this.table.serverFilterError = this.model.filterError;
     if (before !== this.table.columns || !this._header.childElementCount) {
       this._columns = viewColumns(this.table.columns);

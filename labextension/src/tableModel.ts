@@ -350,15 +350,26 @@ export class TableModel {
    * runs outside the rows the server sent.
    */
   matches(run: IRun): boolean {
+    if (this._filter === undefined) {
+      this._filter = makeFilter(this._filterText, this._columns);
+    }
     return this._filter ? this._filter(run) : true;
   }
 
   /** Replace the runs and the param/metric keys; recomputes the view. */
   setRuns(runs: readonly IRun[], params: string[], metrics: string[]): void {
     this._runs = runs;
+    this.setKeys(runs.some(run => run.sweep), params, metrics);
+    this.recompute();
+  }
+
+  /**
+   * Only the columns (no rows): for a table whose rows the server filters and
+   * sorts. `sweeps` says whether a sweep column is wanted.
+   */
+  setKeys(sweeps: boolean, params: string[], metrics: string[]): void {
     this._params = params;
     this._metrics = metrics;
-    const sweeps = runs.some(run => run.sweep);
     const keys = `${sweeps}\u0001${params.join('\u0000')}\u0001${metrics.join('\u0000')}`;
     if (keys !== this._keys) {
       this._keys = keys;
@@ -372,8 +383,8 @@ export class TableModel {
         this._sortColumn = 'start';
         this._sortOrder = 'desc';
       }
+      this._filter = undefined;
     }
-    this.recompute();
   }
 
   setFilter(text: string): void {
@@ -455,7 +466,8 @@ export class TableModel {
   private _sortOrder: SortOrder = 'desc';
   private _filterText = '';
   private _serverFilterError: string | null = null;
-  private _filter: ((run: IRun) => boolean) | null = null;
+  /** The filter as a predicate; undefined until asked for after a change. */
+  private _filter: ((run: IRun) => boolean) | null | undefined = undefined;
 }
 
 /** The server's sort field of a column id: `param:lr` -> `params.lr`, `metric:loss` -> `metrics.loss`. */
