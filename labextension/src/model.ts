@@ -1,19 +1,35 @@
 /**
- * The runs the panel shows, kept current by polling the server.
+ * The runs the panel shows, read from the server a window at a time and kept
+ * current by polling.
  *
- * The first tick reads every run (pages of 10,000); later ticks ask the server
- * only for the runs that changed since its last answer (`changed_since`: the
- * running ones and those started, ended or beating since), and fall back to a
- * full read when the total moved in a way those cannot explain (runs deleted
- * elsewhere). The poll backs off on errors and stands by while the page is
- * hidden.
+ * The server filters, sorts and pages (`q`, `sort`, `order`, `limit`,
+ * `offset`): the model holds the current view (sort, order, filter), the
+ * number of runs that match it (`total`) and a cache of pages of it. The table
+ * says which rows it shows (`showWindow`) and the model reads the pages
+ * missing there. Later ticks ask only for the matching runs that changed since
+ * the last answer (`changed_since`) and patch the rows already loaded; when
+ * the total moved (runs added or deleted), the pages in view are read again.
+ * The poll backs off on errors and stands by while the page is hidden.
  */
 import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { IRun, IRunPatch, NbtrackApi } from './api';
+import { ApiError, IRun, IRunPatch, IRunsPage, NbtrackApi } from './api';
 
-const PAGE = 10000;
+/** Rows per request. */
+export const PAGE = 100;
+/** Pages kept beyond those in view before the farthest are dropped. */
+const MAX_PAGES = 40;
+/** Changed runs asked for per poll. */
+const CHANGED_LIMIT = 1000;
+
+export interface IRunsView {
+  /** A server sort field: `start`, `name`, ..., `params.<key>`, `metrics.<key>`. */
+  sort: string;
+  order: 'asc' | 'desc';
+  /** The filter (server grammar), '' for all runs. */
+  q: string;
+}
 
 export class RunsModel {
   constructor(api: NbtrackApi, options: { interval?: number } = {}) {
@@ -29,7 +45,7 @@ export class RunsModel {
 
   readonly api: NbtrackApi;
 
-  /** Emitted when runs, keys or the error changed. */
+  /** Emitted when rows, keys, the total or the error changed. */
   get changed(): ISignal<this, void> {
     return this._changed;
   }
@@ -39,7 +55,11 @@ export class RunsModel {
     return this._selectionChanged;
   }
 
+  /** Every run the model holds (the loaded pages and the selected runs). */
   get runs(): readonly IRun[] {
+    if (this._list === null) {
+      this._list = Array.from(this._runs.values());
+    }
     return this._list;
   }
 
@@ -51,9 +71,28 @@ export class RunsModel {
     return this._metrics;
   }
 
-  /** The last error while reading, or null. */
+  /** Runs matching the current view (all pages). */
+  get total(): number {
+    return this._total;
+  }
+
+  /** Runs in the store, whatever the filter. */
+  get storeTotal(): number {
+    return this._storeTotal;
+  }
+
+  get view(): IRunsView {
+    return this._view;
+  }
+
+  /** The last error while reading, or null (a filter the server rejects is `filterError`). */
   get error(): string | null {
     return this._error;
+  }
+
+  /** The server's message when it could not read the filter, or null. */
+  get filterError(): string | null {
+    return this._filterError;
   }
 
   /** True once the first read has succeeded. */
@@ -66,8 +105,30 @@ export class RunsModel {
     return this._lastResponseAt;
   }
 
+  /** Requests for rows made so far (for tests and benchmarks). */
+  get pageReads(): number {
+    return this._pageReads;
+  }
+
   get(id: string): IRun | undefined {
     return this._runs.get(id);
+  }
+
+  /** The run at a row of the view, or undefined while its page is not loaded. */
+  rowAt(index: number): IRun | undefined {
+    const page = this._pages.get(Math.floor(index / PAGE));
+    return page ? page[index % PAGE] : undefined;
+  }
+
+  /** The row of a run among the loaded pages, or -1. */
+  indexOf(id: string): number {
+    for (const [p, rows] of this._pages) {
+      const i = rows.findIndex(r => r.id === id);
+      if (i >= 0) {
+        return p * PAGE + i;
+      }
+    }
+    return -1;
   }
 
   /** Selected run ids in the order they were selected. */
@@ -97,6 +158,40 @@ export class RunsModel {
     );
   }
 
+  /**
+   * Show another sort or filter: the cached pages are dropped and the rows in
+   * view read again (now if the first read is done, else by the first tick).
+   */
+  setView(view: Partial<IRunsView>): void {
+    const next = { ...this._view, ...view };
+    if (next.sort === this._view.sort && next.order === this._view.order && next.q === this._view.q) {
+      return;
+    }
+    const filtered = next.q !== this._view.q;
+    this._view = next;
+    this._generation++;
+    this._pages.clear();
+    this._inflight.clear();
+    if (filtered) {
+      this._filterError = null;
+    }
+    this._emit();
+    if (this._loaded) {
+      void this._readWindow().catch(() => undefined);
+    }
+  }
+
+  /**
+   * The rows the table shows (`first` to `last`, exclusive, margin included):
+   * their missing pages are read.
+   */
+  showWindow(first: number, last: number): void {
+    this._window = [Math.max(0, first), Math.max(0, last)];
+    if (this._loaded) {
+      void this._readWindow().catch(() => undefined);
+    }
+  }
+
   /** Polling interval in milliseconds. */
   set interval(ms: number) {
     const interval = Math.max(100, ms);
@@ -117,7 +212,7 @@ export class RunsModel {
     return this._poll.start();
   }
 
-  /** Read now (the next tick is rescheduled after it). */
+  /** Read now (the next tick is rescheduled after it); `full` reads the rows in view again. */
   async refresh(full = false): Promise<void> {
     if (full) {
       this._needFull = true;
@@ -128,20 +223,22 @@ export class RunsModel {
 
   async update(id: string, patch: IRunPatch): Promise<IRun> {
     const run = await this.api.updateRun(id, patch);
-    this._runs.set(run.id, run);
-    this._emitRuns();
+    this._put(run);
+    this._emit();
     return run;
   }
 
   async remove(id: string): Promise<void> {
     await this.api.deleteRun(id);
     this._runs.delete(id);
-    this._total = Math.max(0, this._total - 1);
     if (this._selected.includes(id)) {
       this._selected = this._selected.filter(s => s !== id);
       this._selectionChanged.emit();
     }
-    this._emitRuns();
+    // Rows below it move up: read the window again.
+    this._needFull = true;
+    this._emit();
+    void this._poll.refresh();
   }
 
   dispose(): void {
@@ -151,138 +248,267 @@ export class RunsModel {
 
   private async _tick(): Promise<void> {
     try {
-      if (this._needFull || !this._loaded) {
-        await this._readAll();
+      if (this._needFull || !this._loaded || this._cursor === null) {
+        await this._readWindow(true);
       } else {
         await this._readChanges();
       }
       this._lastResponseAt = Date.now();
       if (this._error !== null) {
         this._error = null;
-        this._changed.emit();
+        this._emit();
       }
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (message !== this._error) {
         this._error = message;
-        this._changed.emit();
+        this._emit();
       }
       throw error; // let the poll back off
     }
   }
 
-  private async _readAll(): Promise<void> {
-    const runs = new Map<string, IRun>();
-    let offset = 0;
-    let total = 0;
-    let params: string[] = [];
-    let metrics: string[] = [];
-    let cursor: string | null = null;
-    do {
-      const page = await this.api.listRuns({
-        limit: PAGE,
-        offset,
-        sort: 'start',
-        order: 'desc'
-      });
-      page.runs.forEach(run => runs.set(run.id, run));
-      total = page.total;
-      params = page.params;
-      metrics = page.metrics;
-      // The first page's cursor: whatever changes while later pages are read is
-      // asked for again by the next poll.
-      cursor = cursor ?? page.cursor ?? null;
-      offset += PAGE;
-      if (!page.runs.length) {
-        break;
+  /** The pages of the window; `fresh` reads them again even when cached. */
+  private async _readWindow(fresh = false): Promise<void> {
+    const [first, last] = this._window;
+    const from = Math.floor(first / PAGE);
+    const to = Math.max(from, Math.ceil(last / PAGE) - 1);
+    const wanted: number[] = [];
+    for (let p = from; p <= to; p++) {
+      if ((fresh || !this._pages.has(p)) && !this._inflight.has(p)) {
+        wanted.push(p);
       }
-    } while (offset < total);
-    this._runs = runs;
-    this._total = total;
-    this._params = params;
-    this._metrics = metrics;
-    this._cursor = cursor;
+    }
+    if (!wanted.length) {
+      return;
+    }
+    const generation = this._generation;
+    if (fresh) {
+      // Rows outside the window may have moved: drop them.
+      for (const p of Array.from(this._pages.keys())) {
+        if (p < from || p > to) {
+          this._pages.delete(p);
+        }
+      }
+    }
+    wanted.forEach(p => this._inflight.add(p));
+    const storeTotal =
+      this._view.q && (fresh || !this._loaded)
+        ? this.api.listRuns({ limit: 1 }).then(
+            page => page.total,
+            () => this._storeTotal
+          )
+        : null;
+    let answers: IRunsPage[];
+    try {
+      answers = await Promise.all(
+        wanted.map(p =>
+          this.api.listRuns({
+            limit: PAGE,
+            offset: p * PAGE,
+            sort: this._view.sort,
+            order: this._view.order,
+            q: this._view.q || undefined
+          })
+        )
+      );
+      this._pageReads += wanted.length;
+    } catch (error) {
+      if (generation === this._generation) {
+        wanted.forEach(p => this._inflight.delete(p));
+        if (error instanceof ApiError && error.status === 400 && this._view.q) {
+          // The server could not read the filter: say why, show nothing.
+          this._filterError = error.message;
+          this._pages.clear();
+          this._total = 0;
+          this._loaded = true;
+          this._needFull = false;
+          this._emit();
+          return;
+        }
+      }
+      throw error;
+    }
+    if (generation !== this._generation) {
+      return; // the view changed meanwhile: these rows belong to no one
+    }
+    wanted.forEach(p => this._inflight.delete(p));
+    answers.forEach((page, k) => {
+      this._pages.set(wanted[k], page.runs);
+      page.runs.forEach(run => this._put(run));
+    });
+    const head = answers[0];
+    this._total = head.total;
+    this._params = head.params;
+    this._metrics = head.metrics;
+    this._filterError = null;
+    if (!this._view.q) {
+      this._storeTotal = head.total;
+    } else if (storeTotal) {
+      this._storeTotal = await storeTotal;
+    }
+    if (fresh || this._cursor === null) {
+      // The first answer's cursor: whatever changes while the rest is read is
+      // asked for again by the next poll.
+      this._cursor = head.cursor;
+    }
     this._needFull = false;
     this._loaded = true;
-    const before = this._selected.length;
-    this._selected = this._selected.filter(id => runs.has(id));
-    this._emitRuns();
-    if (before !== this._selected.length) {
-      this._selectionChanged.emit();
-    }
+    this._evict();
+    this._emit();
   }
 
   private async _readChanges(): Promise<void> {
-    if (this._cursor === null) {
-      await this._readAll();
+    const generation = this._generation;
+    let page: IRunsPage;
+    try {
+      page = await this.api.listRuns({
+        changed_since: this._cursor as string,
+        limit: CHANGED_LIMIT,
+        sort: this._view.sort,
+        order: this._view.order,
+        q: this._view.q || undefined
+      });
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 400 && this._view.q) {
+        return; // the filter's message is shown already
+      }
+      throw error;
+    }
+    if (generation !== this._generation) {
       return;
     }
-    const page = await this.api.listRuns({
-      changed_since: this._cursor,
-      limit: PAGE,
-      sort: 'start',
-      order: 'desc'
-    });
     let changed = false;
     const seen = new Set<string>();
     for (const run of page.runs) {
       seen.add(run.id);
       const old = this._runs.get(run.id);
-      if (!old || !sameRun(old, run)) {
-        this._runs.set(run.id, run);
+      if (old && !sameRun(old, run)) {
+        this._put(run);
         changed = true;
       }
     }
-    // Runs that were running and are not among the changed ones (the server
-    // always returns running runs): read them once each.
-    const ended = Array.from(this._runs.values()).filter(
-      run => run.status === 'running' && !seen.has(run.id)
-    );
+    // Loaded runs that were running and are not among the changed ones (the
+    // server always returns running runs matching the filter): read them once each.
+    const ended = this.runs.filter(run => run.status === 'running' && !seen.has(run.id));
     for (const run of ended) {
       try {
-        const fresh = await this.api.getRun(run.id);
-        this._runs.set(fresh.id, fresh);
+        this._put(await this.api.getRun(run.id));
       } catch {
         this._runs.delete(run.id); // deleted meanwhile
+        this._list = null;
       }
       changed = true;
     }
     if (!sameList(page.params, this._params) || !sameList(page.metrics, this._metrics)) {
-      // The server lists the keys of all runs.
       this._params = page.params;
       this._metrics = page.metrics;
       changed = true;
     }
-    if (page.total !== this._runs.size) {
-      // Deleted (or added unseen) elsewhere: read everything.
-      await this._readAll();
+    if (page.total !== this._total) {
+      // Runs added or deleted: the rows in view moved, read them again.
+      const shrunk = page.total < this._total;
+      if (!this._view.q) {
+        this._storeTotal = page.total;
+      }
+      this._total = page.total;
+      await this._readWindow(true);
+      if (shrunk) {
+        await this._dropDeletedSelection();
+      }
       return;
     }
-    this._total = page.total;
     this._cursor = page.cursor;
     if (changed) {
-      this._emitRuns();
+      this._emit();
     }
   }
 
-  private _emitRuns(): void {
-    this._list = Array.from(this._runs.values());
+  /** Selected runs outside the loaded pages that were deleted elsewhere leave the selection. */
+  private async _dropDeletedSelection(): Promise<void> {
+    const shown = new Set<string>();
+    this._pages.forEach(rows => rows.forEach(r => shown.add(r.id)));
+    const unseen = this._selected.filter(id => !shown.has(id)).slice(0, 50);
+    const gone: string[] = [];
+    for (const id of unseen) {
+      try {
+        this._put(await this.api.getRun(id));
+      } catch (error) {
+        if (error instanceof ApiError && error.status === 404) {
+          gone.push(id);
+        }
+      }
+    }
+    if (gone.length) {
+      gone.forEach(id => this._runs.delete(id));
+      this._list = null;
+      this._selected = this._selected.filter(id => !gone.includes(id));
+      this._selectionChanged.emit();
+      this._emit();
+    }
+  }
+
+  /** Store a read of a run: in the id map and in the page that holds it. */
+  private _put(run: IRun): void {
+    const old = this._runs.get(run.id);
+    this._runs.set(run.id, run);
+    this._list = null;
+    if (old) {
+      for (const rows of this._pages.values()) {
+        const i = rows.indexOf(old);
+        if (i >= 0) {
+          rows[i] = run;
+        }
+      }
+    }
+  }
+
+  /** Drop the pages farthest from the window, and the runs no page or selection holds. */
+  private _evict(): void {
+    if (this._pages.size > MAX_PAGES) {
+      const centre = this._window[0] / PAGE;
+      const far = Array.from(this._pages.keys()).sort(
+        (a, b) => Math.abs(b - centre) - Math.abs(a - centre)
+      );
+      far.slice(0, this._pages.size - MAX_PAGES).forEach(p => this._pages.delete(p));
+    }
+    if (this._runs.size > (MAX_PAGES + 10) * PAGE) {
+      const keep = new Set(this._selected);
+      this._pages.forEach(rows => rows.forEach(r => keep.add(r.id)));
+      for (const id of Array.from(this._runs.keys())) {
+        if (!keep.has(id)) {
+          this._runs.delete(id);
+        }
+      }
+      this._list = null;
+    }
+  }
+
+  private _emit(): void {
     this._changed.emit();
   }
 
   private _poll: Poll;
   private _runs = new Map<string, IRun>();
-  private _list: IRun[] = [];
+  private _list: IRun[] | null = null;
+  private _pages = new Map<number, IRun[]>();
+  private _inflight = new Set<number>();
+  private _window: [number, number] = [0, PAGE];
+  private _view: IRunsView = { sort: 'start', order: 'desc', q: '' };
+  private _generation = 0;
   private _params: string[] = [];
   private _metrics: string[] = [];
   private _total = 0;
+  private _storeTotal = 0;
   private _cursor: string | null = null;
   private _selected: string[] = [];
   private _error: string | null = null;
+  private _filterError: string | null = null;
   private _loaded = false;
   private _needFull = true;
   private _standby = false;
   private _lastResponseAt = 0;
+  private _pageReads = 0;
   private _changed = new Signal<this, void>(this);
   private _selectionChanged = new Signal<this, void>(this);
 }

@@ -120,16 +120,17 @@ export class RunPanel extends Panel {
   private _sync(): void {
     const selected = this.model.selectedRuns;
     this.store.setRuns(selected.slice(0, MAX_CURVE_RUNS));
-    const total = this.model.runs.length;
-    const shown = this.table.table.rows.length;
-    const running = this.model.runs.filter(r => r.status === 'running').length;
+    // Counts from the server: the runs matching the filter and the store's.
+    const total = this.model.storeTotal;
+    const shown = this.model.total;
+    const running = this.model.runs.filter(r => r.status === 'running' && this.table.table.matches(r)).length;
     const parts = [shown === total ? `${total} runs` : `${shown} of ${total} runs`];
     if (running) {
       parts.push(`${running} running`);
     }
     if (selected.length) {
       // Runs the filter hides stay selected: say so, so nothing acts on them unseen.
-      const { hidden } = this.table.table.splitSelection(this.model.selected);
+      const hidden = selected.filter(run => !this.table.table.matches(run));
       parts.push(
         hidden.length
           ? `${selected.length} selected (${hidden.length} hidden by the filter)`

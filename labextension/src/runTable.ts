@@ -1,6 +1,9 @@
 /**
- * The run table: a virtualized DOM grid. Only the rows in view (plus a small
- * margin) exist in the page; they are recycled while scrolling. Text is set
+ * The run table: a virtualized DOM grid over the server's rows. Only the rows
+ * in view (plus a small margin) exist in the page; they are recycled while
+ * scrolling. The model reads the rows in view (plus a wider margin) from the
+ * server, sorted and filtered there: a row whose page is not read yet is drawn
+ * empty until it arrives. Text is set
  * with `textContent` only, so a run name is never parsed as HTML, and stays
  * selectable, searchable and readable by screen readers.
  *
@@ -17,6 +20,10 @@ import { CHECK_WIDTH, REF_COLUMN, viewColumns } from './viewColumns';
 
 export const ROW_HEIGHT = 24;
 const OVERSCAN = 8;
+/** Rows read ahead of and behind those in view. */
+const READ_AHEAD = 60;
+/** Milliseconds the filter rests before the server is asked. */
+const FILTER_DEBOUNCE = 250;
 
 export class RunTable extends Widget {
   constructor(model: RunsModel) {
@@ -45,20 +52,24 @@ export class RunTable extends Widget {
   readonly model: RunsModel;
   readonly table = new TableModel();
 
+  /** Filter on the server, once typing rests. */
   setFilter(text: string): void {
     this.table.setFilter(text);
+    window.clearTimeout(this._filterTimer);
+    this._filterTimer = window.setTimeout(() => this._syncView(), FILTER_DEBOUNCE);
     this._refresh();
   }
 
+  /** Sort on the server by a column; the same column again flips the order. */
   sortBy(columnId: string): void {
     this.table.sortBy(columnId);
     this._renderHeader();
-    this._refresh();
+    this._syncView();
   }
 
-  /** The row index of a run in the current view, or -1. */
+  /** The row index of a run among the loaded rows, or -1. */
   rowOf(id: string): number {
-    return this.table.indexOf(id);
+    return this.model.indexOf(id);
   }
 
   /** Ids of the rows currently in the page (for tests and benchmarks). */
@@ -116,6 +127,7 @@ export class RunTable extends Widget {
   }
 
   dispose(): void {
+    window.clearTimeout(this._filterTimer);
     if (this._frame) {
       cancelAnimationFrame(this._frame);
     }
@@ -129,16 +141,32 @@ export class RunTable extends Widget {
 
   private _onRunsChanged(): void {
     const before = this.table.columns;
-    this.table.setRuns(this.model.runs, this.model.params, this.model.metrics);
+    // Columns only: the server filters and sorts the rows.
+    const runs = this.model.runs;
+    this.table.setKeys(runs.some(run => run.sweep), this.model.params, this.model.metrics);
+    this.table.serverFilterError = this.model.filterError;
     if (before !== this.table.columns || !this._header.childElementCount) {
       this._columns = viewColumns(this.table.columns);
       this._renderHeader();
     }
+    if (this.table.serverSort !== this.model.view.sort || this.table.sortOrder !== this.model.view.order) {
+      this._syncView(); // the sort column left with its key
+    }
     this._refresh();
   }
 
+  /** Ask the model for the table's sort and filter. */
+  private _syncView(): void {
+    window.clearTimeout(this._filterTimer);
+    this.model.setView({
+      sort: this.table.serverSort,
+      order: this.table.sortOrder,
+      q: this.table.filterText.trim()
+    });
+  }
+
   private _refresh(): void {
-    const rows = this.table.rows.length;
+    const rows = this.model.total;
     this._body.style.height = `${rows * ROW_HEIGHT}px`;
     const error = this.model.error;
     this._empty.textContent = error
@@ -147,7 +175,9 @@ export class RunTable extends Widget {
         ? 'Loading runs…'
         : rows
           ? ''
-          : this.model.runs.length
+          : this.model.filterError
+            ? 'Filter not understood.'
+            : this.model.storeTotal
             ? 'No run matches the filter.'
             : 'No runs yet: put %%track on a cell and run it.';
     this._empty.classList.toggle('nbtrack-mod-error', !!error);
@@ -210,14 +240,15 @@ export class RunTable extends Widget {
     if (!this.isVisible && this.isAttached) {
       return;
     }
-    const rows = this.table.rows;
+    const rows = this.model.total;
     const columns = this._columns;
     const headerHeight = this._header.offsetHeight || ROW_HEIGHT;
     const viewport = Math.max(this.node.clientHeight - headerHeight, ROW_HEIGHT * 10);
     const top = Math.max(0, this.node.scrollTop);
     const first = Math.max(0, Math.floor(top / ROW_HEIGHT) - OVERSCAN);
-    const last = Math.min(rows.length, Math.ceil((top + viewport) / ROW_HEIGHT) + OVERSCAN);
+    const last = Math.min(rows, Math.ceil((top + viewport) / ROW_HEIGHT) + OVERSCAN);
     const count = Math.max(0, last - first);
+    this.model.showWindow(first - READ_AHEAD, Math.max(last, first + 1) + READ_AHEAD);
 
     while (this._pool.length < count) {
       const row = this._makeRow(columns);
@@ -231,9 +262,13 @@ export class RunTable extends Widget {
     const now = Date.now() / 1000;
     for (let k = 0; k < count; k++) {
       const index = first + k;
-      const run = rows[index];
+      const run = this.model.rowAt(index);
       const row = this._pool[k];
-      this._fillRow(row, run, index, columns, selected.has(run.id), now);
+      if (run) {
+        this._fillRow(row, run, index, columns, selected.has(run.id), now);
+      } else {
+        this._fillPending(row, index);
+      }
     }
   }
 
@@ -273,6 +308,8 @@ export class RunTable extends Widget {
     row.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
     row.dataset.id = run.id;
     row.dataset.index = String(index);
+    row.removeAttribute('aria-busy');
+    row.classList.remove('nbtrack-mod-pending');
     row.setAttribute('aria-rowindex', String(index + 2));
     row.setAttribute('aria-selected', selected ? 'true' : 'false');
     row.classList.toggle('nbtrack-mod-selected', selected);
@@ -290,6 +327,24 @@ export class RunTable extends Widget {
       if (columns[c].kind === 'status') {
         cell.dataset.status = run.status;
       }
+    }
+  }
+
+  /** A row whose page is still being read: empty, no run. */
+  private _fillPending(row: HTMLElement, index: number): void {
+    row.style.transform = `translateY(${index * ROW_HEIGHT}px)`;
+    delete row.dataset.id;
+    row.dataset.index = String(index);
+    row.setAttribute('aria-rowindex', String(index + 2));
+    row.setAttribute('aria-busy', 'true');
+    row.setAttribute('aria-selected', 'false');
+    row.classList.remove('nbtrack-mod-selected', 'nbtrack-mod-running');
+    row.classList.add('nbtrack-mod-pending');
+    (row.firstChild?.firstChild as HTMLInputElement).checked = false;
+    for (let c = 1; c < row.children.length; c++) {
+      const cell = row.children[c] as HTMLElement;
+      cell.textContent = '';
+      cell.title = '';
     }
   }
 
@@ -313,7 +368,14 @@ export class RunTable extends Widget {
       event.metaKey;
     if (event.shiftKey && this._anchor >= 0) {
       const [a, b] = [Math.min(this._anchor, index), Math.max(this._anchor, index)];
-      this.model.setSelection(this.table.rows.slice(a, b + 1).map(r => r.id));
+      const ids: string[] = [];
+      for (let i = a; i <= b; i++) {
+        const run = this.model.rowAt(i);
+        if (run) {
+          ids.push(run.id);
+        }
+      }
+      this.model.setSelection(ids);
     } else if (toggle) {
       this.model.toggleSelected(id);
       this._anchor = index;
@@ -340,17 +402,21 @@ export class RunTable extends Widget {
       return;
     }
     event.preventDefault();
-    const rows = this.table.rows;
-    if (!rows.length) {
+    const rows = this.model.total;
+    if (!rows) {
       return;
     }
     const current = this._anchor >= 0 ? this._anchor : -1;
     const next = Math.max(
       0,
-      Math.min(rows.length - 1, current + (event.key === 'ArrowDown' ? 1 : -1))
+      Math.min(rows - 1, current + (event.key === 'ArrowDown' ? 1 : -1))
     );
+    const run = this.model.rowAt(next);
+    if (!run) {
+      return; // its page is still being read
+    }
     this._anchor = next;
-    this.model.setSelection([rows[next].id]);
+    this.model.setSelection([run.id]);
     const headerHeight = this._header.offsetHeight || ROW_HEIGHT;
     const y = next * ROW_HEIGHT;
     if (y < this.node.scrollTop) {
@@ -369,4 +435,5 @@ export class RunTable extends Widget {
   private _frame = 0;
   private _anchor = -1;
   private _timer = 0;
+  private _filterTimer = 0;
 }

@@ -327,17 +327,49 @@ export class TableModel {
     return this._filterText;
   }
 
-  /** What is wrong with the filter (see `filterError`), or null. */
+  /**
+   * What is wrong with the filter (see `filterError`), or else what the server
+   * said when it could not read it, or null.
+   */
   get filterError(): string | null {
-    return filterError(this._filterText, this._params, this._metrics);
+    return filterError(this._filterText, this._params, this._metrics) ?? this._serverFilterError;
+  }
+
+  /** The server's message about the current filter (a 400), or null. */
+  set serverFilterError(message: string | null) {
+    this._serverFilterError = message;
+  }
+
+  /** The server's sort field for the sort column (`params.lr`, `metrics.loss`, `start`, ...). */
+  get serverSort(): string {
+    return serverSortField(this._sortColumn);
+  }
+
+  /**
+   * Whether the filter shows a run (the client's reading of it): for selected
+   * runs outside the rows the server sent.
+   */
+  matches(run: IRun): boolean {
+    if (this._filter === undefined) {
+      this._filter = makeFilter(this._filterText, this._columns);
+    }
+    return this._filter ? this._filter(run) : true;
   }
 
   /** Replace the runs and the param/metric keys; recomputes the view. */
   setRuns(runs: readonly IRun[], params: string[], metrics: string[]): void {
     this._runs = runs;
+    this.setKeys(runs.some(run => run.sweep), params, metrics);
+    this.recompute();
+  }
+
+  /**
+   * Only the columns (no rows): for a table whose rows the server filters and
+   * sorts. `sweeps` says whether a sweep column is wanted.
+   */
+  setKeys(sweeps: boolean, params: string[], metrics: string[]): void {
     this._params = params;
     this._metrics = metrics;
-    const sweeps = runs.some(run => run.sweep);
     const keys = `${sweeps}\u0001${params.join('\u0000')}\u0001${metrics.join('\u0000')}`;
     if (keys !== this._keys) {
       this._keys = keys;
@@ -351,11 +383,14 @@ export class TableModel {
         this._sortColumn = 'start';
         this._sortOrder = 'desc';
       }
+      this._filter = undefined;
     }
-    this.recompute();
   }
 
   setFilter(text: string): void {
+    if (text !== this._filterText) {
+      this._serverFilterError = null;
+    }
     this._filterText = text;
     this.recompute();
   }
@@ -400,6 +435,7 @@ export class TableModel {
 
   private recompute(): void {
     const filter = makeFilter(this._filterText, this._columns);
+    this._filter = filter;
     const rows = filter ? this._runs.filter(filter) : this._runs.slice();
     const column = this._columns.find(c => c.id === this._sortColumn);
     if (column) {
@@ -429,4 +465,18 @@ export class TableModel {
   private _sortColumn = 'start';
   private _sortOrder: SortOrder = 'desc';
   private _filterText = '';
+  private _serverFilterError: string | null = null;
+  /** The filter as a predicate; undefined until asked for after a change. */
+  private _filter: ((run: IRun) => boolean) | null | undefined = undefined;
+}
+
+/** The server's sort field of a column id: `param:lr` -> `params.lr`, `metric:loss` -> `metrics.loss`. */
+export function serverSortField(columnId: string): string {
+  if (columnId.startsWith('param:')) {
+    return `params.${columnId.slice(6)}`;
+  }
+  if (columnId.startsWith('metric:')) {
+    return `metrics.${columnId.slice(7)}`;
+  }
+  return columnId;
 }

@@ -1,5 +1,5 @@
 import { IRun } from '../api';
-import { RunsModel } from '../model';
+import { PAGE, RunsModel } from '../model';
 import { apiPath, FakeServer, IRecorded } from './fakeServer';
 
 function record(id: string, start: number, status = 'finished'): IRun {
@@ -23,16 +23,24 @@ function record(id: string, start: number, status = 'finished'): IRun {
   } as IRun;
 }
 
-/** A server holding `runs`, answering the runs list like nbtrack's. */
+/**
+ * A server holding `runs`, answering the runs list like nbtrack's: sorted by
+ * `start` or `metrics.<key>`, filtered by a name substring (`q`; a `<` with no
+ * number is a 400), paged by `limit`/`offset`.
+ */
 function serve(runs: IRun[]) {
   return (req: IRecorded) => {
     const path = apiPath(req);
     if (path === 'runs') {
       const q = req.url.searchParams;
-      let list = runs.slice().sort((a, b) => b.start - a.start);
-      if (q.get('status')) {
-        list = list.filter(r => r.status === q.get('status'));
+      const text = q.get('q') ?? '';
+      if (/<$/.test(text)) {
+        return { status: 400, body: { message: `'${text}' compares with nothing: put a number after '<'` } };
       }
+      const sort = q.get('sort') ?? 'start';
+      const sign = q.get('order') === 'asc' ? 1 : -1;
+      const key = (r: IRun) => (sort.startsWith('metrics.') ? r.metrics[sort.slice(8)]?.last ?? 0 : r.start);
+      let list = runs.filter(r => r.name.includes(text)).sort((a, b) => sign * (key(a) - key(b)));
       // Cursors are the newest start seen; the changed runs are the running ones
       // and those started since, as nbtrack's server answers.
       const newest = Math.max(0, ...runs.map(r => r.start));
@@ -42,7 +50,7 @@ function serve(runs: IRun[]) {
         const after = Number(since.slice(3));
         list = list.filter(r => r.status === 'running' || r.start > after);
       }
-      const offset = Number(q.get('offset') ?? 0);
+      const offset = since ? 0 : Number(q.get('offset') ?? 0);
       const limit = Number(q.get('limit') ?? 100);
       return {
         status: 200,
@@ -50,7 +58,7 @@ function serve(runs: IRun[]) {
           runs: list.slice(offset, offset + limit),
           total,
           params: [],
-          metrics: [],
+          metrics: ['loss'],
           cursor: `t1.${newest}`
         }
       };
@@ -64,8 +72,111 @@ function serve(runs: IRun[]) {
   };
 }
 
+/** `n` finished runs, newest (start n) first as `r<n-1>`, with a loss of i / n. */
+function many(n: number): IRun[] {
+  return Array.from({ length: n }, (_, i) => {
+    const run = record(`r${i}`, i + 1);
+    run.metrics = { loss: { last: ((i * 7919) % n) / n, last_step: 1, min: 0, max: 1, count: 2 } };
+    return run;
+  });
+}
+
+/** Wait (a bounded number of turns of the event loop) until `ready()` holds. */
+async function until(ready: () => boolean): Promise<void> {
+  for (let i = 0; i < 1000 && !ready(); i++) {
+    await new Promise(r => setTimeout(r, 1));
+  }
+  expect(ready()).toBe(true);
+}
+
+function query(req: IRecorded): string {
+  return req.url.searchParams.toString();
+}
+
 describe('RunsModel', () => {
-  it('reads everything first, then only what changed since its last answer', async () => {
+  it('reads only the rows in view, a page at a time, and counts all from total', async () => {
+    const server = new FakeServer(serve(many(1000)));
+    const model = new RunsModel(server.api());
+    await model.refresh();
+    expect(model.total).toBe(1000);
+    expect(model.storeTotal).toBe(1000);
+    expect(server.requests).toHaveLength(1);
+    const first = server.requests[0].url.searchParams;
+    expect(first.get('limit')).toBe(String(PAGE));
+    expect(first.get('offset')).toBe('0');
+    expect(first.get('sort')).toBe('start');
+    expect(first.get('order')).toBe('desc');
+    expect(model.rowAt(0)?.id).toBe('r999');
+    expect(model.rowAt(PAGE)).toBeUndefined();
+    expect(model.runs.length).toBe(PAGE);
+
+    // Scrolled to rows 450-520: pages 4 and 5 only.
+    server.requests = [];
+    model.showWindow(450, 520);
+    await until(() => model.rowAt(450) !== undefined && model.rowAt(519) !== undefined);
+    expect(server.requests.map(r => r.url.searchParams.get('offset')).sort()).toEqual(['400', '500']);
+    expect(model.rowAt(450)?.id).toBe('r549');
+    expect(model.indexOf('r549')).toBe(450);
+    // Again: cached, nothing read.
+    model.showWindow(460, 510);
+    expect(server.requests).toHaveLength(2);
+    model.dispose();
+  });
+
+  it('sorts and filters on the server, dropping the cached pages', async () => {
+    const runs = many(300);
+    const server = new FakeServer(serve(runs));
+    const model = new RunsModel(server.api());
+    await model.refresh();
+    server.requests = [];
+    model.setView({ sort: 'metrics.loss', order: 'asc' });
+    expect(model.rowAt(0)).toBeUndefined(); // the old order is gone at once
+    await until(() => model.rowAt(0) !== undefined);
+    expect(query(server.requests[0])).toContain('sort=metrics.loss');
+    expect(query(server.requests[0])).toContain('order=asc');
+    const lowest = runs.slice().sort((a, b) => a.metrics.loss.last - b.metrics.loss.last)[0];
+    expect(model.rowAt(0)?.id).toBe(lowest.id);
+
+    server.requests = [];
+    model.setView({ q: 'r29' });
+    await new Promise(r => setTimeout(r, 0));
+    await model.refresh();
+    expect(server.requests.some(r => r.url.searchParams.get('q') === 'r29')).toBe(true);
+    expect(model.total).toBe(11); // r29, r290..r299
+    expect(model.storeTotal).toBe(300);
+    model.dispose();
+  });
+
+  it("shows the server's message for a filter it cannot read", async () => {
+    const server = new FakeServer(serve(many(10)));
+    const model = new RunsModel(server.api());
+    await model.refresh();
+    model.setView({ q: 'lr<' });
+    await model.refresh();
+    expect(model.filterError).toContain("put a number after '<'");
+    expect(model.error).toBeNull();
+    expect(model.total).toBe(0);
+    model.setView({ q: '' });
+    await model.refresh(true);
+    expect(model.filterError).toBeNull();
+    expect(model.total).toBe(10);
+    model.dispose();
+  });
+
+  it('keeps selected runs the filter hides selected', async () => {
+    const server = new FakeServer(serve(many(50)));
+    const model = new RunsModel(server.api());
+    await model.refresh();
+    model.setSelection(['r1', 'r2']);
+    model.setView({ q: 'r4' });
+    await model.refresh();
+    expect(model.selected).toEqual(['r1', 'r2']);
+    expect(model.selectedRuns.map(r => r.name)).toEqual(['run-r1', 'run-r2']);
+    expect(model.indexOf('r1')).toBe(-1);
+    model.dispose();
+  });
+
+  it('patches loaded rows from what changed since its last answer', async () => {
     const runs = [record('a', 1), record('b', 2, 'running')];
     const server = new FakeServer(serve(runs));
     const model = new RunsModel(server.api());
@@ -73,20 +184,25 @@ describe('RunsModel', () => {
     model.changed.connect(() => changes++);
     await model.refresh();
     expect(model.runs.map(r => r.id).sort()).toEqual(['a', 'b']);
-    expect(server.requests).toHaveLength(1);
-    expect(server.requests[0].url.searchParams.get('limit')).toBe('10000');
 
-    // A new run and a finished one.
-    runs.push(record('c', 3, 'running'));
+    // The running one finished: patched in place, no page read again.
     runs[1] = record('b', 2, 'finished');
     server.requests = [];
     await model.refresh();
-    const queries = server.requests.map(r => `${apiPath(r)}?${r.url.searchParams.toString()}`);
+    const queries = server.requests.map(r => `${apiPath(r)}?${query(r)}`);
     expect(queries[0]).toContain('changed_since=t1.2');
     expect(queries.every(q => !q.includes('offset'))).toBe(true);
-    expect(model.get('c')?.status).toBe('running');
     expect(model.get('b')?.status).toBe('finished');
+    expect(model.rowAt(0)?.status).toBe('finished');
     expect(changes).toBeGreaterThanOrEqual(2);
+
+    // A new run: the total moved, the rows in view are read again.
+    runs.push(record('c', 3, 'running'));
+    server.requests = [];
+    await model.refresh();
+    expect(server.requests.some(r => r.url.searchParams.get('offset') === '0')).toBe(true);
+    expect(model.total).toBe(3);
+    expect(model.rowAt(0)?.id).toBe('c');
     model.dispose();
   });
 
@@ -104,16 +220,20 @@ describe('RunsModel', () => {
     model.dispose();
   });
 
-  it('reads everything again when runs were deleted elsewhere', async () => {
-    const runs = [record('a', 1), record('b', 2)];
+  it('drops selected runs deleted elsewhere', async () => {
+    const runs = many(250);
     const server = new FakeServer(serve(runs));
     const model = new RunsModel(server.api());
     await model.refresh();
-    model.setSelection(['a', 'b']);
-    runs.splice(0, 1);
+    model.setSelection(['r249', 'r200']);
+    model.setView({ q: 'r24' }); // r200 is hidden by the filter now
     await model.refresh();
-    expect(model.runs.map(r => r.id)).toEqual(['b']);
-    expect(model.selected).toEqual(['b']);
+    model.setView({ q: '' });
+    await model.refresh();
+    runs.splice(200, 1);
+    await model.refresh();
+    expect(model.total).toBe(249);
+    expect(model.selected).toEqual(['r249']);
     model.dispose();
   });
 

@@ -1,5 +1,5 @@
 import { IRun, normalizeRun } from '../api';
-import { compareValues, filterError, makeFilter, TableModel } from '../tableModel';
+import { compareValues, filterError, makeFilter, serverSortField, TableModel } from '../tableModel';
 
 import fixture from './fixtures/runs.json';
 
@@ -231,5 +231,29 @@ describe('selection under a filter', () => {
     expect(t.splitSelection(['b', 'a'])).toEqual({ visible: ['a'], hidden: ['b'] });
     t.setFilter('');
     expect(t.splitSelection(['b', 'a'])).toEqual({ visible: ['b', 'a'], hidden: [] });
+  });
+
+  it("names the server's sort field and feeds the server's filter message to filterError", () => {
+    expect(serverSortField('param:opt.name')).toBe('params.opt.name');
+    expect(serverSortField('metric:loss')).toBe('metrics.loss');
+    expect(serverSortField('start')).toBe('start');
+    const t = new TableModel();
+    t.setRuns([run({ id: 'a', params: { lr: 0.01 } })], ['lr'], ['loss']);
+    t.sortBy('param:lr');
+    expect(t.serverSort).toBe('params.lr');
+    t.setFilter('lr<0.1');
+    expect(t.filterError).toBeNull();
+    t.serverFilterError = "'lr<0.1x' is not a number";
+    expect(t.filterError).toBe("'lr<0.1x' is not a number");
+    t.setFilter('lr<0.2');
+    expect(t.filterError).toBeNull(); // a new filter, a new answer
+  });
+
+  it('tells whether its filter shows a run outside the loaded rows', () => {
+    const t = new TableModel();
+    t.setRuns([], ['lr'], []);
+    t.setFilter('lr<0.1');
+    expect(t.matches(run({ id: 'a', params: { lr: 0.01 } }))).toBe(true);
+    expect(t.matches(run({ id: 'b', params: { lr: 0.5 } }))).toBe(false);
   });
 });

@@ -1,13 +1,19 @@
 /**
  * Speed figures of the panel (written to artifacts/speed.json, quoted in the
- * README), each with the issue's bound asserted:
- * - log() in a kernel to the point in the panel's chart: p95 < 1 s;
- * - 10,000 runs: first paint and scrolling < 1 s after the response arrives;
- * - a metric with 1,000,000 points: the chart shows in < 1 s.
+ * README):
+ * - 100,000 runs x 10 params x 5 metrics in the real server's store, one run
+ *   logging live (recorded, not asserted; targets: first paint <= 1 s,
+ *   sort/filter repaint <= 0.5 s, scrolling >= 30 frames/s);
+ * - log() in a kernel to the point in the panel's chart: p95 < 1 s (asserted);
+ * - a metric with 1,000,000 points: the chart shows in < 1 s (asserted).
  */
+import { ChildProcess, execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 
-import { openNotebook, openRunsPanel, recordFigure, runRow } from './helpers';
+import { ARTIFACTS, openNotebook, openRunsPanel, recordFigure, runRow } from './helpers';
 
 test.use({ autoGoto: true });
 
@@ -16,44 +22,13 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-function fakeRuns(n: number) {
-  const statuses = ['finished', 'finished', 'finished', 'failed', 'interrupted'];
-  const runs = [];
-  for (let i = 0; i < n; i++) {
-    const params: { [k: string]: number | string } = {};
-    for (let p = 0; p < 10; p++) {
-      params[`p${p}`] = ((i * 7919 + p * 104729) % 1000) / 1000;
-    }
-    params['config.optimizer'] = i % 2 ? 'adam' : 'sgd';
-    runs.push({
-      id: `01JD${String(i).padStart(22, '0')}`,
-      ref: `train#${n - i}`,
-      name: `run ${n - i}`,
-      status: statuses[i % statuses.length],
-      experiment: 'train.ipynb',
-      notebook: 'train.ipynb',
-      start: 1732290000 - i * 60,
-      end: 1732290000 - i * 60 + 30,
-      duration: 30,
-      tags: i % 3 ? [] : ['sweep'],
-      notes: '',
-      params,
-      metrics: {
-        loss: { last: 1 / (i + 1), last_step: 99, min: 1 / (i + 2), max: 2, count: 100 },
-        acc: { last: (i % 100) / 100, last_step: 99, min: 0, max: 1, count: 100 },
-        val_loss: { last: 2 / (i + 1), last_step: 99, min: 1 / (i + 2), max: 3, count: 100 }
-      },
-      snapshot: null,
-      sweep: null,
-      trial: null
-    });
-  }
-  return {
-    runs,
-    total: n,
-    params: ['config.optimizer', ...Array.from({ length: 10 }, (_, p) => `p${p}`)],
-    metrics: ['acc', 'loss', 'val_loss']
-  };
+/** The helper that fills the Galata server's store, run with the venv's python. */
+const SEED = path.resolve(__dirname, '..', 'seed_runs.py');
+const PYTHON = process.env.NBTRACK_PYTHON || 'python';
+
+function seedRuns(...args: string[]): { [key: string]: number } {
+  const out = execFileSync(PYTHON, [SEED, ...args], { encoding: 'utf8', timeout: 240000 });
+  return JSON.parse(out.trim().split('\n').pop() as string);
 }
 
 /** Milliseconds from now (in the page) until `predicate` holds and a frame was drawn. */
@@ -64,81 +39,174 @@ async function widenSidebar(page: IJupyterLabPageFixture): Promise<void> {
   });
 }
 
-test('10,000 runs: first paint and scrolling', async ({ page }) => {
-  const big = fakeRuns(10000);
-  const body = JSON.stringify(big);
-  const newest = JSON.stringify({ ...big, runs: big.runs.slice(0, 25) });
-  const running = JSON.stringify({ ...big, runs: [], total: 0 });
-  await page.route(/\/nbtrack\/api\/runs\?/, route => {
-    const url = new URL(route.request().url());
-    const text = url.searchParams.get('status') ? running : url.searchParams.get('limit') === '25' ? newest : body;
-    return route.fulfill({ status: 200, contentType: 'application/json', body: text });
-  });
-  // Watch for the table before opening the panel: the first read starts then.
+/**
+ * Installs `window.__nbtrackPainted(t0, ok)`: resolves with the ms since `t0`
+ * once the rows in view show runs (none still being read) and `ok()` holds,
+ * after one more frame.
+ */
+async function installPainted(page: IJupyterLabPageFixture): Promise<void> {
   await page.evaluate(() => {
-    (window as any).__nbtrackPaint = new Promise<number>(resolve => {
-      const check = () => {
-        const status = document.querySelector('.nbtrack-RunPanel-status');
-        if (status?.textContent?.startsWith('10000 runs') && document.querySelector('.nbtrack-RunTable-row')) {
-          requestAnimationFrame(() => setTimeout(() => resolve(performance.now()), 0));
-          observer.disconnect();
-        }
-      };
-      const observer = new MutationObserver(check);
-      observer.observe(document.body, { subtree: true, childList: true, characterData: true });
-    });
+    (window as any).__nbtrackPainted = (t0: number, ok: () => boolean) =>
+      new Promise<number>(resolve => {
+        const check = () => {
+          const rows = Array.from(document.querySelectorAll('.nbtrack-RunTable-row')) as HTMLElement[];
+          if (rows.length && rows.every(r => !r.hasAttribute('aria-busy') && r.dataset.id) && ok()) {
+            requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0), 0));
+          } else {
+            requestAnimationFrame(check);
+          }
+        };
+        check();
+      });
   });
-  const panel = await openRunsPanel(page);
-  await widenSidebar(page);
-  const firstPaint = await page.evaluate(async () => {
-    const painted: number = await (window as any).__nbtrackPaint;
-    const entry = performance
-      .getEntriesByType('resource')
-      .find(e => e.name.includes('nbtrack/api/runs') && e.name.includes('limit=10000')) as PerformanceResourceTiming;
-    return { painted, responseEnd: entry.responseEnd, requestStart: entry.requestStart };
-  });
-  const paintMs = firstPaint.painted - firstPaint.responseEnd;
-  await expect(panel.locator('.nbtrack-RunTable-row').first()).toBeVisible();
-  const rendered = await panel.locator('.nbtrack-RunTable-row').count();
-  expect(rendered).toBeLessThan(120); // virtualized: only rows in view exist
+}
 
-  // Scroll through the table: each jump is one frame of work.
-  const scroll = await page.evaluate(async () => {
-    const table = document.querySelector('.nbtrack-RunTable') as HTMLElement;
-    const frame = () => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
-    const times: number[] = [];
-    const max = table.scrollHeight - table.clientHeight;
-    for (let k = 1; k <= 40; k++) {
+test('100,000 runs in the real store: first paint, sort, filter, scrolling, steady poll', async ({ page }) => {
+  test.setTimeout(360000);
+  const seeded = seedRuns('seed', '100000');
+  let live: ChildProcess | null = spawn(PYTHON, [SEED, 'live', '300'], { stdio: 'ignore' });
+  try {
+    await installPainted(page);
+    // Panel opened -> first rows painted (the model reads nothing while the panel is hidden).
+    const firstPaint = await page.evaluate(async () => {
+      const wait = (window as any).__nbtrackPainted;
       const t0 = performance.now();
-      table.scrollTop = k % 2 ? (max * k) / 40 : table.scrollTop + 240;
-      table.dispatchEvent(new Event('scroll'));
-      await frame();
-      times.push(performance.now() - t0);
+      void (window as any).jupyterapp.commands.execute('nbtrack:open-panel');
+      return wait(t0, () => /^1000\d\d runs/.test(document.querySelector('.nbtrack-RunPanel-status')?.textContent ?? ''));
+    });
+    const panel = page.locator('#nbtrack-runs');
+    await expect(panel).toBeVisible();
+    await widenSidebar(page);
+    await expect(panel.locator('.nbtrack-RunPanel-status')).toContainText('1 running');
+    const rendered = await panel.locator('.nbtrack-RunTable-row').count();
+    expect(rendered).toBeLessThan(120); // virtualized: only rows in view exist
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    await panel.screenshot({ path: path.join(ARTIFACTS, 'panel-100k.png') });
+
+    // Sort by a metric: header click -> the new first rows painted.
+    const sortMs = await page.evaluate(async () => {
+      const wait = (window as any).__nbtrackPainted;
+      const before = document.querySelector('.nbtrack-RunTable-row')?.getAttribute('data-id');
+      const header = document.querySelector('.nbtrack-RunTable-headerCell[data-column="metric:loss"]') as HTMLElement;
+      const t0 = performance.now();
+      header.click();
+      return wait(t0, () => document.querySelector('.nbtrack-RunTable-row')?.getAttribute('data-id') !== before);
+    });
+    await expect(panel.locator('.nbtrack-RunTable-headerCell[data-column="metric:loss"]')).toHaveAttribute(
+      'aria-sort',
+      'ascending'
+    );
+
+    // Filter lr<0.1: typed -> the matching rows painted (the 250 ms debounce included).
+    const filterMs = await page.evaluate(async () => {
+      const wait = (window as any).__nbtrackPainted;
+      const input = document.querySelector('.nbtrack-RunPanel-filter') as HTMLInputElement;
+      const t0 = performance.now();
+      input.value = 'lr<0.1';
+      input.dispatchEvent(new Event('input'));
+      return wait(t0, () => / of 1000\d\d runs/.test(document.querySelector('.nbtrack-RunPanel-status')?.textContent ?? ''));
+    });
+    const status = (await panel.locator('.nbtrack-RunPanel-status').textContent()) ?? '';
+    const matching = Number(/^(\d+) of/.exec(status)?.[1]);
+    expect(matching).toBeGreaterThan(5000); // about a tenth of lr ~ U(0, 1)
+    expect(matching).toBeLessThan(15000);
+    const lrs = await panel.locator('.nbtrack-RunTable-row [data-column="param:lr"]').allTextContents();
+    expect(lrs.length).toBeGreaterThan(0);
+    expect(lrs.every(t => Number(t) < 0.1)).toBe(true);
+
+    // Scroll through the filtered table: frame time per jump (each far jump
+    // asks the server for new rows), and time until those rows fill in.
+    const scroll = await page.evaluate(async () => {
+      const table = document.querySelector('.nbtrack-RunTable') as HTMLElement;
+      const frame = () => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
+      const filled = () =>
+        Array.from(document.querySelectorAll('.nbtrack-RunTable-row')).every(r => !r.hasAttribute('aria-busy'));
+      const frames: number[] = [];
+      const fills: number[] = [];
+      const max = table.scrollHeight - table.clientHeight;
+      for (let k = 1; k <= 40; k++) {
+        const t0 = performance.now();
+        table.scrollTop = k % 2 ? (max * k) / 40 : table.scrollTop + 240;
+        table.dispatchEvent(new Event('scroll'));
+        await frame();
+        frames.push(performance.now() - t0);
+        for (let i = 0; i < 600 && !filled(); i++) {
+          await frame();
+        }
+        fills.push(performance.now() - t0);
+      }
+      // Then smooth scrolling, two rows a frame, within the rows read ahead:
+      // the panel's own cost per frame.
+      const smooth: number[] = [];
+      for (let k = 0; k < 20; k++) {
+        const t0 = performance.now();
+        table.scrollTop += 48;
+        table.dispatchEvent(new Event('scroll'));
+        await frame();
+        smooth.push(performance.now() - t0);
+      }
+      return { frames, fills, smooth };
+    });
+
+    // Steady polls (changed_since) while the live run logs: their request times.
+    const polls = await page.evaluate(async () => {
+      const since = performance.now();
+      await new Promise(r => setTimeout(r, 6000));
+      return performance
+        .getEntriesByType('resource')
+        .filter(e => e.name.includes('nbtrack/api/runs?') && e.name.includes('changed_since') && e.startTime >= since)
+        .map(e => {
+          const t = e as PerformanceResourceTiming;
+          return { total: t.responseEnd - t.startTime, wait: t.responseStart - t.requestStart };
+        });
+    });
+    expect(polls.length).toBeGreaterThan(0);
+    // The panel asked only for what it showed: no request for thousands of rows.
+    const largestPage = await page.evaluate(() =>
+      Math.max(
+        ...performance
+          .getEntriesByType('resource')
+          .filter(e => e.name.includes('nbtrack/api/runs?') && !e.name.includes('changed_since'))
+          .map(e => Number(new URL(e.name).searchParams.get('limit') ?? 0))
+      )
+    );
+    expect(largestPage).toBeLessThanOrEqual(200);
+    const medianFrame = percentile(scroll.frames, 50);
+    const figures = {
+      runs: 100000 + 1,
+      seed_seconds: seeded.seconds,
+      panel_open_to_first_paint_ms: Math.round(firstPaint),
+      sort_by_metric_repaint_ms: Math.round(sortMs),
+      filter_lr_lt_0_1_repaint_ms: Math.round(filterMs),
+      filter_matching_runs: matching,
+      rows_in_page: rendered,
+      largest_page_requested: largestPage,
+      scroll_jump_frame_ms_median: Math.round(medianFrame),
+      scroll_jump_frame_ms_max: Math.round(Math.max(...scroll.frames)),
+      scroll_jump_frames_per_s: Math.round(1000 / Math.max(medianFrame, 1)),
+      scroll_jump_rows_filled_ms_median: Math.round(percentile(scroll.fills, 50)),
+      scroll_jump_rows_filled_ms_max: Math.round(Math.max(...scroll.fills)),
+      scroll_smooth_frame_ms_median: Math.round(percentile(scroll.smooth, 50)),
+      scroll_smooth_frame_ms_max: Math.round(Math.max(...scroll.smooth)),
+      scroll_smooth_frames_per_s: Math.round(1000 / Math.max(percentile(scroll.smooth, 50), 1)),
+      steady_polls: polls.length,
+      steady_poll_request_ms_median: Math.round(percentile(polls.map(p => p.total), 50)),
+      steady_poll_server_wait_ms_median: Math.round(percentile(polls.map(p => p.wait), 50)),
+      steady_poll_server_wait_ms_p95: Math.round(percentile(polls.map(p => p.wait), 95)),
+      targets: 'first paint <= 1000 ms; sort/filter repaint <= 500 ms; scrolling >= 30 frames/s'
+    };
+    recordFigure('table_100k_real_server', figures);
+    console.log('nbtrack speed: 100k runs', JSON.stringify(figures));
+  } finally {
+    if (live) {
+      const done = new Promise(r => (live as ChildProcess).once('exit', r));
+      live.kill('SIGTERM');
+      await done;
+      live = null;
     }
-    const last = table.querySelector('.nbtrack-RunTable-row:last-child .nbtrack-kind-name')?.textContent;
-    return { times, last };
-  });
-  // Sort 10,000 rows by a param.
-  const sortMs = await page.evaluate(async () => {
-    const header = document.querySelector('.nbtrack-RunTable-headerCell[data-column="param:p3"]') as HTMLElement;
-    const t0 = performance.now();
-    header.click();
-    await new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
-    return performance.now() - t0;
-  });
-  const figures = {
-    runs: 10000,
-    response_to_first_paint_ms: Math.round(paintMs),
-    rows_in_page: rendered,
-    scroll_frame_ms_median: Math.round(percentile(scroll.times, 50)),
-    scroll_frame_ms_max: Math.round(Math.max(...scroll.times)),
-    sort_by_param_ms: Math.round(sortMs)
-  };
-  recordFigure('table_10k', figures);
-  console.log('nbtrack speed: 10k runs', JSON.stringify(figures));
-  expect(paintMs).toBeLessThan(1000);
-  expect(Math.max(...scroll.times)).toBeLessThan(1000);
-  expect(sortMs).toBeLessThan(1000);
+    // The other specs share this store: leave it as it was.
+    seedRuns('clear');
+  }
 });
 
 test('log() to the point in the panel chart: p95 under 1 s', async ({ page, tmpPath }) => {
