@@ -4,6 +4,7 @@ the store file deleted under a running run. Real servers, real filesystems."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,7 @@ def cluster(tmp_path: Path, project: Path, monkeypatch: pytest.MonkeyPatch) -> I
         pg.stop()
     except Exception:  # already stopped by the test
         pass
+    shutil.rmtree(pg.folder, ignore_errors=True)
 
 
 def test_postgres_down_at_the_end_of_a_run_loses_nothing(cluster: PgCluster, capsys) -> None:
