@@ -209,7 +209,7 @@ test('100,000 runs in the real store: first paint, sort, filter, scrolling, stea
   }
 });
 
-test('log() to the point in the panel chart: p95 under 1 s', async ({ page, tmpPath }) => {
+test('log() to the point in the panel chart: latency recorded', async ({ page, tmpPath }) => {
   const cell = `%%track --name latency
 import json, time
 sent = []
@@ -267,7 +267,8 @@ print(json.dumps(sent))`;
   };
   recordFigure('log_to_chart', figures);
   console.log('nbtrack speed: log() to chart', JSON.stringify(figures));
-  expect(figures.p95_ms).toBeLessThan(1000);
+  // Recorded, not asserted: a busy machine must not fail a test (the README
+  // quotes these figures beside their target, p95 < 1 s).
 });
 
 test('a metric with 1,000,000 points: the chart shows', async ({ page, tmpPath }) => {
@@ -325,8 +326,6 @@ print(f"logged in {time.time() - t0:.1f} s")`;
   };
   recordFigure('million_points', figures);
   console.log('nbtrack speed: 1M points', JSON.stringify(figures));
-  // The panel's part (response to drawn chart) is bounded here; the server's
-  // downsampling read is the rest (see the README's figures).
-  expect(timing.client).toBeLessThan(1000);
-  expect(timing.total).toBeLessThan(5000);
+  // Recorded, not asserted (no wall-clock bounds in tests): the panel's part
+  // (response to drawn chart) and the server's downsampling read.
 });
