@@ -103,12 +103,18 @@ class RunService:
         total = st.count_runs(where)
         if q.changed_since is not None:
             where.append(run_query.changed_since(q.changed_since))
+        # A poll for changes is answered newest first whatever the view's sort: the
+        # panel patches the rows it holds, and walking a param's or a metric's sort
+        # index to find the few changed runs read every run (0.2-0.3 s at 100,000).
+        polling = q.changed_since is not None
         rows = st.page_runs(
             query.LIST_COLUMNS,
             where,
-            run_query.order_by(q.sort, q.descending, now),
+            run_query.order_by(
+                "start" if polling else q.sort, True if polling else q.descending, now
+            ),
             q.limit,
-            q.offset if q.changed_since is None else 0,
+            0 if polling else q.offset,
         )
         summaries = st.summaries([r["id"] for r in rows]) if rows else {}
         return {

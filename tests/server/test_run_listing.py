@@ -160,6 +160,39 @@ def test_changed_since_answers_only_what_changed(service: RunService) -> None:
     assert [(r["name"], r["status"]) for r in done["runs"]] == [("live", "finished")]
 
 
+def test_a_poll_under_a_metric_sort_finds_the_changed_runs_without_walking_the_sort(
+    service: RunService,
+) -> None:
+    """The view is sorted by a metric: the poll still answers the changed runs, and
+    never with a query ordered by that metric (which reads every run's value)."""
+    import sqlalchemy as sa
+
+    first = service.list_runs(runs_query({"sort": "metrics.loss", "order": "asc"}))
+    live = tracking.begin_run(name="sorted-live")
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    try:
+        nbtrack.log(loss=0.5)
+        live.writer.flush()
+        sa.event.listen(service.store.engine, "before_cursor_execute", record)
+        try:
+            poll = service.list_runs(
+                runs_query(
+                    {"sort": "metrics.loss", "order": "asc", "changed_since": first["cursor"]}
+                )
+            )
+        finally:
+            sa.event.remove(service.store.engine, "before_cursor_execute", record)
+        assert "sorted-live" in [r["name"] for r in poll["runs"]]
+        paged = [s for s in seen if "LIMIT" in s.upper() and "nbtrack_runs" in s]
+        assert paged and not any("nbtrack_summaries" in s for s in paged)
+    finally:
+        tracking.end_run(live)
+
+
 def test_a_crashed_run_shows_up_as_changed(service: RunService) -> None:
     """Reported crashed, a run's end is its last heartbeat: the poll still returns it."""
     first = service.list_runs(runs_query({}))
