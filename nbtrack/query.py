@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .context import current_project
+from .processes import pid_alive
 from .refs import RunKey, resolve
 from .store import Store, open_store
 from .store.writer import live_run_ids
@@ -49,20 +50,6 @@ def store_for(store: str | Store | None) -> Store:
     return open_store(current_project(store).store_url)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a killed child its parent has not reaped yet is a zombie: dead
-        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (OSError, IndexError):
-        return True
-
-
 def reap_crashed(store: Store) -> list[str]:
     """Report running runs whose process died (same host) or whose heartbeat
     stopped as crashed. Runs of this process that are still live are left alone."""
@@ -74,7 +61,7 @@ def reap_crashed(store: Store) -> list[str]:
         if row.id not in live
         and row.host == _HOST
         and row.pid is not None
-        and (row.pid == os.getpid() or not _pid_alive(row.pid))
+        and (row.pid == os.getpid() or not pid_alive(row.pid))
     ]
     stale_before = time.time() - STALE_AFTER_S
     stale = any(r.heartbeat is not None and r.heartbeat < stale_before for r in running)

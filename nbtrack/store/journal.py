@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ..processes import pid_alive
 from .urls import mask_url
 
 _HOST = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname())
@@ -31,16 +32,6 @@ def journal_folder(root: Path, store_url: str) -> Path:
     """Where a project's journal for one store lives (not created here)."""
     key = hashlib.sha256(store_url.encode("utf-8", "surrogatepass")).hexdigest()[:16]
     return root / ".nbtrack" / "journal" / key
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class Journal:
@@ -88,7 +79,7 @@ class Journal:
             if host != _HOST or not pid_text.isdigit():
                 continue
             pid = int(pid_text)
-            if pid == os.getpid() or not _alive(pid):
+            if pid == os.getpid() or not pid_alive(pid):
                 out.append(path)
         return out
 
