@@ -101,9 +101,17 @@ class Store(PointReads, RunListing):
         Best effort: a reader holding the WAL makes it partial, never fail."""
         if self.dialect != "sqlite":
             return
+        from .engine import SQLITE_BUSY_TIMEOUT_S
+
         with contextlib.suppress(Exception):
             with self.engine.connect() as conn:
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                # Readers (an open Runs panel) come and go: wait for them briefly,
+                # never for the minute a write would.
+                conn.exec_driver_sql("PRAGMA busy_timeout=2000")
+                try:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
 
     def release_disk_space(self) -> None:
         """After a disk-full error: give the WAL's pages back to the file system,

@@ -527,8 +527,7 @@ class MetricWriter:
             self._flush_quietly()
             if self._checkpoint_due and not self.live and self.error is None:
                 self._checkpoint_due = False
-                with self._flush_lock:
-                    self.store.checkpoint()
+                self.store.checkpoint()  # no lock held: log() and flushes never wait on it
 
     def _flush_quietly(self) -> None:
         """The thread's flush: never raises, backs off while the store is away."""
