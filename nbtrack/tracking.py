@@ -30,6 +30,7 @@ from .capture.sweep import SweepContext, sweep_context
 from .config import Project, resolve_project
 from .errors import MetricValueError, NbtrackError, NoActiveRunError, StoreError
 from .ids import new_id
+from .metric_input import MAX_STEP, MIN_STEP, as_float, as_step, check_key
 from .snapshots import SnapshotJob, finish_snapshot, start_snapshot
 from .store import open_store
 from .store.journal import Journal, journal_folder
@@ -133,7 +134,7 @@ def _log_to(
             )
         metrics = {**data, **metrics}
     if step is not None and (type(step) is not int or not MIN_STEP <= step <= MAX_STEP):
-        step = _as_step(step)
+        step = as_step(step)
     if run.status != "running":
         raise NoActiveRunError(f"run {run.name} has ended ({run.status}); start a new run to log")
     # Everything is checked before anything is queued: one bad key or value
@@ -145,7 +146,7 @@ def _log_to(
         if stored is None:
             stored = _new_key(run, key)
         if type(value) is not float:
-            value = _as_float(stored, value)
+            value = as_float(stored, value)
         rows.append((stored, value))
     now = time.time()
     writer = run.writer
@@ -176,72 +177,14 @@ def _log_to(
             writer.make_room()
 
 
-MAX_KEY_CHARS = 250
-MIN_STEP = -(2**63)
-MAX_STEP = 2**63 - 1
-
-
 def _new_key(run: ActiveRun, key: Any) -> str:
     """Check a metric name the first time a run sees it; returns the name stored
     (secret values redacted)."""
-    if not isinstance(key, str) or not key:
-        raise MetricValueError(
-            f"metric names must be non-empty strings, got {key!r} ({type(key).__name__})"
-        )
-    shown = ascii(key)[:80]
-    try:
-        key.encode("utf-8")
-    except UnicodeEncodeError:
-        raise MetricValueError(
-            f"metric name {shown} is not valid text (it holds a lone surrogate); use a plain string"
-        ) from None
-    if "\0" in key:
-        raise MetricValueError(f"metric name {shown} contains a NUL character; remove it")
-    if len(key) > MAX_KEY_CHARS:
-        raise MetricValueError(
-            f"metric name {shown}... is {len(key)} characters long; "
-            f"names are limited to {MAX_KEY_CHARS} characters"
-        )
-    stored = redact(key, run.secrets) if run.secrets else key
+    stored = check_key(key)
+    if run.secrets:
+        stored = redact(stored, run.secrets)
     run.keys[key] = stored
     return stored
-
-
-def _as_step(step: Any) -> int:
-    import operator
-
-    if isinstance(step, bool):
-        raise MetricValueError("step= must be an integer, not a bool")
-    try:
-        value = operator.index(step)
-    except TypeError:
-        raise MetricValueError(
-            f"step= must be an integer, got {step!r} ({type(step).__name__})"
-        ) from None
-    if not MIN_STEP <= value <= MAX_STEP:
-        raise MetricValueError(
-            f"step={value} is out of range: steps are 64-bit integers ({MIN_STEP} to {MAX_STEP})"
-        )
-    return value
-
-
-def _as_float(key: str, value: Any) -> float:
-    if isinstance(value, (str, bytes)) or value is None:
-        raise MetricValueError(
-            f"metric {key!r} must be a real number, got {value!r} ({type(value).__name__})"
-        )
-    if isinstance(value, complex) or getattr(getattr(value, "dtype", None), "kind", "") == "c":
-        raise MetricValueError(
-            f"metric {key!r} must be a real number, got the complex {value!r}; "
-            "log its .real, .imag or abs() under their own names"
-        )
-    try:
-        return float(value)  # ints, bools, numpy scalars, 0-d arrays, one-element tensors
-    except (TypeError, ValueError, OverflowError):
-        raise MetricValueError(
-            f"metric {key!r} must be a real number, got {type(value).__name__} "
-            f"{str(value)[:60]!r}; log one number per key (e.g. loss.item())"
-        ) from None
 
 
 # -- run lifecycle --------------------------------------------------------------------
