@@ -45,21 +45,22 @@ def is_transient(exc: BaseException) -> bool:
     refused (a constraint, a value out of range, text the driver cannot encode)."""
     import sqlalchemy as sa
 
-    for link in _chain(exc):
-        if isinstance(link, (sa.exc.OperationalError, sa.exc.InterfaceError)):
-            return True
-        if isinstance(link, (sa.exc.DisconnectionError, sa.exc.TimeoutError)):
-            return True
-        if isinstance(link, (ConnectionError, TimeoutError)):
-            return True
-        if isinstance(link, OSError) and not isinstance(link, UnicodeError):
+    away = (
+        sa.exc.OperationalError,
+        sa.exc.InterfaceError,
+        sa.exc.DisconnectionError,
+        sa.exc.TimeoutError,
+        OSError,  # connection refused or reset, timeouts, I/O errors
+    )
+    links = _chain(exc)
+    for link in links:
+        if isinstance(link, away):
             return True
         name = type(link).__name__
         if name in ("OperationalError", "InterfaceError") and type(link).__module__.startswith(
             ("psycopg", "sqlite3")
         ):
             return True
-    links = _chain(exc)
     text = " ".join(f"{type(link).__name__} {link}" for link in links).lower()
     if any(isinstance(link, (ValueError, OverflowError, TypeError)) for link in links):
         return False
