@@ -67,6 +67,9 @@ class ActiveRun:
     status: str = "running"
     warnings: list[str] = field(default_factory=list)
     snapshot: str | None = None
+    #: time.time() when the run ended (when its code stopped, not when nbtrack
+    #: had finished writing it down); None while it runs.
+    end_time: float | None = None
     #: The commit of the notebook snapshot being made (None without one).
     snapshot_job: SnapshotJob | None = None
     #: The git state of the notebook's folder, once its background read is over.
@@ -364,8 +367,17 @@ def end_run(run: ActiveRun, status: str = "finished", error: BaseException | Non
     when it is back), and the run is never `finished` with points missing."""
     if run.status != "running":
         return
-    run.status = status
     session = current()
+    if not session.owns(run):
+        # A forked child logging to its parent's run (a DataLoader worker that
+        # leaves, or dies, inside the parent's `with start_run()`): the run is
+        # the parent's to end. The child's points are written, nothing more.
+        _flush_quietly(run)
+        return
+    # The run's clock stops now: what follows (the last points, waiting for the
+    # git state and the snapshot commit) is nbtrack's time, not the run's.
+    run.end_time = time.time()
+    run.status = status
     session.deactivate(run)
     released = run.writer.release(run.id)
     run.summaries = released.summaries
@@ -373,7 +385,7 @@ def end_run(run: ActiveRun, status: str = "finished", error: BaseException | Non
     run.snapshot = finish_snapshot(run.snapshot_job, run)
     session.forget_jobs(run.id)
     secrets = secret_values()
-    values: dict[str, Any] = {"status": status, "end_time": time.time()}
+    values: dict[str, Any] = {"status": status, "end_time": run.end_time}
     if run.snapshot is not None:
         values["snapshot"] = run.snapshot
     if run.git is not None:
@@ -409,6 +421,13 @@ def end_run(run: ActiveRun, status: str = "finished", error: BaseException | Non
             f"{released.error}. Run {run.ref}'s end could not be recorded: the store "
             "will show it as crashed. Check the store, then re-run the cell."
         )
+
+
+def _flush_quietly(run: ActiveRun) -> None:
+    try:
+        run.writer.flush()
+    except StoreError:
+        pass  # kept queued: the exit hook journals what the store cannot take
 
 
 def _lost_points_message(released: Release) -> str:
