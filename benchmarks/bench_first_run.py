@@ -51,7 +51,7 @@ while time.perf_counter() - t0 < {loop}:
     now = time.perf_counter()
     gaps.append(now - last)
     last = now
-print(json.dumps({{"load_ext": load_ext, "loop_stall": max(gaps)}}))
+print(json.dumps({{"load_ext": load_ext, "loop_stall": max(gaps, default=0.0)}}))
 """
 
 _CELL = "%%track --name {name}\nimport time\n_nbtrack_body_at = time.time()\npass"
@@ -59,11 +59,15 @@ _CELL = "%%track --name {name}\nimport time\n_nbtrack_body_at = time.time()\npas
 _RESULTS = """
 import json
 import nbtrack
-w = nbtrack.session.current().warm_up
+try:
+    w = nbtrack.session.current().warm_up
+    warm_up = max(w.done_at.values()) - w.started_at
+except AttributeError:  # a version of nbtrack before the session (for comparison)
+    warm_up = float("nan")
 df = nbtrack.runs()
 print(json.dumps({
     "durations": {n: float(df[df.name == n].duration.iloc[0]) for n in ("first", "second")},
-    "warm_up": max(w.done_at.values()) - w.started_at,
+    "warm_up": warm_up,
     "ticker_stall": _nbtrack_bench_stall[0],
 }))
 """

@@ -49,6 +49,8 @@ def warm_up_stages() -> list[tuple[str, Any]]:
 def _load_run() -> None:
     from . import tracking
     from .capture.environment import capture_environment
+    from .versioning import snapshot  # noqa: F401 - what start_snapshot reads with
+    from .widgets import live  # noqa: F401 - the view opens (as text) when the run starts
 
     capture_environment()
     project = context.current_project()
@@ -78,7 +80,9 @@ def _load_chart() -> None:
             widget_libraries()
         except ChartUnavailableError:
             pass  # the first tracked cell says so, where the user sees it
-        from .widgets import charts, live  # noqa: F401
+        import numpy  # noqa: F401 - the curves' arrays
+
+        from .widgets import charts  # noqa: F401
 
 
 def _load_snapshot() -> None:
@@ -149,6 +153,7 @@ class NbtrackMagics(Magics):
         # widgets nor the snapshot's modules, which load on while the cell runs.
         current().warm_up.wait("run")
         from . import tracking
+        from .widgets import live  # noqa: F401 - imported off the run's clock
 
         shell = self.shell
         params: dict[str, Any] = {}
