@@ -1,10 +1,11 @@
 """The kernel-side state of nbtrack: one `Session` per process.
 
 It owns what a process keeps between runs: the metric writer of each store, the
-active run, the background jobs of each run (its git state and its notebook
-snapshot), the `%load_ext` warm-up, what a forked child inherits, and the
-shutdown at interpreter exit. Other modules reach it through `current()` and
-its public methods, never through module globals.
+active run, the notebook the kernel was told it runs, the background jobs of
+each run (its git state and its notebook snapshot), the `%load_ext` warm-up,
+what a forked child inherits, and the shutdown at interpreter exit. Other
+modules reach it through `current()` and its public methods, never through
+module globals.
 
 - A forked child (a DataLoader worker, a multiprocessing pool) gets a fresh
   session: fresh locks, no jobs, no warm-up. It may log to the run it inherited
@@ -26,6 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -110,6 +112,8 @@ class Session:
         self._jobs: dict[str, dict[str, threading.Thread]] = {}
         #: While replaying a history script, `log()` outside a run does nothing.
         self.replaying = False
+        #: The notebook named with `%nbtrack notebook PATH` (None: detect it).
+        self.notebook: Path | None = None
         self.warm_up = WarmUp()
         self._exit_hook = False
 
@@ -214,6 +218,7 @@ class Session:
         child._writers = dict(self._writers)
         child._active = self._active
         child.replaying = self.replaying
+        child.notebook = self.notebook
         child._exit_hook = self._exit_hook  # atexit's registrations survive a fork
         return child
 
