@@ -92,3 +92,38 @@ def test_a_script_dying_of_an_exception_fails_the_run_it_left_running(project: P
     run = nbtrack.get_run("died")
     assert run.status == "failed" and "ValueError: diverged" in run.error
     assert run.metrics["loss"]["count"] == 50
+
+
+def test_the_warm_up_lets_each_user_wait_for_its_own_stage_only() -> None:
+    """The first tracked cell waits for the "run" stage while the later stages
+    (the chart's and the snapshot's imports) are still loading; a stage that
+    fails is over all the same (whoever needs it meets the error itself)."""
+    import threading
+
+    from nbtrack.session import WarmUp
+
+    release = threading.Event()
+    order: list[str] = []
+
+    def broken() -> None:
+        order.append("chart")
+        raise ImportError("no bqplot")
+
+    warm = WarmUp()
+    assert warm.wait("run", timeout=0) and warm.ready("run")  # nothing to wait for yet
+    warm.start(
+        [
+            ("run", lambda: order.append("run")),
+            ("chart", broken),
+            ("snapshot", lambda: release.wait(60) and order.append("snapshot")),
+        ]
+    )
+    assert warm.wait("run")
+    assert warm.wait("chart") and warm.ready("chart")
+    assert not warm.ready("snapshot") and warm.finished_at is None
+    release.set()
+    assert warm.wait("snapshot")
+    assert order == ["run", "chart", "snapshot"]
+    assert warm.finished_at == warm.done_at["snapshot"] >= warm.done_at["run"]
+    warm.start([("run", lambda: order.append("again"))])  # once per session
+    assert order == ["run", "chart", "snapshot"]
