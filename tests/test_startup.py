@@ -1,6 +1,7 @@
 """Startup costs stay out of the user's way: `import nbtrack` and `%load_ext`
-load no heavy module on the caller's thread, and the first tracked cell's run
-starts only after the background warm-up has finished."""
+load no heavy module on the caller's thread, and the first tracked cell waits
+only for the warm-up's first stage (the store layer), its run's clock starting
+after it and stopping before the rest of the warm-up is charged to it."""
 
 from __future__ import annotations
 
