@@ -70,7 +70,7 @@ def main() -> None:
             notebook=nb_path, cell_source=history[-1], snapshot=snapshot, history=history
         )
         started = time.perf_counter() - t0
-        job = run._snapshot_job
+        job = run.snapshot_job
         finish_snapshot(job, run)
         committed = time.perf_counter() - t0
         tracking.end_run(run)

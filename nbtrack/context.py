@@ -12,15 +12,15 @@ from typing import Any
 
 from .capture.notebook import detect_notebook_path
 from .config import Project, resolve_project
-
-_explicit_notebook: Path | None = None
+from .session import current
 
 
 def set_notebook(path: str | Path | None) -> Path | None:
-    """Name this kernel's notebook explicitly (`%nbtrack notebook PATH`)."""
-    global _explicit_notebook
-    _explicit_notebook = Path(path).expanduser().resolve() if path else None
-    return _explicit_notebook
+    """Name this kernel's notebook explicitly (`%nbtrack notebook PATH`); the
+    session keeps it."""
+    notebook = Path(path).expanduser().resolve() if path else None
+    current().notebook = notebook
+    return notebook
 
 
 def _user_ns() -> dict[str, Any]:
@@ -32,8 +32,9 @@ def _user_ns() -> dict[str, Any]:
 
 
 def current_notebook() -> Path | None:
-    if _explicit_notebook is not None:
-        return _explicit_notebook
+    notebook = current().notebook
+    if notebook is not None:
+        return notebook
     return detect_notebook_path(_user_ns())
 
 

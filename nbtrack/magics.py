@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 import shlex
 import sys
-import threading
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -16,51 +15,64 @@ from . import context
 from .capture.params import extract_params
 from .errors import NbtrackError, StoreError
 from .format import summary_line
+from .session import current
 
 if TYPE_CHECKING:
     from . import tracking
 
 _MISSING = object()
-#: How long the first tracked cell waits for the warm-up before starting anyway.
-WARM_UP_TIMEOUT_S = 120.0
-_warm_up_thread: threading.Thread | None = None
-#: time.time() when the warm-up finished (None before): a run starts after it.
-warm_up_done_at: float | None = None
 
 
 def register(ipython: Any) -> None:
-    """Cheap on purpose (`%load_ext` must answer at once): the store layer
-    (SQLAlchemy), the environment capture, the snapshot modules (nbformat,
-    jupytext) and the chart's widgets load in a background thread, and the first
-    tracked cell waits for them before its run starts, so their cost never
-    lands in a run's recorded duration."""
-    global _warm_up_thread
+    """Cheap on purpose (`%load_ext` must answer at once): what runs need loads
+    in the session's background warm-up, in the order runs need it (see
+    `warm_up_stages`), and each waits only for its own stage."""
     import nbtrack
 
     ipython.register_magics(NbtrackMagics)
     ipython.push({"nbtrack": nbtrack})
-    if _warm_up_thread is None:
-        _warm_up_thread = threading.Thread(target=_warm_up, daemon=True, name="nbtrack-warmup")
-        _warm_up_thread.start()
+    current().warm_up.start(warm_up_stages())
 
 
-def _warm_up() -> None:
-    global warm_up_done_at
-    try:
-        _load_what_a_run_needs()
-    except Exception:  # noqa: BLE001 - the first tracked cell meets the same error and says it
-        pass
-    finally:
-        warm_up_done_at = time.time()
+def warm_up_stages() -> list[tuple[str, Any]]:
+    """What the warm-up loads, stage by stage:
+
+    - "run": the store layer (SQLAlchemy), the environment capture and, when
+      the project's store exists already, the store itself: all a tracked
+      cell needs before its body runs, so the first one waits for this alone;
+    - "chart": ipywidgets and bqplot (the live chart comes up once they are in);
+    - "snapshot": nbformat and jupytext, which only the snapshot thread uses.
+    """
+    return [("run", _load_run), ("chart", _load_chart), ("snapshot", _load_snapshot)]
 
 
-def _load_what_a_run_needs() -> None:
-    from . import tracking  # noqa: F401 - SQLAlchemy and the store layer
+def _load_run() -> None:
+    from . import tracking
     from .capture.environment import capture_environment
-    from .versioning import preload
+    from .versioning import snapshot  # noqa: F401 - what start_snapshot reads with
+    from .widgets import live  # noqa: F401 - the view opens (as text) when the run starts
 
     capture_environment()
-    preload()
+    project = context.current_project()
+    if _store_exists(project.store_url):
+        tracking.writer_for(project)
+
+
+def _store_exists(url: str) -> bool:
+    """Is there a store at `url` to open? (Opening one that is not there would
+    create it: a project gets a store when it tracks a run, not on `%load_ext`.)"""
+    import sqlalchemy as sa
+
+    from .store.engine import sqlite_path
+
+    parsed = sa.make_url(url)
+    if not parsed.drivername.startswith("sqlite"):
+        return True
+    path = sqlite_path(parsed)
+    return path is not None and path.exists()
+
+
+def _load_chart() -> None:
     from .widgets.frontend import ChartUnavailableError, in_kernel, widget_libraries
 
     if in_kernel():  # the live chart will need ipywidgets and bqplot (about 0.5 s)
@@ -68,13 +80,15 @@ def _load_what_a_run_needs() -> None:
             widget_libraries()
         except ChartUnavailableError:
             pass  # the first tracked cell says so, where the user sees it
+        import numpy  # noqa: F401 - the curves' arrays
+
+        from .widgets import charts  # noqa: F401
 
 
-def wait_for_warm_up() -> None:
-    """Block until the `%load_ext` warm-up has finished (or timed out)."""
-    thread = _warm_up_thread
-    if thread is not None and thread.is_alive():
-        thread.join(WARM_UP_TIMEOUT_S)
+def _load_snapshot() -> None:
+    from .versioning import preload
+
+    preload()
 
 
 def unregister(ipython: Any) -> None:
@@ -135,8 +149,11 @@ class NbtrackMagics(Magics):
         __tracebackhide__ = True  # noqa: F841
         # shlex, not IPython's splitter: --notes "first try" must lose its quotes.
         args = self.track.parser.parse_args(shlex.split(line))
-        wait_for_warm_up()  # before the run's clock starts: its cost is not the run's
+        # Before the run's clock starts: only the store layer, not the chart's
+        # widgets nor the snapshot's modules, which load on while the cell runs.
+        current().warm_up.wait("run")
         from . import tracking
+        from .widgets import live  # noqa: F401 - imported off the run's clock
 
         shell = self.shell
         params: dict[str, Any] = {}
@@ -197,7 +214,8 @@ class NbtrackMagics(Magics):
             )
         summary = _stored_summary(run)
         _close_view(view, status, summary)
-        print(summary_line(run.name, status, time.time() - run.start_time, summary))
+        end = run.end_time if run.end_time is not None else time.time()
+        print(summary_line(run.name, status, end - run.start_time, summary))
 
     @line_magic
     def nbtrack(self, line: str) -> Any:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .capture.environment import REDACTED, secret_values
 from .errors import NbtrackError
+from .session import current
 
 if TYPE_CHECKING:
     from .tracking import ActiveRun
@@ -52,13 +53,18 @@ def start_snapshot(
         return None
     raw = read_notebook_bytes(notebook_path)
     job = SnapshotJob()
-    job.thread = threading.Thread(
-        target=_snapshot,
-        args=(job, run, notebook_path, raw, cell_source, list(history), first_execution_count),
-        daemon=True,
-        name="nbtrack-snapshot",
+    job.thread = current().spawn(
+        run.id,
+        "snapshot",
+        _snapshot,
+        job,
+        run,
+        notebook_path,
+        raw,
+        cell_source,
+        list(history),
+        first_execution_count,
     )
-    job.thread.start()
     return job
 
 

@@ -10,7 +10,6 @@ import contextlib
 import os
 import socket
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Iterator, Mapping
@@ -31,26 +30,19 @@ from .config import Project, resolve_project
 from .errors import MetricValueError, NbtrackError, NoActiveRunError, StoreError
 from .ids import new_id
 from .metric_input import MAX_STEP, MIN_STEP, as_float, as_step, check_key
+from .session import current
 from .snapshots import SnapshotJob, finish_snapshot, start_snapshot
-from .store import open_store
-from .store.journal import Journal, journal_folder
 from .store.writer import MetricWriter, Release
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 _HOST = socket.gethostname()
-_writers: dict[str, MetricWriter] = {}
-_writers_lock = threading.Lock()
+#: How long a run's end waits for its git state to be read.
+GIT_TIMEOUT_S = 30.0
 
 
 def writer_for(project: Project) -> MetricWriter:
-    with _writers_lock:
-        writer = _writers.get(project.store_url)
-        if writer is None:
-            journal = Journal(journal_folder(project.root, project.store_url), project.store_url)
-            writer = _writers[project.store_url] = MetricWriter(
-                open_store(project.store_url), journal=journal
-            )
-        return writer
+    """The metric writer of `project`'s store (this process's session keeps one per store)."""
+    return current().writer_for(project)
 
 
 @dataclass
@@ -75,9 +67,13 @@ class ActiveRun:
     status: str = "running"
     warnings: list[str] = field(default_factory=list)
     snapshot: str | None = None
-    _git_thread: threading.Thread | None = None
-    _git: dict[str, Any] | None = None
-    _snapshot_job: SnapshotJob | None = None
+    #: time.time() when the run ended (when its code stopped, not when nbtrack
+    #: had finished writing it down); None while it runs.
+    end_time: float | None = None
+    #: The commit of the notebook snapshot being made (None without one).
+    snapshot_job: SnapshotJob | None = None
+    #: The git state of the notebook's folder, once its background read is over.
+    git: dict[str, Any] | None = None
 
     def log(
         self, data: Mapping[str, Any] | None = None, /, *, step: int | None = None, **metrics: Any
@@ -89,19 +85,15 @@ class ActiveRun:
         return f"{self.stem}#{self.seq}"
 
 
-_active: ActiveRun | None = None
-_replaying = False
-
-
 def active_run() -> ActiveRun | None:
-    return _active
+    """The run this process is recording, or None."""
+    return current().active
 
 
 def replaying(on: bool = True) -> None:
     """While replaying a run's history script (`nbtrack replay`), `log()` outside
     a run does nothing instead of raising, so the replayed cells run as they did."""
-    global _replaying
-    _replaying = on
+    current().replaying = on
 
 
 # -- log ----------------------------------------------------------------------------
@@ -112,9 +104,10 @@ def log(
 ) -> None:
     """Record metric values for the active run: `log(loss=0.3, acc=0.9, step=10)`
     or `log({"loss": 0.3})`. Without `step`, each key counts its own steps from 0."""
-    run = _active
+    session = current()
+    run = session.active
     if run is None:
-        if _replaying:
+        if session.replaying:
             return
         raise NoActiveRunError(
             "nbtrack.log() was called outside a run: start one with `%%track` on the "
@@ -224,16 +217,17 @@ def begin_run(
     With `snapshot`, the notebook as saved, its script, `cell_source` and the
     execution `history` (inputs in the order they ran, the first one as
     `In[first_execution_count]`) are committed on the notebook's hidden git ref."""
-    global _active
-    if _active is not None and _active.status == "running":
+    session = current()
+    active = session.active
+    if active is not None and active.status == "running":
         raise NbtrackError(
-            f"run {_active.name} is still active: finish it before starting another "
+            f"run {active.name} is still active: finish it before starting another "
             "(nbtrack records one run at a time per kernel)"
         )
     nb_path = Path(notebook).resolve() if notebook is not None else None
     if project is None:
         project = resolve_project(nb_path.parent if nb_path is not None else None)
-    writer = writer_for(project)
+    writer = session.writer_for(project)
     stem, shown = _stem_and_notebook(nb_path, project.root)
     secrets = secret_values()
     sweep, sweep_warnings = _sweep()
@@ -281,14 +275,13 @@ def begin_run(
         secrets=secrets,
     )
     folder = nb_path.parent if nb_path is not None else Path.cwd()
-    run._git_thread = threading.Thread(target=_capture_git, args=(run, folder), daemon=True)
-    run._git_thread.start()
+    session.spawn(run_id, "git", _capture_git, run, folder)
     if snapshot and project.settings.get("snapshot", True) is not False:
-        run._snapshot_job = start_snapshot(
+        run.snapshot_job = start_snapshot(
             run, nb_path, cell_source or "", history or [], first_execution_count
         )
     writer.watch(run_id, {**row, "seq": seq, "name": run_name})
-    _active = run
+    session.activate(run)
     return run
 
 
@@ -306,7 +299,7 @@ def record_failed_run(
     """Record, after the fact, a run of `notebook` that failed before any tracked
     cell could record it (a sweep's notebook failing outside `%%track`). Returns
     its reference."""
-    store = writer_for(project).store
+    store = current().writer_for(project).store
     stem, shown = _stem_and_notebook(notebook.resolve(), project.root)
     secrets = secret_values()
     flat, _ = _clean_params(params, secrets)
@@ -339,7 +332,7 @@ def _sweep() -> tuple[SweepContext | None, list[str]]:
 
 
 def _capture_git(run: ActiveRun, folder: Path) -> None:
-    run._git = git_state(folder)
+    run.git = git_state(folder)
 
 
 def _clean_params(
@@ -372,23 +365,31 @@ def end_run(run: ActiveRun, status: str = "finished", error: BaseException | Non
     Never raises because of the store: a store that stays away past the grace
     period gets the run's last points and its end through the journal (written
     when it is back), and the run is never `finished` with points missing."""
-    global _active
     if run.status != "running":
         return
+    session = current()
+    if not session.owns(run):
+        # A forked child logging to its parent's run (a DataLoader worker that
+        # leaves, or dies, inside the parent's `with start_run()`): the run is
+        # the parent's to end. The child's points are written, nothing more.
+        _flush_quietly(run)
+        return
+    # The run's clock stops now: what follows (the last points, waiting for the
+    # git state and the snapshot commit) is nbtrack's time, not the run's.
+    run.end_time = time.time()
     run.status = status
-    if _active is run:
-        _active = None
+    session.deactivate(run)
     released = run.writer.release(run.id)
     run.summaries = released.summaries
-    if run._git_thread is not None:
-        run._git_thread.join(timeout=30)
-    run.snapshot = finish_snapshot(run._snapshot_job, run)
+    session.join_job(run.id, "git", GIT_TIMEOUT_S)
+    run.snapshot = finish_snapshot(run.snapshot_job, run)
+    session.forget_jobs(run.id)
     secrets = secret_values()
-    values: dict[str, Any] = {"status": status, "end_time": time.time()}
+    values: dict[str, Any] = {"status": status, "end_time": run.end_time}
     if run.snapshot is not None:
         values["snapshot"] = run.snapshot
-    if run._git is not None:
-        values["git"] = redact(run._git, secrets)
+    if run.git is not None:
+        values["git"] = redact(run.git, secrets)
     if run._params_pending:
         values["params"] = run.params
     problems = _lost_points_message(released)
@@ -420,6 +421,13 @@ def end_run(run: ActiveRun, status: str = "finished", error: BaseException | Non
             f"{released.error}. Run {run.ref}'s end could not be recorded: the store "
             "will show it as crashed. Check the store, then re-run the cell."
         )
+
+
+def _flush_quietly(run: ActiveRun) -> None:
+    try:
+        run.writer.flush()
+    except StoreError:
+        pass  # kept queued: the exit hook journals what the store cannot take
 
 
 def _lost_points_message(released: Release) -> str:

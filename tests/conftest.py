@@ -38,11 +38,9 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def _reset_process_state() -> None:
-    from nbtrack import tracking
+    from nbtrack.session import current
 
-    for writer in tracking._writers.values():
-        writer.close()
-    tracking._writers.clear()
+    current().close_writers()
 
 
 def _clean_postgres(url: str) -> None:

@@ -13,6 +13,7 @@ from outage_helpers import PgCluster, TinyDisk
 
 import nbtrack
 from nbtrack import tracking
+from nbtrack.session import current
 from nbtrack.store import forget_stores
 from nbtrack.store import writer as writer_mod
 
@@ -92,12 +93,10 @@ def tiny(tmp_path: Path, project: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
     monkeypatch.setenv("NBTRACK_STORE", f"sqlite:///{folder / '.nbtrack' / 'nbtrack.db'}")
     monkeypatch.setattr(writer_mod, "END_GRACE_S", 1.0)
     yield disk
-    for writer in tracking._writers.values():
-        try:
-            writer.close()
-        except Exception:
-            pass
-    tracking._writers.clear()
+    try:
+        current().close_writers()
+    except Exception:
+        pass
     forget_stores()
     disk.unmount()
 

@@ -366,7 +366,7 @@ def test_a_snapshot_committed_while_the_store_is_busy_is_not_reported_missing(
     make_repo(project)
     path = notebook(project / "busy.ipynb", "lr = 1")
     run = tracking.begin_run(name="busy", notebook=path, cell_source="lr = 1", snapshot=True)
-    job = run._snapshot_job
+    job = run.snapshot_job
     assert job is not None and job.thread is not None
     holder = sqlite3.connect(project / ".nbtrack" / "nbtrack.db", isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock...

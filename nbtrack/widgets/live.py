@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..session import current
 from .downsample import Series, group_points
 from .frontend import (
     ChartUnavailableError,
@@ -127,18 +128,50 @@ class LiveView:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.chart: LiveChart | None = None
-        try:
-            self.chart = LiveChart(run.name)
-        except ChartUnavailableError as exc:
-            print(f"nbtrack: {exc}; the curves will be shown when the run ends", file=sys.stderr)
+        # The first run after `%load_ext` does not wait for the widget libraries:
+        # its chart comes up from the view's thread once the warm-up has them.
+        deferred = not current().warm_up.ready("chart")
+        if not deferred:
+            self.chart = self._make_chart()
         root = self.chart.root if self.chart else None
-        self.handle = show(bundle(root, "nbtrack: " + status_line(run.name, "running", None)))
+        self.handle = show(bundle(root, self._running_text()))
         self.writer.subscribe(run.id, self.on_points)
-        if self.chart is not None:
+        if self.chart is not None or deferred:
             self._thread = threading.Thread(
-                target=self._loop, name=f"nbtrack-live-{run.name}", daemon=True
+                target=self._start_then_loop if deferred else self._loop,
+                name=f"nbtrack-live-{run.name}",
+                daemon=True,
             )
             self._thread.start()
+
+    def _running_text(self) -> str:
+        return "nbtrack: " + status_line(self.name, "running", None)
+
+    def _make_chart(self) -> LiveChart | None:
+        try:
+            return LiveChart(self.name)
+        except ChartUnavailableError as exc:
+            print(f"nbtrack: {exc}; the curves will be shown when the run ends", file=sys.stderr)
+            return None
+
+    def _start_then_loop(self) -> None:
+        """Wait (without holding up the run's end) for the warm-up to load the
+        widget libraries, put the chart in place of the text, then draw."""
+        warm_up = current().warm_up
+        while not warm_up.wait("chart", 0.1):
+            if self._stop.is_set():
+                return
+        chart = self._make_chart() if not self._stop.is_set() else None
+        if chart is None:
+            return
+        with self._lock:  # close() decides under this lock: the final picture wins
+            if self._stop.is_set():
+                close_tree(chart.root)
+                return
+            self.chart = chart
+            self._dirty = True
+            self.handle.update(bundle(chart.root, self._running_text()), raw=True)
+        self._loop()
 
     # -- data, on the writer's thread ----------------------------------------------
 
@@ -218,7 +251,8 @@ class LiveView:
         notebook reopened without either would show "model not found" where the
         chart was. The picture shows everywhere: JupyterLab, nbviewer, GitHub,
         nbconvert."""
-        self._stop.set()
+        with self._lock:
+            self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=10)

@@ -83,11 +83,15 @@ def _decode(buffer: dict[str, Any]) -> list[float]:
 
 
 def live_view(live: dict[str, Any], index: int) -> dict[str, Any]:
-    """The widget view shown under cell `index` while it ran (the first display)."""
+    """The widget view shown under cell `index` while it ran. (The first tracked
+    cell after `%load_ext` shows text until the warm-up has loaded the widget
+    libraries, then its chart: the first display that carries a widget.)"""
     (first, *_) = [
         m["content"]["data"]
         for _, i, m in live["client"].messages
-        if i == index and m["msg_type"] == "display_data"
+        if i == index
+        and m["msg_type"] in ("display_data", "update_display_data")
+        and WIDGET_VIEW in m["content"]["data"]
     ]
     return first[WIDGET_VIEW]
 
