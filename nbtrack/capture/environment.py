@@ -104,24 +104,41 @@ def public_text(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _static_environment() -> dict[str, Any]:
-    from importlib import metadata
+    from .packages import scan
 
-    packages: dict[str, str] = {}
-    for dist in metadata.distributions():
-        name = dist.metadata.get("Name") if dist.metadata else None
-        if name:
-            packages[name.lower()] = dist.version
+    packages, editable = scan(sys.path)
     return {
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
         "executable": sys.executable,
-        "platform": platform.platform(),
+        "platform": platform_name(),
         "machine": platform.machine(),
         "hostname": socket.gethostname(),
         "cpu_count": os.cpu_count(),
         "gpu": gpu_names(),
-        "packages": dict(sorted(packages.items())),
+        "packages": packages,
+        "editable": editable,
     }
+
+
+def platform_name() -> str:
+    """`platform.platform()`, without its cost on Linux: there it runs `uname -p`
+    in a subprocess (whose answer it then drops) and reads the whole Python
+    executable looking for the C library's version, which `confstr` gives."""
+    uname = os.uname() if hasattr(os, "uname") else None
+    libc = _confstr("CS_GNU_LIBC_VERSION") if uname and uname.sysname == "Linux" else None
+    if uname is None or libc is None or " " not in libc:
+        return platform.platform()
+    libc_name, libc_version = libc.split(" ", 1)
+    parts = [uname.sysname, uname.release, uname.machine, "with", libc_name + libc_version]
+    return "-".join(p.strip().replace(" ", "_") for p in parts if p.strip())
+
+
+def _confstr(name: str) -> str | None:
+    try:
+        return os.confstr(name)
+    except (AttributeError, ValueError, OSError):
+        return None
 
 
 def gpu_names() -> list[str]:
