@@ -108,3 +108,23 @@ def test_the_record_of_this_process_lists_what_is_installed() -> None:
     assert set(_reference(sys.path)) <= set(packages)
     assert all(name == canonical_name(name) for name in packages)
     assert set(env["editable"]) <= set(packages)
+
+
+def test_gpu_names_come_from_the_driver_files_without_a_process(tmp_path: Path) -> None:
+    """The NVIDIA driver's /proc files, as it writes them (two GPUs, bus order)."""
+    from nbtrack.capture.environment import gpu_names
+
+    info = (
+        "Model: \t\t NVIDIA A100-SXM4-40GB\nIRQ:   \t\t 140\n"
+        "GPU UUID: \t GPU-0f5e1c2a\nBus Location: \t {bus}\nArchitecture: \t Ampere\n"
+    )
+    for bus, model in (("0000:3b:00.0", "NVIDIA A100-SXM4-40GB"), ("0000:07:00.0", "Tesla T4")):
+        (tmp_path / bus).mkdir()
+        (tmp_path / bus / "information").write_text(
+            info.format(bus=bus).replace("NVIDIA A100-SXM4-40GB", model)
+        )
+    (tmp_path / "0000:99:00.0").mkdir()  # a GPU being set up: no information file yet
+    if "torch" in sys.modules:
+        pytest.skip("torch is imported: its CUDA answer comes first")
+    assert gpu_names(str(tmp_path)) == ["Tesla T4", "NVIDIA A100-SXM4-40GB"]
+    assert gpu_names(str(tmp_path / "absent")) in ([], gpu_names())  # no driver: nvidia-smi

@@ -13,9 +13,7 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 import socket
-import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -141,8 +139,10 @@ def _confstr(name: str) -> str | None:
         return None
 
 
-def gpu_names() -> list[str]:
-    """GPU names from torch when it is already imported, else from nvidia-smi."""
+def gpu_names(proc_root: str = "/proc/driver/nvidia/gpus") -> list[str]:
+    """GPU names: from torch when it is already imported, else from the NVIDIA
+    driver's files on Linux (a file read), else from nvidia-smi (a process that
+    takes a tenth of a second or more: on every cold start's critical path)."""
     torch = sys.modules.get("torch")
     if torch is not None:
         try:
@@ -150,6 +150,11 @@ def gpu_names() -> list[str]:
                 return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
         except Exception:  # noqa: BLE001 - a broken CUDA setup must not fail a run
             return []
+    if os.path.isdir(proc_root):
+        return nvidia_proc_names(proc_root)
+    import shutil
+    import subprocess
+
     smi = shutil.which("nvidia-smi")
     if smi is None:
         return []
@@ -164,6 +169,24 @@ def gpu_names() -> list[str]:
     except (OSError, subprocess.SubprocessError):
         return []
     return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def nvidia_proc_names(proc_root: str) -> list[str]:
+    """The `Model:` of each `<proc_root>/<PCI bus id>/information`, in bus order
+    (nvidia-smi's order)."""
+    names = []
+    for bus in sorted(os.listdir(proc_root)):
+        try:
+            with open(os.path.join(proc_root, bus, "information"), encoding="utf-8") as f:
+                text = f.read()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "Model" and value.strip():
+                names.append(value.strip())
+                break
+    return names
 
 
 def capture_environment(extra_vars: Iterable[str] = ()) -> dict[str, Any]:
