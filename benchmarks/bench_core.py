@@ -1,6 +1,7 @@
 """Core tracking benchmark: prints figures for the README's performance section.
 
     python benchmarks/bench_core.py
+    python benchmarks/bench_core.py --quick   # small sizes, for CI
 
 Each figure runs in a fresh temporary project (SQLite store). Targets from the
 core tracking issue are printed beside the measurements.
@@ -8,6 +9,7 @@ core tracking issue are printed beside the measurements.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sqlite3
 import statistics
@@ -27,7 +29,7 @@ def _fresh_project() -> Path:
     return folder
 
 
-def bench_log() -> tuple[float, float]:
+def bench_log(n_points: int = N_POINTS) -> tuple[float, float]:
     """µs per point: nbtrack.log() incl. the final flush, and raw sqlite3 executemany."""
     import nbtrack
     from nbtrack.store import forget_stores, open_store
@@ -38,10 +40,10 @@ def bench_log() -> tuple[float, float]:
     t0 = time.perf_counter()
     with nbtrack.start_run():
         log = nbtrack.log
-        for i in range(N_POINTS // 2):
+        for i in range(n_points // 2):
             log(loss=1.0 / (i + 1), acc=i * 1e-5)
-    ours = (time.perf_counter() - t0) / N_POINTS * 1e6
-    assert open_store(f"sqlite:///{folder}/.nbtrack/nbtrack.db").counts()["points"] == N_POINTS
+    ours = (time.perf_counter() - t0) / n_points * 1e6
+    assert open_store(f"sqlite:///{folder}/.nbtrack/nbtrack.db").counts()["points"] == n_points
     forget_stores()
 
     # The storage limit: the same points into nbtrack's own metrics table (same
@@ -62,7 +64,7 @@ def bench_log() -> tuple[float, float]:
     run_id = "01" * 13
     now = time.time()
     rows = []
-    for i in range(N_POINTS // 2):
+    for i in range(n_points // 2):
         rows.append((run_id, "loss", i, 1.0 / (i + 1), now))
         rows.append((run_id, "acc", i, i * 1e-5, now))
     t0 = time.perf_counter()  # rows prebuilt: only the insert is timed
@@ -71,13 +73,13 @@ def bench_log() -> tuple[float, float]:
             "INSERT INTO nbtrack_metrics (run_id, key, step, value, time) VALUES (?,?,?,?,?)",
             rows,
         )
-    raw = (time.perf_counter() - t0) / N_POINTS * 1e6
+    raw = (time.perf_counter() - t0) / n_points * 1e6
     conn.close()
     return ours, raw
 
 
-def bench_import() -> float:
-    """Seconds for `%load_ext nbtrack` in a fresh IPython (import + magics), median of 5."""
+def bench_import(repeats: int = 5) -> float:
+    """Seconds for `%load_ext nbtrack` in a fresh IPython (import + magics), median."""
     code = (
         "import time; from IPython.core.interactiveshell import InteractiveShell; "
         "ip = InteractiveShell.instance(); t = time.perf_counter(); "
@@ -89,7 +91,7 @@ def bench_import() -> float:
                 [sys.executable, "-c", code], capture_output=True, text=True, check=True
             ).stdout
         )
-        for _ in range(5)
+        for _ in range(repeats)
     ]
     return statistics.median(times)
 
@@ -109,21 +111,19 @@ def bench_run_lifecycle(n: int = 200) -> float:
     return (time.perf_counter() - t0) / n * 1e3
 
 
-def bench_runs_query(n: int = 10_000) -> float:
-    """Seconds for nbtrack.runs() over n runs with 10 params and 5 metrics each."""
-    import nbtrack
-    from nbtrack.ids import new_id
-    from nbtrack.store import open_store
-
-    folder = _fresh_project()
-    store = open_store(f"sqlite:///{folder}/.nbtrack/nbtrack.db")
-    now = time.time()
+def populate_runs(store_url: str, n: int) -> None:
+    """n finished runs with 10 params and 5 metric summaries each, inserted in bulk
+    through nbtrack's own tables (logging them one by one would take minutes).
+    Also used by bench_peers.py."""
     import json
 
     import sqlalchemy as sa
 
-    from nbtrack.store import schema
+    from nbtrack.ids import new_id
+    from nbtrack.store import open_store, schema
 
+    store = open_store(store_url)
+    now = time.time()
     runs, sums = [], []
     for i in range(n):
         rid = new_id(now - n + i)
@@ -149,6 +149,14 @@ def bench_runs_query(n: int = 10_000) -> float:
     with store.writing() as conn:
         conn.execute(sa.insert(schema.runs), runs)
         conn.execute(sa.insert(schema.summaries), sums)
+
+
+def bench_runs_query(n: int = 10_000) -> float:
+    """Seconds for nbtrack.runs() over n runs with 10 params and 5 metrics each."""
+    import nbtrack
+
+    folder = _fresh_project()
+    populate_runs(f"sqlite:///{folder}/.nbtrack/nbtrack.db", n)
     nbtrack.runs()  # warm imports
     times = []
     for _ in range(3):
@@ -191,28 +199,36 @@ def bench_track_overhead(n: int = 50) -> float:
 
 
 def main() -> None:
-    print("nbtrack core benchmark (SQLite store, this machine)")
-    ours, raw = bench_log()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
+    args = parser.parse_args()
+    quick = args.quick
+    n_points, n_runs, n_lifecycle, n_cells = (
+        (20_000, 1_000, 20, 10) if quick else (N_POINTS, 10_000, 200, 50)
+    )
+    mode = "QUICK (small sizes, for CI)" if quick else "full"
+    print(f"nbtrack core benchmark, {mode} (SQLite store, this machine)")
+    ours, raw = bench_log(n_points)
     print(
-        f"log() per point, {N_POINTS:,} points incl. final flush: {ours:6.2f} µs"
+        f"log() per point, {n_points:,} points incl. final flush: {ours:6.2f} µs"
         f"   raw sqlite3 executemany (insert only): {raw:5.2f} µs"
         f"   ratio {ours / raw:4.2f}x (target <= 1.5x)"
     )
     print(
-        f"%load_ext nbtrack (cold import + magics):          {bench_import() * 1e3:6.0f} ms"
-        "   (target < 300 ms)"
+        f"%load_ext nbtrack (cold import + magics):          "
+        f"{bench_import(2 if quick else 5) * 1e3:6.0f} ms   (target < 300 ms)"
     )
     print(
-        f"create + finish a run, 10 params, 3 metrics:       {bench_run_lifecycle():6.1f} ms"
-        "   (target < 10 ms)"
+        f"create + finish a run, 10 params, 3 metrics:       "
+        f"{bench_run_lifecycle(n_lifecycle):6.1f} ms   (target < 10 ms)"
     )
     print(
-        f"nbtrack.runs() over 10,000 runs (10 params, 5 metrics): {bench_runs_query():5.2f} s"
-        "   (target < 1 s)"
+        f"nbtrack.runs() over {n_runs:,} runs (10 params, 5 metrics): "
+        f"{bench_runs_query(n_runs):5.2f} s   (target < 1 s for 10,000)"
     )
     print(
-        f"%%track overhead on an empty cell:                 {bench_track_overhead():6.1f} ms"
-        "   (target < 50 ms)"
+        f"%%track overhead on an empty cell:                 "
+        f"{bench_track_overhead(n_cells):6.1f} ms   (target < 50 ms)"
     )
 
 

@@ -1,7 +1,7 @@
 """Speed of the REST API the Runs panel relies on, against a real Jupyter server.
 
     python benchmarks/bench_server.py            # full size: 100,000 runs, 1,000,000 points
-    python benchmarks/bench_server.py --quick    # a tenth of that (a smoke run)
+    python benchmarks/bench_server.py --quick    # 2,000 runs, 20,000 points (CI's smoke run)
     python benchmarks/bench_server.py --store postgresql+psycopg:///bench --points 300000
 
 Builds a temporary SQLite store (or fills the given empty database), starts
@@ -256,7 +256,9 @@ def latency(server: Server, store_url: str, seconds: float) -> list[float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a tenth of the sizes")
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes and fewer repeats (CI, < 1 min)"
+    )
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--points", type=int, help="points of the long metric")
     parser.add_argument("--runs", type=int, help="finished runs in the store")
@@ -264,7 +266,10 @@ def main() -> None:
         "--store", help="an empty database to fill instead of a temporary SQLite file"
     )
     args = parser.parse_args()
-    n_runs, n_points = (10_000, 100_000) if args.quick else (100_000, 1_000_000)
+    n_runs, n_points = (2_000, 20_000) if args.quick else (100_000, 1_000_000)
+    if args.quick:
+        args.repeat = min(args.repeat, 3)
+        print("QUICK run (small sizes, for CI): figures are not comparable with the full run")
     n_runs = args.runs or n_runs
     n_points = args.points or n_points
 
@@ -284,7 +289,8 @@ def main() -> None:
         )
         server = Server(folder, url)
         try:
-            report(server, url, long_ref, n_runs, n_points, args.repeat)
+            latency_s = 3.0 if args.quick else 10.0
+            report(server, url, long_ref, n_runs, n_points, args.repeat, latency_s)
         finally:
             server.stop()
 
@@ -370,7 +376,9 @@ def line(what: str, best: float, median: float, extra: str = "") -> None:
     print(f"  {what:<48} best {best * 1000:7.1f} ms   median {median * 1000:7.1f} ms {extra}")
 
 
-def report(server: Server, url: str, ref: str, n_runs: int, n_points: int, repeat: int) -> None:
+def report(
+    server: Server, url: str, ref: str, n_runs: int, n_points: int, repeat: int, latency_s: float
+) -> None:
     print(f"GET /runs over {n_runs:,} runs x 10 params x 5 metrics, one run logging live")
     print("  (HTTP: the request through the Jupyter server; server: RunService + JSON in-process)")
     with live_run(url):
@@ -400,7 +408,7 @@ def report(server: Server, url: str, ref: str, n_runs: int, n_points: int, repea
     line("poll: after=<cursor>, 100 new points", best, med)
 
     print("log() -> point in a poll (writer flush 0.2 s, poll every 0.25 s)")
-    lags = sorted(latency(server, url, seconds=10.0))
+    lags = sorted(latency(server, url, seconds=latency_s))
     p50 = lags[len(lags) // 2]
     p95 = lags[int(len(lags) * 0.95)]
     print(f"  {len(lags)} points: median {p50 * 1000:.0f} ms, 95th percentile {p95 * 1000:.0f} ms")

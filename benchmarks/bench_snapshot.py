@@ -1,6 +1,7 @@
 """Snapshot benchmark: what a notebook snapshot adds to a tracked cell.
 
     python benchmarks/bench_snapshot.py
+    python benchmarks/bench_snapshot.py --quick   # 3 repeats instead of 15, for CI
 
 A real git repository, a 1 MB notebook of 200 cells and 200 cells of kernel
 history (the versioning issue's case). Figures:
@@ -14,6 +15,7 @@ history (the versioning issue's case). Figures:
 
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import subprocess
@@ -50,6 +52,11 @@ def _median_ms(values: list[float]) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="3 repeats, for CI")
+    repeat = 3 if parser.parse_args().quick else REPEAT
+    if repeat != REPEAT:
+        print(f"QUICK run ({repeat} repeats, for CI)")
     from nbtrack import tracking
     from nbtrack.snapshots import finish_snapshot
     from nbtrack.versioning import build_snapshot, commit_snapshot, preload
@@ -78,14 +85,14 @@ def main() -> None:
 
     one(True), one(False)  # warm up the store, git and the caches
     with_snap, without, committed = [], [], []
-    for _ in range(REPEAT):
+    for _ in range(repeat):
         s, c = one(True)
         with_snap.append(s)
         committed.append(c)
         without.append(one(False)[0])
 
     build, commit = [], []
-    for i in range(REPEAT):
+    for i in range(repeat):
         t0 = time.perf_counter()
         files = build_snapshot(
             nb_path,
@@ -102,7 +109,7 @@ def main() -> None:
 
     added = _median_ms(with_snap) - _median_ms(without)
     print(f"notebook: {size / 1024 / 1024:.2f} MB, {N_CELLS} cells, {len(history)} history cells")
-    print(f"cell start without snapshot   {_median_ms(without):7.1f} ms (median of {REPEAT})")
+    print(f"cell start without snapshot   {_median_ms(without):7.1f} ms (median of {repeat})")
     print(f"cell start with snapshot      {_median_ms(with_snap):7.1f} ms")
     print(f"  added at cell start         {added:7.1f} ms   (target < 100 ms)")
     print(f"commit exists after           {_median_ms(committed):7.1f} ms (background)")

@@ -2,6 +2,7 @@
 run by hand on the same notebook in the same run.
 
     python benchmarks/bench_sweep.py [--trials 6]
+    python benchmarks/bench_sweep.py --quick    # 2 combinations, for CI
 
 The notebook is a parameters cell and one `%%track` cell that logs 100 points:
 what is measured is the machinery (a worker process, a kernel, papermill, the
@@ -45,7 +46,11 @@ def _notebook(folder: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=6, help="combinations per sweep")
+    parser.add_argument("--quick", action="store_true", help="2 combinations, for CI")
     args = parser.parse_args()
+    if args.quick:
+        args.trials = 2
+        print("QUICK run (2 combinations, for CI)")
 
     import papermill
 

@@ -13,9 +13,7 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 import socket
-import subprocess
 import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -104,28 +102,47 @@ def public_text(text: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _static_environment() -> dict[str, Any]:
-    from importlib import metadata
+    from .packages import scan
 
-    packages: dict[str, str] = {}
-    for dist in metadata.distributions():
-        name = dist.metadata.get("Name") if dist.metadata else None
-        if name:
-            packages[name.lower()] = dist.version
+    packages, editable = scan(sys.path)
     return {
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
         "executable": sys.executable,
-        "platform": platform.platform(),
+        "platform": platform_name(),
         "machine": platform.machine(),
         "hostname": socket.gethostname(),
         "cpu_count": os.cpu_count(),
         "gpu": gpu_names(),
-        "packages": dict(sorted(packages.items())),
+        "packages": packages,
+        "editable": editable,
     }
 
 
-def gpu_names() -> list[str]:
-    """GPU names from torch when it is already imported, else from nvidia-smi."""
+def platform_name() -> str:
+    """`platform.platform()`, without its cost on Linux: there it runs `uname -p`
+    in a subprocess (whose answer it then drops) and reads the whole Python
+    executable looking for the C library's version, which `confstr` gives."""
+    uname = os.uname() if hasattr(os, "uname") else None
+    libc = _confstr("CS_GNU_LIBC_VERSION") if uname and uname.sysname == "Linux" else None
+    if uname is None or libc is None or " " not in libc:
+        return platform.platform()
+    libc_name, libc_version = libc.split(" ", 1)
+    parts = [uname.sysname, uname.release, uname.machine, "with", libc_name + libc_version]
+    return "-".join(p.strip().replace(" ", "_") for p in parts if p.strip())
+
+
+def _confstr(name: str) -> str | None:
+    try:
+        return os.confstr(name)
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def gpu_names(proc_root: str = "/proc/driver/nvidia/gpus") -> list[str]:
+    """GPU names: from torch when it is already imported, else from the NVIDIA
+    driver's files on Linux (a file read), else from nvidia-smi (a process that
+    takes a tenth of a second or more: on every cold start's critical path)."""
     torch = sys.modules.get("torch")
     if torch is not None:
         try:
@@ -133,6 +150,11 @@ def gpu_names() -> list[str]:
                 return [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
         except Exception:  # noqa: BLE001 - a broken CUDA setup must not fail a run
             return []
+    if os.path.isdir(proc_root):
+        return nvidia_proc_names(proc_root)
+    import shutil
+    import subprocess
+
     smi = shutil.which("nvidia-smi")
     if smi is None:
         return []
@@ -147,6 +169,24 @@ def gpu_names() -> list[str]:
     except (OSError, subprocess.SubprocessError):
         return []
     return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def nvidia_proc_names(proc_root: str) -> list[str]:
+    """The `Model:` of each `<proc_root>/<PCI bus id>/information`, in bus order
+    (nvidia-smi's order)."""
+    names = []
+    for bus in sorted(os.listdir(proc_root)):
+        try:
+            with open(os.path.join(proc_root, bus, "information"), encoding="utf-8") as f:
+                text = f.read()
+        except OSError:
+            continue
+        for line in text.splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "Model" and value.strip():
+                names.append(value.strip())
+                break
+    return names
 
 
 def capture_environment(extra_vars: Iterable[str] = ()) -> dict[str, Any]:
