@@ -37,8 +37,11 @@ def register(ipython: Any) -> None:
     global _warm_up_thread
     import nbtrack
 
+    from .capture.cell_errors import watch
+
     ipython.register_magics(NbtrackMagics)
     ipython.push({"nbtrack": nbtrack})
+    watch(ipython)  # which cells raise, for replays
     if _warm_up_thread is None:
         _warm_up_thread = threading.Thread(target=_warm_up, daemon=True, name="nbtrack-warmup")
         _warm_up_thread.start()
@@ -137,6 +140,7 @@ class NbtrackMagics(Magics):
         args = self.track.parser.parse_args(shlex.split(line))
         wait_for_warm_up()  # before the run's clock starts: its cost is not the run's
         from . import tracking
+        from .capture import replay_record
 
         shell = self.shell
         params: dict[str, Any] = {}
@@ -156,6 +160,7 @@ class NbtrackMagics(Magics):
             cell_source=cell,
             snapshot=not args.no_snapshot,
             history=list(shell.user_ns.get("In", [""])[1:]),
+            replay=replay_record.record(),
         )
         for message in run.warnings:
             print(f"nbtrack: {message}", file=sys.stderr)
