@@ -155,7 +155,7 @@ def test_snapshot_of_a_large_notebook_keeps_every_cell(tmp_path: Path) -> None:
     history = [c.source for c in nb.cells]
     preload()
     files = build_snapshot(path, history[-1], history, {"id": "r"})
-    assert len(files) == 5
+    assert len(files) == 6
     everything = "\n".join(
         v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in files.values()
     )
