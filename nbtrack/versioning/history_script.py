@@ -144,16 +144,19 @@ def history_script(
     history: list[str],
     first_execution_count: int = 1,
     cell_log: dict[str, Any] | None = None,
+    counts: list[int] | None = None,
 ) -> str:
-    """``history[i]`` ran as ``In [first_execution_count + i]``; return the script.
+    """``history[i]`` ran as ``In [first_execution_count + i]`` (or ``In [counts[i]]``
+    for a selection of cells, e.g. a dependency slice); return the script.
 
     ``cell_log`` (`capture.cell_errors.current()`) says which cells raised: those
     are replayed guarded and reported at the end."""
-    statuses = [guard_status(first_execution_count + i, cell_log) for i in range(len(history))]
+    if counts is None:
+        counts = [first_execution_count + i for i in range(len(history))]
+    statuses = [guard_status(count, cell_log) for count in counts]
     guarded = any(status is not None for status in statuses)
     parts = [_HEADER + _GUARD_IMPORT if guarded else _HEADER]
-    for i, (source, status) in enumerate(zip(history, statuses, strict=True)):
-        count = first_execution_count + i
+    for count, source, status in zip(counts, history, statuses, strict=True):
         code = _cell_code(source) if status is None else _guarded_code(count, source, status)
         parts.append(f"\n# %% In [{count}]\n{code}")
     if guarded:
