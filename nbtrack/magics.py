@@ -141,6 +141,7 @@ class NbtrackMagics(Magics):
         wait_for_warm_up()  # before the run's clock starts: its cost is not the run's
         from . import tracking
         from .capture import replay_record
+        from .verify import stale as stale_check
 
         shell = self.shell
         params: dict[str, Any] = {}
@@ -150,6 +151,8 @@ class NbtrackMagics(Magics):
             except SyntaxError:
                 params = {}
         params.update(_read_vars(shell, args.param))
+        history = list(shell.user_ns.get("In", [""])[1:])
+        stale = stale_check.at_start(context.current_notebook(), history, cell)
         run = tracking.begin_run(
             name=args.name,
             params=params,
@@ -159,9 +162,11 @@ class NbtrackMagics(Magics):
             notebook=context.current_notebook(),
             cell_source=cell,
             snapshot=not args.no_snapshot,
-            history=list(shell.user_ns.get("In", [""])[1:]),
-            replay=replay_record.record(),
+            history=history,
+            replay={**replay_record.record(), "stale": stale},
         )
+        if stale:
+            stale_check.flag(run, stale)
         for message in run.warnings:
             print(f"nbtrack: {message}", file=sys.stderr)
         view = _open_view(run, args.no_plot)
@@ -206,7 +211,7 @@ class NbtrackMagics(Magics):
 
     @line_magic
     def nbtrack(self, line: str) -> Any:
-        """%nbtrack runs [N] | show REF | diff A B | status | notebook [PATH] | pair"""
+        """%nbtrack runs [N] | show REF | diff A B | verify REF | status | notebook [PATH] | pair"""
         from . import format as fmt
         from . import query, tracking
 
@@ -217,12 +222,20 @@ class NbtrackMagics(Magics):
                 limit = int(rest[0]) if rest else None
                 return query.runs(limit=limit)
             if command == "show" and len(rest) == 1:
-                print(fmt.run_details(query.get_run(rest[0])))
+                from .verify.show import verdict_text
+
+                run = query.get_run(rest[0])
+                print(fmt.run_details(run) + verdict_text(run))
                 return None
             if command == "diff" and len(rest) == 2:
                 from .rundiff import diff
 
                 return diff(rest[0], rest[1])
+            if command == "verify" and len(rest) == 1:
+                from .verify.api import check
+
+                print(check(rest[0]))
+                return None
             if command == "pair" and not rest:
                 self._pair()
                 return None
@@ -246,7 +259,8 @@ class NbtrackMagics(Magics):
             print(f"nbtrack: {exc}", file=sys.stderr)
             return None
         print(
-            "usage: %nbtrack runs [N] | show REF | diff A B | status | notebook [PATH] | pair",
+            "usage: %nbtrack runs [N] | show REF | diff A B | verify REF | status | "
+            "notebook [PATH] | pair",
             file=sys.stderr,
         )
         return None

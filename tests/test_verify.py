@@ -110,3 +110,113 @@ def test_other_languages_and_missing_snapshots_are_said(project: Path) -> None:
     run_notebook(nb)
     done = cli(project, "verify", "ns")
     assert done.returncode != 0 and "has no snapshot" in done.stderr, done.stderr
+
+
+def test_edited_not_rerun_cell_is_flagged_stale_at_start(project: Path) -> None:
+    import nbformat
+    from kernels import kernel_environment
+    from nbclient import NotebookClient
+
+    nb_path = write_notebook(
+        project / "st.ipynb",
+        ["%load_ext nbtrack", "x = 1", "y = 2", "%%track -n st\nnbtrack.log(r=x)"],
+    )
+    nb = nbformat.read(nb_path, as_version=4)
+    client = NotebookClient(nb, timeout=120, resources={"metadata": {"path": str(project)}})
+    with kernel_environment(nb_path), client.setup_kernel():
+        for index in (0, 1, 2):
+            client.execute_cell(nb.cells[index], index)
+        client.execute_cell(nb.cells[3], 3)  # fresh: not stale
+        nb.cells[1].source = "x = 100"  # edited and saved, not re-run
+        nb.cells[2].source = "y = 200"  # edited too, but the tracked cell does not read y
+        nbformat.write(nb, nb_path)
+        client.execute_cell(nb.cells[3], 3)
+    stderr = "".join(o.get("text", "") for o in nb.cells[3].outputs if o.get("name") == "stderr")
+    # nbclient sends no cell ids (JupyterLab does): the edited source is not in the
+    # saved notebook any more, and that is what the flag says.
+    assert "stale inputs: x from In [2] (no saved cell has this code" in stderr, stderr
+    assert "y from" not in stderr and "nbtrack from" not in stderr
+    runs = nbtrack.runs().set_index("id")
+    assert sorted(runs["verdict"].fillna("-")) == ["-", "stale inputs"]
+    shown = cli(project, "show", "latest")
+    assert "stale inputs x from In [2]" in shown.stdout, shown.stdout
+
+
+def test_minimal_replay_keeps_the_slice_and_reproduces(project: Path) -> None:
+    nb = write_notebook(
+        project / "mini.ipynb",
+        [
+            "%load_ext nbtrack",
+            "import math",
+            "noise = [i * i for i in range(1000)]",
+            "scale = 2",
+            "title = 'unused'",
+            "%%track -n mini\nnbtrack.log(v=math.sqrt(scale))",
+        ],
+    )
+    run_notebook(nb)
+    script = cli(project, "replay", "mini", "--minimal")
+    assert script.returncode == 0, script.stderr
+    assert "# minimal: 4 of 6 cells" in script.stdout
+    assert "noise" not in script.stdout and "title" not in script.stdout
+    rc, v = verdict_json(project, "mini", "--minimal")
+    assert (rc, v["verdict"], v["cells"], v["history"]) == (0, "reproduced", 4, 6), v
+
+
+def test_a_kernel_that_dies_fails_the_verdict_and_leaves_the_run(project: Path) -> None:
+    flag = project / "die-on-replay"
+    nb = write_notebook(
+        project / "die.ipynb",
+        [
+            "%load_ext nbtrack",
+            "import os\nif os.path.exists('die-on-replay'):\n    os._exit(1)",
+            "%%track -n die\nnbtrack.log(a=1.5)",
+        ],
+    )
+    run_notebook(nb)
+    flag.write_text("")
+    before = cli(project, "show", "die", "--format", "json")
+    rc, v = verdict_json(project, "die")
+    assert (rc, v["verdict"], v["cell"]) == (1, "failed", 2), v
+    assert "kernel died" in v["error"]
+    after = json.loads(cli(project, "show", "die", "--format", "json").stdout)
+    original = json.loads(before.stdout)
+    assert after["metrics"] == original["metrics"] and after["status"] == "finished"
+    assert after["verdict"]["verdict"] == "failed"
+
+
+def test_another_language_is_not_checked(project: Path, tmp_path: Path) -> None:
+    """A kernelspec whose language is not Python (here: a Python kernel that calls
+    itself 'fakelang', so the run can be recorded on this machine)."""
+    spec = tmp_path / "jp" / "kernels" / "fakelang"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Fake",
+                "language": "fakelang",
+            }
+        )
+    )
+    nb = write_notebook(
+        project / "fl.ipynb", ["%load_ext nbtrack", "%%track -n fl\nnbtrack.log(a=1)"]
+    )
+    import nbformat
+
+    book = nbformat.read(nb, as_version=4)
+    book.metadata["kernelspec"] = {"name": "fakelang", "display_name": "Fake", "language": "x"}
+    nbformat.write(book, nb)
+    env = {"JUPYTER_PATH": str(tmp_path / "jp")}
+    run_notebook(nb, env=env)
+    import os
+
+    done = subprocess.run(
+        [sys.executable, "-m", "nbtrack", "verify", "fl"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "fl: not checked: kernel fakelang is not supported" in done.stdout

@@ -20,6 +20,10 @@ class CellNames:
     defs: set[str] = field(default_factory=set)
     uses: set[str] = field(default_factory=set)
     kills: set[str] = field(default_factory=set)
+    #: Receivers of method calls (`model.fit(X)` may change `model`; `np.sum` does not).
+    called: set[str] = field(default_factory=set)
+    #: Names bound by import statements (modules: calling them changes nothing we track).
+    imported: set[str] = field(default_factory=set)
     opaque: bool = False  # keep it whatever it defines
 
 
@@ -80,11 +84,13 @@ def analyse(code: str) -> CellNames:
                 if alias.name == "*":
                     names.opaque = True
                 else:
-                    plain.add((alias.asname or alias.name).split(".")[0])
+                    bound = (alias.asname or alias.name).split(".")[0]
+                    plain.add(bound)
+                    names.imported.add(bound)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             base = _base(node.func.value)
             if base:  # a method call may change its receiver: model.fit(X)
-                mutated.add(base)
+                names.called.add(base)
         elif isinstance(node, ast.Delete):
             for target in node.targets:
                 base = _base(target)
@@ -95,6 +101,33 @@ def analyse(code: str) -> CellNames:
     names.defs = plain | mutated
     names.kills = plain - names.uses - mutated
     return names
+
+
+#: Names that are modules in every kernel nbtrack runs in (`%load_ext` pushes it).
+KNOWN_MODULES = frozenset({"nbtrack"})
+
+
+def effective(infos: list[CellNames]) -> list[CellNames]:
+    """Count method-call receivers as definitions, except modules (names any cell
+    imported): `model.fit(X)` changes `model`, `np.random.seed(0)` is not a
+    definition of `np` worth following."""
+    modules = set(KNOWN_MODULES)
+    for info in infos:
+        modules |= info.imported
+    out = []
+    for info in infos:
+        extra = info.called - modules
+        if extra:
+            info = CellNames(
+                info.defs | extra,
+                info.uses,
+                info.kills - extra,
+                info.called,
+                info.imported,
+                info.opaque,
+            )
+        out.append(info)
+    return out
 
 
 def _python(source: str) -> str:
@@ -108,7 +141,7 @@ def slice_indices(codes: list[str]) -> list[int]:
     """Indices of the cells the last one depends on (the last one included)."""
     if not codes:
         return []
-    infos = [analyse(code) for code in codes]
+    infos = effective([analyse(code) for code in codes])
     needed = set(infos[-1].uses)
     keep = [len(codes) - 1]
     for i in range(len(codes) - 2, -1, -1):
