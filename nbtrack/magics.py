@@ -41,7 +41,10 @@ def register(ipython: Any) -> None:
 
     ipython.register_magics(NbtrackMagics)
     ipython.push({"nbtrack": nbtrack})
-    watch(ipython)  # which cells raise, for replays
+    if watch(ipython):  # which cells raise, for replays; names parsed for the stale check
+        from .verify.stale import watch as watch_names
+
+        watch_names(ipython)
     if _warm_up_thread is None:
         _warm_up_thread = threading.Thread(target=_warm_up, daemon=True, name="nbtrack-warmup")
         _warm_up_thread.start()

@@ -70,15 +70,17 @@ def _current_count() -> int | None:
     return count if isinstance(count, int) else None
 
 
-def watch(shell: Any) -> None:
-    """Register the hooks on `shell` once (from `%load_ext nbtrack`)."""
+def watch(shell: Any) -> bool:
+    """Register the hooks on `shell` once (from `%load_ext nbtrack`); False when
+    they already were."""
     global _shell
     if id(shell) in _registered:
-        return
+        return False
     _registered.add(id(shell))
     _shell = shell
     shell.events.register("pre_run_cell", on_pre_run_cell)
     shell.events.register("post_run_cell", on_post_run_cell)
+    return True
 
 
 def current(first_count: int = 1) -> dict[str, Any] | None:

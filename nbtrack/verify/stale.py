@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from bisect import bisect_left
 from pathlib import Path
 from typing import Any
 
@@ -61,26 +62,37 @@ def find_stale(
     uses = _names(tracked_source).uses
     if not uses or not history:
         return None
-    by_id = {cid: _same_form(src) for cid, src in saved if cid}
-    sources = {_same_form(src) for _, src in saved}
+    by_id = {cid: src for cid, src in saved if cid}
     infos = effective([_names(source) for _, source in history])
+    where: dict[str, list[int]] = {}
+    for index, info in enumerate(infos):
+        for name in info.defs:
+            where.setdefault(name, []).append(index)
+    saved_forms: set[str] | None = None
 
     def defining(name: str, before: int) -> int | None:
-        for index in range(before - 1, -1, -1):
-            if name in infos[index].defs:
-                return index
-        return None
+        indices = where.get(name)
+        if not indices:
+            return None
+        at = bisect_left(indices, before)
+        return indices[at - 1] if at else None
+
+    def same(a: str, b: str) -> bool:
+        return a.strip() == b.strip() or _same_form(a) == _same_form(b)
 
     def why(index: int) -> str | None:
+        nonlocal saved_forms
         count, source = history[index]
         cell_id = cell_ids.get(count)
         if cell_id is not None:
             if cell_id not in by_id:
                 return f"In [{count}] (cell deleted)"
-            if by_id[cell_id] != _same_form(source):
+            if not same(by_id[cell_id], source):
                 return f"In [{count}] (cell edited, not re-run)"
             return None
-        if _same_form(source) not in sources:
+        if saved_forms is None:
+            saved_forms = {src.strip() for _, src in saved} | {_same_form(s) for _, s in saved}
+        if source.strip() not in saved_forms and _same_form(source) not in saved_forms:
             return f"In [{count}] (no saved cell has this code: edited or deleted)"
         return None
 
@@ -142,3 +154,20 @@ def flag(run: Any, stale: dict[str, Any]) -> None:
         save_stale(run.writer.store, run.id, stale)
     except (NbtrackError, OSError) as exc:
         print(f"nbtrack: could not mark {run.name} stale ({exc})", file=sys.stderr)
+
+
+def watch(shell: Any) -> None:
+    """Parse each cell as it finishes (well under a millisecond), so the check at a
+    tracked cell's start only looks up names: its cost does not grow with parsing
+    a long history at once."""
+
+    def parse_finished(result: Any) -> None:
+        count = getattr(result, "execution_count", None)
+        history = shell.user_ns.get("In")
+        if isinstance(count, int) and isinstance(history, list) and 0 < count < len(history):
+            try:
+                _names(history[count])
+            except Exception:  # noqa: BLE001 - a warm-up only; the check parses it again
+                pass
+
+    shell.events.register("post_run_cell", parse_finished)
