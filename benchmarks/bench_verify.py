@@ -171,9 +171,10 @@ def run_notebook_scenarios(src: Path, folder: Path) -> dict:
         client.execute_cell(nb.cells[last + 1], last + 1)
         flags["unrelated edit"] = "stale inputs" in _stderr(nb.cells[last + 1])
     start = time.perf_counter()
-    full = _cli(folder, "verify", "corpus#1")
+    first_run = f"{path.stem}#1"  # the top-to-bottom run, before the edits
+    full = _cli(folder, "verify", first_run)
     verify_seconds = time.perf_counter() - start
-    minimal = _cli(folder, "verify", "corpus#1", "--minimal")
+    minimal = _cli(folder, "verify", first_run, "--minimal")
     return {
         "names": len(names),
         "verdict": full,
@@ -194,8 +195,8 @@ def main() -> None:
     args = parser.parse_args()
     median, first = bench_stale()
     print(
-        f"stale check, 200-cell history: {median:.1f} ms median, {first:.1f} ms first call"
-        "  (target <= 20 ms)"
+        f"stale check, 200-cell history: {median:.1f} ms median (cells parsed as they ran), "
+        f"{first:.1f} ms with none parsed yet  (target <= 20 ms)"
     )
     files = QUICK if args.quick else sorted(p.name for p in CORPUS.glob("*.ipynb"))
     print(

@@ -63,8 +63,8 @@ def test_nondeterministic_run_differs_naming_the_metric(project: Path) -> None:
         ],
     )
     run_notebook(nb)
-    rc, v = verdict_json(project, "nd")
-    assert rc == 1 and v["verdict"] == "differs", v
+    rc, v = verdict_json(project, "--all", "--since", "1d")  # the only run: nd
+    assert rc == 1 and v["verdict"] == "differs" and v["run"] == "nd", v
     assert set(v["metrics"]) == {"noise"}
     text = cli(project, "verify", "nd")
     assert "differs: " not in text.stdout or "noise" in text.stdout

@@ -5,8 +5,11 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from nbtrack.capture import rng
+from nbtrack.errors import NbtrackError
+from nbtrack.verify.api import parse_since
 from nbtrack.verify.compare import judge
 from nbtrack.verify.slicing import analyse, minimal_slice
 from nbtrack.verify.stale import find_stale
@@ -87,3 +90,19 @@ def test_rng_states_round_trip_through_json() -> None:
     random.random(), np.random.rand(10)
     assert rng.restore(captured) == ["random", "numpy"]
     assert (random.random(), np.random.rand(3).tolist()) == expected
+
+
+def test_since_ages_parse_and_bad_ones_say_how() -> None:
+    assert parse_since("7d") == 7 * 86400 and parse_since("12h") == 12 * 3600
+    with pytest.raises(NbtrackError, match="e.g. 7d"):
+        parse_since("seven days")
+
+
+def test_verify_needs_a_ref_or_all(project) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "nbtrack", "verify"], cwd=project, capture_output=True, text=True
+    )
+    assert done.returncode != 0 and "give a run reference, or --all" in done.stderr
