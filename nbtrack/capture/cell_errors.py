@@ -78,6 +78,7 @@ def watch(shell: Any) -> bool:
         return False
     _registered.add(id(shell))
     _shell = shell
+    reset()  # one kernel, one shell: another shell's counts mean nothing here
     shell.events.register("pre_run_cell", on_pre_run_cell)
     shell.events.register("post_run_cell", on_post_run_cell)
     return True
