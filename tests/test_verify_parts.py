@@ -106,3 +106,17 @@ def test_verify_needs_a_ref_or_all(project) -> None:
         [sys.executable, "-m", "nbtrack", "verify"], cwd=project, capture_output=True, text=True
     )
     assert done.returncode != 0 and "give a run reference, or --all" in done.stderr
+
+
+def test_runs_table_shows_a_verdict_column_once_a_run_has_one() -> None:
+    from nbtrack.format import records_table
+    from nbtrack.store.verdicts import label
+
+    rec = {"name": "a", "status": "finished", "start": 0.0, "duration": 1.0, "verdict": None}
+    assert "verdict" not in records_table([rec], ["name"], 120)
+    differs = {"verdict": "differs", "detail": {"metrics": {"loss": {}}}, "stale": None}
+    rec2 = {**rec, "name": "b", "verdict": label(differs)}
+    table = records_table([rec, rec2], ["name"], 120)
+    assert "verdict" in table and "differs: loss" in table
+    both = {"verdict": "reproduced", "detail": {}, "stale": {"summary": "x"}}
+    assert label(both) == "reproduced; stale inputs"
