@@ -82,10 +82,14 @@ def check(
     recorded = read_recorded(files)
 
     def done(verdict: str, detail: dict[str, Any]) -> Verdict:
+        if cells_s is not None:
+            total = time.monotonic() - started
+            detail["timing"] = {"total_s": round(total, 3), "cells_s": round(cells_s, 3)}
         if save:
             save_verdict(st, run.id, verdict, detail)
         return Verdict(run.name, verdict, detail, time.monotonic() - started)
 
+    cells_s: float | None = None
     kernel = _kernel_of(files)
     language = kernel_language(kernel)
     if language is None:
@@ -114,6 +118,7 @@ def check(
             notebook_path=nb_path,
             timeout=timeout,
         )
+        cells_s = outcome.cells_s
         extra: dict[str, Any] = {"cells": len(plan), "history": len(recorded.cells)}
         if outcome.guarded:
             extra["guarded"] = outcome.guarded

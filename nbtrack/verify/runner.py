@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ class Outcome:
     #: Guarded cells: "In [N]: then ...; now ..." lines.
     guarded: list[str] = field(default_factory=list)
     restored: list[str] = field(default_factory=list)
+    #: Seconds spent executing the cells (the rest of a verify is overhead).
+    cells_s: float = 0.0
 
 
 def scratch_project(root: Path, notebook: str | None, notebook_bytes: bytes | None) -> Path:
@@ -112,6 +115,7 @@ def replay(
     current: int | None = None
     try:
         with client.setup_kernel():
+            started = time.perf_counter()
             for index, (count, cell, status) in enumerate(plan):
                 current = count
                 client.execute_cell(cell, index)
@@ -131,6 +135,7 @@ def replay(
                         f"In [{count}]: then {then}; now "
                         + (f"raised {now}" if now else "ran without error")
                     )
+            outcome.cells_s = time.perf_counter() - started
     except DeadKernelError as exc:
         return Outcome(False, current, f"the kernel died ({exc})".strip(), outcome.guarded)
     except CellExecutionError as exc:
