@@ -173,6 +173,7 @@ def _json_float(value: float) -> float | str:
 def _show(args: argparse.Namespace) -> int:
     from . import query
     from .format import run_details
+    from .verify.show import verdict_entry, verdict_text
 
     run = query.get_run(args.ref, store=args.store)
     if args.format == "json":
@@ -197,10 +198,11 @@ def _show(args: argparse.Namespace) -> int:
             "snapshot": run.snapshot,
             "sweep": run.sweep,
             "trial": run.trial,
+            "verdict": verdict_entry(run),
         }
         print(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        print(run_details(run))
+        print(run_details(run) + verdict_text(run))
     return 0
 
 

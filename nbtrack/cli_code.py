@@ -1,4 +1,5 @@
-"""`nbtrack diff | checkout | replay`: what changed between runs, and a run's code back."""
+"""`nbtrack diff | checkout | replay | verify`: what changed between runs, a run's
+code back, and whether it reproduces."""
 
 from __future__ import annotations
 
@@ -49,6 +50,31 @@ def add_parsers(sub: Any) -> None:
     replay.add_argument("ref", metavar="REF", help=_REF_HELP)
     replay.add_argument("-o", "--output", metavar="PATH", help="write to a file instead of stdout")
     replay.add_argument("--force", action="store_true", help="overwrite an existing file")
+    replay.add_argument(
+        "--minimal",
+        action="store_true",
+        help="only the cells the run's cell depends on (a dependency slice of the history)",
+    )
+
+    verify = sub.add_parser(
+        "verify",
+        help="replay a run's history in a fresh kernel and check it reproduces its results",
+        description="Replays the run's recorded execution history in a fresh kernel, in a "
+        "scratch copy of the project, and compares params exactly and metrics within --rtol. "
+        "The verdict (reproduced, differs, failed, not checked) is stored on the run. "
+        "Exits 1 when a run differs or fails.",
+    )
+    verify.add_argument("ref", metavar="REF", nargs="?", help=_REF_HELP)
+    verify.add_argument("--all", action="store_true", help="every finished run with a snapshot")
+    verify.add_argument("--since", metavar="AGE", help="with --all: started within AGE (7d, 12h)")
+    verify.add_argument("--rtol", type=float, default=1e-6, help="relative tolerance (1e-6)")
+    verify.add_argument(
+        "--minimal", action="store_true", help="replay only the dependency slice of the history"
+    )
+    verify.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds one replayed cell may take (600)"
+    )
+    verify.add_argument("--format", choices=["text", "json"], default="text")
 
 
 def _use_color(choice: str) -> bool:
@@ -126,7 +152,12 @@ def run_checkout(args: argparse.Namespace) -> int:
 def run_replay(args: argparse.Namespace) -> int:
     from .rundiff import replay_script
 
-    script = replay_script(args.ref, store=args.store)
+    if args.minimal:
+        from .verify.script import minimal_script
+
+        script = minimal_script(args.ref, store=args.store)
+    else:
+        script = replay_script(args.ref, store=args.store)
     if args.output:
         _write_new(Path(args.output), script.encode("utf-8", "surrogateescape"), args.force)
         print(f"wrote {args.output}", file=sys.stderr)
@@ -135,4 +166,37 @@ def run_replay(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"diff": run_diff, "checkout": run_checkout, "replay": run_replay}
+def run_verify(args: argparse.Namespace) -> int:
+    from .verify.api import candidates, check, parse_since
+
+    if args.all == bool(args.ref):
+        raise NbtrackError("give a run reference, or --all (with --since AGE) for many runs")
+    if args.since and not args.all:
+        raise NbtrackError("--since goes with --all: nbtrack verify --all --since 7d")
+    refs = (
+        candidates(parse_since(args.since) if args.since else None, store=args.store)
+        if args.all
+        else [args.ref]
+    )
+    if args.all and not refs:
+        print("nbtrack verify: no finished run with a snapshot to verify")
+        return 0
+    bad = 0
+    for ref in refs:
+        result = check(
+            ref, store=args.store, rtol=args.rtol, minimal=args.minimal, timeout=args.timeout
+        )
+        bad += result.verdict in ("differs", "failed")
+        if args.format == "json":
+            print(json.dumps({"run": result.run, "verdict": result.verdict, **result.detail}))
+        else:
+            print(result, flush=True)
+    return 1 if bad else 0
+
+
+COMMANDS = {
+    "diff": run_diff,
+    "checkout": run_checkout,
+    "replay": run_replay,
+    "verify": run_verify,
+}

@@ -132,6 +132,7 @@ def flat_runs(
             "snapshot": r["snapshot"],
             "sweep": r["sweep"],
             "trial": r["trial"],
+            "verdict": r.get("verdict"),
         }
         for key, value in r["params"].items():
             param_keys[key] = None
@@ -160,6 +161,7 @@ FLAT_COLUMNS = (
     "snapshot",
     "sweep",
     "trial",
+    "verdict",
 )
 
 
@@ -172,12 +174,16 @@ def records_table(records: list[dict[str, Any]], columns: list[str], width: int 
     extra = [c for c in columns if c.startswith("metrics.")]
     extra += [c for c in columns if c.startswith("params.")]
     fixed = ["name", "ref"] if "ref" in columns else ["name"]
-    header = [*fixed, "status", "start", "duration", *_headings(extra)]
+    # The reproducibility verdict, once any run shown has one (nbtrack verify).
+    verdict = ["verdict"] if any(rec.get("verdict") for rec in records) else []
+    header = [*fixed, "status", *verdict, "start", "duration", *_headings(extra)]
     rows = []
     for rec in records:
         rows.append(
             [str(rec[c]) for c in fixed]
-            + [str(rec["status"]), format_time(rec["start"]), format_duration(rec["duration"])]
+            + [str(rec["status"])]
+            + [str(rec.get("verdict") or "") for _ in verdict]
+            + [format_time(rec["start"]), format_duration(rec["duration"])]
             + [format_value(_na(rec.get(c))) for c in extra]
         )
     return format_table(header, rows, width)

@@ -29,8 +29,14 @@ def register(ipython: Any) -> None:
     `warm_up_stages`), and each waits only for its own stage."""
     import nbtrack
 
+    from .capture.cell_errors import watch
+
     ipython.register_magics(NbtrackMagics)
     ipython.push({"nbtrack": nbtrack})
+    if watch(ipython):  # which cells raise, for replays; names parsed for the stale check
+        from .verify.stale import watch as watch_names
+
+        watch_names(ipython)
     current().warm_up.start(warm_up_stages())
 
 
@@ -48,7 +54,9 @@ def warm_up_stages() -> list[tuple[str, Any]]:
 
 def _load_run() -> None:
     from . import tracking
+    from .capture import replay_record  # noqa: F401 - read as each tracked cell starts
     from .capture.environment import capture_environment
+    from .verify import stale  # noqa: F401 - the stale-inputs check at each tracked cell
     from .versioning import snapshot  # noqa: F401 - what start_snapshot reads with
     from .widgets import live  # noqa: F401 - the view opens (as text) when the run starts
 
@@ -153,6 +161,8 @@ class NbtrackMagics(Magics):
         # widgets nor the snapshot's modules, which load on while the cell runs.
         current().warm_up.wait("run")
         from . import tracking
+        from .capture import replay_record
+        from .verify import stale as stale_check
         from .widgets import live  # noqa: F401 - imported off the run's clock
 
         shell = self.shell
@@ -163,6 +173,8 @@ class NbtrackMagics(Magics):
             except SyntaxError:
                 params = {}
         params.update(_read_vars(shell, args.param))
+        history = list(shell.user_ns.get("In", [""])[1:])
+        stale = stale_check.at_start(context.current_notebook(), history, cell)
         run = tracking.begin_run(
             name=args.name,
             params=params,
@@ -172,8 +184,11 @@ class NbtrackMagics(Magics):
             notebook=context.current_notebook(),
             cell_source=cell,
             snapshot=not args.no_snapshot,
-            history=list(shell.user_ns.get("In", [""])[1:]),
+            history=history,
+            replay={**replay_record.record(), "stale": stale},
         )
+        if stale:
+            stale_check.flag(run, stale)
         for message in run.warnings:
             print(f"nbtrack: {message}", file=sys.stderr)
         view = _open_view(run, args.no_plot)
@@ -219,7 +234,7 @@ class NbtrackMagics(Magics):
 
     @line_magic
     def nbtrack(self, line: str) -> Any:
-        """%nbtrack runs [N] | show REF | diff A B | status | notebook [PATH] | pair"""
+        """%nbtrack runs [N] | show REF | diff A B | verify REF | status | notebook [PATH] | pair"""
         from . import format as fmt
         from . import query, tracking
 
@@ -230,12 +245,20 @@ class NbtrackMagics(Magics):
                 limit = int(rest[0]) if rest else None
                 return query.runs(limit=limit)
             if command == "show" and len(rest) == 1:
-                print(fmt.run_details(query.get_run(rest[0])))
+                from .verify.show import verdict_text
+
+                run = query.get_run(rest[0])
+                print(fmt.run_details(run) + verdict_text(run))
                 return None
             if command == "diff" and len(rest) == 2:
                 from .rundiff import diff
 
                 return diff(rest[0], rest[1])
+            if command == "verify" and len(rest) == 1:
+                from .verify.api import check
+
+                print(check(rest[0]))
+                return None
             if command == "pair" and not rest:
                 self._pair()
                 return None
@@ -259,7 +282,8 @@ class NbtrackMagics(Magics):
             print(f"nbtrack: {exc}", file=sys.stderr)
             return None
         print(
-            "usage: %nbtrack runs [N] | show REF | diff A B | status | notebook [PATH] | pair",
+            "usage: %nbtrack runs [N] | show REF | diff A B | verify REF | status | "
+            "notebook [PATH] | pair",
             file=sys.stderr,
         )
         return None

@@ -13,6 +13,7 @@ from .context import current_project
 from .processes import pid_alive
 from .refs import RunKey, resolve
 from .store import Store, open_store
+from .store.verdicts import add_labels as add_verdict_labels
 from .store.writer import live_run_ids
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ def runs(
 
     st = store_for(store)
     rows = _select_rows(st, experiment, status, tags, None if query else limit, sweep)
+    add_verdict_labels(st, rows)
     lasts = last_values(st, _summary_ids(rows))
     return _frame(pd, rows, lasts, query, limit)
 
@@ -111,6 +113,7 @@ def run_records(
     """Runs as stored (dicts, newest first) and their metric summaries, filtered."""
     st = store_for(store)
     rows = _select_rows(st, experiment, status, tags, limit, sweep)
+    add_verdict_labels(st, rows)
     return rows, st.summaries(_summary_ids(rows))
 
 
@@ -169,8 +172,9 @@ def _frame(
             "snapshot": [r["snapshot"] for r in rows],
             "sweep": [r["sweep"] for r in rows],
             "trial": [r["trial"] for r in rows],
+            "verdict": [r.get("verdict") for r in rows],
         },
-        columns=[*RUN_COLUMNS, "snapshot", "sweep", "trial"],
+        columns=[*RUN_COLUMNS, "snapshot", "sweep", "trial", "verdict"],
     )
     for name in ("start", "end"):
         base[name] = pd.to_datetime(base[name].astype("float64"), unit="s", utc=True)

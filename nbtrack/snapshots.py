@@ -40,6 +40,7 @@ def start_snapshot(
     cell_source: str,
     history: list[str],
     first_execution_count: int = 1,
+    replay: dict[str, Any] | None = None,
 ) -> SnapshotJob | None:
     """Begin snapshotting `run`; None (with a warning on the run) when git is missing."""
     from .versioning import GitUnavailableError
@@ -64,6 +65,7 @@ def start_snapshot(
         cell_source,
         list(history),
         first_execution_count,
+        replay,
     )
     return job
 
@@ -92,6 +94,7 @@ def _snapshot(
     cell_source: str,
     history: list[str],
     first_execution_count: int,
+    replay: dict[str, Any] | None = None,
 ) -> None:
     from .versioning import build_snapshot, commit_snapshot, ref_for_notebook
     from .versioning.gitstore import read_ref_file
@@ -113,6 +116,7 @@ def _snapshot(
             info,
             first_execution_count=first_execution_count,
             notebook_bytes=raw,
+            replay=replay,
         )
         files = redact_files(files, secret_values())
         root = run.project.root

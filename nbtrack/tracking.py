@@ -211,12 +211,15 @@ def begin_run(
     snapshot: bool = False,
     history: list[str] | None = None,
     first_execution_count: int = 1,
+    replay: dict[str, Any] | None = None,
 ) -> ActiveRun:
     """Create a run in the store and make it the active run of this process.
 
     With `snapshot`, the notebook as saved, its script, `cell_source` and the
     execution `history` (inputs in the order they ran, the first one as
-    `In[first_execution_count]`) are committed on the notebook's hidden git ref."""
+    `In[first_execution_count]`) are committed on the notebook's hidden git ref;
+    `replay` (which cells raised, RNG states: `capture.replay_record`) goes with
+    them, for `nbtrack replay`/`verify`."""
     session = current()
     active = session.active
     if active is not None and active.status == "running":
@@ -278,7 +281,7 @@ def begin_run(
     session.spawn(run_id, "git", _capture_git, run, folder)
     if snapshot and project.settings.get("snapshot", True) is not False:
         run.snapshot_job = start_snapshot(
-            run, nb_path, cell_source or "", history or [], first_execution_count
+            run, nb_path, cell_source or "", history or [], first_execution_count, replay
         )
     writer.watch(run_id, {**row, "seq": seq, "name": run_name})
     session.activate(run)

@@ -106,7 +106,14 @@ def test_each_run_commits_a_snapshot_on_a_hidden_ref(ip, project: Path) -> None:
         f"{oldest.snapshot} train#1: first snapshot of this notebook",
     ]
     files = git(project, "ls-tree", "--name-only", newest.snapshot).split()
-    assert files == ["cell.py", "history.py", "notebook.ipynb", "notebook.py", "run.json"]
+    assert files == [
+        "cell.py",
+        "history.py",
+        "notebook.ipynb",
+        "notebook.py",
+        "replay.json",
+        "run.json",
+    ]
     info = json.loads(git(project, "show", f"{newest.snapshot}:run.json"))
     assert info["name"] == "train#2" and info["params"] == {"lr": 0.01}
     # The user's repository is untouched: no commits on HEAD, nothing staged.
@@ -141,7 +148,7 @@ def test_without_a_notebook_path_the_snapshot_keeps_cell_and_history(ip, project
     track(ip, "lr = 0.3", "-n anon")
     run = nbtrack.get_run("anon")
     files = rundiff.snapshot_files(run)
-    assert set(files) == {"cell.py", "history.py", "run.json"}
+    assert set(files) == {"cell.py", "history.py", "replay.json", "run.json"}
     assert files["cell.py"].rstrip() == b"lr = 0.3"
     notes = json.loads(files["run.json"])["snapshot_notes"]
     assert any("no notebook path" in n for n in notes)

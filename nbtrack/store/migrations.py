@@ -138,7 +138,14 @@ def _v6(op: Any) -> None:
     op.create_index("ix_nbtrack_runs_heartbeat", "nbtrack_runs", ["heartbeat"])
 
 
-STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _verdicts(op: Any) -> None:
+    """Reproducibility verdicts and stale-input flags, one row per run (store/verdicts.py)."""
+    from .verdicts import migrate
+
+    migrate(op)
+
+
+STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _verdicts]
 SCHEMA_VERSION = len(STEPS)
 
 

@@ -109,3 +109,6 @@ params = sa.Table(
     sa.Column("text", sa.Text, nullable=False),  # the value as lowercase text
     sa.Index("ix_nbtrack_params_key_value", "key", "kind", "num", "text", "run_id"),
 )
+
+# Tables kept in their own modules register on `metadata` when imported.
+from . import verdicts as _verdicts  # noqa: E402,F401

@@ -29,6 +29,10 @@ SESSION_REF = REF_PREFIX + "session"
 _NOTEBOOK_REFS = REF_PREFIX + "nb/"
 _EXTERNAL_REFS = REF_PREFIX + "ext/"
 
+#: Retry jitter from a private generator: the user's `random` state is recorded
+#: at cell start and replayed by `nbtrack verify`, so this thread must not draw from it.
+_jitter = random.Random()
+
 #: Attempts at the compare-and-swap ``update-ref`` before giving up.
 MAX_ATTEMPTS = 50
 
@@ -184,7 +188,7 @@ def commit_snapshot(project_root: Path, files: dict[str, bytes], ref: str, messa
         stuck = 0 if _current(repo, ref) != parent else stuck + 1
         if stuck >= 5:
             raise GitCommandError(f"git update-ref {ref} failed: {error}")
-        time.sleep(random.uniform(0.001, 0.005) * min(attempt + 1, 10))
+        time.sleep(_jitter.uniform(0.001, 0.005) * min(attempt + 1, 10))
     raise GitCommandError(
         f"could not move {ref} after {MAX_ATTEMPTS} attempts: other processes kept "
         f"updating it ({error})"

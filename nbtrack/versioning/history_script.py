@@ -5,6 +5,12 @@ so the script opens as a notebook too. IPython syntax (``%magic``, ``!cmd``,
 ``%%cell magic``) is translated to the ``get_ipython()`` calls IPython itself
 runs; a ``%%track`` cell is unwrapped to its body, so the tracked code reads as
 plain Python.
+
+A cell that raised in the original kernel (the kernel went on; a script would
+stop) is replayed *guarded*: its code runs through `nbtrack.verify.guard.cell`,
+which catches the error, so the replay goes on as the kernel did, and the
+script's last line reports which cells raised then and which raise now. So are
+cells that ran before `%load_ext nbtrack` (whether they raised is unknown).
 """
 
 from __future__ import annotations
@@ -24,6 +30,17 @@ _HEADER = """\
 import nbtrack.tracking
 
 nbtrack.tracking.replaying()
+"""
+
+_GUARD_IMPORT = """\
+# Cells that raised in the original kernel run through this guard: the replay
+# goes on past them, as the kernel did, and the last line reports them.
+import nbtrack.verify.guard as _nbtrack_guard
+"""
+
+_GUARD_REPORT = """
+# %% nbtrack: which cells raised when the run was recorded, and which raise now
+_nbtrack_guard.report()
 """
 
 # Input that IPython's transformer could change: escape characters anywhere
@@ -96,9 +113,52 @@ def _cell_code(source: str) -> str:
     return f"# ran as: {magic_line}\n" + _transform(body)
 
 
-def history_script(history: list[str], first_execution_count: int = 1) -> str:
-    """``history[i]`` ran as ``In [first_execution_count + i]``; return the script."""
-    parts = [_HEADER]
-    for i, source in enumerate(history):
-        parts.append(f"\n# %% In [{first_execution_count + i}]\n{_cell_code(source)}")
+def guard_status(count: int, cell_log: dict[str, Any] | None) -> str | None:
+    """Why the cell that ran as ``In [count]`` is replayed guarded, or None (it
+    ran without error). ``cell_log`` is `capture.cell_errors.current()`; without
+    one nothing is guarded (the history was not watched)."""
+    if not cell_log:
+        return None
+    raised = cell_log.get("raised", {}).get(str(count))
+    if raised is not None:
+        return f"raised {raised}"
+    known_from = cell_log.get("known_from")
+    if isinstance(known_from, int) and count < known_from:
+        return "unknown"
+    return None
+
+
+def _guarded_code(count: int, source: str, status: str) -> str:
+    unwrapped = _unwrap_cell_magic(source)
+    body = _transform(unwrapped[1] if unwrapped else source)
+    then = (
+        "ran before %load_ext nbtrack: whether it raised is unknown"
+        if status == "unknown"
+        else f"in the original kernel it {status}"
+    )
+    note = f"# ran as: {unwrapped[0]}\n" if unwrapped else ""
+    return f"{note}# guarded: {then}\n_nbtrack_guard.cell({count}, {body!r}, then={status!r})\n"
+
+
+def history_script(
+    history: list[str],
+    first_execution_count: int = 1,
+    cell_log: dict[str, Any] | None = None,
+    counts: list[int] | None = None,
+) -> str:
+    """``history[i]`` ran as ``In [first_execution_count + i]`` (or ``In [counts[i]]``
+    for a selection of cells, e.g. a dependency slice); return the script.
+
+    ``cell_log`` (`capture.cell_errors.current()`) says which cells raised: those
+    are replayed guarded and reported at the end."""
+    if counts is None:
+        counts = [first_execution_count + i for i in range(len(history))]
+    statuses = [guard_status(count, cell_log) for count in counts]
+    guarded = any(status is not None for status in statuses)
+    parts = [_HEADER + _GUARD_IMPORT if guarded else _HEADER]
+    for count, source, status in zip(counts, history, statuses, strict=True):
+        code = _cell_code(source) if status is None else _guarded_code(count, source, status)
+        parts.append(f"\n# %% In [{count}]\n{code}")
+    if guarded:
+        parts.append(_GUARD_REPORT)
     return "".join(parts)

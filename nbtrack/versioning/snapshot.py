@@ -19,6 +19,8 @@ SCRIPT = "notebook.py"
 CELL = "cell.py"
 HISTORY = "history.py"
 RUN = "run.json"
+#: The history as data (sources, execution counts), which cells raised, RNG states.
+REPLAY = "replay.json"
 
 #: Outputs whose JSON is larger than this are replaced by a placeholder.
 MAX_OUTPUT_BYTES = 1024 * 1024
@@ -139,6 +141,7 @@ def build_snapshot(
     first_execution_count: int = 1,
     max_output_bytes: int = MAX_OUTPUT_BYTES,
     notebook_bytes: bytes | OSError | None = None,
+    replay: dict[str, Any] | None = None,
 ) -> dict[str, bytes]:
     """The files of one snapshot, keyed by their path in the snapshot tree.
 
@@ -148,6 +151,8 @@ def build_snapshot(
     - ``cell.py``: the tracked cell's source;
     - ``history.py``: the kernel's inputs in execution order (``history[i]`` ran as
       ``In [first_execution_count + i]``, so pass IPython's ``In[1:]``);
+    - ``replay.json``: the history as data and `replay` (`capture.replay_record`:
+      which cells raised, RNG states), for `nbtrack verify`;
     - ``run.json``: ``run_info`` plus ``notebook_path`` (and ``snapshot_notes``
       when something was left out), keys sorted.
 
@@ -157,9 +162,13 @@ def build_snapshot(
     notes: list[str] = []
     files = _notebook_files(notebook_path, notes, max_output_bytes, notebook_bytes)
     files[CELL] = cell_source.encode("utf-8", "surrogateescape")
-    files[HISTORY] = history_script(history, first_execution_count).encode(
+    from nbtrack.capture.replay_record import replay_json
+
+    cell_log = (replay or {}).get("cells")
+    files[HISTORY] = history_script(history, first_execution_count, cell_log).encode(
         "utf-8", "surrogateescape"
     )
+    files[REPLAY] = replay_json(history, first_execution_count, replay)
     info = dict(run_info)
     info["notebook_path"] = None if notebook_path is None else str(notebook_path)
     if notes:

@@ -22,7 +22,14 @@ from nbtrack.versioning.snapshot import MAX_OUTPUT_BYTES
 def test_files_of_a_snapshot(write_notebook) -> None:
     path = write_notebook(big_output=True)
     files = build_snapshot(path, "lr = 0.001\n", ["x = 1", "lr = 0.001\n"], {"id": "r1", "b": 2})
-    assert sorted(files) == ["cell.py", "history.py", "notebook.ipynb", "notebook.py", "run.json"]
+    assert sorted(files) == [
+        "cell.py",
+        "history.py",
+        "notebook.ipynb",
+        "notebook.py",
+        "replay.json",
+        "run.json",
+    ]
     assert files["cell.py"] == b"lr = 0.001\n"
 
     nb = nbformat.reads(files["notebook.ipynb"].decode(), as_version=4)
@@ -76,7 +83,7 @@ def test_limit_is_per_output(write_notebook) -> None:
 )
 def test_no_readable_notebook_is_noted_not_raised(tmp_path: Path, setup, note: str) -> None:
     files = build_snapshot(setup(tmp_path), "x = 1", ["x = 1"], {"id": "r"})
-    assert sorted(files) == ["cell.py", "history.py", "run.json"]
+    assert sorted(files) == ["cell.py", "history.py", "replay.json", "run.json"]
     assert note in " ".join(json.loads(files["run.json"])["snapshot_notes"])
 
 
@@ -148,7 +155,7 @@ def test_snapshot_of_a_large_notebook_keeps_every_cell(tmp_path: Path) -> None:
     history = [c.source for c in nb.cells]
     preload()
     files = build_snapshot(path, history[-1], history, {"id": "r"})
-    assert len(files) == 5
+    assert len(files) == 6
     everything = "\n".join(
         v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in files.values()
     )

@@ -1,0 +1,122 @@
+"""The pure parts of verification: comparison, slicing, stale inputs, RNG states."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from nbtrack.capture import rng
+from nbtrack.errors import NbtrackError
+from nbtrack.verify.api import parse_since
+from nbtrack.verify.compare import judge
+from nbtrack.verify.slicing import analyse, minimal_slice
+from nbtrack.verify.stale import find_stale
+
+
+def test_metrics_compare_within_rtol_and_integers_exactly() -> None:
+    m = {"loss": {"last": 0.5, "min": 0.25, "max": 1.0, "count": 3}}
+    near = {"loss": {"last": 0.5 * (1 + 1e-9), "min": 0.25, "max": 1.0, "count": 3}}
+    assert judge({"lr": 0.1}, m, {"lr": 0.1}, near)[0] == "reproduced"
+    far = {"loss": {"last": 0.51, "min": 0.25, "max": 1.0, "count": 3}}
+    verdict, detail = judge({"lr": 0.1}, m, {"lr": 0.1}, far)
+    assert verdict == "differs" and list(detail["metrics"]) == ["loss"]
+    assert detail["metrics"]["loss"]["last"]["rel"] > 0.01
+    ints = {"n": {"last": 5.0, "min": 5.0, "max": 5.0, "count": 1}}
+    off = {"n": {"last": 6.0, "min": 5.0, "max": 5.0, "count": 1}}
+    assert judge({}, ints, {}, off, rtol=0.5)[0] == "differs"  # integers exactly
+    verdict, detail = judge({"lr": 0.1}, {}, {"lr": 0.2}, {})
+    assert verdict == "differs" and detail["params"] == {"lr": {"was": 0.1, "now": 0.2}}
+    nan = {"x": {"last": None, "min": None, "max": None, "count": 1}}
+    assert judge({}, nan, {}, nan)[0] == "reproduced"
+
+
+def test_slice_keeps_only_what_the_tracked_cell_needs_in_execution_order() -> None:
+    cells = [
+        (1, "%load_ext nbtrack"),
+        (2, "import numpy as np\nimport pandas as pd"),
+        (3, "x = 1"),
+        (4, "unused = [1, 2, 3]"),
+        (6, "x = x * 10"),
+        (5, "data = np.ones(3)\ndata[0] = 5"),
+        (7, "plt_title = 'not needed'"),
+        (8, "%%track\nresult = x + data.sum()\nnbtrack.log(result=result)"),
+    ]
+    kept = [c for c, _ in minimal_slice(cells)]
+    assert kept == [1, 2, 3, 6, 5, 8]
+    # A plain redefinition ends the dependency: the earlier x is not needed.
+    kept = [c for c, _ in minimal_slice([(1, "x = 1"), (2, "x = 2"), (3, "y = x")])]
+    assert kept == [2, 3]
+    # Mutations keep the earlier definition: model.fit() changes model.
+    names = analyse("model.fit(X)\nd['k'] = 1\nn += 1")
+    assert {"d", "n"} <= names.defs and names.called == {"model"} and not names.kills
+    fitted = [
+        (1, "import numpy as np\nmodel = Model()"),
+        (2, "model.fit(np.ones(3))"),
+        (3, "y = 1"),
+    ]
+    kept = [c for c, _ in minimal_slice([*fitted, (4, "score = model.score()")])]
+    assert kept == [1, 2, 4]
+
+
+def test_stale_inputs_name_edited_and_deleted_cells() -> None:
+    history = [(1, "a = 1"), (2, "b = 2"), (3, "c = a + b")]
+    ids = {1: "id-a", 2: "id-b", 3: "id-c"}
+    saved = [("id-a", "a = 1"), ("id-b", "b = 2"), ("id-c", "c = a + b")]
+    assert find_stale(history, "r = c + a", ids, saved) is None
+    # b is not used by the tracked cell directly, but c read it before b's edit.
+    saved = [("id-a", "a = 1"), ("id-b", "b = 200"), ("id-c", "c = a + b")]
+    stale = find_stale(history, "r = c + a", ids, saved)
+    assert stale is not None and stale["names"] == {"c <- b": "In [2] (cell edited, not re-run)"}
+    saved_edit = [("id-a", "a = 100"), ("id-b", "b = 2"), ("id-c", "c = a + b")]
+    stale = find_stale(history, "r = c + a", ids, saved_edit)
+    assert stale is not None and stale["names"] == {"a": "In [1] (cell edited, not re-run)"}
+    stale = find_stale(history, "r = c", ids, [("id-a", "a = 1"), ("id-b", "b = 2")])
+    assert stale["names"] == {"c": "In [3] (cell deleted)"}
+    # Without cell ids: a source no saved cell holds.
+    stale = find_stale(history, "r = a", {}, [(None, "a = 5")])
+    assert "edited or deleted" in stale["names"]["a"]
+    # Re-run after the edit: the last definition matches the notebook.
+    rerun = [*history, (4, "a = 100")]
+    assert find_stale(rerun, "r = a", {**ids, 4: "id-a"}, saved_edit) is None
+
+
+def test_rng_states_round_trip_through_json() -> None:
+    random.seed(1)
+    np.random.seed(2)
+    captured = rng.to_json(rng.capture())
+    expected = (random.random(), np.random.rand(3).tolist())
+    random.random(), np.random.rand(10)
+    assert rng.restore(captured) == ["random", "numpy"]
+    assert (random.random(), np.random.rand(3).tolist()) == expected
+
+
+def test_since_ages_parse_and_bad_ones_say_how() -> None:
+    assert parse_since("7d") == 7 * 86400 and parse_since("12h") == 12 * 3600
+    with pytest.raises(NbtrackError, match="e.g. 7d"):
+        parse_since("seven days")
+
+
+def test_verify_needs_a_ref_or_all(project) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "nbtrack", "verify"], cwd=project, capture_output=True, text=True
+    )
+    assert done.returncode != 0 and "give a run reference, or --all" in done.stderr
+
+
+def test_runs_table_shows_a_verdict_column_once_a_run_has_one() -> None:
+    from nbtrack.format import records_table
+    from nbtrack.store.verdicts import label
+
+    rec = {"name": "a", "status": "finished", "start": 0.0, "duration": 1.0, "verdict": None}
+    assert "verdict" not in records_table([rec], ["name"], 120)
+    differs = {"verdict": "differs", "detail": {"metrics": {"loss": {}}}, "stale": None}
+    rec2 = {**rec, "name": "b", "verdict": label(differs)}
+    table = records_table([rec, rec2], ["name"], 120)
+    assert "verdict" in table and "differs: loss" in table
+    both = {"verdict": "reproduced", "detail": {}, "stale": {"summary": "x"}}
+    assert label(both) == "reproduced; stale inputs"
