@@ -56,13 +56,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Optional libraries with which jsonschema (imported by nbformat, hence by nbdime and
+# jupytext) checks string formats (IRIs, durations, colours, URI templates...).
+# Jupyter's own dependencies install them; `rfc3987_syntax` compiles some forty
+# grammars at import (1-10 s), the others cost ~0.1 s of a cold `nbtrack diff` together.
+# Nothing nbtrack runs checks formats: jsonschema goes without these checkers.
+_UNUSED_FORMAT_CHECKERS = (
+    "rfc3987_syntax",
+    "rfc3986_validator",
+    "rfc3339_validator",
+    "isoduration",
+    "webcolors",
+    "uri_template",
+    "fqdn",
+)
+
+
 def _skip_unused_imports() -> None:
-    """jsonschema (imported by nbformat, hence by nbdime and jupytext) imports
-    `rfc3987_syntax` when it is installed (Jupyter's own dependencies install it),
-    which compiles some forty grammars at import: 1-10 s, most of a cold `nbtrack
-    diff`. Nothing nbtrack runs validates IRIs, so this process goes without it.
-    Only in the CLI's own process, never in a user's kernel."""
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+    """Keep jsonschema's format checkers out of this process (they cost more than a
+    `nbtrack diff`). Only in the CLI's own process, never in a user's kernel."""
+    for name in _UNUSED_FORMAT_CHECKERS:
+        sys.modules.setdefault(name, None)  # type: ignore[assignment]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
