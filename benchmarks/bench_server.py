@@ -324,7 +324,7 @@ def live_run(store_url: str) -> Iterator[None]:
 
 
 def runs_report(server: Server, url: str, n_runs: int, repeat: int) -> None:
-    from nbtrack.server.jsonutil import dumps
+    from nbtrack.jsonenc import dumps
     from nbtrack.server.params import runs_query
     from nbtrack.server.service import RunService
 

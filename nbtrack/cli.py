@@ -7,14 +7,13 @@ user can hit; 2 for bad usage (argparse)."""
 from __future__ import annotations
 
 import argparse
-import json
-import shutil
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from . import cli_code, cli_sweep
 from .errors import NbtrackError
+from .runview import RunStatus
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument(
         "--status",
         action="append",
-        choices=["running", "finished", "failed", "interrupted", "crashed"],
+        choices=RunStatus.values(),
         help="only runs with this status (repeatable)",
     )
     runs.add_argument("--experiment", help="only runs of this experiment")
@@ -57,13 +56,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Optional libraries with which jsonschema (imported by nbformat, hence by nbdime and
+# jupytext) checks string formats (IRIs, durations, colours, URI templates...).
+# Jupyter's own dependencies install them; `rfc3987_syntax` compiles some forty
+# grammars at import (1-10 s), the others cost ~0.1 s of a cold `nbtrack diff` together.
+# Nothing nbtrack runs checks formats: jsonschema goes without these checkers.
+_UNUSED_FORMAT_CHECKERS = (
+    "rfc3987_syntax",
+    "rfc3986_validator",
+    "rfc3339_validator",
+    "isoduration",
+    "webcolors",
+    "uri_template",
+    "fqdn",
+)
+
+
 def _skip_unused_imports() -> None:
-    """jsonschema (imported by nbformat, hence by nbdime and jupytext) imports
-    `rfc3987_syntax` when it is installed (Jupyter's own dependencies install it),
-    which compiles some forty grammars at import: 1-10 s, most of a cold `nbtrack
-    diff`. Nothing nbtrack runs validates IRIs, so this process goes without it.
-    Only in the CLI's own process, never in a user's kernel."""
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+    """Keep jsonschema's format checkers out of this process (they cost more than a
+    `nbtrack diff`). Only in the CLI's own process, never in a user's kernel."""
+    for name in _UNUSED_FORMAT_CHECKERS:
+        sys.modules.setdefault(name, None)  # type: ignore[assignment]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -84,35 +97,40 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _runs(args: argparse.Namespace) -> int:
-    # Records, not query.runs()'s DataFrame: pandas alone costs more than the answer.
+    # RunViews, not query.runs()'s DataFrame: pandas alone costs more than the answer.
     from . import query
-    from .format import flat_runs, run_records_table
 
-    rows, summaries = query.run_records(
+    views = query.list_runs(
+        query.reader_for(args.store),
         experiment=args.experiment,
         status=args.status,
         tags=args.tag,
         limit=args.limit,
-        store=args.store,
         sweep=args.sweep,
     )
     if args.format == "json":
-        print(
-            json.dumps(
-                [_run_json(r, summaries.get(r["id"], {})) for r in rows],
-                indent=2,
-                ensure_ascii=False,
-            )
-        )
+        _print_json([v.to_json(iso_times=True, last_metrics=True) for v in views])
     elif args.format == "table":
+        import shutil
+
+        from .format import views_table
+
         filtered = any([args.status, args.experiment, args.tag, args.sweep])
-        if filtered and not rows:
+        if filtered and not views:
             print("no runs match these filters")
         else:
-            print(run_records_table(rows, summaries, shutil.get_terminal_size((80, 24)).columns))
+            print(views_table(views, shutil.get_terminal_size((80, 24)).columns))
     else:
-        _write_csv(*flat_runs(rows, summaries))
+        from .runview import flat_records
+
+        _write_csv(*flat_records(views))
     return 0
+
+
+def _print_json(value: Any) -> None:
+    from .jsonenc import dumps
+
+    print(dumps(value, indent=2))
 
 
 def _write_csv(records: list[dict[str, Any]], columns: list[str]) -> None:
@@ -120,10 +138,12 @@ def _write_csv(records: list[dict[str, Any]], columns: list[str]) -> None:
     JSON, missing and NaN values blank."""
     import csv
 
+    from .runview import iso_time
+
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(columns)
     for rec in records:
-        rec = {**rec, "start": _iso(rec["start"]) or "", "end": _iso(rec["end"]) or ""}
+        rec = {**rec, "start": iso_time(rec["start"]) or "", "end": iso_time(rec["end"]) or ""}
         out.writerow([_csv_value(rec.get(c)) for c in columns])
 
 
@@ -131,77 +151,22 @@ def _csv_value(value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return ""
     if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
+        from .jsonenc import dumps
+
+        return dumps(value)
     return str(value)
-
-
-def _iso(epoch: float | None) -> str | None:
-    import datetime as dt
-
-    if epoch is None:
-        return None
-    return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).isoformat()
-
-
-def _run_json(row: dict[str, Any], summaries: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": row["id"],
-        "name": row["name"],
-        "ref": f"{row['stem']}#{row['seq']}",
-        "status": row["status"],
-        "experiment": row["experiment"],
-        "notebook": row["notebook"],
-        "start": _iso(row["start_time"]),
-        "end": _iso(row["end_time"]),
-        "tags": row["tags"],
-        "sweep": row["sweep"],
-        "trial": row["trial"],
-        "params": row["params"],
-        "metrics": {key: _json_float(s["last"]) for key, s in summaries.items()},
-    }
-
-
-def _json_float(value: float) -> float | str:
-    """JSON has no NaN or infinity: those become the strings "NaN", "Infinity"."""
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "Infinity" if value > 0 else "-Infinity"
-    return value
 
 
 def _show(args: argparse.Namespace) -> int:
     from . import query
-    from .format import run_details
-    from .verify.show import verdict_entry, verdict_text
 
-    run = query.get_run(args.ref, store=args.store)
+    run = query.get_run(args.ref, store=query.reader_for(args.store))
     if args.format == "json":
-        data = {
-            "id": run.id,
-            "name": run.name,
-            "ref": run.ref,
-            "status": run.status,
-            "experiment": run.experiment,
-            "notebook": run.notebook,
-            "start": _iso(run.start),
-            "end": _iso(run.end),
-            "params": run.params,
-            "tags": run.tags,
-            "notes": run.notes,
-            "metrics": {
-                k: {m: _json_float(x) if isinstance(x, float) else x for m, x in s.items()}
-                for k, s in run.metrics.items()
-            },
-            "error": run.error,
-            "git": run.git,
-            "snapshot": run.snapshot,
-            "sweep": run.sweep,
-            "trial": run.trial,
-            "verdict": verdict_entry(run),
-        }
-        print(json.dumps(data, indent=2, ensure_ascii=False))
+        _print_json(run.to_json(detail=True, iso_times=True))
     else:
+        from .format import run_details
+        from .verify.show import verdict_text
+
         print(run_details(run) + verdict_text(run))
     return 0
 

@@ -4,7 +4,6 @@ code back, and whether it reproduces."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
@@ -94,15 +93,18 @@ def _write_new(path: Path, data: bytes, force: bool) -> None:
 
 
 def run_diff(args: argparse.Namespace) -> int:
+    from .query import reader_for
     from .rundiff import diff
     from .versioning import render_html, render_terminal
 
-    result = diff(args.a, args.b, store=args.store)
+    result = diff(args.a, args.b, store=reader_for(args.store))
     if args.html:
         page = render_html(result, standalone=True)
         _write_new(Path(args.html), page.encode(), force=True)
     if args.format == "json":
-        print(json.dumps(result.to_json(), indent=2, ensure_ascii=False))
+        from .jsonenc import dumps
+
+        print(dumps(result.to_json(), indent=2))
     else:
         sys.stdout.write(render_terminal(result, color=_use_color(args.color)))
     if args.html:
@@ -127,13 +129,14 @@ def default_checkout_path(notebook: str | None, run_name: str, root: Path) -> Pa
 
 def run_checkout(args: argparse.Namespace) -> int:
     from .context import current_project
-    from .query import get_run
+    from .query import get_run, reader_for
     from .rundiff import NoSnapshotError, snapshot_files
     from .versioning.snapshot import NOTEBOOK
 
     project = current_project(args.store)
-    run = get_run(args.ref, store=project.store_url)
-    files = snapshot_files(run, store=project.store_url, root=project.root)
+    source = reader_for(project.store_url)
+    run = get_run(args.ref, store=source)
+    files = snapshot_files(run, store=source, root=project.root)
     if NOTEBOOK not in files:
         raise NoSnapshotError(
             f"the snapshot of {run.name} holds no notebook (its kernel did not know the "
@@ -150,14 +153,15 @@ def run_checkout(args: argparse.Namespace) -> int:
 
 
 def run_replay(args: argparse.Namespace) -> int:
+    from .query import reader_for
     from .rundiff import replay_script
 
     if args.minimal:
         from .verify.script import minimal_script
 
-        script = minimal_script(args.ref, store=args.store)
+        script = minimal_script(args.ref, store=reader_for(args.store))
     else:
-        script = replay_script(args.ref, store=args.store)
+        script = replay_script(args.ref, store=reader_for(args.store))
     if args.output:
         _write_new(Path(args.output), script.encode("utf-8", "surrogateescape"), args.force)
         print(f"wrote {args.output}", file=sys.stderr)
@@ -188,7 +192,9 @@ def run_verify(args: argparse.Namespace) -> int:
         )
         bad += result.verdict in ("differs", "failed")
         if args.format == "json":
-            print(json.dumps({"run": result.run, "verdict": result.verdict, **result.detail}))
+            from .jsonenc import dumps
+
+            print(dumps({"run": result.run, "verdict": result.verdict, **result.detail}))
         else:
             print(result, flush=True)
     return 1 if bad else 0

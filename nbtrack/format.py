@@ -90,79 +90,12 @@ def runs_table(df: Any, width: int = 80) -> str:
     return records_table(records, list(df.columns), width)
 
 
-def run_records_table(
-    rows: list[dict[str, Any]],
-    summaries: dict[str, dict[str, dict[str, Any]]],
-    width: int = 80,
-    now: float | None = None,
-) -> str:
-    """Runs as the store gives them (`query.run_records`) as a terminal table,
-    without building a DataFrame (the CLI does not import pandas for this)."""
-    records, columns = flat_runs(rows, summaries, now)
-    return records_table(records, columns, width)
+def views_table(views: Sequence[Any], width: int = 80) -> str:
+    """RunViews as a terminal table (see `records_table`), without building a
+    DataFrame (the CLI does not import pandas for this)."""
+    from .runview import flat_records
 
-
-def flat_runs(
-    rows: list[dict[str, Any]],
-    summaries: dict[str, dict[str, dict[str, Any]]],
-    now: float | None = None,
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """One flat record per run (`id, name, ref, status, …, params.<k>, metrics.<k>`
-    with the last metric values; start/end in epoch seconds) and the column list,
-    params then metrics sorted by key."""
-    import time
-
-    now = time.time() if now is None else now
-    records = []
-    param_keys: dict[str, None] = {}
-    metric_keys: dict[str, None] = {}
-    for r in rows:
-        end = r["end_time"]
-        rec: dict[str, Any] = {
-            "id": r["id"],
-            "name": r["name"],
-            "ref": f"{r['stem']}#{r['seq']}",
-            "status": r["status"],
-            "experiment": r["experiment"],
-            "notebook": r["notebook"],
-            "start": r["start_time"],
-            "end": end,
-            "duration": (end if end is not None else now) - r["start_time"],
-            "tags": r["tags"],
-            "snapshot": r["snapshot"],
-            "sweep": r["sweep"],
-            "trial": r["trial"],
-            "verdict": r.get("verdict"),
-        }
-        for key, value in r["params"].items():
-            param_keys[key] = None
-            rec["params." + key] = value
-        for key, summary in summaries.get(r["id"], {}).items():
-            metric_keys[key] = None
-            rec["metrics." + key] = summary["last"]
-        records.append(rec)
-    columns = [*FLAT_COLUMNS]
-    columns += ["params." + k for k in sorted(param_keys)]
-    columns += ["metrics." + k for k in sorted(metric_keys)]
-    return records, columns
-
-
-FLAT_COLUMNS = (
-    "id",
-    "name",
-    "ref",
-    "status",
-    "experiment",
-    "notebook",
-    "start",
-    "end",
-    "duration",
-    "tags",
-    "snapshot",
-    "sweep",
-    "trial",
-    "verdict",
-)
+    return records_table(*flat_records(views), width)
 
 
 def records_table(records: list[dict[str, Any]], columns: list[str], width: int = 80) -> str:

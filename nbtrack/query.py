@@ -1,27 +1,39 @@
-"""Runs and histories as pandas DataFrames, single runs, and run references."""
+"""Runs and histories as pandas DataFrames, single runs, and run references.
+
+Every listing of runs goes through `list_runs`, and every run it gives is a
+`RunView` (runview.py): the DataFrames, the command line, the server and the
+widgets show one model of a run.
+
+A *source* is what runs are read from: a `Store`, or (the command line, on SQLite)
+a `SQLiteReader`, which reads the same tables through the standard library alone
+and answers before SQLAlchemy could be imported. Both give the same rows.
+"""
 
 from __future__ import annotations
 
 import os
-import socket
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .context import current_project
+from .errors import RunNotFoundError
 from .processes import pid_alive
 from .refs import RunKey, resolve
-from .store import Store, open_store
-from .store.verdicts import add_labels as add_verdict_labels
-from .store.writer import live_run_ids
+from .runview import RECORD_COLUMNS, RunView, record_columns
+from .store.sqlite_reads import SQLiteReader
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from .store import Store
+
+    Source = Store | SQLiteReader
+
 # A running run whose heartbeat is older than this is reported crashed.
 STALE_AFTER_S = 60.0
-_HOST = socket.gethostname()
 
 # Store columns a run listing reads (runs(), the CLI, the server's runs list).
 LIST_COLUMNS = (
@@ -41,26 +53,54 @@ LIST_COLUMNS = (
     "sweep",
     "trial",
 )
-RUN_COLUMNS = ["id", "name", "status", "experiment", "notebook", "start", "end", "duration", "tags"]
 
 
-def store_for(store: str | Store | None) -> Store:
-    """`store` itself, the store at URL `store`, or (None) the current project's."""
-    if isinstance(store, Store):
-        return store
-    return open_store(current_project(store).store_url)
+def store_for(store: str | Store | SQLiteReader | None) -> Store:
+    """`store` itself, the store at URL `store`, or (None) the current project's;
+    the full Store behind a `SQLiteReader`."""
+    from .store import open_store
+
+    if store is None or isinstance(store, str):
+        return open_store(current_project(store).store_url)
+    if isinstance(store, SQLiteReader):
+        return store.store()
+    return store
 
 
-def reap_crashed(store: Store) -> list[str]:
+def reader_for(store: str | None) -> Source:
+    """What the command line reads runs from: the project's store (or the store at URL
+    `store`) through the standard library's sqlite3 when it is an SQLite file of the
+    schema that reader knows, else the Store."""
+    url = current_project(store).store_url
+    reader = SQLiteReader.open(url)
+    if reader is not None:
+        return reader
+    from .store import open_store
+
+    return open_store(url)
+
+
+def _source(store: str | Store | SQLiteReader | None) -> Source:
+    return store if isinstance(store, SQLiteReader) else store_for(store)
+
+
+def reap_crashed(source: Source) -> list[str]:
     """Report running runs whose process died (same host) or whose heartbeat
     stopped as crashed. Runs of this process that are still live are left alone."""
-    live = live_run_ids()
-    running = store.running_runs()
+    running = source.running_runs()
+    if not running:
+        return []
+    import socket
+
+    host = socket.gethostname()
+    # A process that never loaded the writer records no run (and need not load it).
+    writer = sys.modules.get("nbtrack.store.writer")
+    live = writer.live_run_ids() if writer is not None else set()
     dead = [
         row.id
         for row in running
         if row.id not in live
-        and row.host == _HOST
+        and row.host == host
         and row.pid is not None
         and (row.pid == os.getpid() or not pid_alive(row.pid))
     ]
@@ -68,7 +108,78 @@ def reap_crashed(store: Store) -> list[str]:
     stale = any(r.heartbeat is not None and r.heartbeat < stale_before for r in running)
     if not dead and not stale:
         return []  # nothing to mark: readers never take the store's write lock
-    return store.mark_crashed(stale_before, dead)
+    return source.mark_crashed(stale_before, dead)
+
+
+# -- listing ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of runs chosen in SQL (the server's runs list): `Store.page_runs`'s
+    conditions, order and window."""
+
+    where: Sequence[Any] = ()
+    order_by: Any = ()
+    limit: int = 1000
+    offset: int = 0
+
+
+def list_runs(
+    source: Source,
+    *,
+    ids: Sequence[str] | None = None,
+    experiment: str | Sequence[str] | None = None,
+    status: str | Sequence[str] | None = None,
+    tags: str | Iterable[str] | None = None,
+    sweep: str | None = None,
+    limit: int | None = None,
+    page: Page | None = None,
+    metrics: bool = True,
+    now: float | None = None,
+    reap: bool = True,
+) -> list[RunView]:
+    """The runs that match, newest first (or in `page`'s order), as RunViews with
+    their metric summaries (without them: `metrics=False`). Runs whose process died
+    are reported crashed first (unless the caller did: `reap=False`). Filters: `ids`,
+    `experiment`, `status` (one or several), `tags` (runs carrying all of them),
+    `sweep`, `limit`; or a `page` chosen in SQL."""
+    if reap:
+        reap_crashed(source)
+    now = time.time() if now is None else now
+    if page is not None:
+        st = store_for(source)  # pages are chosen by SQLAlchemy conditions
+        rows = st.page_runs(LIST_COLUMNS, page.where, page.order_by, page.limit, page.offset)
+    else:
+        wanted = None if tags is None else ({tags} if isinstance(tags, str) else set(tags))
+        rows = source.select_runs(
+            ids=ids,
+            experiment=experiment,
+            status=status,
+            sweep=sweep,
+            limit=None if wanted else limit,
+            columns=LIST_COLUMNS,
+        )
+        if wanted:
+            rows = [r for r in rows if wanted.issubset(r["tags"])][:limit]
+    summaries = source.summaries([r["id"] for r in rows]) if metrics and rows else {}
+    _add_verifications(source if page is None else store_for(source), rows)
+    return [RunView.from_row(r, summaries.get(r["id"]), now) for r in rows]
+
+
+def _add_verifications(source: Source, rows: list[dict[str, Any]]) -> None:
+    """Each row's `nbtrack verify` entry (`verification`), None when it has none."""
+    if not rows:
+        return
+    ids = [r["id"] for r in rows]
+    if isinstance(source, SQLiteReader):
+        entries = source.verifications(ids)
+    else:
+        from .store.verdicts import read
+
+        entries = read(source, ids)
+    for r in rows:
+        r["verification"] = entries.get(r["id"])
 
 
 # -- runs() -------------------------------------------------------------------------
@@ -83,7 +194,7 @@ def runs(
     store: str | Store | None = None,
     sweep: str | None = None,
 ) -> pd.DataFrame:
-    """All runs, newest first: one row each with `id, name, status, experiment,
+    """All runs, newest first: one row each with `id, name, ref, status, experiment,
     notebook, start, end, duration` (seconds), `tags`, `snapshot`, `sweep`,
     `trial`, then `params.<key>` and `metrics.<key>` (last value) columns.
 
@@ -96,100 +207,50 @@ def runs(
     from .store.summary_reads import last_values
 
     st = store_for(store)
-    rows = _select_rows(st, experiment, status, tags, None if query else limit, sweep)
-    add_verdict_labels(st, rows)
-    lasts = last_values(st, _summary_ids(rows))
-    return _frame(pd, rows, lasts, query, limit)
-
-
-def run_records(
-    experiment: str | Sequence[str] | None = None,
-    status: str | Sequence[str] | None = None,
-    tags: str | Iterable[str] | None = None,
-    limit: int | None = None,
-    store: str | Store | None = None,
-    sweep: str | None = None,
-) -> tuple[list[dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
-    """Runs as stored (dicts, newest first) and their metric summaries, filtered."""
-    st = store_for(store)
-    rows = _select_rows(st, experiment, status, tags, limit, sweep)
-    add_verdict_labels(st, rows)
-    return rows, st.summaries(_summary_ids(rows))
-
-
-def _select_rows(
-    st: Store,
-    experiment: str | Sequence[str] | None,
-    status: str | Sequence[str] | None,
-    tags: str | Iterable[str] | None,
-    limit: int | None,
-    sweep: str | None,
-) -> list[dict[str, Any]]:
-    reap_crashed(st)
-    rows = st.select_runs(
+    views = list_runs(
+        st,
         experiment=experiment,
         status=status,
+        tags=tags,
         sweep=sweep,
-        limit=None if tags else limit,
-        columns=LIST_COLUMNS,
+        limit=None if query else limit,
+        metrics=False,  # the last values alone, read lean (a run may have a million keys)
     )
-    if tags:
-        wanted = {tags} if isinstance(tags, str) else set(tags)
-        rows = [r for r in rows if wanted.issubset(r["tags"])][:limit]
-    return rows
+    lasts = last_values(st, _summary_ids(views))
+    return _frame(pd, views, lasts, query, limit)
 
 
-def _summary_ids(rows: list[dict[str, Any]]) -> list[str] | None:
+def _summary_ids(views: list[RunView]) -> list[str] | None:
     """The runs whose summaries to read; None (all of them) when that is most runs."""
-    return None if len(rows) > 2000 else [r["id"] for r in rows]
+    return None if len(views) > 2000 else [v.id for v in views]
 
 
 def _frame(
     pd: Any,
-    rows: list[dict[str, Any]],
+    views: list[RunView],
     lasts: list[tuple[str, str, float | None]],
     query: str | None,
     limit: int | None,
 ) -> pd.DataFrame:
-    """The wide frame, built in one go: the run columns, the params (few) and the
-    metrics as one float block (a million keys are a million columns of one array,
-    not a million column insertions)."""
-    now = time.time()
-    base = pd.DataFrame(
-        {
-            "id": [r["id"] for r in rows],
-            "name": [r["name"] for r in rows],
-            "status": [r["status"] for r in rows],
-            "experiment": [r["experiment"] for r in rows],
-            "notebook": [r["notebook"] for r in rows],
-            "start": [r["start_time"] for r in rows],
-            "end": [r["end_time"] for r in rows],
-            "duration": [
-                (r["end_time"] if r["end_time"] is not None else now) - r["start_time"]
-                for r in rows
-            ],
-            "tags": [r["tags"] for r in rows],
-            "snapshot": [r["snapshot"] for r in rows],
-            "sweep": [r["sweep"] for r in rows],
-            "trial": [r["trial"] for r in rows],
-            "verdict": [r.get("verdict") for r in rows],
-        },
-        columns=[*RUN_COLUMNS, "snapshot", "sweep", "trial", "verdict"],
-    )
+    """The wide frame, built in one go: the run columns (the views' records), the params
+    (few) and the metrics as one float block (a million keys are a million columns of
+    one array, not a million column insertions)."""
+    base = pd.DataFrame(record_columns(views), columns=list(RECORD_COLUMNS))
     for name in ("start", "end"):
         base[name] = pd.to_datetime(base[name].astype("float64"), unit="s", utc=True)
+    base["duration"] = base["duration"].astype("float64")
     base["trial"] = base["trial"].astype("Int64")  # <NA> for runs outside sweeps
 
-    param_keys = sorted({key for r in rows for key in r["params"]})
+    param_keys = sorted({key for v in views for key in v.params})
     params = pd.DataFrame.from_records(
-        [r["params"] for r in rows], columns=param_keys, index=range(len(rows))
+        [v.params for v in views], columns=param_keys, index=range(len(views))
     )
     # Params keep their types where some runs lack them: ints stay ints (Int64, <NA>).
-    if param_keys and len(rows):
+    if param_keys and len(views):
         params = params.convert_dtypes()
     params.columns = ["params." + k for k in param_keys]
 
-    metrics = _metrics_block(pd, [r["id"] for r in rows], lasts)
+    metrics = _metrics_block(pd, [v.id for v in views], lasts)
     df = pd.concat([base, params, metrics], axis=1)
     if query:
         df = df.query(query)
@@ -231,54 +292,30 @@ def _metrics_block(
 # -- run references ----------------------------------------------------------------
 
 
-def _keys(st: Store) -> list[RunKey]:
+def _keys(source: Source) -> list[RunKey]:
     return [
         RunKey(r["id"], r["name"], r["stem"], r["seq"])
-        for r in st.select_runs(columns=["id", "name", "stem", "seq", "start_time"])
+        for r in source.select_runs(columns=["id", "name", "stem", "seq", "start_time"])
     ]
 
 
-def resolve_ref(ref: str, store: str | Store | None = None) -> str:
+def resolve_ref(ref: str, store: str | Store | SQLiteReader | None = None) -> str:
     """The id of the run `ref` names."""
-    return resolve(ref, _keys(store_for(store))).id
+    return resolve(ref, _keys(_source(store))).id
 
 
 # -- single runs --------------------------------------------------------------------
 
 
-@dataclass
-class Run:
-    """One run, as stored. `metrics` holds summaries: {key: {last, min, max, count}}."""
+@dataclass(frozen=True)
+class Run(RunView):
+    """One run, as stored (a RunView), with its environment and metric points a read
+    away. `metrics` holds summaries: {key: {last, last_step, min, max, count}}."""
 
-    id: str
-    name: str
-    status: str
-    experiment: str
-    notebook: str | None
-    seq: int
-    stem: str
-    start: float
-    end: float | None
-    params: dict[str, Any]
-    metrics: dict[str, dict[str, Any]]
-    tags: list[str]
-    notes: str | None
-    error: str | None
-    cell_source: str | None
-    git: dict[str, Any] | None
-    snapshot: str | None
-    env_id: str | None = None
-    sweep: str | None = None
-    trial: int | None = None
-    _store: Store | None = field(default=None, repr=False)
+    _store: Any = field(default=None, repr=False, compare=False)
 
-    @property
-    def ref(self) -> str:
-        return f"{self.stem}#{self.seq}"
-
-    @property
-    def duration(self) -> float:
-        return (self.end if self.end is not None else time.time()) - self.start
+    def __hash__(self) -> int:
+        return hash(self.id)
 
     @property
     def env(self) -> dict[str, Any]:
@@ -295,60 +332,51 @@ class Run:
         return df
 
 
-def get_run(ref: str, store: str | Store | None = None) -> Run:
+def get_run(ref: str, store: str | Store | SQLiteReader | None = None) -> Run:
     """The run `ref` names: `train#4`, a name (`name~1` for the one before),
     an id prefix, or `latest` / `latest~N`."""
-    st = store_for(store)
-    reap_crashed(st)
-    run_id = resolve(ref, _keys(st)).id
-    (row,) = st.select_runs(ids=[run_id])
-    return Run(
-        id=row["id"],
-        name=row["name"],
-        status=row["status"],
-        experiment=row["experiment"],
-        notebook=row["notebook"],
-        seq=row["seq"],
-        stem=row["stem"],
-        start=row["start_time"],
-        end=row["end_time"],
-        params=row["params"],
-        metrics=st.summaries([run_id]).get(run_id, {}),
-        tags=row["tags"],
-        notes=row["notes"],
-        error=row["error"],
-        cell_source=row["cell_source"],
-        git=row["git"],
-        snapshot=row["snapshot"],
-        env_id=row["env_id"],
-        sweep=row["sweep"],
-        trial=row["trial"],
-        _store=st,
-    )
+    source = _source(store)
+    reap_crashed(source)
+    run = read_run(source, resolve(ref, _keys(source)).id)
+    if run is None:
+        raise RunNotFoundError(f"run {ref!r} was deleted while it was being read")
+    return run
+
+
+def read_run(source: Source, run_id: str) -> Run | None:
+    """The run with id `run_id`, in full (error, cell source, git state too), or None."""
+    found = source.select_runs(ids=[run_id])
+    if not found:
+        return None
+    summaries = source.summaries([run_id]).get(run_id)
+    _add_verifications(source, found)
+    return Run.from_row(found[0], summaries, time.time(), _store=source)
 
 
 # -- history() ----------------------------------------------------------------------
 
 
-def run_ids(runs_: Any, st: Store) -> list[str]:
+def run_ids(runs_: Any, source: Source) -> list[str]:
     """Run ids from a reference, a Run, a list of either, or a runs() DataFrame."""
-    if isinstance(runs_, (str, Run)):
+    if isinstance(runs_, (str, RunView)):
         runs_ = [runs_]
     if hasattr(runs_, "columns") and "id" in getattr(runs_, "columns", ()):
         return list(runs_["id"])
     keys: list[RunKey] | None = None
     ids = []
     for item in runs_:
-        if isinstance(item, Run):
+        if isinstance(item, RunView):
             ids.append(item.id)
         else:
-            keys = keys if keys is not None else _keys(st)
+            keys = keys if keys is not None else _keys(source)
             ids.append(resolve(str(item), keys).id)
     return ids
 
 
 def history(
-    runs: Any, keys: str | Sequence[str] | None = None, store: str | Store | None = None
+    runs: Any,
+    keys: str | Sequence[str] | None = None,
+    store: str | Store | SQLiteReader | None = None,
 ) -> pd.DataFrame:
     """Metric points of one or more runs as a long DataFrame with columns
     `run` (id), `name`, `key`, `step`, `value`, `time` (UTC timestamps)."""

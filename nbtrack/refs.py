@@ -33,6 +33,11 @@ def number(digits: str, ref: str) -> int:
     return int(digits)
 
 
+def ref(stem: str, seq: int) -> str:
+    """The reference `<notebook stem>#<seq>` that always names one run alone."""
+    return f"{stem}#{seq}"
+
+
 @dataclass(frozen=True)
 class RunKey:
     id: str
@@ -42,7 +47,7 @@ class RunKey:
 
     @property
     def ref(self) -> str:
-        return f"{self.stem}#{self.seq}"
+        return ref(self.stem, self.seq)
 
 
 def resolve(ref: str, runs: Sequence[RunKey]) -> RunKey:

@@ -7,34 +7,40 @@ the versioning layer; the comparison itself is `versioning.diff_runs`.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .config import Project
 from .context import current_project
 from .errors import NbtrackError
 from .query import Run, get_run
-from .store import Store, open_store
 from .versioning import DiffSide, RunDiff, SnapshotError, diff_runs, read_snapshot
 from .versioning.snapshot import HISTORY, NOTEBOOK
+
+if TYPE_CHECKING:
+    from .query import Source
 
 
 class NoSnapshotError(NbtrackError, LookupError):
     """The run has no snapshot (made with --no-snapshot, without git, or before one)."""
 
 
-def _project_and_store(store: str | Store | None) -> tuple[Project, Store]:
-    if isinstance(store, Store):
+def _project_and_store(store: str | Source | None) -> tuple[Project, Source]:
+    """The project and what to read runs from: `store` itself (a Store, or the command
+    line's SQLiteReader), or the store at URL `store` (None: the project's)."""
+    if store is not None and not isinstance(store, str):
         return current_project(store.url), store
+    from .store import open_store
+
     project = current_project(store)
     return project, open_store(project.store_url)
 
 
-def _run(ref: str | Run, store: Store) -> Run:
+def _run(ref: str | Run, store: Source) -> Run:
     return ref if isinstance(ref, Run) else get_run(str(ref), store=store)
 
 
 def snapshot_files(
-    run: str | Run, *, store: str | Store | None = None, root: Path | None = None
+    run: str | Run, *, store: str | Source | None = None, root: Path | None = None
 ) -> dict[str, bytes]:
     """The files of a run's snapshot: notebook.ipynb, notebook.py, cell.py,
     history.py, run.json (the first two only when the notebook was known)."""
@@ -49,7 +55,7 @@ def snapshot_files(
 
 
 def snapshot_notebook(
-    run: str | Run, *, store: str | Store | None = None, root: Path | None = None
+    run: str | Run, *, store: str | Source | None = None, root: Path | None = None
 ) -> dict[str, Any]:
     """The run's notebook as it was saved when the run started (an nbformat v4
     notebook: a dict of JSON values, cell sources as strings)."""
@@ -68,7 +74,7 @@ def snapshot_notebook(
 
 
 def replay_script(
-    run: str | Run, *, store: str | Store | None = None, root: Path | None = None
+    run: str | Run, *, store: str | Source | None = None, root: Path | None = None
 ) -> str:
     """The run's execution-history script: every cell that ran before it and the
     tracked cell, in the order they ran."""
@@ -87,7 +93,7 @@ def _side(run: Run, root: Path, label: str) -> DiffSide:
 
 
 def diff(
-    a: str | Run, b: str | Run, *, store: str | Store | None = None, root: Path | None = None
+    a: str | Run, b: str | Run, *, store: str | Source | None = None, root: Path | None = None
 ) -> RunDiff:
     """What changed from run `a` to run `b`: params, metric summaries, the tracked
     cell, the notebook's script and the notebook cell by cell.

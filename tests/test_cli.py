@@ -61,19 +61,24 @@ def test_runs_of_one_name_are_told_apart_by_ref(backend: str) -> None:
     ]
 
 
-def test_runs_and_show_import_neither_pandas_nor_notebook_libraries(two_runs: list[str]) -> None:
-    """`nbtrack runs` and `show` answer at once: they load only the store."""
+def test_runs_and_show_import_neither_pandas_nor_notebook_libraries(
+    two_runs: list[str], backend: str
+) -> None:
+    """`nbtrack runs` and `show` answer at once: they load only the store, and an SQLite
+    store through the standard library alone (SQLAlchemy costs more than the answer)."""
     probe = (
         "import sys\n"
         "from nbtrack.cli import main\n"
-        "for argv in (['runs'], ['runs', '--format', 'csv'], ['show', 'latest']):\n"
+        "for argv in (['runs'], ['runs', '--format', 'csv'], ['runs', '--format', 'json'],\n"
+        "             ['show', 'latest'], ['show', 'latest', '--format', 'json']):\n"
         "    assert main(argv) == 0\n"
-        "heavy = ('pandas', 'numpy', 'jupytext', 'nbformat', 'nbdime', 'IPython')\n"
+        "heavy = ('pandas', 'numpy', 'jupytext', 'nbformat', 'nbdime', 'IPython', 'sqlalchemy')\n"
         "print('LOADED', [m for m in heavy if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.splitlines()[-1] == "LOADED []"
+    expected = [] if backend.startswith("sqlite") else ["sqlalchemy"]
+    assert out.stdout.splitlines()[-1] == f"LOADED {expected}"
 
 
 def test_runs_json_and_csv(two_runs: list[str]) -> None:

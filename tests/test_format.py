@@ -183,9 +183,11 @@ def test_runs_table_from_real_runs(project: Path, utc: None) -> None:
     text = runs_table(df, width=200)
     lines = text.splitlines()
 
-    # Fixed columns, then metrics (what readers compare), then params.
+    # Fixed columns (the ref tells apart runs of one name), then metrics (what
+    # readers compare), then params.
     assert lines[0].split() == [
         "name",
+        "ref",
         "status",
         "start",
         "duration",
@@ -196,9 +198,13 @@ def test_runs_table_from_real_runs(project: Path, utc: None) -> None:
         "opt",
     ]
     # Newest first.
-    assert [line.split()[0] for line in lines[1:]] == ["broken", "train#2", "base"]
-    assert lines[1].split()[1] == "failed"
-    assert lines[3].split()[1] == "finished"
+    assert [line.split()[:2] for line in lines[1:]] == [
+        ["broken", "train#3"],
+        ["train#2", "train#2"],
+        ["base", "train#1"],
+    ]
+    assert lines[1].split()[2] == "failed"
+    assert lines[3].split()[2] == "finished"
 
     today = format_time(df["start"].iloc[0].timestamp())
     assert today in lines[3]
@@ -383,7 +389,7 @@ def test_runs_table_keeps_a_param_and_a_metric_of_one_name_apart(project: Path) 
     with nbtrack.start_run(params={"loss": "huber", "lr": 0.1}):
         nbtrack.log(loss=0.5)
     header = runs_table(nbtrack.runs(), width=200).splitlines()[0].split()
-    assert header[4:] == ["metrics.loss", "params.loss", "lr"]
+    assert header[5:] == ["metrics.loss", "params.loss", "lr"]
 
 
 def test_headings_of_forty_thousand_columns_are_distinct_and_short() -> None:

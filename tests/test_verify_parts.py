@@ -110,7 +110,7 @@ def test_verify_needs_a_ref_or_all(project) -> None:
 
 def test_runs_table_shows_a_verdict_column_once_a_run_has_one() -> None:
     from nbtrack.format import records_table
-    from nbtrack.store.verdicts import label
+    from nbtrack.runview import verdict_label as label
 
     rec = {"name": "a", "status": "finished", "start": 0.0, "duration": 1.0, "verdict": None}
     assert "verdict" not in records_table([rec], ["name"], 120)

@@ -14,9 +14,9 @@ from jupyter_server.base.handlers import APIHandler
 from tornado import web
 
 from ..errors import NbtrackError
+from ..jsonenc import dumps
 from . import params
 from .errors import bad_request, message_of, status_of
-from .jsonutil import dumps
 from .service import RunService
 
 SERVICE_KEY = "nbtrack_service"

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..runview import RunStatus
 from . import cursor
 from .downsample import MIN_POINTS
 from .errors import bad_request
 
-STATUSES = ("running", "finished", "failed", "interrupted", "crashed")
+STATUSES = RunStatus.values()
 SORT_FIELDS = ("start", "name", "status", "duration", "notebook", "ref", "tags", "sweep")
 SORT_PREFIXES = ("params.", "metrics.")
 

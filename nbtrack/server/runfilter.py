@@ -25,9 +25,10 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from ..runview import RunStatus
 from .errors import ApiError
 
-STATUSES = ("running", "finished", "failed", "interrupted", "crashed")
+STATUSES = RunStatus.values()
 TEXT_FIELDS = ("tag", "sweep", "name", "notebook", "experiment", "ref")
 OPERATORS = ("<=", ">=", "!=", "<", ">", "=")
 MAX_TERMS = 20

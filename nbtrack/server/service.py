@@ -1,7 +1,7 @@
 """RunService: what the REST handlers ask of the store, one method per endpoint.
 
 Blocking (the store is synchronous): handlers call these methods off the
-event loop. Results are plain dicts and lists, ready for `jsonutil.dumps`.
+event loop. Results are plain dicts and lists, ready for `jsonenc.dumps`.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import Any
 
 from .. import query, refs
 from ..errors import StoreError
+from ..jsonenc import finite_list, strict
 from ..store import Store, open_store
 from ..store.run_list import RUNS
-from . import cursor, records, run_query, runfilter
+from . import cursor, run_query, runfilter
 from .downsample import Point, bucket_bounds, bucket_count, downsample, merge
 from .errors import ApiError, bad_request
-from .jsonutil import finite_list
 from .params import MetricsQuery, RunsQuery
 
 # A long series is downsampled in SQL (Store.bucket_extremes, which reads the index
@@ -107,8 +107,7 @@ class RunService:
         # panel patches the rows it holds, and walking a param's or a metric's sort
         # index to find the few changed runs read every run (0.2-0.3 s at 100,000).
         polling = q.changed_since is not None
-        rows = st.page_runs(
-            query.LIST_COLUMNS,
+        page = query.Page(
             where,
             run_query.order_by(
                 "start" if polling else q.sort, True if polling else q.descending, now
@@ -116,12 +115,9 @@ class RunService:
             q.limit,
             0 if polling else q.offset,
         )
-        summaries = st.summaries([r["id"] for r in rows]) if rows else {}
+        views = query.list_runs(st, page=page, now=now, reap=False)  # reaped above
         return {
-            "runs": [
-                records.strict_run(records.run_record(r, summaries.get(r["id"], {}), now))
-                for r in rows
-            ],
+            "runs": [v.to_json() for v in views],
             "total": total,
             "params": param_keys,
             "metrics": metric_keys,
@@ -134,24 +130,17 @@ class RunService:
         return self._run(self.resolve(ref))
 
     def _run(self, run_id: str) -> dict[str, Any]:
-        st = self.store
-        found = st.select_runs(ids=[run_id])
-        if not found:
+        run = query.read_run(self.store, run_id)
+        if run is None:
             raise ApiError(404, "the run was deleted while it was being read: reload the list")
-        (row,) = found
-        run = records.run_record(row, st.summaries([run_id]).get(run_id, {}), time.time())
-        run["error"] = row["error"]
-        run["cell_source"] = row["cell_source"]
-        run["git"] = row["git"]
-        run["environment"] = st.environment(row["env_id"])
-        return run
+        return {**run.to_json(detail=True), "environment": strict(run.env)}
 
     def update_run(self, ref: str, values: dict[str, Any]) -> dict[str, Any]:
         st = self.store
         run_id = self.resolve(ref)
         if "name" in values:
             (row,) = st.select_runs(ids=[run_id], columns=["id", "stem", "seq", "start_time"])
-            own_ref = f"{row['stem']}#{row['seq']}"
+            own_ref = refs.ref(row["stem"], row["seq"])
             check_name(values["name"], own_ref, taken=bool(self._by_seq(values["name"])))
         if values:
             st.update_run(run_id, **values)

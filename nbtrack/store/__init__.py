@@ -1,11 +1,17 @@
-"""Persistence: schema, migrations, the batched metric writer, SQLite and PostgreSQL."""
+"""Persistence: schema, migrations, the batched metric writer, SQLite and PostgreSQL.
+
+Importing the package is cheap: `Store` (and SQLAlchemy with it) loads on first use,
+so that `store.sqlite_reads` serves the command line without it.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
+from typing import TYPE_CHECKING, Any
 
-from .store import Store
+if TYPE_CHECKING:
+    from .store import Store
 
 _stores: dict[str, Store] = {}
 _lock = threading.Lock()
@@ -26,6 +32,8 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 def open_store(url: str) -> Store:
     """The process's Store for `url`, opened (and migrated) on first use."""
+    from .store import Store
+
     with _lock:
         store = _stores.get(url)
         if store is None:
@@ -39,6 +47,14 @@ def forget_stores() -> None:
         for store in _stores.values():
             store.close()
         _stores.clear()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Store":
+        from .store import Store
+
+        return Store
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["Store", "open_store", "forget_stores"]

@@ -66,9 +66,7 @@ def read(store: Store, run_ids: list[str]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     if not run_ids:
         return out
-    with store.reading() as conn:
-        if not sa.inspect(conn).has_table("nbtrack_verdicts"):
-            return out
+    with store.reading() as conn:  # the schema step made the table: no need to look
         for i in range(0, len(run_ids), 500):
             chunk = run_ids[i : i + 500]
             for row in conn.execute(sa.select(verdicts).where(verdicts.c.run_id.in_(chunk))):
@@ -81,26 +79,8 @@ def read(store: Store, run_ids: list[str]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def label(entry: dict[str, Any] | None) -> str | None:
-    """The short text shown in lists: `reproduced`, `differs: loss`, `stale inputs`..."""
-    if not entry:
-        return None
-    parts = []
-    if entry.get("verdict"):
-        text = entry["verdict"]
-        detail = entry.get("detail") or {}
-        if text == "differs" and detail.get("metrics"):
-            text += ": " + ", ".join(sorted(detail["metrics"]))
-        elif text == "not checked" and detail.get("reason"):
-            text += ": " + str(detail["reason"])
-        parts.append(text)
-    if entry.get("stale"):
-        parts.append("stale inputs")
-    return "; ".join(parts) or None
-
-
-def add_labels(store: Store, rows: list[dict[str, Any]]) -> None:
-    """Set each run row's `verdict` to its label (None when never verified)."""
+def add_entries(store: Store, rows: list[dict[str, Any]]) -> None:
+    """Set each run row's `verification` to its entry (None when never verified)."""
     entries = read(store, [r["id"] for r in rows]) if rows else {}
     for r in rows:
-        r["verdict"] = label(entries.get(r["id"]))
+        r["verification"] = entries.get(r["id"])

@@ -7,11 +7,8 @@ from typing import Any
 
 def verdict_entry(run: Any) -> dict[str, Any] | None:
     """{"verdict", "detail", "checked_at", "stale"} of a `query.Run`, or None."""
-    from ..store.verdicts import read
-
-    if run._store is None:
-        return None
-    return read(run._store, [run.id]).get(run.id)
+    entry: dict[str, Any] | None = run.verification
+    return entry
 
 
 def verdict_text(run: Any) -> str:

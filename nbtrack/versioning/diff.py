@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from nbtrack.jsonenc import strict
 from nbtrack.versioning.notebook_diff import CellChange, NotebookDiff, diff_notebook_bytes
 from nbtrack.versioning.snapshot import CELL, NOTEBOOK, SCRIPT
 
@@ -127,7 +128,7 @@ class RunDiff:
         """Strict-JSON form (NaN/±inf as the strings "NaN"/"Infinity"/"-Infinity")."""
         p = self.params
         nb = self.notebook
-        return jsonable(
+        return strict(
             {
                 "params": {
                     "changed": {k: {"old": o, "new": n} for k, (o, n) in p.changed.items()},
@@ -172,21 +173,6 @@ def same_value(a: Any, b: Any) -> bool:
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
-
-
-def jsonable(value: Any) -> Any:
-    """Plain dicts/lists/str/numbers only, with non-finite floats as strings."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if value is None or isinstance(value, (str, int, float)):
-        return value
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
 
 
 def _number(value: Any) -> float | None:

@@ -3,16 +3,14 @@ summaries) and their curves, read incrementally while runs are still running."""
 
 from __future__ import annotations
 
-import time
 from operator import itemgetter
 from typing import Any
 
-from ..query import reap_crashed, run_ids, store_for
+from ..query import list_runs, run_ids, store_for
 from ..store import Store
 from .downsample import Series
 
 _LAST_ID = 2**63 - 1  # no upper bound on point ids
-RUN_COLUMNS = ["id", "name", "stem", "seq", "status", "start_time", "end_time", "params"]
 
 
 class CompareSource:
@@ -29,29 +27,10 @@ class CompareSource:
 
     def refresh_runs(self) -> list[dict[str, Any]]:
         """Re-read status, params and metric summaries, in the order the runs were given."""
-        reap_crashed(self.store)
-        rows = {r["id"]: r for r in self.store.select_runs(ids=self.ids, columns=RUN_COLUMNS)}
-        summaries = self.store.summaries(self.ids)
-        now = time.time()
-        runs = []
-        for run_id in self.ids:
-            r = rows.get(run_id)
-            if r is None:  # deleted meanwhile
-                continue
-            end = r["end_time"]
-            runs.append(
-                {
-                    "id": run_id,
-                    "name": r["name"],
-                    "ref": f"{r['stem']}#{r['seq']}",
-                    "status": r["status"],
-                    "duration": (end if end is not None else now) - r["start_time"],
-                    "params": r["params"],
-                    "metrics": summaries.get(run_id, {}),
-                }
-            )
-        self.runs = runs
-        return runs
+        views = {v.id: v for v in list_runs(self.store, ids=self.ids)}
+        # Runs deleted meanwhile drop out.
+        self.runs = [views[i].to_dict() for i in self.ids if i in views]
+        return self.runs
 
     @property
     def running(self) -> bool:

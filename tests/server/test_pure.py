@@ -1,15 +1,14 @@
-"""The server's pure parts: downsampling, cursors, strict JSON, parameters, run records."""
+"""The server's pure parts: downsampling, cursors, parameters, run records."""
 
 from __future__ import annotations
 
-import json
 import math
 import random
 import re
 
 import pytest
 
-from nbtrack.server import cursor, jsonutil, params, runfilter
+from nbtrack.server import cursor, params, runfilter
 from nbtrack.server.downsample import Point, bucket_bounds, bucket_count, downsample, merge
 from nbtrack.server.errors import ApiError
 
@@ -112,23 +111,6 @@ def test_malformed_cursors_are_refused_with_what_to_do(text: str) -> None:
 def test_cursor_beyond_bigint_is_refused() -> None:
     with pytest.raises(cursor.CursorError):
         cursor.decode(f"v1.{cursor.MAX_ID + 1}")
-
-
-# -- strict JSON ----------------------------------------------------------------------
-
-
-def test_non_finite_floats_become_strings_everywhere() -> None:
-    value = {"a": [math.nan, math.inf, -math.inf, 1.5, (2.0, math.nan)], "b": {"c": math.inf}}
-    assert json.loads(jsonutil.dumps(value)) == {
-        "a": ["NaN", "Infinity", "-Infinity", 1.5, [2.0, "NaN"]],
-        "b": {"c": "Infinity"},
-    }
-
-
-def test_finite_list_is_unchanged_when_all_finite() -> None:
-    values = [1.0, 2.0]
-    assert jsonutil.finite_list(values) is values
-    assert jsonutil.finite_list([1.0, math.nan]) == [1.0, "NaN"]
 
 
 # -- parameters -----------------------------------------------------------------------
