@@ -347,6 +347,8 @@ class MetricWriter:
         """Write `batch`; on a refusal for content, split it to find and drop the
         offending rows. Store-away errors propagate as _Away, saying how many of
         the batch's first points were written before."""
+        if not batch and beat is None:
+            return  # only the journal was due: it is written, nothing else to ask
         updated = self._summarise(batch)
         try:
             self.store.write_batch(batch, updated, beat)
