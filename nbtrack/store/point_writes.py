@@ -124,7 +124,7 @@ class PointWrites:
         for i in range(0, len(names), _IN_CHUNK):
             chunk = names[i : i + _IN_CHUNK]
             query = sa.select(t.c.key, t.c.id).where(t.c.key.in_(chunk))
-            out.update(conn.execute(query).tuples().all())
+            out.update(conn.execute(query).all())  # type: ignore[arg-type]
         return out
 
     def _insert_ignoring(self, table: sa.Table, unique: list[str]) -> Any:

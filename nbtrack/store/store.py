@@ -154,6 +154,19 @@ class Store(PointReads, RunListing):
                 conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
             upgrade(conn, self.url)
 
+    def size_on_disk(self) -> int:
+        """Bytes the store takes: every file of it (SQLite), its tables (PostgreSQL)."""
+        from .compact import store_bytes
+
+        return store_bytes(self)
+
+    def compact(self) -> Any:
+        """VACUUM: give back the space of deleted runs and replaced tables. Returns
+        `Compacted(before, after)` in bytes; raises RunsLiveError while runs record."""
+        from .compact import compact
+
+        return compact(self)
+
     def schema_version(self) -> int:
         with self.reading() as conn:
             return read_version(conn) or 0
