@@ -73,9 +73,12 @@ def point_columns(
                         parts.append((pos, rows))
         finally:
             cursor.close()
+        if parts:
+            all_rows = parts[0][1] if len(parts) == 1 else [r for _, rows in parts for r in rows]
+            key_ids, steps, values, times = zip(*all_rows, strict=True)
+            key_id = np.array(key_ids, dtype=np.int64)
         if keys is None and parts:
-            seen = set().union(*({r[0] for r in rows} for _, rows in parts))
-            missing = sorted(seen)
+            missing = np.unique(key_id).tolist()
             for i in range(0, len(missing), _IN_CHUNK):
                 query = sa.select(mk.c.id, mk.c.key).where(mk.c.id.in_(missing[i : i + _IN_CHUNK]))
                 names.update(conn.execute(query).all())  # type: ignore[arg-type]
@@ -88,8 +91,6 @@ def point_columns(
             "time": np.array([], dtype=np.float64),
         }
     sizes = [len(rows) for _, rows in parts]
-    key_ids, steps, values, times = zip(*(row for _, rows in parts for row in rows), strict=True)
-    key_id = np.array(key_ids, dtype=np.int64)
     by_id = np.array(sorted(names), dtype=np.int64)
     name_of = np.array([names[i] for i in by_id.tolist()], dtype=object)
     where = np.searchsorted(by_id, key_id)
