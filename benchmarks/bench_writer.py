@@ -94,10 +94,9 @@ def bench_raw(url: str | None, n: int) -> float:
     rows = [("r" * 26, "loss", i, 1.0 / (i + 1), 0.0) for i in range(n)]
     t0 = time.perf_counter()
     with store.writing() as conn:
-        store._insert_points(conn, rows)
+        store._point_writes.insert(conn, rows)
     took = time.perf_counter() - t0
-    with store.writing() as conn:
-        conn.exec_driver_sql("DELETE FROM nbtrack_metrics WHERE run_id = '" + "r" * 26 + "'")
+    store.delete_run("r" * 26)
     store.close()
     return n / took
 

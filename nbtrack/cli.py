@@ -50,7 +50,15 @@ def _parser() -> argparse.ArgumentParser:
     rm.add_argument("refs", nargs="+", metavar="REF")
     rm.add_argument("-y", "--yes", action="store_true", help="delete without asking")
 
-    sub.add_parser("doctor", help="where the store is, its schema, counts, and whether git works")
+    doctor = sub.add_parser(
+        "doctor", help="where the store is, its schema, counts, and whether git works"
+    )
+    doctor.add_argument(
+        "--compact",
+        action="store_true",
+        help="also give the disk back the space the store no longer uses (VACUUM); "
+        "refused while a run records",
+    )
     cli_code.add_parsers(sub)
     cli_sweep.add_parsers(sub)
     return parser
@@ -221,6 +229,25 @@ def _doctor(args: argparse.Namespace) -> int:
             )
         )
         print(f"snapshots       {_snapshot_home(project.root)}")
+    if getattr(args, "compact", False):
+        return _compact(store)
+    return 0
+
+
+def _compact(store: Any) -> int:
+    from .query import reap_crashed
+    from .store.compact import RunsLiveError
+
+    reap_crashed(store)  # a run whose process died does not hold compacting up
+    try:
+        done = store.compact()
+    except RunsLiveError as exc:
+        print(f"compact         {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"compact         {done.before / 1e6:.2f} MB -> {done.after / 1e6:.2f} MB "
+        f"({done.before:,} -> {done.after:,} bytes)"
+    )
     return 0
 
 

@@ -388,12 +388,16 @@ def history(
         r["id"]: r["name"] for r in st.select_runs(ids=ids, columns=["id", "name", "start_time"])
     }
     wanted = [keys] if isinstance(keys, str) else keys
-    points = st.points(ids, wanted)
-    df = pd.DataFrame.from_records(points, columns=["run", "key", "step", "value", "time"])
-    df.insert(1, "name", df["run"].map(names))
-    df["time"] = pd.to_datetime(df["time"], unit="s", utc=True)
-    order = {run_id: i for i, run_id in enumerate(ids)}
-    df = df.sort_values(
-        ["run", "key", "step"], key=lambda s: s.map(order) if s.name == "run" else s, kind="stable"
+    # Columns straight from the store, already in (run, key, step) order.
+    cols = st.point_columns(ids, wanted)
+    run = pd.Series(cols["run"], dtype=object)
+    return pd.DataFrame(
+        {
+            "run": run,
+            "name": run.map(names),
+            "key": pd.Series(cols["key"], dtype=object),
+            "step": cols["step"],
+            "value": cols["value"],
+            "time": pd.to_datetime(cols["time"], unit="s", utc=True),
+        }
     )
-    return df.reset_index(drop=True)

@@ -1,8 +1,8 @@
 """Cursors of incremental metric reads. Pure.
 
-A cursor names the last metric point a client has: the autoincrement id of the
-metrics table. Ids grow in the order one run's points are committed (a run has
-one writer, which commits its batches one after another), so "points with an
+A cursor names the last metric point a client has: the point's number within
+its run (`seq` in the store), given in the order the run's points are committed
+(the store allocates them under a lock of the run's counter), so "points with an
 id above the cursor" are exactly the points written since. The text form is
 versioned so that it can change without breaking old clients silently.
 """

@@ -1,6 +1,10 @@
-"""Reads of metric points that the server extension polls: by id cursor, one key
-by step, a series' ends and its buckets' extremes. Each is an index seek, cheap
-enough to repeat every few hundred milliseconds. Mixed into `Store`.
+"""Reads of metric points that the server extension polls: by cursor, one key by
+step, a series' ends and its buckets' extremes. Each is a seek into the points
+table (clustered by run, key, step) or its (run_key, seq) index, cheap enough to
+repeat every few hundred milliseconds. Mixed into `Store`.
+
+A point's id here is its `seq`: its number within its run, in commit order, so a
+run's point count (`last_point_id`) is the cursor of what was written since.
 """
 
 from __future__ import annotations
@@ -16,9 +20,12 @@ import sqlalchemy as sa
 from . import schema
 from .extremes import SQLITE_BUCKETS_PER_STATEMENT, Bounds, postgres_extremes, sqlite_extremes
 
-# A metric point's id in a condition that must not pick the (run_id, id) index:
-# reads of one key go through (run_id, key, step, value), whatever the id bound.
-_UNINDEXED_ID = sa.literal_column("+id", sa.BigInteger)
+P = schema.points
+RK = schema.run_keys
+MK = schema.metric_keys
+# A point's seq in a condition that must not pick the (run_key, seq) index: reads of
+# one key go through the primary key (run_key, key_id, step, seq), whatever the bound.
+_UNINDEXED_SEQ = sa.literal_column("+seq", sa.BigInteger)
 # From this many buckets on, SQLite reads a series' extremes in two threads.
 _SPLIT_BUCKETS = 2 * SQLITE_BUCKETS_PER_STATEMENT
 
@@ -26,6 +33,14 @@ _SPLIT_BUCKETS = 2 * SQLITE_BUCKETS_PER_STATEMENT
 def none_to_nan(value: float | None) -> float:
     """A stored metric value: NULL stands for NaN (SQLite cannot store NaN)."""
     return math.nan if value is None else value
+
+
+def run_key_of(run_id: str) -> sa.ScalarSelect[Any]:
+    return sa.select(RK.c.run_key).where(RK.c.run_id == run_id).scalar_subquery()
+
+
+def key_id_of(key: str) -> sa.ScalarSelect[Any]:
+    return sa.select(MK.c.id).where(MK.c.key == key).scalar_subquery()
 
 
 class PointReads:
@@ -49,27 +64,23 @@ class PointReads:
             return [r[0] for r in conn.execute(query)]
 
     def last_point_id(self, run_id: str) -> int:
-        """The id of the run's newest metric point; 0 when it has none."""
-        t = schema.metrics
+        """The id (seq) of the run's newest metric point; 0 when it has none."""
         with self.reading() as conn:
-            return (
-                conn.execute(sa.select(sa.func.max(t.c.id)).where(t.c.run_id == run_id)).scalar()
-                or 0
-            )
+            return conn.execute(sa.select(RK.c.points).where(RK.c.run_id == run_id)).scalar() or 0
 
     def points_since(
         self, run_id: str, after_id: int, upto_id: int, keys: Sequence[str] | None = None
     ) -> list[tuple[int, str, int, float, float]]:
         """(id, key, step, value, time) of the run's points with `after_id < id <= upto_id`,
         by id."""
-        t = schema.metrics
         query = (
-            sa.select(t.c.id, t.c.key, t.c.step, t.c.value, t.c.time)
-            .where(t.c.run_id == run_id, t.c.id > after_id, t.c.id <= upto_id)
-            .order_by(t.c.id)
+            sa.select(P.c.seq, MK.c.key, P.c.step, P.c.value, P.c.time)
+            .select_from(P.join(MK, MK.c.id == P.c.key_id))
+            .where(P.c.run_key == run_key_of(run_id), P.c.seq > after_id, P.c.seq <= upto_id)
+            .order_by(P.c.seq)
         )
         if keys is not None:
-            query = query.where(t.c.key.in_(list(keys)))
+            query = query.where(MK.c.key.in_(list(keys)))
         with self.reading() as conn:
             return [(i, k, s, none_to_nan(v), w) for i, k, s, v, w in conn.execute(query)]
 
@@ -77,11 +88,14 @@ class PointReads:
         self, run_id: str, key: str, upto_id: int
     ) -> list[tuple[int, int, float, float]]:
         """(id, step, value, time) of one key's points with `id <= upto_id`, by step then id."""
-        t = schema.metrics
         query = (
-            sa.select(t.c.id, t.c.step, t.c.value, t.c.time)
-            .where(t.c.run_id == run_id, t.c.key == key, _UNINDEXED_ID <= upto_id)
-            .order_by(t.c.step, t.c.id)
+            sa.select(P.c.seq, P.c.step, P.c.value, P.c.time)
+            .where(
+                P.c.run_key == run_key_of(run_id),
+                P.c.key_id == key_id_of(key),
+                _UNINDEXED_SEQ <= upto_id,
+            )
+            .order_by(P.c.step, P.c.seq)
         )
         with self.reading() as conn:
             return [(i, s, none_to_nan(v), w) for i, s, v, w in conn.execute(query)]
@@ -90,25 +104,29 @@ class PointReads:
         self, run_id: str, upto_id: int, skip_keys: Sequence[str] = ()
     ) -> list[tuple[str, int, int, float, float]]:
         """(key, id, step, value, time) of every point of the run with `id <= upto_id`, but
-        those of `skip_keys`, by key then step then id: one read of the (run_id, key, step,
-        value) index, however many keys the run has."""
-        t = schema.metrics
+        those of `skip_keys`: key by key (not in name order), each by step then id. One
+        read of the run's range of the table, however many keys the run has."""
         query = (
-            sa.select(t.c.key, t.c.id, t.c.step, t.c.value, t.c.time)
-            .where(t.c.run_id == run_id, _UNINDEXED_ID <= upto_id)
-            .order_by(t.c.key, t.c.step, t.c.id)
+            sa.select(MK.c.key, P.c.seq, P.c.step, P.c.value, P.c.time)
+            .select_from(P.join(MK, MK.c.id == P.c.key_id))
+            .where(P.c.run_key == run_key_of(run_id), _UNINDEXED_SEQ <= upto_id)
+            .order_by(P.c.key_id, P.c.step, P.c.seq)
         )
         if skip_keys:
-            query = query.where(t.c.key.not_in(list(skip_keys)))
+            query = query.where(MK.c.key.not_in(list(skip_keys)))
         with self.reading() as conn:
-            return [(k, i, s, none_to_nan(v), w) for k, i, s, v, w in conn.execute(query)]
+            rows = conn.execute(query).cursor.fetchall()
+        return [(k, i, s, none_to_nan(v), w) for k, i, s, v, w in rows]
 
     def count_points(self, run_id: str, key: str, upto_id: int, cap: int) -> int:
         """How many points the key has with `id <= upto_id`, counting no further than `cap`."""
-        t = schema.metrics
         inner = (
-            sa.select(t.c.id)
-            .where(t.c.run_id == run_id, t.c.key == key, _UNINDEXED_ID <= upto_id)
+            sa.select(P.c.seq)
+            .where(
+                P.c.run_key == run_key_of(run_id),
+                P.c.key_id == key_id_of(key),
+                _UNINDEXED_SEQ <= upto_id,
+            )
             .limit(cap)
             .subquery()
         )
@@ -116,11 +134,11 @@ class PointReads:
             return conn.execute(sa.select(sa.func.count()).select_from(inner)).scalar() or 0
 
     def _points_sql(self, where: str, order: str, name: str) -> str:
-        """One point of a key, picked by `order` through the (run_id, key, step, value) index
-        (`+id`: see _UNINDEXED_ID; on SQLite a bare `id <= ?` would read the whole run)."""
+        """One point of a key, picked by `order` through the primary key (`+seq`: see
+        _UNINDEXED_SEQ)."""
         mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
         return (
-            f"SELECT * FROM (SELECT id, step, value, time FROM {schema.metrics.name} "
+            f"SELECT * FROM (SELECT seq, step, value, time FROM {P.name} "
             f"WHERE {where.replace('?', mark)} ORDER BY {order} LIMIT 1) AS {name}"
         )
 
@@ -129,11 +147,14 @@ class PointReads:
     ) -> list[tuple[int, int, float, float]]:
         """(id, step, value, time) of the key's first and last point by step (`id <= upto_id`);
         [] when it has none."""
-        where = "run_id = ? AND key = ? AND +id <= ?"
+        where = (
+            f"run_key = (SELECT run_key FROM {RK.name} WHERE run_id = ?) "
+            f"AND key_id = (SELECT id FROM {MK.name} WHERE key = ?) AND +seq <= ?"
+        )
         sql = (
-            self._points_sql(where, "step, id", "first_point")
+            self._points_sql(where, "step, seq", "first_point")
             + " UNION ALL "
-            + self._points_sql(where, "step DESC, id DESC", "last_point")
+            + self._points_sql(where, "step DESC, seq DESC", "last_point")
         )
         args = (run_id, key, upto_id)
         with self.reading() as conn:

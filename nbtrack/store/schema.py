@@ -6,6 +6,9 @@ built by the migrations matches them exactly.
 
 Conventions: times are float seconds since the epoch (UTC); JSON is stored as
 text; a metric value of NULL means NaN (SQLite cannot store NaN).
+
+A new store is created from these tables directly (`migrations.create`), without
+alembic; a table added elsewhere must be defined on this `metadata` too.
 """
 
 from __future__ import annotations
@@ -67,18 +70,43 @@ runs = sa.Table(
     sa.Index("ix_nbtrack_runs_heartbeat", "heartbeat"),
 )
 
-metrics = sa.Table(
-    "nbtrack_metrics",
+# A run's compact key in the points table (its 26-character id would be repeated in
+# every point), and how many points it has: a point's `seq` numbers it within its run
+# (1, 2, ...) in the order the points were committed, so the count is the cursor of
+# "points written since". Allocated at a run's first points; never reused
+# (AUTOINCREMENT on SQLite, a sequence on PostgreSQL).
+run_keys = sa.Table(
+    "nbtrack_run_keys",
     metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("run_id", sa.String(26), nullable=False),
-    sa.Column("key", sa.Text, nullable=False),
-    sa.Column("step", sa.BigInteger, nullable=False),
+    sa.Column("run_key", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(26), nullable=False, unique=True),
+    sa.Column("points", sa.BigInteger, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+# Metric names, each stored once; points refer to them by id.
+metric_keys = sa.Table(
+    "nbtrack_metric_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("key", sa.Text, nullable=False, unique=True),
+)
+
+# Metric points, clustered by run, key and step: a series is one contiguous range of
+# the table (SQLite: WITHOUT ROWID, so the primary key is the table and no index
+# repeats the rows), read in step order without a sort, and its per-bucket extremes
+# come from the table alone. (run_key, seq) finds the points written since a cursor.
+points = sa.Table(
+    "nbtrack_points",
+    metadata,
+    sa.Column("run_key", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("key_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("step", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("value", sa.Double),
     sa.Column("time", sa.Double, nullable=False),
-    # `value` makes the index cover the per-bucket extremes (store/extremes.py).
-    sa.Index("ix_nbtrack_metrics_run_key_step_value", "run_id", "key", "step", "value"),
-    sa.Index("ix_nbtrack_metrics_run_id", "run_id", "id"),
+    sa.Index("ix_nbtrack_points_run_seq", "run_key", "seq"),
+    sqlite_with_rowid=False,
 )
 
 summaries = sa.Table(

@@ -1,7 +1,7 @@
 """The Store: every read and write of runs, metric points and summaries.
 
 One code path for SQLite and PostgreSQL (SQLAlchemy Core). The metric insert,
-the only hot write, goes through the driver's executemany with plain tuples.
+the only hot write, goes straight to the driver (point_writes.py).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from . import schema
 from .engine import create_engine, translate_errors, write_engine
 from .migrations import SCHEMA_VERSION, check_not_newer, read_version, upgrade
 from .point_reads import PointReads, none_to_nan
+from .point_writes import PointWrites
 from .run_list import RunListing, write_params
 from .urls import mask_url
 
@@ -51,11 +52,7 @@ class Store(PointReads, RunListing):
         self.dialect = self.engine.dialect.name
         self._writer_engine = write_engine(self.engine)
         self._known_envs: set[str] = set()
-        mark = "?" if self.engine.dialect.paramstyle == "qmark" else "%s"
-        self._insert_points_sql = (
-            f"INSERT INTO {schema.metrics.name} (run_id, key, step, value, time) "
-            f"VALUES ({mark}, {mark}, {mark}, {mark}, {mark})"
-        )
+        self._point_writes = PointWrites(self.dialect)
         self._ensure_schema()
 
     @property
@@ -88,6 +85,7 @@ class Store(PointReads, RunListing):
         self.engine.dispose()
         self._writer_engine.dispose()
         self._known_envs.clear()
+        self._point_writes.forget()
         path = self.sqlite_file
         if path is not None:
             from .engine import prepare_sqlite_folder
@@ -156,6 +154,19 @@ class Store(PointReads, RunListing):
                 conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})"))
             upgrade(conn, self.url)
 
+    def size_on_disk(self) -> int:
+        """Bytes the store takes: every file of it (SQLite), its tables (PostgreSQL)."""
+        from .compact import store_bytes
+
+        return store_bytes(self)
+
+    def compact(self) -> Any:
+        """VACUUM: give back the space of deleted runs and replaced tables. Returns
+        `Compacted(before, after)` in bytes; raises RunsLiveError while runs record."""
+        from .compact import compact
+
+        return compact(self)
+
     def schema_version(self) -> int:
         with self.reading() as conn:
             return read_version(conn) or 0
@@ -215,8 +226,11 @@ class Store(PointReads, RunListing):
                 write_params(conn, run_id, values["params"] or {})
 
     def delete_run(self, run_id: str) -> None:
+        keys = schema.run_keys
+        run_key = sa.select(keys.c.run_key).where(keys.c.run_id == run_id).scalar_subquery()
         with self.writing() as conn:
-            for table in (schema.metrics, schema.summaries, schema.params):
+            conn.execute(sa.delete(schema.points).where(schema.points.c.run_key == run_key))
+            for table in (keys, schema.summaries, schema.params):
                 conn.execute(sa.delete(table).where(table.c.run_id == run_id))
             conn.execute(sa.delete(schema.runs).where(schema.runs.c.id == run_id))
 
@@ -279,17 +293,19 @@ class Store(PointReads, RunListing):
         """Append points, replace the given summaries and beat the hearts of live runs:
         one transaction."""
         with self.writing() as conn:
-            self._write_in(conn, points, summaries, heartbeat)
+            new_keys = self._write_in(conn, points, summaries, heartbeat)
+        self._point_writes.learn(new_keys)
 
     def apply_journal(self, records: list[dict[str, Any]]) -> None:
         """Replay a journal file (writer.py): its batches and run updates in order,
         in one transaction, so a replay is all or nothing."""
+        new_keys: dict[str, int] = {}
         with self.writing() as conn:
             for record in records:
                 if "points" in record:
                     points = [tuple(p) for p in record["points"]]
                     summaries = {(r, k): rest for r, k, *rest in record.get("summaries", ())}
-                    self._write_in(conn, points, summaries, None)  # type: ignore[arg-type]
+                    new_keys.update(self._write_in(conn, points, summaries, None))  # type: ignore[arg-type]
                 elif "update" in record:
                     values = {
                         k: (_dumps(v) if k in RUN_JSON_FIELDS and v is not None else v)
@@ -301,18 +317,7 @@ class Store(PointReads, RunListing):
                     )
                     if "params" in record["values"]:
                         write_params(conn, record["update"], record["values"]["params"] or {})
-
-    def _insert_points(self, conn: sa.Connection, points: list[Any]) -> None:
-        if self.dialect == "sqlite":
-            conn.exec_driver_sql(self._insert_points_sql, points)
-            return
-        # PostgreSQL: COPY, several times faster than executemany.
-        raw = conn.connection.driver_connection
-        columns = "run_id, key, step, value, time"
-        with raw.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {schema.metrics.name} ({columns}) FROM STDIN") as copy:
-                for r, k, s, v, w in points:
-                    copy.write_row((r, k, s, None if v != v else v, w))
+        self._point_writes.learn(new_keys)
 
     def _write_in(
         self,
@@ -320,9 +325,9 @@ class Store(PointReads, RunListing):
         points: list[tuple[str, str, int, float, float]],
         summaries: dict[tuple[str, str], list[Any]],
         heartbeat: tuple[Sequence[str], float] | None,
-    ) -> None:
-        if points:
-            self._insert_points(conn, points)
+    ) -> dict[str, int]:
+        """Write inside `conn`'s transaction; returns the metric key ids it looked up."""
+        new_keys = self._point_writes.insert(conn, points) if points else {}
         if summaries:
             # One upsert: concurrent writers of a new key (forked workers on
             # PostgreSQL) must not collide on the primary key.
@@ -351,6 +356,7 @@ class Store(PointReads, RunListing):
                 .where(r.c.id.in_(list(ids)), r.c.status == "crashed")
                 .values(status="running", end_time=None)
             )
+        return new_keys
 
     # -- reads --------------------------------------------------------------------
 
@@ -423,20 +429,27 @@ class Store(PointReads, RunListing):
     def points(
         self, run_ids: Sequence[str], keys: Sequence[str] | None = None
     ) -> list[tuple[str, str, int, float, float]]:
-        """(run_id, key, step, value, time) ordered by run, key, step."""
-        t = schema.metrics
-        out: list[tuple[str, str, int, float, float]] = []
-        with self.reading() as conn:
-            for chunk in _chunks(list(run_ids)):
-                query = (
-                    sa.select(t.c.run_id, t.c.key, t.c.step, t.c.value, t.c.time)
-                    .where(t.c.run_id.in_(chunk))
-                    .order_by(t.c.run_id, t.c.key, t.c.step, t.c.id)
-                )
-                if keys is not None:
-                    query = query.where(t.c.key.in_(list(keys)))
-                out += [(r, k, s, none_to_nan(v), w) for r, k, s, v, w in conn.execute(query)]
-        return out
+        """(run_id, key, step, value, time) ordered by run (as given), key, step."""
+        cols = self.point_columns(run_ids, keys)
+        return list(
+            zip(
+                cols["run"].tolist(),
+                cols["key"].tolist(),
+                cols["step"].tolist(),
+                cols["value"].tolist(),
+                cols["time"].tolist(),
+                strict=True,
+            )
+        )
+
+    def point_columns(
+        self, run_ids: Sequence[str], keys: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """Every point of the runs as numpy columns run, key, step, value, time, ordered
+        by run (as given), key, step (see history_reads.py)."""
+        from .history_reads import point_columns
+
+        return point_columns(self, run_ids, keys)
 
     def environment(self, env_id: str | None) -> dict[str, Any]:
         if env_id is None:
@@ -449,9 +462,9 @@ class Store(PointReads, RunListing):
     def counts(self) -> dict[str, int]:
         with self.reading() as conn:
             runs = conn.execute(sa.select(sa.func.count()).select_from(schema.runs)).scalar() or 0
-            points = (
-                conn.execute(sa.select(sa.func.count()).select_from(schema.metrics)).scalar() or 0
-            )
+            # Each run's counter of points: no count over the points themselves.
+            total = sa.select(sa.func.sum(schema.run_keys.c.points))
+            points = int(conn.execute(total).scalar() or 0)
             by_status = dict(
                 conn.execute(
                     sa.select(schema.runs.c.status, sa.func.count()).group_by(schema.runs.c.status)

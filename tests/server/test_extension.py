@@ -87,7 +87,7 @@ def statements(store_url: str) -> Iterator[tuple[RunService, list[tuple[str, Any
     seen: list[tuple[str, Any]] = []
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "nbtrack_metrics" in statement and statement.lstrip().startswith("SELECT"):
+        if "nbtrack_points" in statement and statement.lstrip().startswith("SELECT"):
             seen.append((statement, parameters))
 
     sa.event.listen(service.store.engine, "before_cursor_execute", record)
@@ -118,16 +118,17 @@ def test_metric_reads_never_scan_the_points_table(statements: Any) -> None:
     plans = _plans(service, seen)
     assert plans
     for plan in plans:
-        assert "SCAN nbtrack_metrics" not in plan, plan
-        assert "USING" in plan and "INDEX" in plan, plan
-    polls = [p for (s, _), p in zip(seen, plans, strict=True) if "id >" in s]
-    assert polls and all("ix_nbtrack_metrics_run_id" in p for p in polls)
-    per_key = [p for (s, _), p in zip(seen, plans, strict=True) if "key =" in s]
-    assert per_key and all("ix_nbtrack_metrics_run_key_step_value" in p for p in per_key)
+        assert "SCAN nbtrack_points" not in plan, plan
+        assert "SEARCH nbtrack_points USING" in plan, plan
+    polls = [p for (s, _), p in zip(seen, plans, strict=True) if "seq >" in s]
+    assert polls and all("INDEX ix_nbtrack_points_run_seq (run_key=? AND seq>?" in p for p in polls)
+    per_key = [p for (s, _), p in zip(seen, plans, strict=True) if "key_id =" in s]
+    assert per_key and all("PRIMARY KEY (run_key=? AND key_id=?" in p for p in per_key)
 
 
-def test_bucket_extremes_read_the_index_alone(statements: Any) -> None:
-    """Downsampling a long series never reads a point's row but the winners'."""
+def test_bucket_extremes_read_the_table_alone(statements: Any) -> None:
+    """Downsampling a long series reads each bucket as one range of the points table
+    (clustered by run, key, step) and then only the winners, by the seq index."""
     service, seen = statements
     with nbtrack.start_run(name="long") as run:
         for step in range(8100):
@@ -140,13 +141,15 @@ def test_bucket_extremes_read_the_index_alone(statements: Any) -> None:
             plan = [
                 r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
             ]
-            searches = [d for d in plan if "nbtrack_metrics" in d]
-            per_bucket = [d for d in searches if "ix_nbtrack_metrics_run_key_step_value" in d]
+            searches = [d for d in plan if "nbtrack_points" in d]
+            per_bucket = [
+                d
+                for d in searches
+                if d == "SEARCH nbtrack_points USING PRIMARY KEY "
+                "(run_key=? AND key_id=? AND step>? AND step<?)"
+            ]
             assert len(per_bucket) == 2 * 100, plan
-            assert all(
-                d.startswith("SEARCH nbtrack_metrics USING COVERING INDEX") for d in per_bucket
-            )
-            assert set(searches) - set(per_bucket) <= {
-                "SEARCH nbtrack_metrics USING INTEGER PRIMARY KEY (rowid=?)"
+            assert set(searches) - set(per_bucket) == {
+                "SEARCH nbtrack_points USING INDEX ix_nbtrack_points_run_seq (run_key=? AND seq=?)"
             }, plan
             assert not any("TEMP B-TREE" in d for d in plan), plan
