@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ..series import MIN_POINTS
 from . import cursor
-from .downsample import MIN_POINTS
 from .errors import bad_request
 
 STATUSES = ("running", "finished", "failed", "interrupted", "crashed")

@@ -14,10 +14,10 @@ from typing import Any
 
 from .. import query, refs
 from ..errors import StoreError
+from ..series import Point, bucket_count, bucket_width, downsample, grid_bounds, merge
 from ..store import Store, open_store
 from ..store.run_list import RUNS
 from . import cursor, records, run_query, runfilter
-from .downsample import Point, bucket_bounds, bucket_count, downsample, merge
 from .errors import ApiError, bad_request
 from .jsonutil import finite_list
 from .params import MetricsQuery, RunsQuery
@@ -257,7 +257,8 @@ class RunService:
         ends = [Point(*row) for row in st.series_ends(run_id, key, upto)]
         if not ends:
             return [], False
-        bounds = bucket_bounds(ends[0].step, ends[-1].step, bucket_count(max_points))
+        width = bucket_width(ends[0].step, ends[-1].step, max_points)
+        bounds = grid_bounds(ends[0].step, ends[-1].step, int(width))
         extremes = [Point(*row) for row in st.bucket_extremes(run_id, key, upto, bounds)]
         return merge(ends + extremes), True
 

@@ -8,8 +8,8 @@ from operator import itemgetter
 from typing import Any
 
 from ..query import reap_crashed, run_ids, store_for
+from ..series import Series
 from ..store import Store
-from .downsample import Series
 
 _LAST_ID = 2**63 - 1  # no upper bound on point ids
 RUN_COLUMNS = ["id", "name", "stem", "seq", "status", "start_time", "end_time", "params"]

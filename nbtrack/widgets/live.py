@@ -15,7 +15,8 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from .downsample import Series, group_points
+from ..series import Series
+from .batches import group_points
 from .frontend import (
     ChartUnavailableError,
     bundle,
