@@ -59,7 +59,7 @@ class CurvePanel:
             self.figure.marks = self.lines
         for line, (label, xs, ys, colour) in zip(self.lines, curves, strict=True):
             with line.hold_sync():
-                line.x = xs
+                line.x = np.asarray(xs, dtype=np.float64)  # bqplot's arrays are float64
                 line.y = drawable(ys)  # non-finite values break the line
                 line.colors = [colour]
                 line.labels = [label]
