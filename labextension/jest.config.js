@@ -1,5 +1,5 @@
-// jest for the pure TypeScript parts (format, downsampling, table model,
-// runs model, API client). The browser tests are in ui-tests/ (Galata).
+// jest for the pure TypeScript parts (format, table model, runs model, API
+// client) and the run table over jsdom. The browser tests are in ui-tests/.
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/src'],

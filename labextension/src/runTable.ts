@@ -224,6 +224,7 @@ export class RunTable extends Widget {
     // Columns changed: recycled rows have the wrong cells.
     this._body.textContent = '';
     this._pool = [];
+    this._shown = [];
     this._renderRows();
   }
 
@@ -250,6 +251,9 @@ export class RunTable extends Widget {
     const count = Math.max(0, last - first);
     this.model.showWindow(first - READ_AHEAD, Math.max(last, first + 1) + READ_AHEAD);
 
+    if (this._pool.length !== count) {
+      this._shown = []; // slots move: every row is filled again
+    }
     while (this._pool.length < count) {
       const row = this._makeRow(columns);
       this._pool.push(row);
@@ -260,15 +264,30 @@ export class RunTable extends Widget {
     }
     const selected = new Set(this.model.selected);
     const now = Date.now() / 1000;
+    // Row `index` lives in slot `index % count` while it stays in view: a scroll
+    // fills only the rows that came into view, the others are left untouched.
     for (let k = 0; k < count; k++) {
       const index = first + k;
+      const slot = index % count;
       const run = this.model.rowAt(index);
-      const row = this._pool[k];
+      const row = this._pool[slot];
+      const shown = this._shown[slot];
+      const isSelected = run ? selected.has(run.id) : false;
+      if (
+        shown &&
+        shown.index === index &&
+        shown.run === run &&
+        shown.selected === isSelected &&
+        run?.status !== 'running' // its duration moves
+      ) {
+        continue;
+      }
       if (run) {
-        this._fillRow(row, run, index, columns, selected.has(run.id), now);
+        this._fillRow(row, run, index, columns, isSelected, now);
       } else {
         this._fillPending(row, index);
       }
+      this._shown[slot] = { index, run, selected: isSelected };
     }
   }
 
@@ -431,6 +450,9 @@ export class RunTable extends Widget {
   private _body: HTMLElement;
   private _empty: HTMLElement;
   private _pool: HTMLElement[] = [];
+  /** What each slot of the pool shows, to leave unchanged rows alone. */
+  private _shown: ({ index: number; run: IRun | undefined; selected: boolean } | undefined)[] =
+    [];
   private _width = 0;
   private _frame = 0;
   private _anchor = -1;

@@ -3,7 +3,8 @@
  *
  * Each run is read once with a point budget (the server downsamples long
  * histories), then, while it runs, only the points after its cursor. A series
- * that grows past twice the budget is decimated here (min-max buckets).
+ * that grows past twice the budget is read again whole, so the server thins
+ * it: the browser never downsamples (one algorithm, `nbtrack/series.py`).
  *
  * A failed read changes nothing but the run's retry time: its cursor stays,
  * the next read waits longer after each failure in a row (doubling up to a
@@ -16,7 +17,6 @@ import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IRun, ISeriesData, NbtrackApi } from './api';
-import { pickIndices, take } from './downsample';
 
 export interface IRunSeries {
   run: IRun;
@@ -190,20 +190,25 @@ export class SeriesStore {
             return; // deselected meanwhile
           }
           let grew = !entry.loaded || entry.error !== null;
+          if (entry.cursor === null) {
+            entry.series = new Map(); // a whole read replaces what was there
+          }
+          let overgrown = false;
           for (const [key, data] of Object.entries(chunk.series)) {
             if (data.step.length) {
-              this._append(entry, key, data);
+              overgrown = this._append(entry, key, data) || overgrown;
               grew = true;
             }
           }
-          entry.cursor = chunk.cursor;
+          // Past twice the budget, the next read is whole: the server thins it.
+          entry.cursor = overgrown ? null : chunk.cursor;
           entry.loaded = true;
           entry.error = null;
           entry.failures = 0;
           entry.retryAt = 0;
           // Complete only when this read began after the run had ended: it
           // returned every point up to the end.
-          entry.complete = !runningAtRequest;
+          entry.complete = !runningAtRequest && !overgrown;
           if (grew) {
             changed.push(entry.run.id);
           }
@@ -234,7 +239,8 @@ export class SeriesStore {
     }
   }
 
-  private _append(entry: IRunSeries, key: string, data: ISeriesData): void {
+  /** Appends `data` to the key's series; true when it outgrew twice the budget. */
+  private _append(entry: IRunSeries, key: string, data: ISeriesData): boolean {
     const old = entry.series.get(key);
     let next: ISeriesData;
     if (!old) {
@@ -246,17 +252,8 @@ export class SeriesStore {
         time: old.time.concat(data.time)
       };
     }
-    if (next.step.length > 2 * this.maxPoints) {
-      const keep = pickIndices(next.value, this.maxPoints);
-      if (keep) {
-        next = {
-          step: take(next.step, keep),
-          value: take(next.value, keep),
-          time: take(next.time, keep)
-        };
-      }
-    }
     entry.series.set(key, next);
+    return next.step.length > 2 * this.maxPoints;
   }
 
   private _api: NbtrackApi;

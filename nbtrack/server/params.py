@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..runview import RunStatus
+from ..series import MIN_POINTS
 from . import cursor
-from .downsample import MIN_POINTS
 from .errors import bad_request
 
 STATUSES = RunStatus.values()

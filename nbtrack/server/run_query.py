@@ -5,7 +5,7 @@ NaN) come last in either order; ties keep newest first."""
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -62,8 +62,19 @@ def _search_text() -> sa.ColumnElement[Any]:
     return sa.func.lower(text)
 
 
-def condition(term: Term, now: float) -> sa.ColumnElement[bool]:
-    """The SQL condition a run meets when it matches `term`."""
+def conditions(
+    terms: Sequence[Term], statuses: Sequence[str] | None, now: float, correlated: bool = False
+) -> list[sa.ColumnElement[bool]]:
+    """The SQL conditions of a filter's terms and status list (see `condition`)."""
+    where = [condition(term, now, correlated) for term in terms]
+    if statuses:
+        where.append(RUNS.c.status.in_(list(statuses)))
+    return where
+
+
+def condition(term: Term, now: float, correlated: bool = False) -> sa.ColumnElement[bool]:
+    """The SQL condition a run meets when it matches `term`; `correlated` checks params
+    and metrics run by run (for a query already narrowed to a few runs)."""
     if isinstance(term, Text):
         return _search_text().contains(term.needle, autoescape=True)
     if isinstance(term, Field):
@@ -72,14 +83,14 @@ def condition(term: Term, now: float) -> sa.ColumnElement[bool]:
         column = ref_text() if term.field == "ref" else _FIELDS[term.field]
         return _lower(column).contains(term.needle, autoescape=True)
     if isinstance(term, ParamText):
-        return param_contains(term.key, term.needle)
+        return param_contains(term.key, term.needle, correlated)
     assert isinstance(term, Compare)
     op = _OPERATORS[term.op]
     if term.kind == "duration":
         return op(duration(now), term.value)
     if term.kind == "param":
-        return param_number(term.key, lambda num: op(num, term.value))
-    return metric_number(term.key, lambda last: op(last, term.value))
+        return param_number(term.key, lambda num: op(num, term.value), correlated)
+    return metric_number(term.key, lambda last: op(last, term.value), correlated)
 
 
 def changed_since(cursor_time: float) -> sa.ColumnElement[bool]:
@@ -98,6 +109,23 @@ def changed_since(cursor_time: float) -> sa.ColumnElement[bool]:
     # One index range each, united: as a plain OR, SQLite walks the start index of
     # every run to find the few that changed.
     return RUNS.c.id.in_(sa.union(*(sa.select(RUNS.c.id).where(r) for r in ranges)))
+
+
+# Up to this many changed runs, a poll checks each against the filter (primary-key
+# look-ups); past it, the filter's index ranges are cheaper.
+MAX_CHECKED_ONE_BY_ONE = 1000
+
+
+def changed_where(
+    store: Any, terms: Sequence[Term], statuses: Sequence[str] | None, since: float, now: float
+) -> list[sa.ColumnElement[bool]]:
+    """The conditions of a poll: the runs that may have changed since `since` and
+    match the filter. The changed runs are found first (index ranges), then each is
+    checked against the filter, rather than reading every run the filter matches."""
+    changed = store.run_ids([changed_since(since)])
+    if len(changed) > MAX_CHECKED_ONE_BY_ONE:
+        return [*conditions(terms, statuses, now), changed_since(since)]
+    return [RUNS.c.id.in_(changed), *conditions(terms, statuses, now, correlated=True)]
 
 
 def _ordered(value: sa.ColumnElement[Any], descending: bool) -> sa.ColumnElement[Any]:

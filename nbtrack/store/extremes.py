@@ -1,6 +1,6 @@
 """The lowest and highest point of each step bucket of one metric key, in SQL.
 
-The SQL form of `nbtrack.server.downsample` for series too long to load: per
+The SQL form of `nbtrack.series.downsample` for series too long to load: per
 bucket `[lo, hi)`, the point with the lowest and the one with the highest value,
 NULL (NaN) counting as neither (a bucket of only NULL gives its first point),
 ties going to the earliest point (by step, then id). Each backend gets the

@@ -167,7 +167,7 @@ class PointReads:
         """(id, step, value, time) of the lowest and the highest point of the key
         (`id <= upto_id`) in each step range `[lo, hi)` of `bounds`, each point once, in
         no particular order; NULL (NaN) counts as neither, ties go to the earliest point.
-        The SQL form of `nbtrack.server.downsample`, for series too long to load: one
+        The SQL form of `nbtrack.series.downsample`, for series too long to load: one
         read of the series per extreme (see `extremes`)."""
         ranges = list(bounds)
         if self.dialect != "sqlite":

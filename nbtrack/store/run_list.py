@@ -86,24 +86,34 @@ def metric_sort(key: str, descending: bool) -> KeyedSort:
     return KeyedSort(SUMMARIES, key, descending)
 
 
-def runs_with(table: sa.Table, key: str, *where: Any) -> sa.ColumnElement[bool]:
-    """Runs that have a row of `table` for `key` meeting `where` (an index range)."""
+def runs_with(
+    table: sa.Table, key: str, *where: Any, correlated: bool = False
+) -> sa.ColumnElement[bool]:
+    """Runs that have a row of `table` for `key` meeting `where`: an index range of
+    the key's values, or, `correlated`, one primary-key look-up per run the rest of the
+    query already chose (the form for a few runs, such as those changed since a poll)."""
+    if correlated:
+        return sa.exists().where(table.c.run_id == RUNS.c.id, table.c.key == key, *where)
     return RUNS.c.id.in_(sa.select(table.c.run_id).where(table.c.key == key, *where))
 
 
-def param_number(key: str, test: Any) -> sa.ColumnElement[bool]:
+def param_number(key: str, test: Any, correlated: bool = False) -> sa.ColumnElement[bool]:
     """Runs whose param `key` is a number `n` with `test(n)` true."""
-    return runs_with(PARAMS, key, PARAMS.c.kind == NUMBER, test(PARAMS.c.num))
+    return runs_with(
+        PARAMS, key, PARAMS.c.kind == NUMBER, test(PARAMS.c.num), correlated=correlated
+    )
 
 
-def param_contains(key: str, needle: str) -> sa.ColumnElement[bool]:
+def param_contains(key: str, needle: str, correlated: bool = False) -> sa.ColumnElement[bool]:
     """Runs whose param `key`, as lowercase text, holds `needle` (lowercase)."""
-    return runs_with(PARAMS, key, PARAMS.c.text.contains(needle, autoescape=True))
+    return runs_with(
+        PARAMS, key, PARAMS.c.text.contains(needle, autoescape=True), correlated=correlated
+    )
 
 
-def metric_number(key: str, test: Any) -> sa.ColumnElement[bool]:
+def metric_number(key: str, test: Any, correlated: bool = False) -> sa.ColumnElement[bool]:
     """Runs whose metric `key` has a last value `v` (not NaN) with `test(v)` true."""
-    return runs_with(SUMMARIES, key, test(SUMMARIES.c.last))
+    return runs_with(SUMMARIES, key, test(SUMMARIES.c.last), correlated=correlated)
 
 
 class RunListing:
@@ -117,6 +127,22 @@ class RunListing:
         query = sa.select(sa.func.count()).select_from(RUNS).where(*where)
         with self.reading() as conn:
             return conn.execute(query).scalar() or 0
+
+    def count_runs_split(
+        self, where: Sequence[sa.ColumnElement[Any]], part: sa.ColumnElement[bool]
+    ) -> tuple[int, int]:
+        """The runs that meet `where`, and how many of them meet `part` too, counted
+        in one statement (one snapshot of the store)."""
+        inside = sa.func.coalesce(sa.func.sum(sa.case((part, 1), else_=0)), 0)
+        query = sa.select(sa.func.count(), inside).select_from(RUNS).where(*where)
+        with self.reading() as conn:
+            total, counted = conn.execute(query).one()
+        return int(total or 0), int(counted or 0)
+
+    def run_ids(self, where: Sequence[sa.ColumnElement[Any]]) -> list[str]:
+        """The ids of the runs that meet `where`, in no particular order."""
+        with self.reading() as conn:
+            return [i for (i,) in conn.execute(sa.select(RUNS.c.id).where(*where))]
 
     def page_runs(
         self,

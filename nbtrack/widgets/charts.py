@@ -43,6 +43,8 @@ class CurvePanel:
         full state again, so that a saved notebook holds the last picture."""
         import numpy as np
 
+        from ..series import drawable
+
         if len(curves) != len(self.lines):
             self.lines = [
                 self.bq.Lines(
@@ -57,8 +59,8 @@ class CurvePanel:
             self.figure.marks = self.lines
         for line, (label, xs, ys, colour) in zip(self.lines, curves, strict=True):
             with line.hold_sync():
-                line.x = xs
-                line.y = ys
+                line.x = np.asarray(xs, dtype=np.float64)  # bqplot's arrays are float64
+                line.y = drawable(ys)  # non-finite values break the line
                 line.colors = [colour]
                 line.labels = [label]
                 line.marker = "circle" if len(xs) == 1 else None  # a line needs two points

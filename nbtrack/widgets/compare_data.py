@@ -7,8 +7,8 @@ from operator import itemgetter
 from typing import Any
 
 from ..query import list_runs, run_ids, store_for
+from ..series import Series
 from ..store import Store
-from .downsample import Series
 
 _LAST_ID = 2**63 - 1  # no upper bound on point ids
 

@@ -15,8 +15,9 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..series import Series
 from ..session import current
-from .downsample import Series, group_points
+from .batches import group_points
 from .frontend import (
     ChartUnavailableError,
     bundle,

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from html import escape as _escape
 from typing import Any
 
-from .downsample import downsample
+from ..series import drawable, thin
 from .ticks import format_step, step_ticks
 
 PALETTE = (
@@ -101,6 +101,19 @@ def axis_labels(low: float, high: float) -> tuple[str, str]:
     return a, b
 
 
+def _segments(xs: Sequence[float], ys: Sequence[float], box: tuple[float, ...]) -> list[str]:
+    """The `points` of one polyline per stretch of finite values."""
+    out: list[str] = []
+    start = None
+    for i, y in enumerate([*ys, math.nan]):
+        if math.isfinite(y) and start is None:
+            start = i
+        elif not math.isfinite(y) and start is not None:
+            out.append(_points(xs[start:i], ys[start:i], box))
+            start = None
+    return out
+
+
 def _points(xs: Sequence[float], ys: Sequence[float], box: tuple[float, ...]) -> str:
     x0, x1, y0, y1, left, top, w, h = box
     sx = w / (x1 - x0) if x1 > x0 else 0.0
@@ -133,10 +146,13 @@ def _text(
 
 
 def _panel(panel: Panel, left: float, top: float, legend: bool) -> list[str]:
+    import numpy as np
+
     w, h = PANEL_W - PAD_L - PAD_R, PANEL_H - PAD_T - PAD_B
     px, py = left + PAD_L, top + PAD_T
-    curves = [(c, *downsample(c.steps, c.values, max_points=2 * int(w))) for c in panel.curves]
-    drawn = [(c, xs, ys) for c, xs, ys in curves if len(xs)]
+    curves = [(c, *thin(c.steps, c.values, max_points=2 * int(w))) for c in panel.curves]
+    curves = [(c, xs, drawable(ys)) for c, xs, ys in curves]
+    drawn = [(c, xs, ys) for c, xs, ys in curves if np.isfinite(ys).any()]
     out = [
         f'<g class="nbtrack-panel" data-title="{escape(panel.title)}">',
         _text(left + PAD_L, top + 14, escape(panel.title), style=f"{FONT};font-weight:bold"),
@@ -149,17 +165,17 @@ def _panel(panel: Panel, left: float, top: float, legend: bool) -> list[str]:
         return out
     x0 = min(float(xs[0]) for _, xs, _ in drawn)
     x1 = max(float(xs[-1]) for _, xs, _ in drawn)
-    y0 = min(float(ys.min()) for _, _, ys in drawn)
-    y1 = max(float(ys.max()) for _, _, ys in drawn)
+    y0 = min(float(np.nanmin(ys)) for _, _, ys in drawn)
+    y1 = max(float(np.nanmax(ys)) for _, _, ys in drawn)
     box = (x0, x1, y0, y1, px, py, w, h)
     for i, (c, xs, ys) in enumerate(drawn):
         stroke = c.color or color(i)
-        points = _points(xs, ys, box)
-        out.append(
-            f'<polyline class="nbtrack-series" data-label="{escape(c.label)}" fill="none" '
-            f'stroke="{stroke}" stroke-width="1.5" points="{points}">'
-            f"<title>{escape(c.label)}</title></polyline>"
-        )
+        for points in _segments(xs, ys, box):  # non-finite values break the line
+            out.append(
+                f'<polyline class="nbtrack-series" data-label="{escape(c.label)}" fill="none" '
+                f'stroke="{stroke}" stroke-width="1.5" points="{points}">'
+                f"<title>{escape(c.label)}</title></polyline>"
+            )
         if len(xs) == 1:  # a line needs two points: draw the one as a dot
             cx, cy = points.split(",")
             out.append(

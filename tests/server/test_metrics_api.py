@@ -10,7 +10,7 @@ import pytest
 
 import nbtrack
 from nbtrack import tracking
-from nbtrack.server.downsample import Point, downsample
+from nbtrack.series import Point, downsample
 from nbtrack.server.service import RunService
 from nbtrack.store import open_store
 

@@ -1,96 +1,13 @@
-"""The server's pure parts: downsampling, cursors, parameters, run records."""
+"""The server's pure parts: cursors, parameters, run records."""
 
 from __future__ import annotations
 
-import math
-import random
 import re
 
 import pytest
 
 from nbtrack.server import cursor, params, runfilter
-from nbtrack.server.downsample import Point, bucket_bounds, bucket_count, downsample, merge
 from nbtrack.server.errors import ApiError
-
-# -- downsampling ---------------------------------------------------------------------
-
-
-def series(values: list[float], start_step: int = 0) -> list[Point]:
-    return [Point(i + 1, start_step + i, v, 1000.0 + i) for i, v in enumerate(values)]
-
-
-def test_short_series_are_left_alone() -> None:
-    points = series([3.0, 1.0, 2.0])
-    assert downsample(points, 4) == points
-
-
-def test_downsampling_keeps_extremes_ends_and_the_budget() -> None:
-    rng = random.Random(7)
-    values = [rng.gauss(0, 1) for _ in range(10_000)]
-    values[1234] = 50.0
-    values[8765] = -50.0
-    points = series(values)
-    out = downsample(points, 100)
-    assert len(out) <= 100
-    kept = [p.value for p in out]
-    assert 50.0 in kept and -50.0 in kept
-    assert out[0] == points[0] and out[-1] == points[-1]
-    assert [p.step for p in out] == sorted(p.step for p in out)
-    assert set(out) <= set(points)
-
-
-def test_every_bucket_keeps_its_own_low_and_high() -> None:
-    points = series([float(i % 10) for i in range(1000)])
-    out = downsample(points, 22)  # 10 buckets of 100 steps
-    for lo, hi in bucket_bounds(0, 999, bucket_count(22)):
-        inside = [p.value for p in out if lo <= p.step < hi]
-        assert 0.0 in inside and 9.0 in inside
-
-
-def test_nan_is_neither_low_nor_high_and_all_nan_buckets_keep_a_gap() -> None:
-    values = [math.nan] * 100 + [1.0, math.nan, -1.0, math.inf] * 25
-    out = downsample(series(values), 6)  # 2 buckets of 100 steps
-    second = [p.value for p in out if p.step >= 100]
-    assert math.inf in second and -1.0 in second
-    first = [p for p in out if p.step < 100]
-    assert first and all(math.isnan(p.value) for p in first)
-
-
-def test_ties_go_to_the_earliest_point() -> None:
-    out = downsample(series([1.0] * 50), 4)  # one bucket
-    assert [p.step for p in out] == [0, 49]
-
-
-def test_repeated_steps_and_gaps() -> None:
-    points = sorted(
-        [Point(i, s, float(i), 0.0) for i, s in enumerate([5] * 30 + [10_000] * 30)],
-        key=lambda p: (p.step, p.id),
-    )
-    out = downsample(points, 10)
-    assert {p.value for p in out} >= {0.0, 29.0, 30.0, 59.0}
-    assert len(out) <= 10
-
-
-@pytest.mark.parametrize(
-    ("first", "last", "n"), [(0, 0, 5), (0, 9, 3), (-5, 5, 100), (3, 1_000_002, 7)]
-)
-def test_bucket_bounds_cover_the_range_without_empty_buckets(first: int, last: int, n: int) -> None:
-    bounds = bucket_bounds(first, last, n)
-    assert bounds[0][0] == first and bounds[-1][1] == last + 1
-    assert all(lo < hi for lo, hi in bounds)
-    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:], strict=False))
-    assert len(bounds) == min(n, last - first + 1)
-
-
-def test_max_points_below_four_is_refused() -> None:
-    with pytest.raises(ValueError, match="at least 4"):
-        bucket_count(3)
-
-
-def test_merge_drops_duplicates_and_orders_by_step() -> None:
-    a, b = Point(2, 5, 1.0, 0.0), Point(1, 3, 2.0, 0.0)
-    assert merge([a, b, a]) == [b, a]
-
 
 # -- cursors --------------------------------------------------------------------------
 

@@ -18,12 +18,16 @@ describe('SeriesStore', () => {
         return undefined;
       }
       const after = Number((req.url.searchParams.get('after') ?? 'v1.0').slice(3));
-      const steps = Array.from({ length: written - after }, (_, i) => after + i);
+      let steps = Array.from({ length: written - after }, (_, i) => after + i);
+      const whole = !req.url.searchParams.has('after');
+      if (whole && steps.length > 4) {
+        steps = [0, 4, 7, written - 1]; // the server thins whole reads to the budget
+      }
       return {
         status: 200,
         body: {
           cursor: `v1.${written}`,
-          downsampled: false,
+          downsampled: whole && written > 4,
           series: { loss: { step: steps, value: steps.map(s => 1 / (s + 1)), time: steps } }
         }
       };
@@ -40,11 +44,14 @@ describe('SeriesStore', () => {
     written = 12;
     await (store as any)._tick();
     expect(server.requests[1].url.searchParams.get('after')).toBe('v1.3');
-    // 12 points > 2 x budget: decimated, first and last kept.
-    const steps = store.runs[0].series.get('loss')?.step as number[];
-    expect(steps.length).toBeLessThan(12);
-    expect(steps[0]).toBe(0);
-    expect(steps[steps.length - 1]).toBe(11);
+    // 12 points > 2 x budget: the browser does not thin them, it reads the run
+    // again whole and the server does.
+    expect(store.runs[0].series.get('loss')?.step).toHaveLength(12);
+    expect(store.runs[0].cursor).toBeNull();
+    await (store as any)._tick();
+    expect(server.requests[2].url.searchParams.has('after')).toBe(false);
+    expect(store.runs[0].series.get('loss')?.step).toEqual([0, 4, 7, 11]);
+    expect(store.runs[0].cursor).toBe('v1.12');
 
     // Finished: one more read, then no more requests.
     store.setRuns([run('finished')]);
