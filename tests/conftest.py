@@ -43,6 +43,9 @@ def _reset_process_state() -> None:
     for writer in tracking._writers.values():
         writer.close()
     tracking._writers.clear()
+    from nbtrack.sweeps.study import forget_storages
+
+    forget_storages()  # sweeps' Optuna storages: their tables go with the store
 
 
 def _clean_postgres(url: str) -> None:
@@ -53,6 +56,7 @@ def _clean_postgres(url: str) -> None:
         for table in sa.inspect(conn).get_table_names():
             if table.startswith("nbtrack_"):
                 conn.execute(sa.text(f'DROP TABLE "{table}" CASCADE'))
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS nbtrack_optuna CASCADE"))  # sweeps' studies
     engine.dispose()
 
 
