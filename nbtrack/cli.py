@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     runs.add_argument(
         "--status",
         action="append",
-        choices=["running", "finished", "failed", "interrupted", "crashed"],
+        choices=["running", "finished", "failed", "interrupted", "crashed", "pruned"],
         help="only runs with this status (repeatable)",
     )
     runs.add_argument("--experiment", help="only runs of this experiment")

@@ -98,3 +98,44 @@ def test_pruning_stops_a_notebook_trial_within_one_step(project: Path) -> None:
     assert run.status == "pruned"
     assert run.metrics["val_acc"]["count"] == 1  # stopped at the step it logged
     assert "pruned trial" in run.error
+
+
+def test_command_line_search(project: Path) -> None:
+    import subprocess
+    import sys
+
+    _notebook(project)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nbtrack",
+            "sweep",
+            "train.ipynb",
+            "-p",
+            "quality",
+            "uniform:0:1",
+            "-p",
+            "steps",
+            "2",
+            "3",
+            "--method",
+            "random",
+            "--metric",
+            "val_acc",
+            "--trials",
+            "2",
+            "--id",
+            "sw-cli",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "sweep sw-cli: random search of max val_acc over quality, steps" in done.stdout
+    assert "best: val_acc = " in done.stdout
+    listed = subprocess.run(
+        [sys.executable, "-m", "nbtrack", "sweeps"], cwd=project, capture_output=True, text=True
+    )
+    assert listed.stdout.splitlines()[1].split()[:4] == ["sw-cli", "random", "2", "2"]

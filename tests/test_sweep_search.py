@@ -211,3 +211,24 @@ def test_bad_options_are_refused_before_any_trial(backend: str) -> None:
     with pytest.raises(SweepError, match="Optuna pruner"):
         nbtrack.sweep(_train, _space(), metric="val_acc", trials=2, prune="median")
     assert len(nbtrack.runs()) == 0
+
+
+def test_sweeps_list_and_show(backend: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from nbtrack.cli import main
+
+    def train(q: float) -> None:
+        nbtrack.log(val_acc=q)
+
+    s = nbtrack.sweep(train, {"q": [0.2, 0.7, 0.5]}, method="grid", metric="val_acc")
+    best = s.best().ref
+    capsys.readouterr()
+    assert main(["sweeps"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[1].split()[:6] == [s.id, "grid", "3", "3", "0", "0"]
+    assert f"val_acc=0.7 {best}" in listed[1]
+    assert main(["sweep", "show", s.id]) == 0
+    shown = capsys.readouterr().out
+    assert f"best: val_acc = 0.7 ({best})" in shown
+    assert "3 trials: 3 finished, 0 pruned, 0 failed" in shown
+    assert main(["sweep", "show", "sw-nope"]) == 1
+    assert "no sweep 'sw-nope'" in capsys.readouterr().err

@@ -203,9 +203,16 @@ class DaskExecutor:
         return future
 
     def close(self, cancel: bool = False) -> None:
+        from .trials import close_kernels
+
         try:
             if cancel:
                 self.client.cancel(list(self.client.futures.values()), force=True)
+            else:
+                try:
+                    self.client.run(close_kernels)  # kept kernels go before their workers
+                except Exception:  # noqa: BLE001 - a worker already gone keeps nothing
+                    pass
             self.client.close()
         finally:
             if self.cluster is not None:

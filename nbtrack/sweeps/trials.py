@@ -140,6 +140,12 @@ def _setup_source(context: str, cwd: str) -> str:
     )
 
 
+def close_kernels() -> None:
+    """Shut down this process's kept kernels (a Dask worker, before its cluster goes)."""
+    if _runner is not None:
+        _runner.close()
+
+
 class NotebookRunner:
     """Kernels kept between trials, one per notebook (and kernel name and store)."""
 
