@@ -459,14 +459,16 @@ def _settle(result, study, ot, trial, outcome, notebook, project) -> bool:  # ty
     from ..query import reap_crashed, store_for
 
     st = store_for(result.store_url)
-    reap_crashed(st)
-    rows = [
-        r
-        for r in st.select_runs(
-            sweep=result.id, columns=["id", "stem", "seq", "status", "trial", "start_time"]
-        )
-        if r["trial"] == trial.number
-    ]
+    columns = ["id", "stem", "seq", "status", "trial", "start_time"]
+    if outcome.get("runs"):  # a function trial names its run: one read by id
+        rows = st.select_runs(ids=outcome["runs"], columns=columns)
+    else:  # a notebook's tracked cells: the sweep's runs of this trial
+        reap_crashed(st)
+        rows = [
+            r
+            for r in st.select_runs(sweep=result.id, columns=columns)
+            if r["trial"] == trial.number
+        ]
     rows.reverse()  # oldest first
     trial.runs = [f"{r['stem']}#{r['seq']}" for r in rows]
     summaries = st.summaries([r["id"] for r in rows]) if rows else {}

@@ -5,7 +5,7 @@ executed in a kernel that is kept for the next trial.
 A task is plain data (picklable, JSON-able); its outcome is a dict:
 {"ok": bool, "error": one line, "cell": the failing cell's number or None,
 "line": its first line, "detail": the traceback, "crashed": the kernel or
-process died}.
+process died, "runs": the ids of the trial's runs when known (functions)}.
 """
 
 from __future__ import annotations
@@ -103,13 +103,14 @@ def run_function(fn: Any, task: TrialTask) -> dict[str, Any]:
             pruned = isinstance(exc, TrialPruned)
             return {
                 "ok": False,
+                "runs": [run.id],
                 "pruned": pruned,
                 "error": f"{type(exc).__name__}: {exc}",
                 "cell": None,
                 "detail": "" if pruned else format_error(exc),
             }
         end_run(run, "finished")
-    return {"ok": True}
+    return {"ok": True, "runs": [run.id]}
 
 
 # -- notebooks in kept kernels ------------------------------------------------------
