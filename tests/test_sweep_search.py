@@ -232,3 +232,39 @@ def test_sweeps_list_and_show(backend: str, capsys: pytest.CaptureFixture[str]) 
     assert "3 trials: 3 finished, 0 pruned, 0 failed" in shown
     assert main(["sweep", "show", "sw-nope"]) == 1
     assert "no sweep 'sw-nope'" in capsys.readouterr().err
+
+
+DRIVER = """
+import nbtrack, os, pathlib, time
+def train(x):
+    time.sleep(0.2)
+    nbtrack.log(val_acc=x, pid=os.getpid())
+pathlib.Path(f"ready-{os.getpid()}").touch()
+while len(list(pathlib.Path().glob("ready-*"))) < 2:  # both drivers up before either asks
+    time.sleep(0.05)
+nbtrack.sweep(train, {"x": nbtrack.uniform(0, 1)}, method="tpe", metric="val_acc",
+              trials=8, sweep_id="sw-shared")
+"""
+
+
+@pytest.mark.slow
+def test_two_drivers_share_one_study_without_duplicates(backend: str, project) -> None:
+    import subprocess
+    import sys
+
+    nbtrack.sweep(  # the study exists before both drivers start
+        _train, _space(), method="tpe", metric="val_acc", trials=1, sweep_id="sw-warm"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", DRIVER], cwd=project, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err.decode()
+    runs = nbtrack.runs(sweep="sw-shared")
+    trials = list(runs["trial"])
+    assert len(trials) == len(set(trials)) >= 8  # every trial once, numbered apart
+    assert sorted(trials) == list(range(1, len(trials) + 1))
+    pids = {nbtrack.get_run(i).metrics["pid"]["last"] for i in runs["id"]}
+    assert len(pids) == 2  # both drivers ran trials
