@@ -28,12 +28,19 @@ _LAZY = {
     "replay_script": "rundiff",
     "compare": "widgets.compare",
     "sweep": "sweeps",
+    "uniform": "sweeps",
+    "loguniform": "sweeps",
+    "intuniform": "sweeps",
+    "MedianPruner": "sweeps",
+    "HyperbandPruner": "sweeps",
+    "TrialPruned": "errors",
 }
 
 if TYPE_CHECKING:
+    from .errors import TrialPruned
     from .query import Run, get_run, history, runs
     from .rundiff import diff, replay_script
-    from .sweeps import sweep
+    from .sweeps import HyperbandPruner, MedianPruner, intuniform, loguniform, sweep, uniform
     from .tracking import active_run, log, start_run
     from .widgets.compare import compare
 
@@ -86,5 +93,11 @@ __all__ = [
     "runs",
     "start_run",
     "sweep",
+    "uniform",
+    "loguniform",
+    "intuniform",
+    "MedianPruner",
+    "HyperbandPruner",
+    "TrialPruned",
     "load_ipython_extension",
 ]

@@ -21,3 +21,8 @@ class StoreError(NbtrackError):
 
 class MetricValueError(NbtrackError, TypeError):
     """A metric value is not a real number."""
+
+
+class TrialPruned(NbtrackError):
+    """A sweep's pruner stopped this trial early: its metric was not promising.
+    `%%track` and `start_run` record the run as `pruned`, not failed."""

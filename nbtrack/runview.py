@@ -35,6 +35,7 @@ class RunStatus(str, enum.Enum):
     FAILED = "failed"
     INTERRUPTED = "interrupted"
     CRASHED = "crashed"
+    PRUNED = "pruned"  # a search sweep's pruner stopped it early (nbtrack.sweep(prune=...))
 
     def __str__(self) -> str:
         return self.value

@@ -12,7 +12,7 @@ import socket
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from .capture.gitstate import git_state
 from .capture.params import clean_params
 from .capture.sweep import SweepContext, sweep_context
 from .config import Project, resolve_project
-from .errors import MetricValueError, NbtrackError, NoActiveRunError, StoreError
+from .errors import MetricValueError, NbtrackError, NoActiveRunError, StoreError, TrialPruned
 from .ids import new_id
 from .metric_input import MAX_STEP, MIN_STEP, as_float, as_step, check_key
 from .session import current
@@ -74,6 +74,12 @@ class ActiveRun:
     snapshot_job: SnapshotJob | None = None
     #: The git state of the notebook's folder, once its background read is over.
     git: dict[str, Any] | None = None
+    # Called after each log() call has queued its points, with the run, the
+    # (key, value) pairs and the step given (None: each key's own count, in
+    # run.steps). A search sweep's pruner listens here (sweeps/pruning.py).
+    on_log: list[Callable[[ActiveRun, list[tuple[str, float]], int | None], None]] = field(
+        default_factory=list
+    )
 
     def log(
         self, data: Mapping[str, Any] | None = None, /, *, step: int | None = None, **metrics: Any
@@ -156,6 +162,9 @@ def _log_to(
             if s >= steps.get(key, 0):
                 steps[key] = s + 1
         append((run_id, key, s, value, now))
+    if run.on_log:
+        for hook in run.on_log:
+            hook(run, rows, step)
     # Backpressure: the writer must keep up, so the backlog (and what a kill
     # can lose) stays within its bound of points and of age.
     # (The writer thread may have taken the queue since: an empty one is young.)
@@ -285,6 +294,10 @@ def begin_run(
         )
     writer.watch(run_id, {**row, "seq": seq, "name": run_name})
     session.activate(run)
+    if sweep is not None and sweep.search is not None:
+        from .sweeps.pruning import attach_pruner
+
+        attach_pruner(run, sweep)
     return run
 
 
@@ -449,6 +462,8 @@ def _lost_points_message(released: Release) -> str:
 
 
 def status_for(exc: BaseException) -> str:
+    if isinstance(exc, TrialPruned):
+        return "pruned"
     return "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
 
 

@@ -41,6 +41,9 @@ def _reset_process_state() -> None:
     from nbtrack.session import current
 
     current().close_writers()
+    from nbtrack.sweeps.study import forget_storages
+
+    forget_storages()  # sweeps' Optuna storages: their tables go with the store
 
 
 def _clean_postgres(url: str) -> None:
@@ -51,6 +54,7 @@ def _clean_postgres(url: str) -> None:
         for table in sa.inspect(conn).get_table_names():
             if table.startswith("nbtrack_"):
                 conn.execute(sa.text(f'DROP TABLE "{table}" CASCADE'))
+        conn.execute(sa.text("DROP SCHEMA IF EXISTS nbtrack_optuna CASCADE"))  # sweeps' studies
     engine.dispose()
 
 

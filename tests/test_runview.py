@@ -55,7 +55,14 @@ def test_status_is_typed_and_reads_as_its_value() -> None:
     assert view.status is RunStatus.FINISHED and view.status == "finished"
     assert f"{view.status}" == str(view.status) == "finished"
     assert json.dumps({"s": view.status}) == '{"s": "finished"}'
-    assert RunStatus.values() == ("running", "finished", "failed", "interrupted", "crashed")
+    assert RunStatus.values() == (
+        "running",
+        "finished",
+        "failed",
+        "interrupted",
+        "crashed",
+        "pruned",
+    )
 
 
 def test_an_unknown_status_is_refused_saying_what_to_do() -> None:

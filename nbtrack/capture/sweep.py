@@ -2,7 +2,9 @@
 through one environment variable, which the kernel inherits.
 
 NBTRACK_SWEEP holds JSON: {"id": sweep id, "trial": combination number (from 1),
-"params": the notebook's parameters for this execution}.
+"params": the notebook's parameters for this execution}, and for a search sweep
+"search": {"store", "study", "trial_id", "metric", "pruner"} (the Optuna trial
+this execution reports its metric to, see sweeps/pruning.py).
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ class SweepContext:
     id: str
     trial: int
     params: dict[str, Any] = field(default_factory=dict)
+    search: dict[str, Any] | None = None
 
     def to_env(self) -> str:
-        return json.dumps(
-            {"id": self.id, "trial": self.trial, "params": self.params}, ensure_ascii=False
-        )
+        data = {"id": self.id, "trial": self.trial, "params": self.params}
+        if self.search is not None:
+            data["search"] = self.search
+        return json.dumps(data, ensure_ascii=False)
 
 
 def sweep_context(environ: Mapping[str, str] | None = None) -> SweepContext | None:
@@ -37,7 +41,13 @@ def sweep_context(environ: Mapping[str, str] | None = None) -> SweepContext | No
     try:
         data = json.loads(raw)
         sweep_id, trial, params = data["id"], data["trial"], data.get("params", {})
-        valid = isinstance(sweep_id, str) and type(trial) is int and isinstance(params, dict)
+        search = data.get("search")
+        valid = (
+            isinstance(sweep_id, str)
+            and type(trial) is int
+            and isinstance(params, dict)
+            and (search is None or isinstance(search, dict))
+        )
     except (ValueError, KeyError, TypeError):
         valid = False
     if not valid:
@@ -45,4 +55,4 @@ def sweep_context(environ: Mapping[str, str] | None = None) -> SweepContext | No
             f"{SWEEP_ENV} is set but is not what `nbtrack sweep` sets ({raw[:80]!r}); "
             "this run is recorded outside any sweep: unset the variable"
         )
-    return SweepContext(sweep_id, trial, params)
+    return SweepContext(sweep_id, trial, params, search)

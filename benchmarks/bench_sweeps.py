@@ -1,0 +1,193 @@
+"""Search sweep benchmark, side by side in one run:
+
+    python benchmarks/bench_sweeps.py [--quick]
+
+1. Per-trial cost of a notebook whose work takes 1 s (`time.sleep(1)` in a
+   `%%track` cell that logs 10 points), two at a time: `nbtrack.sweep` (random
+   search, the local pool of kept kernels) against papermill alone on the same
+   notebook (a new kernel per execution, two threads) and Optuna calling a plain
+   1 s function (`n_jobs=2`, in-memory storage). Target: ≤ 0.5 s over the work.
+2. Many short trials: N trials of a 0.1 s function through `nbtrack.sweep(fn,
+   executor="dask")` on a LocalCluster of 2 worker processes (PostgreSQL store
+   from NBTRACK_BENCH_PG_URL, else SQLite) against `optuna` with the same
+   sampler (TPE) and in-memory storage, `n_jobs=2`. Target: within 1.5x.
+
+"Per trial" is wall time × parallelism / trials: what one trial costs a slot.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+WORK_S = 1.0
+TRACKED = """%%track --no-plot
+import time
+for step in range(10):
+    time.sleep(work / 10)
+    nbtrack.log(val_acc=x * step, step=step)
+"""
+
+
+def _notebook(folder: Path) -> Path:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    params = nbformat.v4.new_code_cell(f"x = 0.5\nwork = {WORK_S}")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_code_cell("%load_ext nbtrack"), params]
+    nb.cells.append(nbformat.v4.new_code_cell(TRACKED))
+    path = folder / "train.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _row(label: str, seconds: float, trials: int, parallel: int, work: float) -> None:
+    per = seconds * parallel / trials
+    print(
+        f"  {label:<46} {seconds:7.1f} s   {per:5.2f} s/trial   +{per - work:5.2f} s over the work"
+    )
+
+
+def _steady(trials: list, work: float) -> None:
+    """A trial once its worker's kernel is up: the kernel start is paid once per
+    worker, so the steady cost is what a long search pays per trial."""
+    import statistics
+
+    if trials:
+        per = statistics.median(t.seconds for t in trials)
+        print(
+            f"    steady state (trials 3+, median, end to end): {per:.2f} s/trial, "
+            f"+{per - work:.2f} s over the work (target ≤ +0.5 s)"
+        )
+
+
+def notebooks(trials: int) -> None:
+    import optuna
+    import papermill
+
+    import nbtrack
+
+    folder = Path(tempfile.mkdtemp(prefix="nbtrack-bench-sweeps-"))
+    subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
+    nb = _notebook(folder)
+    print(f"1. {trials} trials of a notebook doing {WORK_S:g} s of work, 2 at a time")
+
+    t = time.perf_counter()
+    with ThreadPoolExecutor(2) as pool:
+        list(
+            pool.map(
+                lambda i: papermill.execute_notebook(
+                    str(nb),
+                    str(folder / f"pm-{i}.ipynb"),
+                    parameters={"x": i / trials},
+                    progress_bar=False,
+                    cwd=str(folder),
+                ),
+                range(trials),
+            )
+        )
+    _row("papermill alone (new kernel each)", time.perf_counter() - t, trials, 2, WORK_S)
+
+    t = time.perf_counter()
+    s = nbtrack.sweep(
+        nb,
+        {"x": nbtrack.uniform(0, 1)},
+        method="random",
+        metric="val_acc",
+        trials=trials,
+        parallel=2,
+    )
+    _row("nbtrack.sweep (kept kernels, tracked runs)", time.perf_counter() - t, trials, 2, WORK_S)
+    assert all(tr.status == "finished" for tr in s.trials), str(s)
+    _steady(s.trials[2:], WORK_S)
+
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", 0, 1)
+        time.sleep(WORK_S)
+        return x
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    t = time.perf_counter()
+    optuna.create_study(sampler=optuna.samplers.RandomSampler()).optimize(
+        objective, n_trials=trials, n_jobs=2
+    )
+    _row("optuna, a plain function (no notebook)", time.perf_counter() - t, trials, 2, WORK_S)
+
+
+def functions(trials: int) -> None:
+    import optuna
+
+    import nbtrack
+
+    work = 0.1
+    folder = Path(tempfile.mkdtemp(prefix="nbtrack-bench-sweeps-dask-"))
+    os.chdir(folder)
+    store = os.environ.get("NBTRACK_BENCH_PG_URL") or f"sqlite:///{folder / 'nbtrack.db'}"
+    print(
+        f"\n2. {trials} trials of a {work:g} s function, TPE, 2 at a time ({store.split(':')[0]})"
+    )
+
+    def train(x: float) -> float:
+        time.sleep(work)
+        return -((x - 0.3) ** 2)
+
+    def objective(trial: optuna.Trial) -> float:
+        return train(trial.suggest_float("x", 0, 1))
+
+    t = time.perf_counter()
+    optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler()).optimize(
+        objective, n_trials=trials, n_jobs=2
+    )
+    base = time.perf_counter() - t
+    _row("optuna, in-memory storage", base, trials, 2, work)
+
+    t = time.perf_counter()
+    s = nbtrack.sweep(
+        train,
+        {"x": nbtrack.uniform(0, 1)},
+        method="tpe",
+        metric="score",
+        trials=trials,
+        parallel=2,
+        executor="dask",
+        store=store,
+    )
+    ours = time.perf_counter() - t
+    _row("nbtrack.sweep(fn, executor='dask'), 2 workers", ours, trials, 2, work)
+    print(f"  ratio {ours / base:.2f}x (target ≤ 1.5x); {len(s.trials)} runs recorded")
+    _steady(s.trials[2:], work)
+    t = time.perf_counter()
+    s = nbtrack.sweep(
+        train,
+        {"x": nbtrack.uniform(0, 1)},
+        method="tpe",
+        metric="score",
+        trials=trials,
+        parallel=2,
+        store=store,
+    )
+    _row("nbtrack.sweep(fn), local pool of 2 processes", time.perf_counter() - t, trials, 2, work)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer trials (CI smoke)")
+    args = parser.parse_args()
+    os.environ.pop("NBTRACK_STORE", None)
+    notebooks(6 if args.quick else 12)
+    functions(20 if args.quick else 200)
+
+
+if __name__ == "__main__":  # Dask's worker processes import this module
+    main()
