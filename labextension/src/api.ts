@@ -16,7 +16,9 @@ export type RunStatus =
   | 'finished'
   | 'failed'
   | 'interrupted'
-  | 'crashed';
+  | 'crashed'
+  /** Stopped early by a search sweep's pruner. */
+  | 'pruned';
 
 export interface IMetricSummary {
   last: number;
@@ -44,6 +46,8 @@ export interface IRun {
   /** The id of the sweep that made the run, and its parameter combination (from 1). */
   sweep: string | null;
   trial: number | null;
+  /** `nbtrack verify`'s verdict in short, null when never verified nor flagged. */
+  verdict?: string | null;
 }
 
 export interface IRunDetail extends IRun {
