@@ -28,9 +28,19 @@ _LAZY = {
     "replay_script": "rundiff",
     "compare": "widgets.compare",
     "sweep": "sweeps",
+    "log_artifact": "artifacts",
+    "log_dataset": "artifacts",
+    "use_artifact": "artifacts",
+    "use_dataset": "artifacts",
+    "set_alias": "artifacts",
+    "artifacts": "artifacts.reads",
+    "lineage": "artifacts.lineage",
 }
 
 if TYPE_CHECKING:
+    from .artifacts import log_artifact, log_dataset, set_alias, use_artifact, use_dataset
+    from .artifacts.lineage import lineage
+    from .artifacts.reads import artifacts
     from .query import Run, get_run, history, runs
     from .rundiff import diff, replay_script
     from .sweeps import sweep
@@ -77,14 +87,21 @@ __all__ = [
     "NbtrackError",
     "Run",
     "active_run",
+    "artifacts",
     "compare",
     "diff",
     "get_run",
     "history",
+    "lineage",
     "log",
+    "log_artifact",
+    "log_dataset",
     "replay_script",
     "runs",
+    "set_alias",
     "start_run",
     "sweep",
+    "use_artifact",
+    "use_dataset",
     "load_ipython_extension",
 ]

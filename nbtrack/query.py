@@ -281,6 +281,22 @@ class Run:
         assert self._store is not None
         return self._store.environment(self.env_id)
 
+    @property
+    def inputs(self) -> list[Any]:
+        """The artifact versions this run used (nbtrack.artifacts)."""
+        from .artifacts.reads import run_edges
+
+        assert self._store is not None
+        return run_edges(self._store, self.id, "in")
+
+    @property
+    def outputs(self) -> list[Any]:
+        """The artifact versions this run made (nbtrack.artifacts)."""
+        from .artifacts.reads import run_edges
+
+        assert self._store is not None
+        return run_edges(self._store, self.id, "out")
+
     def history(self, key: str | Sequence[str] | None = None) -> pd.DataFrame:
         """Points of this run: columns `step`, `value`, `time` for one key; with
         several keys or none, the long format of `nbtrack.history`."""

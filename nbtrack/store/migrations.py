@@ -138,7 +138,17 @@ def _v6(op: Any) -> None:
     op.create_index("ix_nbtrack_runs_heartbeat", "nbtrack_runs", ["heartbeat"])
 
 
-STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _artifacts(op: Any) -> None:
+    """Artifacts and datasets versioned by content, with lineage to runs and cells
+    (nbtrack/artifacts/): versions, their blobs, made/used edges, aliases."""
+    from .artifact_tables import TABLES
+
+    conn = op.get_bind()
+    for table in TABLES:
+        table.create(conn)
+
+
+STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _artifacts]
 SCHEMA_VERSION = len(STEPS)
 
 

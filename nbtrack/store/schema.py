@@ -109,3 +109,6 @@ params = sa.Table(
     sa.Column("text", sa.Text, nullable=False),  # the value as lowercase text
     sa.Index("ix_nbtrack_params_key_value", "key", "kind", "num", "text", "run_id"),
 )
+
+# The artifact layer's tables, in their own module, registered in `metadata`.
+from . import artifact_tables  # noqa: E402,F401
