@@ -81,13 +81,15 @@ def runs(
     limit: int | None = None,
     store: str | Store | None = None,
     sweep: str | None = None,
+    uses: str | None = None,
 ) -> pd.DataFrame:
     """All runs, newest first: one row each with `id, name, status, experiment,
     notebook, start, end, duration` (seconds), `tags`, `snapshot`, `sweep`,
     `trial`, then `params.<key>` and `metrics.<key>` (last value) columns.
 
     Filters: `experiment`, `status` (one or several), `tags` (runs carrying all
-    of them), `sweep` (the runs of one `nbtrack sweep`), and `query`, a pandas
+    of them), `sweep` (the runs of one `nbtrack sweep`), `uses` (the runs that used
+    an artifact version, e.g. "digits-train:v2"), and `query`, a pandas
     query string over the columns, e.g. ``"`params.lr` < 0.1 and status == 'finished'"``.
     """
     import pandas as pd
@@ -95,7 +97,12 @@ def runs(
     from .store.summary_reads import last_values
 
     st = store_for(store)
-    rows = _select_rows(st, experiment, status, tags, None if query else limit, sweep)
+    rows = _select_rows(st, experiment, status, tags, None if query or uses else limit, sweep)
+    if uses is not None:
+        from .artifacts.reads import runs_using
+
+        users = set(runs_using(uses, st))
+        rows = [r for r in rows if r["id"] in users]
     lasts = last_values(st, _summary_ids(rows))
     return _frame(pd, rows, lasts, query, limit)
 

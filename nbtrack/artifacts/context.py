@@ -81,6 +81,8 @@ def current_cell(run: Any) -> dict[str, Any] | None:
     cell: dict[str, Any] = {"run": run.ref, "notebook": run.notebook}
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
-    if shell is not None:
-        cell["execution_count"] = shell.execution_count
+    history = shell.user_ns.get("In") if shell is not None else None
+    if isinstance(history, list) and history:
+        # In[n] is the cell being executed: IPython appends it before running it.
+        cell["execution_count"] = len(history) - 1
     return cell

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .records import Version, edges, resolve, versions
+from .records import Version, resolve, versions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -95,6 +95,12 @@ def edges_of_run(store: Store, run_id: str) -> list[tuple[str, str, str, str | N
 
 def runs_using(ref: str, store: str | Store | None = None) -> list[str]:
     """Ids of the runs that used the version `ref` names."""
+    import sqlalchemy as sa
+
+    from ..store.artifact_tables import artifact_edges as E
+
     st = _store(store)
     version = resolve(st, ref)
-    return [rid for rid, vid, d, _ in edges(st) if vid == version.id and d == "in"]
+    with st.reading() as conn:
+        query = sa.select(E.c.run_id).where(E.c.version_id == version.id, E.c.direction == "in")
+        return [r[0] for r in conn.execute(query)]
