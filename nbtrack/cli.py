@@ -1,5 +1,5 @@
 """The `nbtrack` command line: runs, show, rm, doctor; diff, checkout, replay
-(cli_code.py); sweep (cli_sweep.py).
+(cli_code.py); sweep (cli_sweep.py); artifacts, artifact, lineage, gc (cli_artifacts.py).
 
 Exit codes: 0 on success; 1 with a one-line message on stderr for any error a
 user can hit; 2 for bad usage (argparse)."""
@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import cli_code, cli_sweep
+from . import cli_artifacts, cli_code, cli_sweep
 from .errors import NbtrackError
 
 
@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="where the store is, its schema, counts, and whether git works")
     cli_code.add_parsers(sub)
     cli_sweep.add_parsers(sub)
+    cli_artifacts.add_parsers(sub)
     return parser
 
 
@@ -279,4 +280,5 @@ _COMMANDS = {
     "doctor": _doctor,
     **cli_code.COMMANDS,
     **cli_sweep.COMMANDS,
+    **cli_artifacts.COMMANDS,
 }
