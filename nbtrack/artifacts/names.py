@@ -74,9 +74,9 @@ class ArtifactRef:
 
 
 def parse_ref(ref: object) -> ArtifactRef:
-    if not isinstance(ref, str) or not ref.strip():
+    if not isinstance(ref, str) or not ref.strip() or "\0" in ref or len(ref) > 1000:
         raise ArtifactError(
-            f"an artifact reference is a string like 'digits-train:v2', not {ref!r}"
+            f"an artifact reference is a string like 'digits-train:v2', not {ref!r:.80}"
         )
     name, sep, selector = ref.rpartition(":")
     if not sep:
