@@ -166,3 +166,26 @@ def test_use_artifact_of_a_project_path_records_it_by_hash_copying_nothing(
     version = resolve(context_for().store, "configs/base.yaml")
     assert version.meta["dvc"] == {"md5": "0123456789abcdef0123456789abcdef"}
     assert [v.ref for v in nbtrack.get_run(run.ref).inputs] == ["configs/base.yaml:v1"]
+
+
+def test_diff_has_an_inputs_part(backend: str, project: Path) -> None:
+    df = pd.DataFrame({"a": [1, 2]})
+    nbtrack.log_dataset(df, "train-set")
+    nbtrack.log_dataset(pd.DataFrame({"b": ["<x>"]}), "<extra>")
+    (project / "cfg.txt").write_text("a\n")
+    with nbtrack.start_run() as a:
+        nbtrack.use_dataset("train-set")
+        nbtrack.use_artifact("cfg.txt")
+    nbtrack.log_dataset(df * 2, "train-set")
+    with nbtrack.start_run() as b:
+        nbtrack.use_dataset("train-set")
+        nbtrack.use_artifact("cfg.txt")
+        nbtrack.use_dataset("<extra>")
+    result = nbtrack.diff(a.ref, b.ref)
+    part = result.to_json()["inputs"]
+    assert part["changed"] == {"train-set": {"old": "train-set:v1", "new": "train-set:v2"}}
+    assert part["added"] == {"<extra>": "<extra>:v1"}
+    assert part["same"] == {"cfg.txt": "cfg.txt:v1"} and part["removed"] == {}
+    assert "~ train-set: train-set:v1 -> train-set:v2" in str(result)
+    assert "&lt;extra&gt;:v1" in result._repr_html_() and "<extra>" not in result._repr_html_()
+    assert not result.is_empty
