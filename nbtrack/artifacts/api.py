@@ -46,13 +46,13 @@ def _hash_entries(ctx: ArtifactContext, entries: list[Entry], store: bool) -> No
     if not entries:
         return
     files = [e for e in entries if e.link is None]
-    common = os.path.commonpath([str(e.source) for e in files]) if files else ""
+    common = os.path.commonpath([e.source for e in files if e.source]) if files else ""
     known = ctx.cache.lookup_many(common) if common else {}
     fresh = []
     store_now = store and isinstance(ctx.blobs, LocalBlobs)
     for e in files:
         assert e.source is not None and e.st is not None
-        hit = known.get(str(e.source))
+        hit = known.get(e.source)
         if hit is not None and hit[0] == (e.st.st_dev, e.st.st_ino, e.st.st_size, e.st.st_mtime_ns):
             e.hash = hit[1]
             continue
@@ -62,7 +62,7 @@ def _hash_entries(ctx: ArtifactContext, entries: list[Entry], store: bool) -> No
             e.hash, st = hash_file(e.source)
         e.st = st
         e.size = st.st_size
-        fresh.append((str(e.source), st, e.hash))
+        fresh.append((e.source, st, e.hash))
     ctx.cache.put_many(fresh)
 
 
@@ -74,7 +74,7 @@ def _store_entries(ctx: ArtifactContext, entries: list[Entry]) -> None:
             done.add(e.hash)
             if not ctx.blobs.has(e.hash):
                 assert e.source is not None
-                ctx.blobs.put_file(e.source, e.hash)
+                ctx.blobs.put_file(Path(e.source), e.hash)
 
 
 def _content(
@@ -98,7 +98,7 @@ def _content(
         return "folder", digest, size, len(entries), blobs, {}, entries, data
     if not stat_mod.S_ISREG(st.st_mode):
         raise ArtifactError(f"{path} is not a regular file or folder: log a file or a folder")
-    entry = Entry(path.name, st.st_size, stat_mod.S_IMODE(st.st_mode), st=st, source=path)
+    entry = Entry(path.name, st.st_size, stat_mod.S_IMODE(st.st_mode), st=st, source=str(path))
     _hash_entries(ctx, [entry], store)
     meta = {"filename": path.name, "mode": entry.mode}
     return "file", entry.hash, entry.size, 1, {entry.hash: entry.size}, meta, [entry], None
@@ -143,7 +143,8 @@ def log_artifact(
         if entries is not None and kind == "folder":
             _store_entries(ctx, entries)
         elif entries is not None:
-            ctx.blobs.put_file(p, digest) if not ctx.blobs.has(digest) else None
+            if not ctx.blobs.has(digest):
+                ctx.blobs.put_file(p, digest)
         if manifest is not None:
             ctx.blobs.put_bytes(manifest, digest)
     run = active_run()

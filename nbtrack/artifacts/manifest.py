@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat as stat_mod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ class Entry:
     hash: str = ""
     link: str | None = None
     st: os.stat_result | None = None
-    source: Path | None = None
+    source: str | None = None  # the file's path (a string: 100,000 Paths cost)
 
     def as_json(self) -> dict[str, Any]:
         if self.link is not None:
@@ -38,7 +37,7 @@ def scan(folder: Path) -> list[Entry]:
     Symlinks are recorded as links, whatever they point at; special files
     (sockets, devices, fifos) are refused."""
     entries: list[Entry] = []
-    stack = [(folder, "")]
+    stack = [(str(folder), "")]
     while stack:
         base, rel = stack.pop()
         with os.scandir(base) as it:
@@ -47,17 +46,11 @@ def scan(folder: Path) -> list[Entry]:
                 if item.is_symlink():
                     entries.append(Entry(name, 0, 0, link=os.readlink(item.path)))
                 elif item.is_dir(follow_symlinks=False):
-                    stack.append((Path(item.path), name + "/"))
+                    stack.append((item.path, name + "/"))
                 elif item.is_file(follow_symlinks=False):
                     st = item.stat(follow_symlinks=False)
                     entries.append(
-                        Entry(
-                            name,
-                            st.st_size,
-                            stat_mod.S_IMODE(st.st_mode),
-                            st=st,
-                            source=Path(item.path),
-                        )
+                        Entry(name, st.st_size, st.st_mode & 0o7777, st=st, source=item.path)
                     )
                 else:
                     raise ArtifactError(
