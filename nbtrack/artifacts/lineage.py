@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .reads import run_refs
+from .reads import run_labels
 from .records import Version, edges, resolve, versions
 
 if TYPE_CHECKING:
@@ -46,7 +46,11 @@ class Lineage:
                 text = f"made by {child}" if kind == "made" else f"used {child}"
             else:
                 text = f"used by {child}" if kind == "used" else f"made {child}"
-            cell = self._cell_text(child if child in self.runs else node, node, child)
+            run = child if child in self.runs else node
+            name = self.runs.get(child, {}).get("name")
+            if name and name != child:
+                text += f" [{name}]"
+            cell = self._cell_text(run, node, child)
             lines.append((depth, text + cell + (" (see above)" if child in seen else "")))
             if child not in seen:
                 seen.add(child)
@@ -112,7 +116,7 @@ class Lineage:
                 }
                 for ref, v in self.versions.items()
             },
-            "runs": {ref: {"id": r["id"]} for ref, r in self.runs.items()},
+            "runs": {ref: {"id": r["id"], "name": r["name"]} for ref, r in self.runs.items()},
             "edges": [list(e) for e in self.edges],
             "upstream": self.upstream,
             "downstream": self.downstream,
@@ -163,7 +167,8 @@ def build_lineage(store: Store, version: Version) -> Lineage:
     up = walk(version.id, True)
     down = walk(version.id, False)
     by_id = {v.id: v for v in versions(store, ids=list(found_versions))}
-    refs = run_refs(store, list(found_runs))
+    labels = run_labels(store, list(found_runs))
+    refs = {rid: ref for rid, (ref, _name) in labels.items()}
     vref = {vid: v.ref for vid, v in by_id.items()}
 
     def name(node: str) -> str | None:
@@ -171,9 +176,10 @@ def build_lineage(store: Store, version: Version) -> Lineage:
 
     graph = Lineage(root=version.ref)
     graph.versions = {v.ref: v for v in by_id.values()}
+    names = {rid: name for rid, (_ref, name) in labels.items()}
     for run_id in found_runs:
         if run_id in refs:
-            graph.runs[refs[run_id]] = {"id": run_id, "cells": {}}
+            graph.runs[refs[run_id]] = {"id": run_id, "name": names.get(run_id), "cells": {}}
     for (run_id, vid), cell in cells.items():
         if run_id in refs and vid in vref and cell:
             graph.runs[refs[run_id]]["cells"][vref[vid]] = json.loads(cell)

@@ -36,11 +36,26 @@ def _store(store: Any) -> Store:
 
 def run_refs(store: Store, run_ids: list[str]) -> dict[str, str]:
     """{run id: `stem#seq`} for the runs that still exist."""
+    return {rid: ref for rid, (ref, _name) in run_labels(store, run_ids).items()}
+
+
+def run_labels(store: Store, run_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """{run id: (`stem#seq`, name)} for the runs that still exist: one indexed read."""
+    import sqlalchemy as sa
+
+    from ..store import schema
+
+    R = schema.runs
     ids = [r for r in set(run_ids) if r]
-    if not ids:
-        return {}
-    rows = store.select_runs(ids=ids, columns=["id", "stem", "seq", "start_time"])
-    return {r["id"]: f"{r['stem']}#{r['seq']}" for r in rows}
+    out: dict[str, tuple[str, str]] = {}
+    with store.reading() as conn:
+        for i in range(0, len(ids), 500):
+            query = sa.select(R.c.id, R.c.stem, R.c.seq, R.c.name).where(
+                R.c.id.in_(ids[i : i + 500])
+            )
+            for rid, stem, seq, name in conn.execute(query):
+                out[rid] = (f"{stem}#{seq}", name)
+    return out
 
 
 def artifacts(name: str | None = None, store: str | Store | None = None) -> pd.DataFrame:

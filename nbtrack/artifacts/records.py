@@ -55,8 +55,11 @@ class Version:
         return self.ref
 
 
+_COLUMNS = [c.name for c in V.c]
+
+
 def _version(row: Any, aliases: list[str] | None = None) -> Version:
-    m = row._mapping
+    m = dict(zip(_COLUMNS, tuple(row), strict=True))
     return Version(
         id=m["id"],
         name=m["name"],
