@@ -189,3 +189,24 @@ def test_diff_has_an_inputs_part(backend: str, project: Path) -> None:
     assert "~ train-set: train-set:v1 -> train-set:v2" in str(result)
     assert "&lt;extra&gt;:v1" in result._repr_html_() and "<extra>" not in result._repr_html_()
     assert not result.is_empty
+
+
+def test_lineage_walks_both_ways_and_escapes_user_text(backend: str, project: Path) -> None:
+    with nbtrack.start_run(name="<script>prep</script>") as prep:
+        nbtrack.log_dataset(pd.DataFrame({"a": [1]}), "raw<b>")
+    with nbtrack.start_run() as train:
+        nbtrack.use_dataset("raw<b>")
+        nbtrack.log_dataset(pd.DataFrame({"a": [2]}), "features")
+    with nbtrack.start_run() as evaluate:
+        nbtrack.use_dataset("features")
+        nbtrack.log_dataset(pd.DataFrame({"a": [3]}), "report")
+    graph = nbtrack.lineage("features")
+    assert graph.upstream == ["raw<b>:v1"] and graph.downstream == ["report:v1"]
+    text = repr(graph)
+    assert f"made by {train.ref}" in text and "used raw<b>:v1" in text
+    assert f"made by {prep.ref} [<script>prep</script>]" in text
+    assert f"used by {evaluate.ref}" in text and "made report:v1" in text
+    page = graph._repr_html_()
+    assert "&lt;script&gt;prep&lt;/script&gt;" in page and "<script>" not in page
+    assert "raw&lt;b&gt;:v1" in page
+    assert nbtrack.lineage("report").upstream == ["features:v1", "raw<b>:v1"]
