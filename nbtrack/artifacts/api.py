@@ -36,7 +36,7 @@ def _inside(path: Path, root: Path) -> bool:
         return False
 
 
-def _hash_entries(ctx: ArtifactContext, entries: list[Entry], store: bool) -> None:
+def _hash_entries(ctx: ArtifactContext, entries: list[Entry], store: bool, prefix: str) -> None:
     """Fill in each file entry's hash: from the stat cache when its stat is
     unchanged, else by reading it (storing the blob on the way, for a local store
     when `store`)."""
@@ -46,8 +46,7 @@ def _hash_entries(ctx: ArtifactContext, entries: list[Entry], store: bool) -> No
     if not entries:
         return
     files = [e for e in entries if e.link is None]
-    common = os.path.commonpath([e.source for e in files if e.source]) if files else ""
-    known = ctx.cache.lookup_many(common) if common else {}
+    known = ctx.cache.lookup_many(prefix) if files else {}
     fresh = []
     store_now = store and isinstance(ctx.blobs, LocalBlobs)
     for e in files:
@@ -89,7 +88,7 @@ def _content(
         return "folder", digest, 0, 1, {digest: len(data)}, {"link": True}, entries, data
     if stat_mod.S_ISDIR(st.st_mode):
         entries = scan(path)
-        _hash_entries(ctx, entries, store)
+        _hash_entries(ctx, entries, store, str(path))
         data = manifest_bytes(entries)
         digest = manifest_hash(data)
         blobs = {e.hash: e.size for e in entries if e.link is None}
@@ -99,7 +98,7 @@ def _content(
     if not stat_mod.S_ISREG(st.st_mode):
         raise ArtifactError(f"{path} is not a regular file or folder: log a file or a folder")
     entry = Entry(path.name, st.st_size, stat_mod.S_IMODE(st.st_mode), st=st, source=str(path))
-    _hash_entries(ctx, [entry], store)
+    _hash_entries(ctx, [entry], store, str(path))
     meta = {"filename": path.name, "mode": entry.mode}
     return "file", entry.hash, entry.size, 1, {entry.hash: entry.size}, meta, [entry], None
 

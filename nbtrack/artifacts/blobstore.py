@@ -73,9 +73,19 @@ class LocalBlobs:
         os.chmod(tmp, 0o444)
         os.replace(tmp, final)  # same bytes if it already existed: harmless
 
-    def put_file(self, path: Path, digest: str | None = None) -> tuple[str, os.stat_result]:
+    def put_file(self, path: Path | str, digest: str | None = None) -> tuple[str, os.stat_result]:
         """Store the file at `path`; returns (hash, stat of the source). With a known
         `digest` whose blob exists, nothing is read."""
+        try:
+            return self._put_file(path, digest)
+        except OSError as exc:
+            raise ArtifactStorageError(
+                f"cannot store {path} in {self.root}: {exc.strerror or exc}. Check that the "
+                "file is readable and the disk holding the artifact store has space; "
+                "nothing was recorded"
+            ) from exc
+
+    def _put_file(self, path: Path | str, digest: str | None) -> tuple[str, os.stat_result]:
         if digest is not None and self.has(digest):
             return digest, os.stat(path)
         for _ in range(3):

@@ -54,8 +54,8 @@ def test_lineage_across_prep_train_evaluate(backend: str, project: Path) -> None
     assert graph.upstream == []
     assert graph.downstream == ["digits-model:v1"]
     text = repr(graph)
-    assert "made by prep#1 (prep.ipynb In[2])" in text
-    assert "used by train#1 (train.ipynb In[2])" in text
+    assert "made by prep#1 [prep] (prep.ipynb In[2])" in text
+    assert "used by train#1 [train] (train.ipynb In[2])" in text
     assert "made digits-model:v1" in text and "used by evaluate#1" in text
 
     model = nbtrack.lineage("digits-model:candidate")
