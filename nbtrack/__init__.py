@@ -34,9 +34,19 @@ _LAZY = {
     "MedianPruner": "sweeps",
     "HyperbandPruner": "sweeps",
     "TrialPruned": "errors",
+    "log_artifact": "artifacts",
+    "log_dataset": "artifacts",
+    "use_artifact": "artifacts",
+    "use_dataset": "artifacts",
+    "set_alias": "artifacts",
+    "artifacts": "artifacts.reads",
+    "lineage": "artifacts.lineage",
 }
 
 if TYPE_CHECKING:
+    from .artifacts import log_artifact, log_dataset, set_alias, use_artifact, use_dataset
+    from .artifacts.lineage import lineage
+    from .artifacts.reads import artifacts
     from .errors import TrialPruned
     from .query import Run, get_run, history, runs
     from .rundiff import diff, replay_script
@@ -84,13 +94,18 @@ __all__ = [
     "NbtrackError",
     "Run",
     "active_run",
+    "artifacts",
     "compare",
     "diff",
     "get_run",
     "history",
+    "lineage",
     "log",
+    "log_artifact",
+    "log_dataset",
     "replay_script",
     "runs",
+    "set_alias",
     "start_run",
     "sweep",
     "uniform",
@@ -99,5 +114,7 @@ __all__ = [
     "MedianPruner",
     "HyperbandPruner",
     "TrialPruned",
+    "use_artifact",
+    "use_dataset",
     "load_ipython_extension",
 ]

@@ -193,13 +193,15 @@ def runs(
     limit: int | None = None,
     store: str | Store | None = None,
     sweep: str | None = None,
+    uses: str | None = None,
 ) -> pd.DataFrame:
     """All runs, newest first: one row each with `id, name, ref, status, experiment,
     notebook, start, end, duration` (seconds), `tags`, `snapshot`, `sweep`,
     `trial`, then `params.<key>` and `metrics.<key>` (last value) columns.
 
     Filters: `experiment`, `status` (one or several), `tags` (runs carrying all
-    of them), `sweep` (the runs of one `nbtrack sweep`), and `query`, a pandas
+    of them), `sweep` (the runs of one `nbtrack sweep`), `uses` (the runs that used
+    an artifact version, e.g. "digits-train:v2"), and `query`, a pandas
     query string over the columns, e.g. ``"`params.lr` < 0.1 and status == 'finished'"``.
     """
     import pandas as pd
@@ -213,9 +215,14 @@ def runs(
         status=status,
         tags=tags,
         sweep=sweep,
-        limit=None if query else limit,
+        limit=None if query or uses else limit,
         metrics=False,  # the last values alone, read lean (a run may have a million keys)
     )
+    if uses is not None:
+        from .artifacts.reads import runs_using
+
+        users = set(runs_using(uses, st))
+        views = [v for v in views if v.id in users]
     lasts = last_values(st, _summary_ids(views))
     return _frame(pd, views, lasts, query, limit)
 
@@ -321,6 +328,22 @@ class Run(RunView):
     def env(self) -> dict[str, Any]:
         assert self._store is not None
         return self._store.environment(self.env_id)
+
+    @property
+    def inputs(self) -> list[Any]:
+        """The artifact versions this run used (nbtrack.artifacts)."""
+        from .artifacts.reads import run_edges
+
+        assert self._store is not None
+        return run_edges(self._store, self.id, "in")
+
+    @property
+    def outputs(self) -> list[Any]:
+        """The artifact versions this run made (nbtrack.artifacts)."""
+        from .artifacts.reads import run_edges
+
+        assert self._store is not None
+        return run_edges(self._store, self.id, "out")
 
     def history(self, key: str | Sequence[str] | None = None) -> pd.DataFrame:
         """Points of this run: columns `step`, `value`, `time` for one key; with

@@ -6,6 +6,7 @@ the versioning layer; the comparison itself is `versioning.diff_runs`.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,26 @@ from .versioning.snapshot import HISTORY, NOTEBOOK
 
 if TYPE_CHECKING:
     from .query import Source
+
+
+@dataclass(frozen=True)
+class RunDiffWithInputs(RunDiff):
+    """A run diff with its "inputs" part: the artifact versions used differently."""
+
+    inputs: Any = None  # nbtrack.artifacts.inputs_diff.InputsDiff
+
+    @property
+    def is_empty(self) -> bool:
+        return super().is_empty and (self.inputs is None or self.inputs.is_empty)
+
+    def __str__(self) -> str:
+        return super().__str__() + (self.inputs.text() if self.inputs is not None else "")
+
+    def _repr_html_(self) -> str:
+        return super()._repr_html_() + (self.inputs.html() if self.inputs is not None else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {**super().to_json(), "inputs": self.inputs.to_json() if self.inputs else None}
 
 
 class NoSnapshotError(NbtrackError, LookupError):
@@ -110,4 +131,8 @@ def diff(
     same = run_a.name == run_b.name and run_a.id != run_b.id
     label_a, label_b = (run_a.ref, run_b.ref) if same else (run_a.name, run_b.name)
     where = root or project.root
-    return diff_runs(_side(run_a, where, label_a), _side(run_b, where, label_b))
+    base = diff_runs(_side(run_a, where, label_a), _side(run_b, where, label_b))
+    from .artifacts.inputs_diff import diff_inputs
+
+    inputs = diff_inputs(run_a.inputs, run_b.inputs)
+    return RunDiffWithInputs(**vars(base), inputs=inputs)

@@ -135,7 +135,8 @@ class NotFoundHandler(NbtrackHandler):
             404,
             "%s",
             "no such nbtrack API endpoint: use runs, runs/{ref}, runs/{ref}/metrics, "
-            "runs/{ref}/snapshot or diff",
+            "runs/{ref}/snapshot, runs/{ref}/artifacts, diff, artifacts, artifacts/{ref} "
+            "or artifacts/{ref}/lineage",
         )
 
     @web.authenticated
@@ -166,6 +167,9 @@ class NotFoundHandler(NbtrackHandler):
 
 _REF = r"(?P<ref>[^/]+)"
 
+# The artifact endpoints (their handlers subclass NbtrackHandler, defined above).
+from .artifact_handlers import ROUTES as ARTIFACT_ROUTES  # noqa: E402
+
 # (path under <base_url>/nbtrack/api/, handler), in matching order.
 ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
     (r"runs/?", RunsHandler),
@@ -173,5 +177,6 @@ ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
     (rf"runs/{_REF}/metrics/?", MetricsHandler),
     (rf"runs/{_REF}/snapshot/?", SnapshotHandler),
     (r"diff/?", DiffHandler),
+    *ARTIFACT_ROUTES,
     (r"(.*)", NotFoundHandler),
 ]

@@ -199,7 +199,17 @@ def _v8(op: Any) -> None:
     op.drop_table("nbtrack_metrics")
 
 
-STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
+def _v9(op: Any) -> None:
+    """Artifacts and datasets versioned by content, with lineage to runs and cells
+    (nbtrack/artifacts/): versions, their blobs, made/used edges, aliases."""
+    from .artifact_tables import TABLES
+
+    conn = op.get_bind()
+    for table in TABLES:
+        table.create(conn)
+
+
+STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
 SCHEMA_VERSION = len(STEPS)
 
 

@@ -74,6 +74,10 @@ class SpecChecker:
             template = "/runs/{ref}/" + parts[2]
         elif parts == ("diff",):
             template = "/diff"
+        elif parts[:1] == ("artifacts",) and len(parts) <= 3:
+            template = ("/artifacts", "/artifacts/{ref}", "/artifacts/{ref}/lineage")[
+                len(parts) - 1
+            ]
         else:
             return None
         op = self.spec["paths"].get(template, {}).get(method.lower())

@@ -1,0 +1,141 @@
+"""Blobs in remote storage through fsspec: S3 for real over HTTP against moto's
+server (a separate process, as s3fs's own tests do), and file:// URLs. An
+unreachable remote fails clearly, names the URL, and leaves nothing half-written."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from artifact_helpers import blob_files
+
+import nbtrack
+from nbtrack.artifacts import ArtifactStorageError
+
+pytestmark = pytest.mark.slow
+
+BUCKET = "nbtrack-artifacts"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError("moto's S3 server did not start") from None
+            time.sleep(0.2)
+    import s3fs
+
+    s3fs.S3FileSystem(key="test", secret="test", endpoint_url=url).mkdir(BUCKET)
+    yield url
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def _use_s3(project: Path, endpoint: str, prefix: str) -> None:
+    (project / "pyproject.toml").write_text(
+        "[tool.nbtrack]\n"
+        f'artifacts = "s3://{BUCKET}/{prefix}"\n'
+        "[tool.nbtrack.artifacts_options]\n"
+        f'key = "test"\nsecret = "test"\nendpoint_url = "{endpoint}"\n'
+    )
+
+
+def _s3_blobs(endpoint: str, prefix: str) -> list[str]:
+    import s3fs
+
+    fs = s3fs.S3FileSystem(key="test", secret="test", endpoint_url=endpoint)
+    fs.invalidate_cache()
+    base = f"{BUCKET}/{prefix}/blobs"
+    return sorted(p.rsplit("/", 1)[-1] for p in fs.find(base)) if fs.exists(base) else []
+
+
+def test_s3_round_trip_dedup_and_gc(
+    backend: str, project: Path, s3_endpoint: str, tmp_path: Path
+) -> None:
+    prefix = f"p{time.time_ns()}"
+    _use_s3(project, s3_endpoint, prefix)
+    data = project / "data"
+    data.mkdir()
+    for i in range(5):
+        (data / f"{i}.txt").write_text(f"row {i}\n" * 100)
+    with nbtrack.start_run() as run:
+        v1 = nbtrack.log_artifact(data, name="data")
+        nbtrack.log_dataset(pd.DataFrame({"x": range(100)}), "frame")
+    (data / "0.txt").write_text("changed\n")
+    v2 = nbtrack.log_artifact(data, name="data")
+    assert (v1.version, v2.version) == (1, 2)
+    stored = _s3_blobs(s3_endpoint, prefix)
+    assert len(stored) == 5 + 1 + 1 + 1 + 1  # 5 files, v1 manifest, frame, new file, v2 manifest
+    assert blob_files(project) == {}  # nothing kept locally
+    back = nbtrack.use_artifact("data:v1")
+    assert (back / "0.txt").read_text() == "row 0\n" * 100
+    assert nbtrack.use_dataset("frame")["x"].sum() == sum(range(100))
+    from nbtrack.artifacts import gc
+    from nbtrack.artifacts.context import context_for
+
+    ctx = context_for()
+    ctx.store.delete_run(run.id)
+    todo = gc.plan(ctx, grace=0)
+    assert sorted(v.ref for v in todo.versions) == ["data:v1", "frame:v1"]
+    gc.apply(ctx, todo)
+    assert len(_s3_blobs(s3_endpoint, prefix)) == 5 + 1  # v2's files and manifest
+    assert (nbtrack.use_artifact("data:v2") / "0.txt").read_text() == "changed\n"
+
+
+def test_file_url_storage(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    remote = tmp_path / "shared-blobs"
+    monkeypatch.setenv("NBTRACK_ARTIFACTS", f"file://{remote}")
+    (project / "a.bin").write_bytes(b"abc" * 1000)
+    v = nbtrack.log_artifact("a.bin", name="a")
+    assert (remote / "blobs" / v.hash[:2] / v.hash).read_bytes() == b"abc" * 1000
+    assert not (project / ".nbtrack" / "artifacts" / "blobs").exists()
+
+
+def test_unreachable_remote_fails_clearly_and_the_run_still_finishes(
+    backend: str, project: Path
+) -> None:
+    port = _free_port()  # nothing listens there
+    (project / "pyproject.toml").write_text(
+        "[tool.nbtrack]\n"
+        'artifacts = "s3://bucket/prefix"\n'
+        "[tool.nbtrack.artifacts_options]\n"
+        f'key = "test"\nsecret = "hunter2-secret"\nendpoint_url = "http://127.0.0.1:{port}"\n'
+        "[tool.nbtrack.artifacts_options.config_kwargs]\n"
+        "connect_timeout = 2\nretries = {max_attempts = 1}\n"
+    )
+    (project / "a.bin").write_bytes(b"x" * 1000)
+    with pytest.raises(ArtifactStorageError) as caught:
+        with nbtrack.start_run() as run:
+            nbtrack.log_artifact("a.bin", name="a")
+    message = str(caught.value)
+    assert "s3://bucket/prefix" in message and "nothing was recorded" in message
+    assert "hunter2" not in message
+    assert nbtrack.get_run(run.ref).status == "failed"
+    assert len(nbtrack.artifacts()) == 0
+    assert os.listdir(project / ".nbtrack") and blob_files(project) == {}
