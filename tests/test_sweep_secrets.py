@@ -93,3 +93,50 @@ def test_sweep_outputs_names_and_errors_keep_no_secret(
     assert sorted(runs["status"]) == ["failed", "finished"]
     records = str(runs.to_dict("records"))
     assert TOKEN not in records and password not in records
+
+
+
+def test_a_searched_sweep_on_a_role_that_cannot_create_schemas_says_what_to_ask_for(
+    project: Path, pg_store: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Searched sweeps keep Optuna's study in a schema of their own; a team role
+    without the right to create it is told what to ask the owner, password masked."""
+    import sqlalchemy as sa
+
+    from nbtrack.sweeps import SweepError
+
+    from pg_password import PG_URL
+
+    admin = sa.create_engine(PG_URL)
+    with admin.begin() as conn:  # as on a team server where nobody made it yet
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS nbtrack_optuna CASCADE")
+    admin.dispose()
+    password = pg_store.split(":")[2].split("@")[0]
+    role = sa.make_url(pg_store).username
+    _notebook(project)
+    monkeypatch.setenv("NBTRACK_STORE", pg_store)
+    with pytest.raises(SweepError, match=f"CREATE SCHEMA nbtrack_optuna AUTHORIZATION {role}") as e:
+        nbtrack.sweep(
+            project / "train.ipynb", {"token": ["ok"]}, method="grid", metric="loss", trials=1
+        )
+    assert password not in str(e.value) and "***" in str(e.value)
+
+
+def test_a_searched_sweeps_notebooks_keep_no_secret(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The search path runs notebooks on kept kernels (sweeps/trials.py), not through
+    papermill's worker: its executed notebooks are sealed the same way."""
+    _notebook(project)
+    monkeypatch.setenv("SERVICE_API_TOKEN", TOKEN)
+    s = nbtrack.sweep(
+        project / "train.ipynb", {"token": ["ok", TOKEN]}, method="grid", metric="loss", trials=2
+    )
+    kept = sorted((project / ".nbtrack" / "sweeps" / s.id).glob("*.ipynb"))
+    assert len(kept) == 2, kept
+    outputs = json.dumps([json.loads(p.read_text(encoding="utf-8")) for p in kept])
+    assert "token [redacted] store" in outputs  # the trial printed the token: redacted
+    for path in kept:
+        raw = path.read_text(encoding="utf-8")
+        assert TOKEN not in raw, path.name
+        assert json.loads(raw)["metadata"]["nbtrack"]["sweep"]["id"] == s.id

@@ -42,15 +42,37 @@ def _open(store_url: str) -> Any:
         # Many trial processes write one file: wait for the lock as nbtrack does.
         kwargs["connect_args"] = {"timeout": 60}
     elif url.get_backend_name() == "postgresql":
-        engine = sa.create_engine(store_url)
-        try:
-            with engine.begin() as conn:
-                conn.execute(sa.text(f"CREATE SCHEMA IF NOT EXISTS {PG_SCHEMA}"))
-        finally:
-            engine.dispose()
+        _ensure_schema(sa, store_url)
         kwargs["connect_args"] = {"options": f"-csearch_path={PG_SCHEMA}"}
         kwargs["pool_pre_ping"] = True
     return optuna.storages.RDBStorage(store_url, engine_kwargs=kwargs)
+
+
+def _ensure_schema(sa: Any, store_url: str) -> None:
+    """Create the study's schema unless it is there (a database owner may have made
+    it for a role that cannot create schemas, as team stores often are)."""
+    from ..store.urls import mask_url
+
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.begin() as conn:
+            found = conn.execute(
+                sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :name"), {"name": PG_SCHEMA}
+            ).first()
+            if found is None:
+                conn.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    except sa.exc.ProgrammingError as exc:
+        if "permission denied" not in str(exc).lower():
+            raise
+        role = sa.make_url(store_url).username or "the store's role"
+        raise SweepError(
+            f"the store at {mask_url(store_url)} does not let {role} create the schema "
+            f"{PG_SCHEMA}, where searched sweeps keep their Optuna study: ask the "
+            f"database's owner to run CREATE SCHEMA {PG_SCHEMA} AUTHORIZATION {role}; "
+            "then run the sweep again"
+        ) from None
+    finally:
+        engine.dispose()
 
 
 def forget_storages() -> None:

@@ -11,6 +11,7 @@ process died, "runs": the ids of the trial's runs when known (functions)}.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import re
 import threading
@@ -74,6 +75,22 @@ def _environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+def _keep_output(nb: Any, path: Path, task: TrialTask) -> str | None:
+    """Write the trial's executed notebook to `path` with its sweep, trial and
+    params in the metadata and every secret redacted (the store's password among
+    them, as the kernel saw it), as grid sweeps keep theirs (`seal_output`).
+    None, or what went wrong (the unredacted file is never left behind)."""
+    import nbformat
+
+    from .outputs import seal_output
+
+    context = json.loads(task.context)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    with _environ({"NBTRACK_STORE": task.store_url}):
+        return seal_output(path, context["id"], context["trial"], context.get("params", {}))
 
 
 def run_function(fn: Any, task: TrialTask) -> dict[str, Any]:
@@ -216,8 +233,9 @@ class NotebookRunner:
             self._stop(km, client.kc)
         nb.cells.pop(0)
         if spec.get("output"):
-            Path(spec["output"]).parent.mkdir(parents=True, exist_ok=True)
-            nbformat.write(nb, spec["output"])
+            problem = _keep_output(nb, Path(spec["output"]), task)
+            if problem is not None:
+                outcome["detail"] = f"{outcome.get('detail') or ''}\n{problem}".strip()
         return outcome
 
     @staticmethod
