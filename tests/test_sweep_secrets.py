@@ -102,10 +102,9 @@ def test_a_searched_sweep_on_a_role_that_cannot_create_schemas_says_what_to_ask_
     """Searched sweeps keep Optuna's study in a schema of their own; a team role
     without the right to create it is told what to ask the owner, password masked."""
     import sqlalchemy as sa
+    from pg_password import PG_URL
 
     from nbtrack.sweeps import SweepError
-
-    from pg_password import PG_URL
 
     admin = sa.create_engine(PG_URL)
     with admin.begin() as conn:  # as on a team server where nobody made it yet
