@@ -16,10 +16,10 @@ import { cellLabel, formatBytes, ILineageLine, lineageTree } from './lineage';
 const COLUMNS: [string, string][] = [
   ['name', 'Name'],
   ['version', 'Version'],
-  ['type', 'Type'],
   ['size', 'Size'],
   ['aliases', 'Aliases'],
-  ['made_by', 'Made by']
+  ['made_by', 'Made by'],
+  ['type', 'Type']
 ];
 
 function el<K extends keyof HTMLElementTagNameMap>(
@@ -141,18 +141,21 @@ export class ArtifactView extends Widget {
       tr.setAttribute('aria-selected', v.ref === this._selected ? 'true' : 'false');
       tr.classList.toggle('nbtrack-mod-selected', v.ref === this._selected);
       tr.title = `${v.ref} · ${v.kind} · ${v.files} file(s) · ${v.hash.slice(0, 12)}`;
-      tr.append(
-        el('td', 'nbtrack-col-name', v.name),
-        el('td', 'nbtrack-col-version', `v${v.version}`),
-        el('td', 'nbtrack-col-type', v.type),
-        el('td', 'nbtrack-col-size', formatBytes(v.size)),
-        el('td', 'nbtrack-col-aliases', v.aliases.join(', '))
-      );
       const made = el('td', 'nbtrack-col-made_by');
       if (v.made_by) {
         made.appendChild(runLink(v.made_by));
       }
-      tr.appendChild(made);
+      const cells = [
+        el('td', 'nbtrack-col-name', v.name),
+        el('td', 'nbtrack-col-version', `v${v.version}`),
+        el('td', 'nbtrack-col-size', formatBytes(v.size)),
+        el('td', 'nbtrack-col-aliases', v.aliases.join(', ')),
+        made,
+        el('td', 'nbtrack-col-type', v.type)
+      ];
+      // Long names are cut with an ellipsis: the whole text is the tooltip.
+      cells.forEach(td => (td.title = td.textContent ?? ''));
+      tr.append(...cells);
       return tr;
     });
     this._body.replaceChildren(...rows);
@@ -265,9 +268,11 @@ function edgeNodes(edges: IArtifactEdge[], empty: string): HTMLElement[] {
   return edges.map(edge => {
     const item = el('div', 'nbtrack-ArtifactEdge');
     item.appendChild(runLink(edge.run));
-    const where = cellLabel(edge.cell);
+    const where = cellLabel(edge.cell, true);
     if (where) {
-      item.appendChild(el('span', 'nbtrack-ArtifactEdge-cell', ` in ${where}`));
+      const cell = el('span', 'nbtrack-ArtifactEdge-cell', ` in ${where}`);
+      cell.title = cellLabel(edge.cell);
+      item.appendChild(cell);
     }
     return item;
   });

@@ -82,12 +82,19 @@ export function formatBytes(n: number | null | undefined): string {
   return '';
 }
 
-/** Where a cell ran: `prep.ipynb In[3]`, or '' when unknown. */
-export function cellLabel(cell: { notebook?: string; execution_count?: number | null } | null): string {
+/**
+ * Where a cell ran: `prep.ipynb In[3]`, or '' when unknown; `short` keeps the
+ * notebook's file name only (the full path goes in a tooltip).
+ */
+export function cellLabel(
+  cell: { notebook?: string; execution_count?: number | null } | null,
+  short = false
+): string {
   if (!cell) {
     return '';
   }
-  const where = cell.notebook ?? '';
+  const path = cell.notebook ?? '';
+  const where = short ? path.slice(path.lastIndexOf('/') + 1) : path;
   return cell.execution_count !== null && cell.execution_count !== undefined
     ? `${where} In[${cell.execution_count}]`.trim()
     : where;

@@ -77,6 +77,8 @@ describe('formatBytes and cellLabel', () => {
   it('says where a cell ran', () => {
     expect(cellLabel({ notebook: 'prep.ipynb', execution_count: 3 })).toBe('prep.ipynb In[3]');
     expect(cellLabel({ notebook: 'prep.py' })).toBe('prep.py');
+    expect(cellLabel({ notebook: 'runs/a/prep.ipynb', execution_count: 3 }, true)).toBe('prep.ipynb In[3]');
+    expect(cellLabel({ notebook: 'runs/a/prep.ipynb', execution_count: 3 })).toBe('runs/a/prep.ipynb In[3]');
     expect(cellLabel(null)).toBe('');
   });
 });
