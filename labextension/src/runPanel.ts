@@ -206,7 +206,23 @@ export class RunPanel extends Panel {
     return tabs;
   }
 
+  /**
+   * While the Artifacts view shows, read it again when a run was added or
+   * deleted, or a running run ended (what logs artifacts).
+   */
+  private _refreshArtifacts(): void {
+    const running = this.model.runs.filter(r => r.status === 'running').map(r => r.id);
+    const key = `${this.model.storeTotal}|${running.sort().join(',')}`;
+    if (key !== this._artifactsKey) {
+      this._artifactsKey = key;
+      if (this._view === 'artifacts' && this.artifacts.isVisible) {
+        void this.artifacts.refresh();
+      }
+    }
+  }
+
   private _sync(): void {
+    this._refreshArtifacts();
     const selected = this.model.selectedRuns;
     this.store.setRuns(selected.slice(0, MAX_CURVE_RUNS));
     // Counts from the server: the runs matching the filter and the store's.
@@ -242,6 +258,7 @@ export class RunPanel extends Panel {
   private _status: HTMLElement;
   private _commands: CommandRegistry;
   private _view: PanelView = 'runs';
+  private _artifactsKey = '';
   private _tabs = new Map<PanelView, HTMLButtonElement>();
   private _runsParts: Widget[];
 }

@@ -30,7 +30,9 @@ test('a logged dataset shows with its lineage, and its run refs select runs', as
       `nbtrack.log_dataset(df, "${dataset}", type=${JSON.stringify(EVIL_TYPE)})`,
     `%%track --name train-${tag} --no-plot\n` +
       `train = nbtrack.use_dataset("${dataset}")\n` +
-      `nbtrack.log(rows=len(train))`
+      `nbtrack.log(rows=len(train))`,
+    `%%track --name more-${tag} --no-plot\n` +
+      `nbtrack.log_dataset(pd.concat([df, df]), "${dataset}", type=${JSON.stringify(EVIL_TYPE)})`
   ]);
   for (const i of [0, 1, 2]) {
     await page.notebook.runCell(i);
@@ -86,6 +88,13 @@ test('a logged dataset shows with its lineage, and its run refs select runs', as
   await inputs.click();
   await expect(panel.locator('.nbtrack-ArtifactView')).toBeVisible();
   await expect(row).toHaveClass(/nbtrack-mod-selected/);
+  await expect(detail.locator('h3')).toHaveText(`${dataset}:v1`);
+
+  // A run that logs changed bytes while the view shows: v2 appears and takes `latest`.
+  await page.notebook.runCell(3);
+  const v2 = panel.locator(`.nbtrack-ArtifactList-row[data-ref="${dataset}:v2"]`);
+  await expect(v2.locator('.nbtrack-col-aliases')).toHaveText('latest');
+  await expect(row.locator('.nbtrack-col-aliases')).toHaveText('');
   await expect(detail.locator('h3')).toHaveText(`${dataset}:v1`);
   expect(dialogs).toBe(0);
 });
