@@ -39,10 +39,19 @@ export class RunArtifactsView extends Widget {
     }
   }
 
-  /** Read the selected run's inputs and outputs again. */
-  refresh(): Promise<void> {
+  /** False while the panel shows another view: the strip stays hidden. */
+  get active(): boolean {
+    return this._active;
+  }
+
+  set active(value: boolean) {
+    this._active = value;
     this._key = '';
-    return this._sync();
+    if (value) {
+      void this._sync();
+    } else {
+      this.hide();
+    }
   }
 
   dispose(): void {
@@ -53,7 +62,7 @@ export class RunArtifactsView extends Widget {
 
   private async _sync(): Promise<void> {
     const selected = this.model.selectedRuns;
-    const run = selected.length === 1 ? selected[0] : null;
+    const run = this._active && selected.length === 1 ? selected[0] : null;
     const key = run ? `${run.id}|${run.status}|${run.end}` : '';
     if (key === this._key) {
       return;
@@ -70,7 +79,7 @@ export class RunArtifactsView extends Widget {
       answer = { inputs: [], outputs: [] }; // deleted meanwhile, or an older server
     }
     if (key !== this._key) {
-      return; // another run was selected meanwhile
+      return; // another run was selected meanwhile, or the view changed
     }
     this._render(answer);
   }
@@ -98,5 +107,6 @@ export class RunArtifactsView extends Widget {
   }
 
   private _key = '';
+  private _active = true;
   private _versionRequested = new Signal<this, string>(this);
 }

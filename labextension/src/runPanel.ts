@@ -141,11 +141,7 @@ export class RunPanel extends Panel {
       }
     }
     // The strip hides itself when the run has no inputs or outputs.
-    if (runs) {
-      void this.runArtifacts.refresh();
-    } else {
-      this.runArtifacts.hide();
-    }
+    this.runArtifacts.active = runs;
     this.artifacts.setHidden(runs);
     for (const [name, tab] of this._tabs) {
       tab.setAttribute('aria-selected', name === view ? 'true' : 'false');
