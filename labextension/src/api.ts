@@ -149,6 +149,73 @@ export interface IRunPatch {
   notes?: string;
 }
 
+export type ArtifactKind = 'file' | 'folder' | 'dataset';
+
+/** One version of an artifact (`name:vN`), as listed. */
+export interface IArtifactVersion {
+  /** `name:vN`. */
+  ref: string;
+  id: string;
+  name: string;
+  type: string;
+  version: number;
+  kind: ArtifactKind;
+  /** BLAKE3 of the file or of the folder's manifest. */
+  hash: string;
+  size: number;
+  files: number;
+  /** False for a project path recorded by hash only (`use_artifact` of a path). */
+  stored: boolean;
+  aliases: string[];
+  /** The ref of the run that made it, null when logged outside a run. */
+  made_by: string | null;
+  created: number;
+}
+
+/** The tracked cell of a made/used edge. */
+export interface IArtifactCell {
+  run?: string;
+  notebook?: string;
+  execution_count?: number | null;
+}
+
+/** A run that made or used a version, and in which cell. */
+export interface IArtifactEdge {
+  run: string;
+  run_id: string;
+  cell: IArtifactCell | null;
+}
+
+/** One version in full: storage, alias history, who made and used it. */
+export interface IArtifactDetail extends IArtifactVersion {
+  unique_bytes: number;
+  shared_bytes: number;
+  alias_history: { alias: string; version: number; time: number }[];
+  made_by_runs: IArtifactEdge[];
+  used_by: IArtifactEdge[];
+  /** For datasets: rows, schema and a preview. */
+  meta: { rows?: number; schema?: { name: string; dtype: string }[]; preview?: JSONValue };
+}
+
+/** What made a version and what used it, transitively (see `lineage.ts`). */
+export interface ILineage {
+  root: string;
+  versions: {
+    [ref: string]: { id: string; name: string; version: number; type: string; hash: string; size: number };
+  };
+  runs: { [ref: string]: { id: string; name: string | null } };
+  /** [from, to, kind]: run -> version for "made", version -> run for "used". */
+  edges: [string, string, 'made' | 'used'][];
+  upstream: string[];
+  downstream: string[];
+}
+
+/** The versions a run used and made. */
+export interface IRunArtifacts {
+  inputs: IArtifactVersion[];
+  outputs: IArtifactVersion[];
+}
+
 /** An error answer of the API, with the server's message. */
 export class ApiError extends Error {
   constructor(
@@ -241,6 +308,28 @@ export class NbtrackApi {
 
   async deleteRun(ref: string): Promise<void> {
     await this.request<null>(`runs/${encodeRef(ref)}`, { method: 'DELETE' });
+  }
+
+  /** Artifact versions by name then version number; `name` keeps one artifact's. */
+  async listArtifacts(name?: string): Promise<IArtifactVersion[]> {
+    const answer = await this.request<{ artifacts: IArtifactVersion[] }>('artifacts', {
+      query: { name }
+    });
+    return answer.artifacts;
+  }
+
+  /** One version (`name`, `name:v2`, `name:latest`, `name:<alias>`, `name:<hash prefix>`). */
+  async getArtifact(ref: string): Promise<IArtifactDetail> {
+    return this.request<IArtifactDetail>(`artifacts/${encodeRef(ref)}`);
+  }
+
+  async lineage(ref: string): Promise<ILineage> {
+    return this.request<ILineage>(`artifacts/${encodeRef(ref)}/lineage`);
+  }
+
+  /** The versions a run used (inputs) and made (outputs). */
+  async runArtifacts(ref: string): Promise<IRunArtifacts> {
+    return this.request<IRunArtifacts>(`runs/${encodeRef(ref)}/artifacts`);
   }
 
   /** The full URL of an API path with its query string (undefined values left out). */

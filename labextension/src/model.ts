@@ -151,6 +151,20 @@ export class RunsModel {
     this._selectionChanged.emit();
   }
 
+  /**
+   * Select one run by reference (`train#4`, a name, an id), reading it from
+   * the server when no loaded page holds it (a link from the Artifacts view).
+   */
+  async selectRef(ref: string): Promise<IRun> {
+    const run =
+      this._runs.get(ref) ??
+      this.runs.find(r => r.ref === ref) ??
+      (await this.api.getRun(ref));
+    this._put(run);
+    this.setSelection([run.id]);
+    return run;
+  }
+
   toggleSelected(id: string): void {
     const i = this._selected.indexOf(id);
     this.setSelection(

@@ -2,6 +2,9 @@
  * The Runs side panel: a filter box and actions, the run table, and the
  * curves of the selected runs below it. Actions are commands (see
  * `commands.ts`), so the toolbar, the context menu and the palette agree.
+ * Two tabs at the top switch between the runs and the Artifacts view; a run
+ * ref there selects the run here, and the selected run's inputs and outputs
+ * open there.
  */
 import {
   CommandToolbarButton,
@@ -19,10 +22,12 @@ import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
 import { Panel, SplitPanel, Widget } from '@lumino/widgets';
 
+import { ArtifactView } from './artifactView';
 import { CommandIDs } from './commandIds';
 import { CurvesView } from './curves';
 import { diffIcon } from './icon';
 import { RunsModel } from './model';
+import { RunArtifactsView } from './runArtifacts';
 import { RunTable } from './runTable';
 import { SeriesStore } from './seriesStore';
 
@@ -40,6 +45,8 @@ const TOOLBAR_ITEMS: ([string, LabIcon, string] | 'spacer')[] = [
   'spacer',
   [CommandIDs.remove, deleteIcon, 'Delete the selected runs']
 ];
+
+export type PanelView = 'runs' | 'artifacts';
 
 export class RunPanel extends Panel {
   constructor(options: { model: RunsModel; store: SeriesStore; commands: CommandRegistry }) {
@@ -89,10 +96,20 @@ export class RunPanel extends Panel {
     split.addWidget(this.table);
     split.addWidget(this.curves);
     split.setRelativeSizes([0.45, 0.55]);
+    this.runArtifacts = new RunArtifactsView(this.model);
+    this.artifacts = new ArtifactView(this.model.api);
+    this._runsParts = [bar, this.toolbar, status, this.runArtifacts, split];
+
+    this.addWidget(this._makeTabs());
     this.addWidget(bar);
     this.addWidget(this.toolbar);
     this.addWidget(status);
+    this.addWidget(this.runArtifacts);
     this.addWidget(split);
+    this.addWidget(this.artifacts);
+    this.artifacts.hide();
+    this.artifacts.runRequested.connect((_, ref) => void this.showRun(ref));
+    this.runArtifacts.versionRequested.connect((_, ref) => void this.showVersion(ref));
 
     this.model.changed.connect(this._sync, this);
     this.model.selectionChanged.connect(this._sync, this);
@@ -104,6 +121,49 @@ export class RunPanel extends Panel {
   readonly table: RunTable;
   readonly toolbar: ReactiveToolbar;
   readonly curves: CurvesView;
+  readonly artifacts: ArtifactView;
+  readonly runArtifacts: RunArtifactsView;
+
+  /** The view shown: the runs (table and curves) or the artifacts. */
+  get view(): PanelView {
+    return this._view;
+  }
+
+  set view(view: PanelView) {
+    if (view === this._view) {
+      return;
+    }
+    this._view = view;
+    const runs = view === 'runs';
+    for (const part of this._runsParts) {
+      if (part !== this.runArtifacts) {
+        part.setHidden(!runs);
+      }
+    }
+    // The strip hides itself when the run has no inputs or outputs.
+    this.runArtifacts.active = runs;
+    this.artifacts.setHidden(runs);
+    for (const [name, tab] of this._tabs) {
+      tab.setAttribute('aria-selected', name === view ? 'true' : 'false');
+      tab.classList.toggle('nbtrack-mod-active', name === view);
+    }
+  }
+
+  /** Show the runs and select run `ref` (a link in the Artifacts view). */
+  async showRun(ref: string): Promise<void> {
+    this.view = 'runs';
+    try {
+      await this.model.selectRef(ref);
+    } catch (error) {
+      this._status.textContent = error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  /** Show the Artifacts view with version `ref` selected. */
+  async showVersion(ref: string): Promise<void> {
+    this.view = 'artifacts';
+    await this.artifacts.showVersion(ref);
+  }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
@@ -117,7 +177,48 @@ export class RunPanel extends Panel {
     this.store.paused = true;
   }
 
+  private _makeTabs(): Widget {
+    const tabs = new Widget();
+    tabs.addClass('nbtrack-RunPanel-tabs');
+    tabs.node.setAttribute('role', 'tablist');
+    for (const [view, label] of [
+      ['runs', 'Runs'],
+      ['artifacts', 'Artifacts']
+    ] as [PanelView, string][]) {
+      const tab = document.createElement('button');
+      tab.type = 'button';
+      tab.className = 'nbtrack-RunPanel-tab';
+      tab.dataset.view = view;
+      tab.setAttribute('role', 'tab');
+      tab.textContent = label;
+      tab.setAttribute('aria-selected', view === this._view ? 'true' : 'false');
+      tab.classList.toggle('nbtrack-mod-active', view === this._view);
+      tab.addEventListener('click', () => {
+        this.view = view;
+      });
+      this._tabs.set(view, tab);
+      tabs.node.appendChild(tab);
+    }
+    return tabs;
+  }
+
+  /**
+   * While the Artifacts view shows, read it again when a run was added or
+   * deleted, or a running run ended (what logs artifacts).
+   */
+  private _refreshArtifacts(): void {
+    const running = this.model.runs.filter(r => r.status === 'running').map(r => r.id);
+    const key = `${this.model.storeTotal}|${running.sort().join(',')}`;
+    if (key !== this._artifactsKey) {
+      this._artifactsKey = key;
+      if (this._view === 'artifacts' && this.artifacts.isVisible) {
+        void this.artifacts.refresh();
+      }
+    }
+  }
+
   private _sync(): void {
+    this._refreshArtifacts();
     const selected = this.model.selectedRuns;
     this.store.setRuns(selected.slice(0, MAX_CURVE_RUNS));
     // Counts from the server: the runs matching the filter and the store's.
@@ -152,4 +253,8 @@ export class RunPanel extends Panel {
   private _filter: HTMLInputElement;
   private _status: HTMLElement;
   private _commands: CommandRegistry;
+  private _view: PanelView = 'runs';
+  private _artifactsKey = '';
+  private _tabs = new Map<PanelView, HTMLButtonElement>();
+  private _runsParts: Widget[];
 }

@@ -5,3 +5,4 @@ import 'nbdime/lib/styles/diff.css';
 import 'nbdime/lib/common/collapsible.css';
 import 'nbdime/lib/upstreaming/flexpanel.css';
 import './base.css';
+import './artifacts.css';

@@ -65,7 +65,8 @@ function serve(runs: IRun[]) {
     }
     const one = /^runs\/([^/]+)$/.exec(path);
     if (one) {
-      const found = runs.find(r => r.id === decodeURIComponent(one[1]));
+      const ref = decodeURIComponent(one[1]);
+      const found = runs.find(r => r.id === ref || r.ref === ref);
       return found ? { status: 200, body: found } : { status: 404, body: { message: 'gone' } };
     }
     return undefined;
@@ -234,6 +235,25 @@ describe('RunsModel', () => {
     await model.refresh();
     expect(model.total).toBe(249);
     expect(model.selected).toEqual(['r249']);
+    model.dispose();
+  });
+
+  it('selects a run by ref, reading it when no loaded page holds it', async () => {
+    const runs = many(250);
+    const server = new FakeServer(serve(runs));
+    const model = new RunsModel(server.api());
+    await model.refresh();
+    expect(model.get('r5')).toBeUndefined(); // row 244: beyond the first page
+    const run = await model.selectRef('nb#r5');
+    expect(run.id).toBe('r5');
+    expect(model.selected).toEqual(['r5']);
+    expect(model.selectedRuns.map(r => r.ref)).toEqual(['nb#r5']);
+    expect(apiPath(server.requests[server.requests.length - 1])).toBe('runs/nb%23r5');
+    // A loaded run is selected without asking the server.
+    const asked = server.requests.length;
+    await model.selectRef('nb#r249');
+    expect(model.selected).toEqual(['r249']);
+    expect(server.requests.length).toBe(asked);
     model.dispose();
   });
 
