@@ -335,7 +335,7 @@ class Run(RunView):
         from .artifacts.reads import run_edges
 
         assert self._store is not None
-        return run_edges(self._store, self.id, "in")
+        return run_edges(store_for(self._store), self.id, "in")
 
     @property
     def outputs(self) -> list[Any]:
@@ -343,7 +343,7 @@ class Run(RunView):
         from .artifacts.reads import run_edges
 
         assert self._store is not None
-        return run_edges(self._store, self.id, "out")
+        return run_edges(store_for(self._store), self.id, "out")
 
     def history(self, key: str | Sequence[str] | None = None) -> pd.DataFrame:
         """Points of this run: columns `step`, `value`, `time` for one key; with

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from .query import Source
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)  # IPython prints it as RunDiff does (_repr_pretty_)
 class RunDiffWithInputs(RunDiff):
     """A run diff with its "inputs" part: the artifact versions used differently."""
 
@@ -32,10 +32,12 @@ class RunDiffWithInputs(RunDiff):
         return super().is_empty and (self.inputs is None or self.inputs.is_empty)
 
     def __str__(self) -> str:
-        return super().__str__() + (self.inputs.text() if self.inputs is not None else "")
+        shown = self.inputs is not None and self.inputs.used
+        return super().__str__() + (self.inputs.text() if shown else "")
 
     def _repr_html_(self) -> str:
-        return super()._repr_html_() + (self.inputs.html() if self.inputs is not None else "")
+        shown = self.inputs is not None and self.inputs.used
+        return super()._repr_html_() + (self.inputs.html() if shown else "")
 
     def to_json(self) -> dict[str, Any]:
         return {**super().to_json(), "inputs": self.inputs.to_json() if self.inputs else None}

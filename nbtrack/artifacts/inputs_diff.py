@@ -22,6 +22,12 @@ class InputsDiff:
     def is_empty(self) -> bool:
         return not (self.changed or self.added or self.removed)
 
+    @property
+    def used(self) -> bool:
+        """Did either run use any artifact version? (A diff of two runs without
+        inputs says nothing of them.)"""
+        return bool(self.changed or self.added or self.removed or self.same)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "changed": {k: {"old": a, "new": b} for k, (a, b) in self.changed.items()},
