@@ -64,7 +64,7 @@ export function anyVerdict(runs: readonly IRun[]): boolean {
 export const VERDICT_COLUMN: IColumn = {
   id: 'verdict',
   label: 'Verdict',
-  width: 120,
+  width: 180,
   kind: 'verdict',
   text: verdictText,
   sortValue: run => verdictText(run) || null

@@ -36,6 +36,7 @@ test('a stored verdict shows as a Verdict column with badges', async ({ page, tm
     'differs: loss'
   );
   await expect(cell.locator('.nbtrack-VerdictBadge.nbtrack-mod-stale')).toHaveText('stale inputs');
+  await cell.scrollIntoViewIfNeeded();
   await screenshot(panel, 'verdict-column.png');
 });
 
@@ -59,5 +60,6 @@ test('Verify Run shows verifying… then the verdict', async ({ page, tmpPath })
   await expect(cell.locator('.nbtrack-mod-reproduced')).toHaveText('reproduced', {
     timeout: 110000
   });
+  await cell.scrollIntoViewIfNeeded();
   await screenshot(panel, 'verdict-reproduced.png');
 });
