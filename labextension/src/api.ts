@@ -48,6 +48,8 @@ export interface IRun {
   trial: number | null;
   /** `nbtrack verify`'s verdict in short, null when never verified nor flagged. */
   verdict?: string | null;
+  /** Set by the panel (not the server) while a Verify it started runs. */
+  verifying?: boolean;
 }
 
 export interface IRunDetail extends IRun {
@@ -55,6 +57,16 @@ export interface IRunDetail extends IRun {
   cell_source: string | null;
   git: JSONValue;
   environment: JSONValue;
+  /** `nbtrack verify`'s entry (verdict, detail, checked_at, stale), null if none. */
+  verification?: JSONValue;
+}
+
+/** The server's verify subprocess of a run (`GET runs/{ref}/verify`). */
+export interface IVerifyJob {
+  running: boolean;
+  exit_code: number | null;
+  /** Why it stopped without a verdict (no snapshot...), or null. */
+  error: string | null;
 }
 
 export interface IRunsQuery {
@@ -330,6 +342,18 @@ export class NbtrackApi {
   /** The versions a run used (inputs) and made (outputs). */
   async runArtifacts(ref: string): Promise<IRunArtifacts> {
     return this.request<IRunArtifacts>(`runs/${encodeRef(ref)}/artifacts`);
+  }
+
+  /** Start `nbtrack verify` on the run in the server (409 while one runs). */
+  async verifyRun(ref: string): Promise<void> {
+    await this.request<{ started: boolean }>(`runs/${encodeRef(ref)}/verify`, {
+      method: 'POST'
+    });
+  }
+
+  /** Whether the server's verify of the run still runs, and how it ended. */
+  async verifyJob(ref: string): Promise<IVerifyJob> {
+    return this.request<IVerifyJob>(`runs/${encodeRef(ref)}/verify`);
   }
 
   /** The full URL of an API path with its query string (undefined values left out). */

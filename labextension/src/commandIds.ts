@@ -8,4 +8,5 @@ export namespace CommandIDs {
   export const tag = 'nbtrack:tag';
   export const note = 'nbtrack:note';
   export const remove = 'nbtrack:delete';
+  export const verify = 'nbtrack:verify';
 }

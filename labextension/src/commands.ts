@@ -1,6 +1,6 @@
 /**
  * The extension's commands: open the panel, refresh, diff two runs, open a
- * snapshot, rename / tag / note / delete runs. They act on the panel's
+ * snapshot, rename / tag / note / verify / delete runs. They act on the panel's
  * selection, or on explicit `ref`/`a`/`b` arguments (refs or run ids).
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
@@ -225,6 +225,31 @@ export function registerCommands(app: JupyterFrontEnd, deps: ICommandDeps): void
     }
   });
 
+  commands.addCommand(CommandIDs.verify, {
+    label: 'Verify Run',
+    caption:
+      'Replay the run\'s recorded history in a fresh kernel and compare (nbtrack verify)',
+    isEnabled: () => {
+      const run = one();
+      return !!run && run.status !== 'running' && !!run.snapshot && !model.isVerifying(run.id);
+    },
+    execute: async () => {
+      const run = one();
+      if (!run) {
+        return;
+      }
+      const label = run.ref || run.name;
+      try {
+        const result = await model.verify(run.id);
+        if (result.error) {
+          report(`Could not verify ${label}`)(new Error(result.error));
+        }
+      } catch (error) {
+        report(`Could not verify ${label}`)(error);
+      }
+    }
+  });
+
   if (deps.palette) {
     for (const command of [
       CommandIDs.openPanel,
@@ -234,6 +259,7 @@ export function registerCommands(app: JupyterFrontEnd, deps: ICommandDeps): void
       CommandIDs.rename,
       CommandIDs.tag,
       CommandIDs.note,
+      CommandIDs.verify,
       CommandIDs.remove
     ]) {
       deps.palette.addItem({ command, category: CATEGORY });
@@ -248,6 +274,7 @@ export function registerCommands(app: JupyterFrontEnd, deps: ICommandDeps): void
     CommandIDs.rename,
     CommandIDs.tag,
     CommandIDs.note,
+    CommandIDs.verify,
     CommandIDs.remove
   ]) {
     app.contextMenu.addItem({ command, selector: '.nbtrack-RunTable-row', rank: rank++ });

@@ -15,6 +15,7 @@ import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { ApiError, IRun, IRunPatch, IRunsPage, NbtrackApi } from './api';
+import { IVerifyResult, Verifications } from './verifying';
 
 /** Rows per request. */
 export const PAGE = 100;
@@ -34,6 +35,7 @@ export interface IRunsView {
 export class RunsModel {
   constructor(api: NbtrackApi, options: { interval?: number } = {}) {
     this.api = api;
+    this._verifications = new Verifications(api);
     this._poll = new Poll({
       auto: false,
       factory: () => this._tick(),
@@ -44,6 +46,26 @@ export class RunsModel {
   }
 
   readonly api: NbtrackApi;
+
+  /**
+   * Verify a run in the server (`nbtrack verify`): the run reads as
+   * "verifying…" until the verify ends; resolves then, with the run read
+   * again (its new verdict) or why it stopped without a verdict.
+   */
+  async verify(id: string): Promise<IVerifyResult> {
+    const { done } = await this._verifications.start(id);
+    const run = this._runs.get(id);
+    if (run) {
+      this._put({ ...run }); // a new object: the table draws its row again
+    }
+    this._emit();
+    return done;
+  }
+
+  /** Whether a verify started from this panel still runs on the run. */
+  isVerifying(id: string): boolean {
+    return this._verifications.has(id);
+  }
 
   /** Emitted when rows, keys, the total or the error changed. */
   get changed(): ISignal<this, void> {
@@ -267,6 +289,13 @@ export class RunsModel {
       } else {
         await this._readChanges();
       }
+      if (this._verifications.size) {
+        const ended = await this._verifications.check();
+        ended.forEach(run => this._put(run));
+        if (ended.length) {
+          this._emit();
+        }
+      }
       this._lastResponseAt = Date.now();
       if (this._error !== null) {
         this._error = null;
@@ -464,6 +493,11 @@ export class RunsModel {
 
   /** Store a read of a run: in the id map and in the page that holds it. */
   private _put(run: IRun): void {
+    if (this._verifications.has(run.id)) {
+      run.verifying = true;
+    } else if (run.verifying) {
+      delete run.verifying;
+    }
     const old = this._runs.get(run.id);
     this._runs.set(run.id, run);
     this._list = null;
@@ -503,6 +537,7 @@ export class RunsModel {
   }
 
   private _poll: Poll;
+  private _verifications: Verifications;
   private _runs = new Map<string, IRun>();
   private _list: IRun[] | null = null;
   private _pages = new Map<number, IRun[]>();
@@ -540,6 +575,7 @@ export function sameRun(a: IRun, b: IRun): boolean {
     a.duration === b.duration &&
     a.notes === b.notes &&
     a.snapshot === b.snapshot &&
+    a.verdict === b.verdict &&
     sameList(a.tags, b.tags) &&
     JSON.stringify(a.metrics) === JSON.stringify(b.metrics) &&
     JSON.stringify(a.params) === JSON.stringify(b.params)

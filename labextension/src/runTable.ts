@@ -16,6 +16,7 @@ import { Widget } from '@lumino/widgets';
 import { IRun } from './api';
 import { RunsModel } from './model';
 import { IColumn, TableModel } from './tableModel';
+import { anyVerdict, verdictBadges } from './verdict';
 import { CHECK_WIDTH, REF_COLUMN, viewColumns } from './viewColumns';
 
 export const ROW_HEIGHT = 24;
@@ -145,8 +146,15 @@ export class RunTable extends Widget {
     const runs = this.model.runs;
     this.table.setKeys(runs.some(run => run.sweep), this.model.params, this.model.metrics);
     this.table.serverFilterError = this.model.filterError;
-    if (before !== this.table.columns || !this._header.childElementCount) {
-      this._columns = viewColumns(this.table.columns);
+    // The Verdict column shows once some loaded run has a verdict.
+    const verdicts = anyVerdict(runs);
+    if (
+      before !== this.table.columns ||
+      verdicts !== this._verdicts ||
+      !this._header.childElementCount
+    ) {
+      this._verdicts = verdicts;
+      this._columns = viewColumns(this.table.columns, verdicts);
       this._renderHeader();
     }
     if (this.table.serverSort !== this.model.view.sort || this.table.sortOrder !== this.model.view.order) {
@@ -339,6 +347,10 @@ export class RunTable extends Widget {
     for (let c = 0; c < columns.length; c++) {
       const cell = row.children[c + 1] as HTMLElement;
       const text = columns[c].text(run, now);
+      if (columns[c].kind === 'verdict') {
+        fillVerdict(cell, text);
+        continue;
+      }
       if (cell.textContent !== text) {
         cell.textContent = text;
         cell.title = text;
@@ -446,6 +458,7 @@ export class RunTable extends Widget {
   }
 
   private _columns: IColumn[] = [];
+  private _verdicts = false;
   private _header: HTMLElement;
   private _body: HTMLElement;
   private _empty: HTMLElement;
@@ -458,4 +471,20 @@ export class RunTable extends Widget {
   private _anchor = -1;
   private _timer = 0;
   private _filterTimer = 0;
+}
+
+/** A Verdict cell: one badge per part of the label, coloured by its kind (CSS). */
+function fillVerdict(cell: HTMLElement, text: string): void {
+  if (cell.dataset.verdict === text && cell.childElementCount) {
+    return;
+  }
+  cell.dataset.verdict = text;
+  cell.textContent = '';
+  cell.title = text;
+  for (const badge of verdictBadges(text)) {
+    const span = document.createElement('span');
+    span.className = `nbtrack-VerdictBadge nbtrack-mod-${badge.kind}`;
+    span.textContent = badge.text;
+    cell.appendChild(span);
+  }
 }

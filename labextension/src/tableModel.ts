@@ -22,7 +22,7 @@ export interface IColumn {
   label: string;
   /** Width in pixels. */
   width: number;
-  kind: 'name' | 'status' | 'text' | 'time' | 'number' | 'param' | 'metric';
+  kind: 'name' | 'status' | 'text' | 'time' | 'number' | 'param' | 'metric' | 'verdict';
   text(run: IRun, now: number): string;
   sortValue(run: IRun, now: number): SortValue;
 }

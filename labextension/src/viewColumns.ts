@@ -5,6 +5,7 @@
  * (250 px) sidebar.
  */
 import { IColumn } from './tableModel';
+import { VERDICT_COLUMN } from './verdict';
 
 /** Width of the checkbox column, in pixels. */
 export const CHECK_WIDTH = 22;
@@ -24,14 +25,20 @@ export const REF_COLUMN: IColumn = {
 
 const VIEW_WIDTHS: { [id: string]: number } = { name: 84, status: 74 };
 
-/** The model's columns in view order: Ref after Name, narrower first columns. */
-export function viewColumns(columns: readonly IColumn[]): IColumn[] {
+/**
+ * The model's columns in view order: Ref after Name, narrower first columns,
+ * and with `verdicts` (some run has one) the Verdict column after Status.
+ */
+export function viewColumns(columns: readonly IColumn[], verdicts = false): IColumn[] {
   const out: IColumn[] = [];
   for (const column of columns) {
     const width = VIEW_WIDTHS[column.id];
     out.push(width ? { ...column, width } : column);
     if (column.id === 'name' && !columns.some(c => c.id === REF_COLUMN.id)) {
       out.push(REF_COLUMN);
+    }
+    if (column.id === 'status' && verdicts) {
+      out.push(VERDICT_COLUMN);
     }
   }
   return out;

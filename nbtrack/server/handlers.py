@@ -135,8 +135,8 @@ class NotFoundHandler(NbtrackHandler):
             404,
             "%s",
             "no such nbtrack API endpoint: use runs, runs/{ref}, runs/{ref}/metrics, "
-            "runs/{ref}/snapshot, runs/{ref}/artifacts, diff, artifacts, artifacts/{ref} "
-            "or artifacts/{ref}/lineage",
+            "runs/{ref}/snapshot, runs/{ref}/artifacts, runs/{ref}/verify, diff, artifacts, "
+            "artifacts/{ref} or artifacts/{ref}/lineage",
         )
 
     @web.authenticated
@@ -169,6 +169,7 @@ _REF = r"(?P<ref>[^/]+)"
 
 # The artifact endpoints (their handlers subclass NbtrackHandler, defined above).
 from .artifact_handlers import ROUTES as ARTIFACT_ROUTES  # noqa: E402
+from .verify_handlers import ROUTES as VERIFY_ROUTES  # noqa: E402
 
 # (path under <base_url>/nbtrack/api/, handler), in matching order.
 ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
@@ -178,5 +179,6 @@ ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
     (rf"runs/{_REF}/snapshot/?", SnapshotHandler),
     (r"diff/?", DiffHandler),
     *ARTIFACT_ROUTES,
+    *VERIFY_ROUTES,
     (r"(.*)", NotFoundHandler),
 ]

@@ -96,8 +96,11 @@ def condition(term: Term, now: float, correlated: bool = False) -> sa.ColumnElem
 def changed_since(cursor_time: float) -> sa.ColumnElement[bool]:
     """Runs that may have changed since `cursor_time`: running ones, and those started,
     ended or beating since (less the slack). A run reported crashed keeps its last
-    heartbeat as its end, so heartbeats within the crash timeout count too."""
+    heartbeat as its end, so heartbeats within the crash timeout count too. Runs
+    verified since (`nbtrack verify`, from the panel or a terminal) too: their
+    verdict changed."""
     from ..query import STALE_AFTER_S
+    from ..store.verdicts import verdicts
 
     since = cursor_time - CHANGE_SLACK_S
     ranges = [
@@ -107,8 +110,10 @@ def changed_since(cursor_time: float) -> sa.ColumnElement[bool]:
         RUNS.c.heartbeat >= since - STALE_AFTER_S,
     ]
     # One index range each, united: as a plain OR, SQLite walks the start index of
-    # every run to find the few that changed.
-    return RUNS.c.id.in_(sa.union(*(sa.select(RUNS.c.id).where(r) for r in ranges)))
+    # every run to find the few that changed. The verdicts table holds a row per
+    # verified run only: read whole.
+    checked = sa.select(verdicts.c.run_id).where(verdicts.c.checked_at >= since)
+    return RUNS.c.id.in_(sa.union(*(sa.select(RUNS.c.id).where(r) for r in ranges), checked))
 
 
 # Up to this many changed runs, a poll checks each against the filter (primary-key

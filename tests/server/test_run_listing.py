@@ -160,6 +160,21 @@ def test_changed_since_answers_only_what_changed(service: RunService) -> None:
     assert [(r["name"], r["status"]) for r in done["runs"]] == [("live", "finished")]
 
 
+def test_a_poll_answers_runs_verified_since(service: RunService) -> None:
+    from nbtrack.store.verdicts import save_verdict
+
+    st = service.store
+    hour_ago = time.time() - 3600
+    for run_id in st.run_ids([]):
+        st.update_run(run_id, start_time=hour_ago, end_time=hour_ago, heartbeat=hour_ago)
+    first = service.list_runs(runs_query({}))
+    assert service.list_runs(runs_query({"changed_since": first["cursor"]}))["runs"] == []
+    (old,) = st.find_run_ids(stem="train", seq=1)
+    save_verdict(st, old, "differs", {"metrics": {"loss": {}}})
+    poll = service.list_runs(runs_query({"changed_since": first["cursor"]}))
+    assert [(r["ref"], r["verdict"]) for r in poll["runs"]] == [("train#1", "differs: loss")]
+
+
 def test_a_poll_under_a_metric_sort_finds_the_changed_runs_without_walking_the_sort(
     service: RunService,
 ) -> None:
@@ -223,5 +238,9 @@ def test_listing_is_a_few_statements_and_the_keys_are_not_reread(service: RunSer
         service.list_runs(runs_query({"q": "lr<1 train", "sort": "metrics.loss"}))
     finally:
         sa.event.remove(service.store.engine, "before_cursor_execute", record)
-    assert len(seen) <= 6, seen
+    # Six for the page, its total, keys and summaries; one more for the shown runs'
+    # `nbtrack verify` verdicts, by primary key.
+    assert len(seen) <= 7, seen
+    verdicts = [s for s in seen if s.lstrip().startswith("SELECT nbtrack_verdicts.")]
+    assert len(verdicts) == 1 and "nbtrack_verdicts.run_id IN" in verdicts[0], verdicts
     assert not any(s.startswith("SELECT nbtrack_runs.params \nFROM nbtrack_runs") for s in seen)

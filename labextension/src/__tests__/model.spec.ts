@@ -288,3 +288,66 @@ describe('RunsModel', () => {
     model.dispose();
   });
 });
+
+describe('RunsModel.verify', () => {
+  it('marks the run verifying until the server says the verify ended, then reads it', async () => {
+    const runs = [record('a', 1)];
+    let job = { running: true, exit_code: null as number | null, error: null as string | null };
+    const served = serve(runs);
+    const server = new FakeServer(req => {
+      if (apiPath(req) === 'runs/a/verify') {
+        return req.method === 'POST'
+          ? { status: 202, body: { started: true } }
+          : { status: 200, body: job };
+      }
+      return served(req);
+    });
+    const model = new RunsModel(server.api());
+    await model.refresh();
+    let ended: { error: string | null; run: IRun | null } | null = null;
+    void model.verify('a').then(result => (ended = result));
+    await until(() => model.get('a')?.verifying === true);
+    expect(model.rowAt(0)?.verifying).toBe(true);
+    expect(server.requests.some(r => r.method === 'POST')).toBe(true);
+
+    await model.refresh();
+    expect(model.get('a')?.verifying).toBe(true); // still running on the server
+    expect(ended).toBeNull();
+
+    runs[0] = { ...record('a', 1), verdict: 'differs: loss' };
+    job = { running: false, exit_code: 1, error: null };
+    await model.refresh();
+    await until(() => ended !== null);
+    expect(model.isVerifying('a')).toBe(false);
+    expect(model.get('a')?.verifying).toBeUndefined();
+    expect(model.get('a')?.verdict).toBe('differs: loss');
+    expect(model.rowAt(0)?.verdict).toBe('differs: loss');
+    expect(ended!.error).toBeNull();
+    model.dispose();
+  });
+
+  it("passes on the server's refusal and why a verify stopped without a verdict", async () => {
+    const runs = [record('a', 1)];
+    const served = serve(runs);
+    let posts = 0;
+    const server = new FakeServer(req => {
+      if (apiPath(req) === 'runs/a/verify') {
+        if (req.method === 'POST') {
+          posts++;
+          return posts > 1
+            ? { status: 409, body: { message: 'run run-a is being verified already' } }
+            : { status: 202, body: { started: true } };
+        }
+        return { status: 200, body: { running: false, exit_code: 1, error: 'no snapshot' } };
+      }
+      return served(req);
+    });
+    const model = new RunsModel(server.api());
+    await model.refresh();
+    const result = await Promise.all([model.verify('a'), model.refresh()]);
+    expect(result[0].error).toBe('no snapshot');
+    await expect(model.verify('a')).rejects.toThrow('being verified already');
+    expect(model.isVerifying('a')).toBe(false);
+    model.dispose();
+  });
+});
