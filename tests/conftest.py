@@ -37,6 +37,16 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     forget_stores()
 
 
+@pytest.fixture(autouse=True)
+def _not_replaying() -> Iterator[None]:
+    """A replay script exec'd in-process turns `log()` off for the process (as it
+    should in a replay): never for the next test."""
+    yield
+    from nbtrack.session import current
+
+    current().replaying = False
+
+
 def _reset_process_state() -> None:
     from nbtrack.session import current
 
@@ -56,6 +66,19 @@ def _clean_postgres(url: str) -> None:
                 conn.execute(sa.text(f'DROP TABLE "{table}" CASCADE'))
         conn.execute(sa.text("DROP SCHEMA IF EXISTS nbtrack_optuna CASCADE"))  # sweeps' studies
     engine.dispose()
+
+
+@pytest.fixture
+def postgres_store(project: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The PostgreSQL test store, emptied, set as NBTRACK_STORE (for tests that need
+    PostgreSQL itself, such as remote workers)."""
+    if not PG_URL:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the PostgreSQL store tests: set NBTRACK_TEST_PG_URL")
+        pytest.skip("no PostgreSQL server: set NBTRACK_TEST_PG_URL to run these")
+    _clean_postgres(PG_URL)
+    monkeypatch.setenv("NBTRACK_STORE", PG_URL)
+    return PG_URL
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

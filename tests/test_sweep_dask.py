@@ -18,16 +18,8 @@ distributed = pytest.importorskip("distributed")
 
 
 @pytest.fixture
-def pg(project: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    from conftest import PG_URL, _clean_postgres
-
-    if not PG_URL:
-        if os.environ.get("CI"):
-            pytest.fail("CI must run the PostgreSQL store tests: set NBTRACK_TEST_PG_URL")
-        pytest.skip("no PostgreSQL server: set NBTRACK_TEST_PG_URL to run these")
-    _clean_postgres(PG_URL)
-    monkeypatch.setenv("NBTRACK_STORE", PG_URL)
-    return PG_URL
+def pg(postgres_store: str) -> str:
+    return postgres_store
 
 
 def train(x: float, steps: int = 3) -> None:
