@@ -182,7 +182,7 @@ def test_a_kernel_that_dies_fails_the_verdict_and_leaves_the_run(project: Path) 
     after = json.loads(cli(project, "show", "die", "--format", "json").stdout)
     original = json.loads(before.stdout)
     assert after["metrics"] == original["metrics"] and after["status"] == "finished"
-    assert after["verdict"]["verdict"] == "failed"
+    assert after["verdict"] == "failed" and after["verification"]["verdict"] == "failed"
 
 
 def test_another_language_is_not_checked(project: Path, tmp_path: Path) -> None:
