@@ -14,7 +14,8 @@ test.use({ autoGoto: true });
 const EVIL_TYPE = '<img src=x onerror=alert(1)>';
 
 test('a logged dataset shows with its lineage, and its run refs select runs', async ({ page, tmpPath }) => {
-  test.setTimeout(180000);
+  // Three tracked cells in a fresh kernel (its warm-up, pyarrow) on a busy machine.
+  test.setTimeout(360000);
   let dialogs = 0;
   page.on('dialog', dialog => {
     dialogs++;
