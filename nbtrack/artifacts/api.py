@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from .context import ArtifactContext, active_run, context_for, current_cell
 from .errors import ArtifactError
-from .manifest import Entry, manifest_bytes, manifest_hash, scan
+from .manifest import Entry, entries_of, manifest_bytes, manifest_hash, scan_raw, stat_digest
 from .names import check_name
 from .records import Version, add_edge, record_version, resolve
 from .records import set_alias as _set_alias
@@ -77,7 +77,7 @@ def _store_entries(ctx: ArtifactContext, entries: list[Entry]) -> None:
 
 
 def _content(
-    ctx: ArtifactContext, path: Path, store: bool
+    ctx: ArtifactContext, path: Path, store: bool, name: str | None = None
 ) -> tuple[str, str, int, int, dict[str, int], dict[str, Any], list[Entry] | None, bytes | None]:
     """(kind, hash, size, files, blobs, meta, entries, manifest) of a path."""
     st = os.lstat(path)
@@ -87,13 +87,24 @@ def _content(
         digest = manifest_hash(data)
         return "folder", digest, 0, 1, {digest: len(data)}, {"link": True}, entries, data
     if stat_mod.S_ISDIR(st.st_mode):
-        entries = scan(path)
+        raw = scan_raw(path)
+        key, newest = stat_digest(raw)
+        cached = ctx.cache.folder_get(str(path), key)
+        if cached is not None and (
+            not store or (name is not None and _existing_stored(ctx, name, cached[0]))
+        ):
+            # Not a file touched since its manifest was made, and (when storing) a
+            # stored version of that content under this name: nothing to read or build.
+            digest, size, files = cached
+            return "folder", digest, size, files, {}, {}, None, None
+        entries = entries_of(raw)
         _hash_entries(ctx, entries, store, str(path))
         data = manifest_bytes(entries)
         digest = manifest_hash(data)
         blobs = {e.hash: e.size for e in entries if e.link is None}
         blobs[digest] = len(data)
         size = sum(e.size for e in entries if e.link is None)
+        ctx.cache.folder_put(str(path), key, newest, (digest, size, len(entries)))
         return "folder", digest, size, len(entries), blobs, {}, entries, data
     if not stat_mod.S_ISREG(st.st_mode):
         raise ArtifactError(f"{path} is not a regular file or folder: log a file or a folder")
@@ -136,7 +147,9 @@ def log_artifact(
     p = p.absolute()
     if p.is_symlink() and _inside(p.resolve(), ctx.root):
         p = p.resolve()  # a link within the project: its target is the content
-    kind, digest, size, files, blobs, meta, entries, manifest = _content(ctx, p, store=True)
+    kind, digest, size, files, blobs, meta, entries, manifest = _content(
+        ctx, p, store=True, name=name
+    )
     existing = _existing_stored(ctx, name, digest)
     if existing is None:
         if entries is not None and kind == "folder":

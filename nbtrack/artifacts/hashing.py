@@ -96,7 +96,38 @@ class StatCache:
             "CREATE TABLE IF NOT EXISTS stat_cache (path TEXT PRIMARY KEY, dev INTEGER, "
             "ino INTEGER, size INTEGER, mtime_ns INTEGER, hash TEXT NOT NULL)"
         )
+        # A folder's manifest hash keyed by the digest of its files' stat keys: an
+        # unchanged folder is re-logged for one stat per file, without a manifest.
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS folder_cache (path TEXT PRIMARY KEY, "
+            "stat_digest TEXT NOT NULL, hash TEXT NOT NULL, size INTEGER, files INTEGER)"
+        )
         self._conn.commit()
+
+    def folder_get(self, path: str, stat_digest: str) -> tuple[str, int, int] | None:
+        """(manifest hash, size, files) of the folder when its stat digest matches."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT stat_digest, hash, size, files FROM folder_cache WHERE path = ?", (path,)
+            ).fetchone()
+        if row is None or row[0] != stat_digest:
+            return None
+        return str(row[1]), int(row[2]), int(row[3])
+
+    def folder_put(
+        self, path: str, stat_digest: str, newest_mtime_ns: int, value: tuple[str, int, int]
+    ) -> None:
+        """Remember a folder's manifest hash, unless a file in it was modified in the
+        last RACY_S seconds (a write in the same mtime tick would go unseen)."""
+        if time.time_ns() - newest_mtime_ns <= RACY_S * 1e9:
+            return
+        with self._lock:
+            self._conn.execute(
+                "INSERT OR REPLACE INTO folder_cache (path, stat_digest, hash, size, files) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (path, stat_digest, *value),
+            )
+            self._conn.commit()
 
     def lookup_many(self, prefix: str) -> dict[str, tuple[tuple[int, int, int, int], str]]:
         """Every cached entry whose path is `prefix` or under it."""

@@ -210,3 +210,56 @@ def test_lineage_walks_both_ways_and_escapes_user_text(backend: str, project: Pa
     assert "&lt;script&gt;prep&lt;/script&gt;" in page and "<script>" not in page
     assert "raw&lt;b&gt;:v1" in page
     assert nbtrack.lineage("report").upstream == ["features:v1", "raw<b>:v1"]
+
+
+def _age(folder: Path) -> None:
+    """Make every file older than the racy window, so the folder's manifest is cached."""
+    import time
+
+    old = time.time_ns() - 10 * 10**9
+    for p in folder.rglob("*"):
+        if p.is_file() and not p.is_symlink():
+            os.utime(p, ns=(old, old))
+
+
+def test_a_cached_folder_sees_every_change_of_name_mode_link_and_content(project: Path) -> None:
+    data = _folder(project / "data", {"a.txt": b"alpha", "sub/b.txt": b"beta"})
+    _age(data)
+    v1 = nbtrack.log_artifact(data, name="data")
+    assert nbtrack.log_artifact(data, name="data").id == v1.id  # from the folder cache
+    os.chmod(data / "a.txt", 0o600)
+    _age(data)
+    v2 = nbtrack.log_artifact(data, name="data")
+    assert v2.version == 2
+    (data / "sub" / "b.txt").rename(data / "sub" / "c.txt")
+    _age(data)
+    v3 = nbtrack.log_artifact(data, name="data")
+    assert v3.version == 3
+    (data / "sub" / "c.txt").unlink()
+    os.symlink("../a.txt", data / "sub" / "c.txt")
+    v4 = nbtrack.log_artifact(data, name="data")
+    assert v4.version == 4
+    (data / "a.txt").write_bytes(b"ALPHA, longer now")
+    _age(data)
+    v5 = nbtrack.log_artifact(data, name="data")
+    assert v5.version == 5
+    assert nbtrack.log_artifact(data, name="data").id == v5.id
+
+
+def test_a_cached_folder_logged_under_a_new_name_is_stored_whole(project: Path) -> None:
+    from nbtrack.artifacts import gc
+    from nbtrack.query import store_for
+
+    data = _folder(project / "data", {"a.txt": b"alpha", "sub/b.txt": b"beta"})
+    _age(data)
+    with nbtrack.start_run() as first:
+        nbtrack.log_artifact(data, name="first")
+    other = nbtrack.log_artifact(data, name="second")  # cached manifest, new name
+    assert other.version == 1
+    # The first version goes with its run; the second must hold its own blobs.
+    store_for(None).delete_run(first.id)
+    ctx = context_for()
+    gc.apply(ctx, gc.plan(ctx, grace=0))
+    assert list(nbtrack.artifacts()["name"]) == ["second"]
+    out = nbtrack.use_artifact("second:v1")
+    assert (out / "sub" / "b.txt").read_bytes() == b"beta"
