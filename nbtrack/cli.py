@@ -230,6 +230,9 @@ def _doctor(args: argparse.Namespace) -> int:
             )
         )
         print(f"snapshots       {_snapshot_home(project.root)}")
+    from .cli_artifacts import storage_line
+
+    print(f"artifacts       {storage_line(project)}")
     if getattr(args, "compact", False):
         return _compact(store)
     return 0

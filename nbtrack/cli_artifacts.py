@@ -172,3 +172,35 @@ COMMANDS = {
     "lineage": run_lineage,
     "gc": run_gc,
 }
+
+
+def storage_line(project: Any) -> str:
+    """`nbtrack doctor`'s artifacts line: where blobs go (URL masked), how many
+    versions the store records, and — for remote storage — whether it answers."""
+    import os
+
+    import sqlalchemy as sa
+
+    from .artifacts.blobstore import open_blobs
+    from .artifacts.errors import ArtifactError
+    from .store import open_store
+    from .store.artifact_tables import artifact_versions as V
+    from .store.urls import mask_url
+
+    url = os.environ.get("NBTRACK_ARTIFACTS") or project.settings.get("artifacts")
+    with open_store(project.store_url).reading() as conn:
+        versions, names = conn.execute(
+            sa.select(sa.func.count(), sa.func.count(sa.distinct(V.c.name)))
+        ).one()
+    counts = f"{versions} version(s) of {names} artifact(s)"
+    if not url:
+        folder = project.root / ".nbtrack" / "artifacts"
+        return f"{folder} (local{'' if folder.exists() else ', none yet'}), {counts}"
+    try:
+        blobs = open_blobs(project.root, project.settings)
+        if getattr(blobs, "remote", False):
+            blobs.has("0" * 64)  # one request: does the storage answer?
+    except ArtifactError as exc:
+        return f"{mask_url(str(url))}: {exc}"
+    kind = "remote, reachable" if getattr(blobs, "remote", False) else "local"
+    return f"{mask_url(str(url)) if '://' in str(url) else blobs.url} ({kind}), {counts}"

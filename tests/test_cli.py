@@ -128,6 +128,7 @@ def test_doctor(two_runs: list[str]) -> None:
     v = SCHEMA_VERSION
     assert f"schema version  {v} (this nbtrack: {v})" in out.stdout
     assert "runs            2 (finished 2)" in out.stdout and "metric points   6" in out.stdout
+    assert "/.nbtrack/artifacts (local, none yet), 0 version(s) of 0 artifact(s)" in out.stdout
 
 
 def test_doctor_in_a_new_repository_names_git_state_and_snapshots(project: Path) -> None:

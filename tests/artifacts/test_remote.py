@@ -139,3 +139,33 @@ def test_unreachable_remote_fails_clearly_and_the_run_still_finishes(
     assert nbtrack.get_run(run.ref).status == "failed"
     assert len(nbtrack.artifacts()) == 0
     assert os.listdir(project / ".nbtrack") and blob_files(project) == {}
+
+
+def test_doctor_names_the_storage_masked_and_whether_it_answers(
+    project: Path, s3_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from nbtrack.cli import main
+
+    prefix = f"p{time.time_ns()}"
+    _use_s3(project, s3_endpoint, prefix)
+    (project / "a.bin").write_bytes(b"abc")
+    nbtrack.log_artifact("a.bin", name="a")
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert f"s3://{BUCKET}/{prefix} (remote, reachable), 1 version(s) of 1 artifact(s)" in out
+    port = _free_port()  # nothing listens there
+    (project / "pyproject.toml").write_text(
+        "[tool.nbtrack]\n"
+        'artifacts = "s3://bucket/prefix"\n'
+        "[tool.nbtrack.artifacts_options]\n"
+        f'key = "test"\nsecret = "hunter2-secret"\nendpoint_url = "http://127.0.0.1:{port}"\n'
+        "[tool.nbtrack.artifacts_options.config_kwargs]\n"
+        "connect_timeout = 2\nretries = {max_attempts = 1}\n"
+    )
+    from nbtrack.artifacts.context import forget_contexts
+
+    forget_contexts()
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    assert "artifacts       s3://bucket/prefix: cannot read the artifact storage" in out
+    assert "hunter2" not in out
