@@ -209,7 +209,13 @@ def _v9(op: Any) -> None:
         table.create(conn)
 
 
-STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v10(op: Any) -> None:
+    """An index on the verdicts' check time: the panel's poll reads only the runs
+    verified since its last answer, not the whole table."""
+    op.create_index("ix_nbtrack_verdicts_checked", "nbtrack_verdicts", ["checked_at"])
+
+
+STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
 SCHEMA_VERSION = len(STEPS)
 
 

@@ -27,6 +27,8 @@ verdicts = sa.Table(
     sa.Column("detail", sa.Text),
     sa.Column("checked_at", sa.Double),
     sa.Column("stale", sa.Text),
+    # The panel's poll asks for runs verified since its last answer.
+    sa.Index("ix_nbtrack_verdicts_checked", "checked_at"),
 )
 
 
