@@ -117,6 +117,7 @@ def check(
             store_url=scratch_store,
             notebook_path=nb_path,
             timeout=timeout,
+            collect=lambda: _replayed_run(scratch_store),
         )
         cells_s = outcome.cells_s
         extra: dict[str, Any] = {"cells": len(plan), "history": len(recorded.cells)}
@@ -126,7 +127,7 @@ def check(
             extra["restored"] = sorted(rng)
         if not outcome.ok:
             return done("failed", {"cell": outcome.cell, "error": outcome.error, **extra})
-        replayed = _replayed_run(scratch_store)
+        replayed = outcome.collected
         if replayed is None:
             return done(
                 "failed",

@@ -13,6 +13,7 @@ import os
 import shutil
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ class Outcome:
     restored: list[str] = field(default_factory=list)
     #: Seconds spent executing the cells (the rest of a verify is overhead).
     cells_s: float = 0.0
+    #: What `collect` returned, called after the last cell while the kernel lived.
+    collected: Any = None
 
 
 def scratch_project(root: Path, notebook: str | None, notebook_bytes: bytes | None) -> Path:
@@ -80,10 +83,15 @@ def replay(
     store_url: str,
     notebook_path: Path | None,
     timeout: float,
+    collect: Callable[[], Any] | None = None,
 ) -> Outcome:
     """Run `cells` ((count, source, guard status or None)) in order in a fresh
     `kernel_name` kernel started in `folder`; `before_last` (hidden setup code,
-    e.g. restoring RNG states) runs just before the last cell."""
+    e.g. restoring RNG states) runs just before the last cell. After the last
+    cell, `collect()` reads what the replay left (the tracked cell's run is
+    complete in its store when the cell returns); then the kernel is killed
+    rather than shut down gracefully: its exit (interpreter teardown, exit
+    hooks) would only cost seconds and the scratch copy is thrown away."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, DeadKernelError
@@ -111,6 +119,7 @@ def replay(
         timeout=timeout,
         kernel_name=kernel_name,
         resources={"metadata": {"path": str(folder)}},
+        shutdown_kernel="immediate",
     )
     current: int | None = None
     try:
@@ -136,6 +145,8 @@ def replay(
                         + (f"raised {now}" if now else "ran without error")
                     )
             outcome.cells_s = time.perf_counter() - started
+            if collect is not None:
+                outcome.collected = collect()
     except DeadKernelError as exc:
         return Outcome(False, current, f"the kernel died ({exc})".strip(), outcome.guarded)
     except CellExecutionError as exc:
