@@ -149,7 +149,12 @@ def run_notebook_scenarios(src: Path, folder: Path) -> dict:
         nb, timeout=300, allow_errors=True, resources={"metadata": {"path": str(folder)}}
     )
     flags: dict[str, bool] = {}
+    # Each case's tracked run, and the notebook as saved when it ran: the ground
+    # truth of the flag is whether that saved notebook, run top to bottom in a
+    # fresh kernel, gives the run's result.
+    cases: dict[str, tuple[int, str]] = {}
     exec_seconds = 0.0
+    seq = 1
     with client.setup_kernel():
         start = time.perf_counter()
         for index in range(len(nb.cells)):
@@ -162,27 +167,93 @@ def run_notebook_scenarios(src: Path, folder: Path) -> dict:
             nb.cells[index].source = original + f"\n{name} = 'edited'"
             nbformat.write(nb, path)
             client.execute_cell(nb.cells[last], last)
+            seq += 1
             flags["dependency edited"] = "stale inputs" in _stderr(nb.cells[last])
+            cases["dependency edited"] = (seq, path.read_text())
             nb.cells[index].source = original
             nbformat.write(nb, path)
         # (2) edit a cell nothing is read from: a new cell, saved, never run.
         nb.cells.insert(1, nbformat.v4.new_code_cell("unrelated_edit = 1"))
         nbformat.write(nb, path)
         client.execute_cell(nb.cells[last + 1], last + 1)
+        seq += 1
         flags["unrelated edit"] = "stale inputs" in _stderr(nb.cells[last + 1])
+        cases["unrelated edit"] = (seq, path.read_text())
+        # (3) out of order: edit a cell the tracked cell reads, save, re-run that cell
+        # (not the ones after it), then the tracked cell again. The saved notebook
+        # now says what ran: the flag must stay quiet, and verify must reproduce
+        # the run from a history where the edited cell ran twice.
+        if defined:
+            index, name = defined[-1]
+            index += 1  # the inserted cell
+            nb.cells[index].source += f"\n{name} = 'edited and re-run'"
+            nbformat.write(nb, path)
+            client.execute_cell(nb.cells[index], index)
+            client.execute_cell(nb.cells[last + 1], last + 1)
+            seq += 1
+            flags["edited, re-run"] = "stale inputs" in _stderr(nb.cells[last + 1])
+            cases["edited, re-run"] = (seq, path.read_text())
+    truth = {
+        case: _reproduces_top_to_bottom(folder, path, saved, f"{path.stem}#{n}")
+        for case, (n, saved) in cases.items()
+    }
     start = time.perf_counter()
     first_run = f"{path.stem}#1"  # the top-to-bottom run, before the edits
     full = _cli(folder, "verify", first_run)
     verify_seconds = time.perf_counter() - start
     minimal = _cli(folder, "verify", first_run, "--minimal")
+    out_of_order = {}
+    if "edited, re-run" in cases:
+        ref = f"{path.stem}#{cases['edited, re-run'][0]}"
+        out_of_order = {
+            "verdict": _cli(folder, "verify", ref),
+            "minimal": _cli(folder, "verify", ref, "--minimal"),
+        }
     return {
         "names": len(names),
         "verdict": full,
         "minimal": minimal,
         "flags": flags,
+        "truth": truth,
+        "out_of_order": out_of_order,
         "exec_s": exec_seconds,
         "verify_s": verify_seconds,
     }
+
+
+def _reproduces_top_to_bottom(folder: Path, path: Path, saved: str, ref: str) -> bool | None:
+    """Does the notebook as saved (`saved`), run top to bottom in a fresh kernel in
+    a scratch store, give run `ref`'s result? None when it could not be told."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    import nbtrack
+
+    try:
+        state = nbtrack.get_run(ref).metrics["state"]["last"]
+    except Exception:  # noqa: BLE001 - the case left no run: say so, do not guess
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_text(saved)
+        nb = nbformat.read(copy, as_version=4)
+        store = Path(tmp) / "truth.db"
+        saved_env = {k: os.environ.get(k) for k in ("NBTRACK_STORE", "JPY_SESSION_NAME")}
+        os.environ.update({"NBTRACK_STORE": f"sqlite:///{store}", "JPY_SESSION_NAME": str(copy)})
+        try:
+            NotebookClient(
+                nb, timeout=300, allow_errors=True, resources={"metadata": {"path": tmp}}
+            ).execute()
+            fresh = nbtrack.get_run("latest", store=f"sqlite:///{store}")
+            return bool(fresh.metrics["state"]["last"] == state)
+        except Exception:  # noqa: BLE001
+            return None
+        finally:
+            for k, v in saved_env.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 def _stderr(cell) -> str:
@@ -203,8 +274,10 @@ def main() -> None:
         f"\n{'notebook':48} {'verdict':24} {'minimal':12} {'slice':>7} "
         f"{'flag dep.':>9} {'flag unrel.':>11} {'overhead':>9}"
     )
-    right = total = 0
+    right = total = unknown = 0
     verdicts: dict[str, int] = {}
+    ooo_verdicts: dict[str, int] = {}
+    ooo_slices: list[tuple] = []
     overheads: list[float] = []
     for name in files:
         with tempfile.TemporaryDirectory() as tmp:
@@ -219,11 +292,25 @@ def main() -> None:
         slice_ = f"{m.get('cells', '?')}/{m.get('history', '?')}"
         dep = r["flags"].get("dependency edited")
         unrel = r["flags"].get("unrelated edit")
-        if dep is not None:
+        for case, fired in r["flags"].items():
+            reproduces = r["truth"].get(case)
+            if reproduces is None:
+                unknown += 1
+                continue
             total += 1
-            right += dep is True
-        total += 1
-        right += unrel is False
+            right += fired == (not reproduces)  # fires exactly when it would not reproduce
+        ooo = r["out_of_order"]
+        if ooo:
+            ooo_verdicts[ooo["verdict"]["verdict"]] = (
+                ooo_verdicts.get(ooo["verdict"]["verdict"], 0) + 1
+            )
+            ooo_slices.append(
+                (
+                    ooo["minimal"].get("cells"),
+                    ooo["minimal"].get("history"),
+                    ooo["minimal"]["verdict"],
+                )
+            )
         guarded = len(v.get("guarded", []))
         # Overhead: verify's own time minus the time its kernel spent executing
         # the cells: kernel start, scratch copy, snapshot and store reads.
@@ -235,11 +322,30 @@ def main() -> None:
             f"{str(dep):>9} {str(unrel):>11} {overhead:>8.1f}s"
             + (f"  ({guarded} guarded cells)" if guarded else "")
         )
+        for case, fired in r["flags"].items():
+            reproduces = r["truth"].get(case)
+            if reproduces is not None and fired == reproduces:
+                print(
+                    f"  stale flag {'fired' if fired else 'quiet'} on '{case}', but the saved "
+                    f"notebook run top to bottom {'gives' if reproduces else 'does not give'} "
+                    "the run's result"
+                )
     print(f"\nverdicts: {verdicts}")
     print(
-        f"stale flag right in {right} of {total} cases "
-        "(fires on an edited dependency, quiet on an unrelated edit)"
+        f"stale flag right in {right} of {total} cases, judged against the saved notebook "
+        "run top to bottom in a fresh kernel (right = fires exactly when that run gives "
+        f"another result){f'; {unknown} case(s) could not be judged' if unknown else ''}"
     )
+    if ooo_slices:
+        cells = sum(c for c, _h, _v in ooo_slices if c)
+        history = sum(h for _c, h, _v in ooo_slices if h)
+        minimal_ok = sum(v == "reproduced" for _c, _h, v in ooo_slices)
+        print(
+            f"out-of-order runs (a dependency edited and re-run after the tracked cell): "
+            f"verify {ooo_verdicts}; minimal slices {cells} of {history} history cells "
+            f"({cells / max(history, 1):.0%}), reproduced from the slice alone "
+            f"{minimal_ok}/{len(ooo_slices)}  (aim: slices at most half the history)"
+        )
     print(
         f"verify overhead (kernel start, scratch copy; CLI start-up not counted): median "
         f"{statistics.median(overheads):.1f} s  (target <= 2 s beyond re-executing the history)"

@@ -120,3 +120,26 @@ def test_runs_table_shows_a_verdict_column_once_a_run_has_one() -> None:
     assert "verdict" in table and "differs: loss" in table
     both = {"verdict": "reproduced", "detail": {}, "stale": {"summary": "x"}}
     assert label(both) == "reproduced; stale inputs"
+
+
+def test_names_a_cell_binds_before_reading_are_its_own() -> None:
+    # The tracked cell imports and defines what it reads: no earlier cell feeds it.
+    tracked = "import hashlib as h\ndef f(v):\n    ok = int\n    return ok(v)\nr = f(a)\nh.sha256()"
+    assert analyse(tracked).uses == {"a", "int"}
+    history = [(1, "a = 1"), (2, "h = 'old'\nok = 0"), (3, tracked), (4, "a = 1\nb = 2")]
+    ids = {1: "id-a", 2: "id-h", 3: "id-t", 4: "id-a"}
+    saved = [("id-a", "a = 1\nb = 2"), ("id-h", "h = 'edited, not re-run'"), ("id-t", tracked)]
+    # Cell id-a was edited and re-run; id-h was edited and not re-run, but the
+    # tracked cell binds h itself before using it: the saved notebook reproduces.
+    assert find_stale(history, tracked, ids, saved) is None
+    kept = [c for c, _ in minimal_slice([*history, (5, tracked)])]
+    assert kept == [4, 5]
+    # A binding under a condition does not end the dependency on the earlier one.
+    kept = [c for c, _ in minimal_slice([(1, "q = 1"), (2, "if c:\n    q = 2"), (3, "r = q")])]
+    assert kept == [1, 2, 3]
+    # Nor does a name bound only inside a function (the cell defining it is kept
+    # too: defs over-approximate, which only costs slice size).
+    kept = [
+        c for c, _ in minimal_slice([(1, "ok = 1"), (2, "def f():\n    ok = 2"), (3, "r = ok")])
+    ]
+    assert kept[0] == 1 and kept[-1] == 3

@@ -47,6 +47,107 @@ def _target_names(target: ast.AST, plain: set[str], mutated: set[str]) -> None:
             mutated.add(base)
 
 
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)
+_COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+def _stores(nodes: list[ast.AST]) -> set[str]:
+    """Names bound anywhere within `nodes` (assignment targets, loop and
+    comprehension variables, defs, classes, imports)."""
+    out: set[str] = set()
+    for root in nodes:
+        for node in ast.walk(root):
+            if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+                out.add(node.id)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                out.add(node.name)
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                out.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return out
+
+
+def _loads(node: ast.AST) -> set[str]:
+    """Names `node` reads from the enclosing (cell) scope: a function's parameters
+    and locals, and a comprehension's variables, are its own."""
+    if isinstance(node, ast.Name):
+        return {node.id} if isinstance(node.ctx, ast.Load) else set()
+    if isinstance(node, ast.AugAssign):  # `x += 1` reads x
+        base = _base(node.target)
+        return ({base} if base else set()) | _loads(node.target) | _loads(node.value)
+    if isinstance(node, _SCOPES):
+        args = node.args
+        outer: set[str] = set()
+        for default in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+            outer |= _loads(default)
+        if not isinstance(node, ast.Lambda):
+            for decorator in node.decorator_list:
+                outer |= _loads(decorator)
+        params = {a.arg for a in [*args.posonlyargs, *args.args, *args.kwonlyargs]}
+        params |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+        body: list[ast.AST] = list(node.body) if isinstance(node.body, list) else [node.body]
+        declared = {
+            n for b in body for g in ast.walk(b) if isinstance(g, ast.Global) for n in g.names
+        }
+        inner: set[str] = set().union(*(_loads(b) for b in body))
+        return outer | (inner - ((params | _stores(body)) - declared))
+    if isinstance(node, _COMPREHENSIONS):
+        own = _stores([g.target for g in node.generators])
+        parts: list[ast.AST] = [
+            *(g.iter for g in node.generators),
+            *(i for g in node.generators for i in g.ifs),
+        ]
+        parts += [node.key, node.value] if isinstance(node, ast.DictComp) else [node.elt]
+        return set().union(*(_loads(p) for p in parts)) - own
+    if isinstance(node, ast.ClassDef):
+        outer = set().union(set(), *(_loads(d) for d in [*node.decorator_list, *node.bases]))
+        inner = set().union(set(), *(_loads(b) for b in node.body))
+        return outer | (inner - _stores(node.body))
+    return set().union(set(), *(_loads(child) for child in ast.iter_child_nodes(node)))
+
+
+#: Statements whose bindings always happen when they run (not under a condition).
+_UNCONDITIONAL = (
+    ast.Assign,
+    ast.AnnAssign,
+    ast.Import,
+    ast.ImportFrom,
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+)
+
+
+def free_uses(tree: ast.Module) -> tuple[set[str], set[str]]:
+    """(Names the cell reads before binding them itself, statement by statement —
+    `import hashlib as h; h.sha256()` does not read an earlier `h` —, names it
+    binds at its top level unconditionally.) Bindings under a condition or loop
+    do not count: the name may still come from before."""
+    bound: set[str] = set()
+    free: set[str] = set()
+    for stmt in tree.body:
+        free |= _loads(stmt) - bound
+        if isinstance(stmt, _UNCONDITIONAL) and not (
+            isinstance(stmt, ast.AnnAssign) and stmt.value is None
+        ):
+            plain: set[str] = set()
+            _ignored: set[str] = set()
+            if isinstance(stmt, ast.Assign):
+                for target in stmt.targets:
+                    _target_names(target, plain, _ignored)
+            elif isinstance(stmt, ast.AnnAssign):
+                _target_names(stmt.target, plain, _ignored)
+            else:
+                plain = (
+                    _stores([stmt])
+                    if not isinstance(stmt, _SCOPES + (ast.ClassDef,))
+                    else {
+                        stmt.name  # type: ignore[union-attr]
+                    }
+                )
+            bound |= plain
+    return free, bound
+
+
 def analyse(code: str) -> CellNames:
     """Names a cell of Python code defines, uses and redefines outright."""
     names = CellNames()
@@ -98,8 +199,11 @@ def analyse(code: str) -> CellNames:
                     mutated.add(base)
         elif isinstance(node, ast.Global | ast.Nonlocal):
             plain.update(node.names)
+    # What the cell reads from before it: not what it bound itself first.
+    names.uses, bound = free_uses(tree)
     names.defs = plain | mutated
-    names.kills = plain - names.uses - mutated
+    # Redefined outright: bound at the top level whatever happens, never read first.
+    names.kills = bound - names.uses - mutated
     return names
 
 
