@@ -14,3 +14,7 @@ def need(module: str) -> MediaError:
         f"logging media needs {module}, which is not installed: "
         "pip install 'nbtrack[media]' (matplotlib and Pillow)"
     )
+
+
+class MediaNotFoundError(MediaError, LookupError):
+    """No media by that name, step, position or hash."""

@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import MediaError
+from .errors import MediaError, MediaNotFoundError
 from .records import select
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ def find(
     rows = [r for r in select(_store(run), run.id, name=name) if r["kind"] in kinds]
     if not rows:
         others = sorted({r["name"] for r in select(_store(run), run.id) if r["kind"] in kinds})
-        raise MediaError(
+        raise MediaNotFoundError(
             f"run {run.ref} has no {' or '.join(kinds)} named {name!r}"
             + (f"; it has {', '.join(map(repr, others[:10]))}" if others else "")
             + " (run.media() lists what it logged)"
@@ -69,12 +69,14 @@ def find(
     at = [r for r in rows if r["step"] == step]
     if not at:
         steps = sorted({r["step"] for r in rows})
-        raise MediaError(
+        raise MediaNotFoundError(
             f"{name!r} of run {run.ref} has no step {step}: its steps are "
             f"{steps[:10]}{' ...' if len(steps) > 10 else ''}"
         )
     if not 0 <= index < len(at):
-        raise MediaError(f"{name!r} at step {step} holds {len(at)} items: index 0..{len(at) - 1}")
+        raise MediaNotFoundError(
+            f"{name!r} at step {step} holds {len(at)} items: index 0..{len(at) - 1}"
+        )
     return at[index]
 
 
