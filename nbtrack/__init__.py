@@ -41,6 +41,12 @@ _LAZY = {
     "set_alias": "artifacts",
     "artifacts": "artifacts.reads",
     "lineage": "artifacts.lineage",
+    "log_image": "media",
+    "log_figure": "media",
+    "log_table": "media",
+    "log_confusion_matrix": "media",
+    "log_histogram": "media",
+    "log_text": "media",
 }
 
 if TYPE_CHECKING:
@@ -48,6 +54,14 @@ if TYPE_CHECKING:
     from .artifacts.lineage import lineage
     from .artifacts.reads import artifacts
     from .errors import TrialPruned
+    from .media import (
+        log_confusion_matrix,
+        log_figure,
+        log_histogram,
+        log_image,
+        log_table,
+        log_text,
+    )
     from .query import Run, get_run, history, runs
     from .rundiff import diff, replay_script
     from .sweeps import HyperbandPruner, MedianPruner, intuniform, loguniform, sweep, uniform
@@ -103,6 +117,12 @@ __all__ = [
     "log",
     "log_artifact",
     "log_dataset",
+    "log_image",
+    "log_figure",
+    "log_table",
+    "log_confusion_matrix",
+    "log_histogram",
+    "log_text",
     "replay_script",
     "runs",
     "set_alias",

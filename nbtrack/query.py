@@ -345,6 +345,37 @@ class Run(RunView):
         assert self._store is not None
         return run_edges(store_for(self._store), self.id, "out")
 
+    # Rich media (nbtrack/media/reads.py): media(), table(), image(), figure(), ...
+    def media(self) -> pd.DataFrame:
+        from .media.reads import media
+
+        return media(self)
+
+    def table(self, name: str, step: int | None = None) -> pd.DataFrame:
+        from .media.reads import table
+
+        return table(self, name, step)
+
+    def image(self, name: str, step: int | None = None, index: int = 0, array: bool = False) -> Any:
+        from .media.reads import image
+
+        return image(self, name, step, index, array)
+
+    def figure(self, name: str, step: int | None = None) -> Any:
+        from .media.reads import figure
+
+        return figure(self, name, step)
+
+    def text(self, name: str, step: int | None = None) -> str:
+        from .media.reads import text
+
+        return text(self, name, step)
+
+    def histogram(self, name: str, step: int | None = None) -> dict[str, Any]:
+        from .media.reads import histogram
+
+        return histogram(self, name, step)
+
     def history(self, key: str | Sequence[str] | None = None) -> pd.DataFrame:
         """Points of this run: columns `step`, `value`, `time` for one key; with
         several keys or none, the long format of `nbtrack.history`."""

@@ -26,21 +26,29 @@ class RunDiffWithInputs(RunDiff):
     """A run diff with its "inputs" part: the artifact versions used differently."""
 
     inputs: Any = None  # nbtrack.artifacts.inputs_diff.InputsDiff
+    media: Any = None  # nbtrack.media.diff.MediaDiff
 
     @property
     def is_empty(self) -> bool:
-        return super().is_empty and (self.inputs is None or self.inputs.is_empty)
+        media_empty = self.media is None or self.media.is_empty
+        return super().is_empty and (self.inputs is None or self.inputs.is_empty) and media_empty
 
     def __str__(self) -> str:
         shown = self.inputs is not None and self.inputs.used
-        return super().__str__() + (self.inputs.text() if shown else "")
+        media = self.media.text() if self.media is not None else ""
+        return super().__str__() + (self.inputs.text() if shown else "") + media
 
     def _repr_html_(self) -> str:
         shown = self.inputs is not None and self.inputs.used
-        return super()._repr_html_() + (self.inputs.html() if shown else "")
+        media = self.media.html() if self.media is not None else ""
+        return super()._repr_html_() + (self.inputs.html() if shown else "") + media
 
     def to_json(self) -> dict[str, Any]:
-        return {**super().to_json(), "inputs": self.inputs.to_json() if self.inputs else None}
+        return {
+            **super().to_json(),
+            "inputs": self.inputs.to_json() if self.inputs else None,
+            "media": self.media.to_json() if self.media else None,
+        }
 
 
 class NoSnapshotError(NbtrackError, LookupError):
@@ -137,4 +145,13 @@ def diff(
     from .artifacts.inputs_diff import diff_inputs
 
     inputs = diff_inputs(run_a.inputs, run_b.inputs)
-    return RunDiffWithInputs(**vars(base), inputs=inputs)
+    return RunDiffWithInputs(**vars(base), inputs=inputs, media=_media(project, run_a, run_b))
+
+
+def _media(project: Project, run_a: Run, run_b: Run) -> Any:
+    """The figures, images and tables both runs logged that differ (nbtrack.media)."""
+    from .artifacts.context import context_for
+    from .media.diff import diff_media
+    from .query import store_for
+
+    return diff_media(store_for(run_a._store), context_for(project).blobs, run_a.id, run_b.id)

@@ -80,6 +80,9 @@ class ActiveRun:
     on_log: list[Callable[[ActiveRun, list[tuple[str, float]], int | None], None]] = field(
         default_factory=list
     )
+    # Called when the run ends, before its end is recorded: background work the
+    # run's end must wait for (the media worker drains its queue here).
+    on_end: list[Callable[[ActiveRun], None]] = field(default_factory=list)
 
     def log(
         self, data: Mapping[str, Any] | None = None, /, *, step: int | None = None, **metrics: Any
@@ -395,6 +398,11 @@ def end_run(run: ActiveRun, status: str = "finished", error: BaseException | Non
     run.end_time = time.time()
     run.status = status
     session.deactivate(run)
+    for hook in list(run.on_end):
+        try:
+            hook(run)
+        except Exception as exc:  # noqa: BLE001 - the run's end is recorded regardless
+            run.warnings.append(f"nbtrack: {exc}")
     released = run.writer.release(run.id)
     run.summaries = released.summaries
     session.join_job(run.id, "git", GIT_TIMEOUT_S)

@@ -27,6 +27,7 @@ import { CommandIDs } from './commandIds';
 import { CurvesView } from './curves';
 import { diffIcon } from './icon';
 import { RunsModel } from './model';
+import { MediaView } from './mediaView';
 import { RunArtifactsView } from './runArtifacts';
 import { RunTable } from './runTable';
 import { SeriesStore } from './seriesStore';
@@ -98,13 +99,15 @@ export class RunPanel extends Panel {
     split.setRelativeSizes([0.45, 0.55]);
     this.runArtifacts = new RunArtifactsView(this.model);
     this.artifacts = new ArtifactView(this.model.api);
-    this._runsParts = [bar, this.toolbar, status, this.runArtifacts, split];
+    this.media = new MediaView(this.model);
+    this._runsParts = [bar, this.toolbar, status, this.runArtifacts, this.media, split];
 
     this.addWidget(this._makeTabs());
     this.addWidget(bar);
     this.addWidget(this.toolbar);
     this.addWidget(status);
     this.addWidget(this.runArtifacts);
+    this.addWidget(this.media);
     this.addWidget(split);
     this.addWidget(this.artifacts);
     this.artifacts.hide();
@@ -123,6 +126,7 @@ export class RunPanel extends Panel {
   readonly curves: CurvesView;
   readonly artifacts: ArtifactView;
   readonly runArtifacts: RunArtifactsView;
+  readonly media: MediaView;
 
   /** The view shown: the runs (table and curves) or the artifacts. */
   get view(): PanelView {
@@ -136,12 +140,13 @@ export class RunPanel extends Panel {
     this._view = view;
     const runs = view === 'runs';
     for (const part of this._runsParts) {
-      if (part !== this.runArtifacts) {
+      if (part !== this.runArtifacts && part !== this.media) {
         part.setHidden(!runs);
       }
     }
     // The strip hides itself when the run has no inputs or outputs.
     this.runArtifacts.active = runs;
+    this.media.active = runs; // hidden when the run logged no media
     this.artifacts.setHidden(runs);
     for (const [name, tab] of this._tabs) {
       tab.setAttribute('aria-selected', name === view ? 'true' : 'false');

@@ -6,3 +6,4 @@ import 'nbdime/lib/common/collapsible.css';
 import 'nbdime/lib/upstreaming/flexpanel.css';
 import './base.css';
 import './artifacts.css';
+import './media.css';

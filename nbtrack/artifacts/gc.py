@@ -63,6 +63,9 @@ def plan(ctx: ArtifactContext, keep: Sequence[str] = (), grace: float = GRACE_S)
         reachable = {
             r[0] for r in conn.execute(sa.select(B.c.hash, B.c.version_id)) if r[1] not in dropping
         }
+    from ..media.records import live_hashes
+
+    reachable |= live_hashes(store)  # the media of existing runs (nbtrack/media/)
     cutoff = time.time() - grace
     out.blobs = [
         (h, size)

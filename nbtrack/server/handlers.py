@@ -135,8 +135,9 @@ class NotFoundHandler(NbtrackHandler):
             404,
             "%s",
             "no such nbtrack API endpoint: use runs, runs/{ref}, runs/{ref}/metrics, "
-            "runs/{ref}/snapshot, runs/{ref}/artifacts, runs/{ref}/verify, diff, artifacts, "
-            "artifacts/{ref} or artifacts/{ref}/lineage",
+            "runs/{ref}/snapshot, runs/{ref}/artifacts, runs/{ref}/verify, runs/{ref}/media, "
+            "runs/{ref}/table, media/{hash}, diff, artifacts, artifacts/{ref} or "
+            "artifacts/{ref}/lineage",
         )
 
     @web.authenticated
@@ -169,6 +170,7 @@ _REF = r"(?P<ref>[^/]+)"
 
 # The artifact endpoints (their handlers subclass NbtrackHandler, defined above).
 from .artifact_handlers import ROUTES as ARTIFACT_ROUTES  # noqa: E402
+from .media_handlers import ROUTES as MEDIA_ROUTES  # noqa: E402
 from .verify_handlers import ROUTES as VERIFY_ROUTES  # noqa: E402
 
 # (path under <base_url>/nbtrack/api/, handler), in matching order.
@@ -180,5 +182,6 @@ ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
     (r"diff/?", DiffHandler),
     *ARTIFACT_ROUTES,
     *VERIFY_ROUTES,
+    *MEDIA_ROUTES,
     (r"(.*)", NotFoundHandler),
 ]

@@ -215,7 +215,29 @@ def _v10(op: Any) -> None:
     op.create_index("ix_nbtrack_verdicts_checked", "nbtrack_verdicts", ["checked_at"])
 
 
-STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10]
+def _media(op: Any) -> None:
+    """The media index (nbtrack/media/): images, figures, tables, confusion
+    matrices, histograms and texts a run logged, by blob hash."""
+    from .media_tables import TABLES
+
+    conn = op.get_bind()
+    for table in TABLES:
+        table.create(conn)
+
+
+STEPS: list[Callable[[Any], None]] = [
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _v7,
+    _v8,
+    _v9,
+    _v10,
+    _media,
+]
 SCHEMA_VERSION = len(STEPS)
 
 

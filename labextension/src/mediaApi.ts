@@ -1,0 +1,123 @@
+/**
+ * The media endpoints of the REST API (nbtrack/server/media_handlers.py): a
+ * run's media paged, a table's rows paged, a blob by hash. Every call goes
+ * through `ServerConnection.makeRequest` (token and XSRF header).
+ */
+import { ServerConnection } from '@jupyterlab/services';
+
+import { ApiError, encodeRef, NbtrackApi } from './api';
+
+export type MediaKind =
+  | 'image'
+  | 'figure'
+  | 'table'
+  | 'confusion_matrix'
+  | 'histogram'
+  | 'text';
+
+export interface IMediaItem {
+  name: string;
+  kind: MediaKind;
+  step: number;
+  index: number;
+  caption: string | null;
+  hash: string;
+  mime: string;
+  size: number;
+  time: number;
+  meta: {
+    width?: number;
+    height?: number;
+    display?: string;
+    svg?: string;
+    png?: string;
+    title?: string | null;
+    rows?: number;
+    labels?: string[];
+    matrix?: number[][] | null;
+    preview?: string;
+    count?: number;
+    min?: number | null;
+    max?: number | null;
+    mean?: number | null;
+  };
+}
+
+export interface IMediaName {
+  name: string;
+  kind: MediaKind;
+  count: number;
+  last_step: number | null;
+}
+
+export interface IMediaPage {
+  media: IMediaItem[];
+  total: number;
+  offset: number;
+  limit: number;
+  names: IMediaName[];
+}
+
+export interface ITablePage {
+  name: string;
+  step: number;
+  kind: string;
+  columns: { name: string; dtype: string }[];
+  rows: unknown[][];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+async function get(api: NbtrackApi, url: string): Promise<Response> {
+  let response: Response;
+  try {
+    response = await ServerConnection.makeRequest(url, {}, api.settings);
+  } catch (error) {
+    throw new ApiError(`nbtrack: the Jupyter server did not answer (${String(error)})`, 0);
+  }
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      const data = (await response.json()) as { message?: unknown };
+      if (typeof data.message === 'string' && data.message) {
+        message = data.message;
+      }
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new ApiError(message, response.status);
+  }
+  return response;
+}
+
+export async function runMedia(
+  api: NbtrackApi,
+  ref: string,
+  query: { name?: string; step?: number; offset?: number; limit?: number } = {}
+): Promise<IMediaPage> {
+  const response = await get(api, api.url(`runs/${encodeRef(ref)}/media`, query));
+  return (await response.json()) as IMediaPage;
+}
+
+export async function runTable(
+  api: NbtrackApi,
+  ref: string,
+  name: string,
+  limit = 20
+): Promise<ITablePage> {
+  const response = await get(api, api.url(`runs/${encodeRef(ref)}/table`, { name, limit }));
+  return (await response.json()) as ITablePage;
+}
+
+/** A data: URL of a media image blob (fetched with the token, like every call). */
+export async function blobUrl(api: NbtrackApi, hash: string): Promise<string> {
+  const response = await get(api, api.url(`media/${hash}`));
+  const type = (response.headers.get('Content-Type') ?? 'image/png').split(';')[0];
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  let text = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return `data:${type};base64,${btoa(text)}`;
+}

@@ -1,0 +1,136 @@
+"""REST handlers of a run's media (nbtrack/media/): the media index paged, a
+table's rows paged as strict JSON, and a blob by content hash. Imported by
+handlers.py, which lists the routes.
+
+A blob is served with its own content type, an immutable cache lifetime and its
+hash as ETag. It never runs script in the page: every blob carries
+`Content-Security-Policy: sandbox` (an SVG opened on its own is a unique
+origin with scripts off), `X-Content-Type-Options: nosniff`, and HTML (plotly
+figures), Parquet and JSON are attachments, never rendered inline."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..errors import NbtrackError
+from . import params
+from .errors import message_of, status_of
+from .handlers import NbtrackHandler
+
+_REF = r"(?P<ref>[^/]+)"
+_HASH = r"(?P<digest>[^/]+)"
+
+
+def _blobs(service: Any) -> Any:
+    """The blob storage of the project the server serves (kept on the service)."""
+    blobs = getattr(service, "_media_blobs", None)
+    if blobs is None:
+        from ..artifacts.blobstore import open_blobs
+        from ..config import read_project_settings
+
+        root = service.project_root
+        if root is None:
+            from .errors import ApiError
+
+            raise ApiError(503, "the server has no project folder, so no media storage")
+        blobs = service._media_blobs = open_blobs(root, read_project_settings(root))
+    return blobs
+
+
+def _step(raw: str | None) -> int | None:
+    return None if raw in (None, "") else params.integer("step", raw, 0, 0, 2**62)
+
+
+class RunMediaHandler(NbtrackHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str) -> None:
+        from ..media.serve import MAX_PAGE, PAGE, media_page
+
+        args = self.query_args()
+
+        def work() -> Any:
+            offset = params.integer("offset", args.get("offset"), 0, 0, 2**62)
+            limit = params.integer("limit", args.get("limit"), PAGE, 1, MAX_PAGE)
+            step = _step(args.get("step"))
+            run_id = self.service.resolve(ref)
+            return media_page(
+                self.service.store,
+                run_id,
+                args.get("name") or None,
+                args.get("kind") or None,
+                step,
+                offset,
+                limit,
+            )
+
+        await self.answer(work)
+
+
+class RunTableHandler(NbtrackHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str) -> None:
+        from ..media.serve import MAX_PAGE, PAGE, table_page
+        from .errors import bad_request
+
+        args = self.query_args()
+
+        def work() -> Any:
+            name = args.get("name")
+            if not name:
+                raise bad_request("name the table: runs/{ref}/table?name=<table name>")
+            offset = params.integer("offset", args.get("offset"), 0, 0, 2**62)
+            limit = params.integer("limit", args.get("limit"), PAGE, 1, MAX_PAGE)
+            step = _step(args.get("step"))
+            run_id = self.service.resolve(ref)
+            return table_page(
+                self.service.store, _blobs(self.service), run_id, name, step, offset, limit
+            )
+
+        await self.answer(work)
+
+
+class MediaBlobHandler(NbtrackHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, digest: str) -> None:
+        from ..media.serve import blob_headers, blob_info
+
+        etag = f'"{digest}"'
+        if etag in self.request.headers.get("If-None-Match", ""):
+            try:
+                await asyncio.to_thread(blob_info, self.service.store, digest)
+            except NbtrackError as exc:
+                raise web.HTTPError(status_of(exc), "%s", message_of(exc)) from exc
+            self.set_status(304)
+            self.set_header("ETag", etag)
+            self.finish()
+            return
+
+        def work() -> tuple[dict[str, str], bytes]:
+            mime, disposition = blob_info(self.service.store, digest)
+            return blob_headers(digest, mime, disposition), _blobs(self.service).read_bytes(digest)
+
+        try:
+            headers, data = await asyncio.to_thread(work)
+        except NbtrackError as exc:
+            raise web.HTTPError(status_of(exc), "%s", message_of(exc)) from exc
+        for key, value in headers.items():
+            self.set_header(key, value)
+        # APIHandler.finish sets the Content-Type (JSON unless told otherwise).
+        self.finish(data, set_content_type=headers["Content-Type"])
+
+    def compute_etag(self) -> str | None:
+        return None  # the ETag is the content hash, set above
+
+
+ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
+    (rf"runs/{_REF}/media/?", RunMediaHandler),
+    (rf"runs/{_REF}/table/?", RunTableHandler),
+    (rf"media/{_HASH}/?", MediaBlobHandler),
+]
