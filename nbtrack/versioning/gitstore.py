@@ -258,5 +258,5 @@ def read_snapshot(project_root: Path, commit: str) -> dict[str, bytes]:
     where = " or ".join(str(r.git_dir or r.cwd) for r in repos) or f"{project_root} (no repository)"
     raise SnapshotNotFoundError(
         f"snapshot {commit} was not found in {where}. It may have been made in another "
-        f"clone: fetch it with `git fetch origin 'refs/nbtrack/*:refs/nbtrack/*'`."
+        f"clone: fetch it with `nbtrack pull` (or `nbtrack pull REMOTE`)."
     )
