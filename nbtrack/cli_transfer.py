@@ -1,10 +1,14 @@
 """`nbtrack push | pull`: share notebook snapshots through a git remote, one
-namespace per clone so that no push is ever rejected (versioning/remote.py)."""
+namespace per clone so that no push is ever rejected (versioning/remote.py).
+`nbtrack export | import | copy`: move runs between stores (transfer/)."""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .transfer.load import Imported
 
 
 def add_parsers(sub: Any) -> None:
@@ -20,6 +24,21 @@ def add_parsers(sub: Any) -> None:
             default="origin",
             help="a git remote name, URL or path (default: origin)",
         )
+
+    export = sub.add_parser(
+        "export", help="write runs, their metrics and snapshots to a .nbtrack archive"
+    )
+    export.add_argument("refs", metavar="REF", nargs="*", help="runs to export (train#4, ...)")
+    export.add_argument("--all", action="store_true", help="export every run of the store")
+    export.add_argument("-o", "--output", metavar="PATH", required=True, help="archive to write")
+    imp = sub.add_parser(
+        "import", help="load a .nbtrack archive into the store (one transaction; idempotent)"
+    )
+    imp.add_argument("archive", metavar="ARCHIVE")
+    copy = sub.add_parser("copy", help="copy runs from one store to another")
+    copy.add_argument("--from", dest="source", metavar="URL", required=True)
+    copy.add_argument("--to", dest="target", metavar="URL", required=True)
+    copy.add_argument("refs", metavar="REF", nargs="*", help="runs to copy (default: all)")
 
 
 def _project_root() -> Any:
@@ -48,4 +67,52 @@ def run_pull(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"push": run_push, "pull": run_pull}
+def run_export(args: argparse.Namespace) -> int:
+    from .context import current_project
+    from .errors import NbtrackError
+    from .transfer import export_runs
+
+    if bool(args.refs) == bool(args.all):
+        raise NbtrackError("name the runs to export (e.g. train#4) or pass --all, not both")
+    project = current_project(args.store)
+    done = export_runs(project.store_url, args.output, args.refs or None,
+                       project_root=project.root)  # fmt: skip
+    print(f"exported {done.runs} run(s), {done.points:,} point(s) and "
+          f"{done.snapshots} snapshot(s) to {done.path}")  # fmt: skip
+    return 0
+
+
+def _print_imported(done: Imported, where: str) -> None:
+    print(f"imported {done.runs} run(s) and {done.points:,} point(s) into {where}; "
+          f"{done.skipped} already there")  # fmt: skip
+    for old, new in done.renumbered.items():
+        print(f"  {old} is {new} here ({old} was taken)")
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from .context import current_project
+    from .store.urls import mask_url
+    from .transfer import import_archive
+
+    project = current_project(args.store)
+    done = import_archive(args.archive, project.store_url, project_root=project.root)
+    _print_imported(done, mask_url(project.store_url))
+    return 0
+
+
+def run_copy(args: argparse.Namespace) -> int:
+    from .store.urls import mask_url
+    from .transfer import copy_runs
+
+    done = copy_runs(args.source, args.target, args.refs or None)
+    _print_imported(done, mask_url(args.target))
+    return 0
+
+
+COMMANDS = {
+    "push": run_push,
+    "pull": run_pull,
+    "export": run_export,
+    "import": run_import,
+    "copy": run_copy,
+}
