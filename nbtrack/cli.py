@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     runs = sub.add_parser("runs", help="list runs, newest first")
-    runs.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    runs.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+    runs.add_argument("-o", "--output", metavar="PATH", help="file to write (parquet: required)")
     runs.add_argument(
         "--status",
         action="append",
@@ -109,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _runs(args: argparse.Namespace) -> int:
     # RunViews, not query.runs()'s DataFrame: pandas alone costs more than the answer.
     from . import query
+
+    if args.format == "parquet":
+        return cli_transfer.runs_parquet(args)
 
     views = query.list_runs(
         query.reader_for(args.store),

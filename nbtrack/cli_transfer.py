@@ -109,6 +109,30 @@ def run_copy(args: argparse.Namespace) -> int:
     return 0
 
 
+def runs_parquet(args: argparse.Namespace) -> int:
+    """`nbtrack runs --format parquet -o FILE`: `nbtrack.runs()` as a Parquet file."""
+    from . import query
+    from .errors import NbtrackError
+    from .transfer.parquet import write_parquet
+
+    if not args.output:
+        raise NbtrackError("--format parquet writes a file: add -o runs.parquet")
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise NbtrackError(
+            "--format parquet needs pyarrow: pip install 'nbtrack[parquet]'"
+        ) from None
+    df = query.runs(
+        experiment=args.experiment, status=args.status, tags=args.tag, limit=args.limit,
+        store=args.store, sweep=args.sweep,
+    )  # fmt: skip
+    as_json = write_parquet(df, args.output)
+    note = f" ({', '.join(as_json)} as JSON text)" if as_json else ""
+    print(f"wrote {len(df)} run(s) to {args.output}{note}")
+    return 0
+
+
 COMMANDS = {
     "push": run_push,
     "pull": run_pull,
