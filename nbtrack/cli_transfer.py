@@ -85,8 +85,9 @@ def run_export(args: argparse.Namespace) -> int:
 def _print_imported(done: Imported, where: str) -> None:
     print(f"imported {done.runs} run(s) and {done.points:,} point(s) into {where}; "
           f"{done.skipped} already there")  # fmt: skip
+    aliases = {a.split("@")[0]: a for a in done.aliases}
     for old, new in done.renumbered.items():
-        print(f"  {old} is {new} here ({old} was taken)")
+        print(f"  {old} is {new} here ({old} was taken); {aliases.get(old, old)} names it too")
 
 
 def run_import(args: argparse.Namespace) -> int:

@@ -50,6 +50,7 @@ def export_runs(
         "schema_version": SCHEMA_VERSION,
         "created": time.time(),
         "runs": len(ids),
+        "origin": _origin(store_url),
     }
     writer = ArchiveWriter(Path(path), header)
     try:
@@ -73,6 +74,20 @@ def export_runs(
         writer.abort()
         raise
     return Exported(Path(path), len(runs), len(points), len(bundled[1]) if bundled else 0)
+
+
+def _origin(store_url: str) -> str:
+    """Where the runs come from, for their aliases if renumbered on import: the
+    project folder (SQLite store under `.nbtrack/`), the file, or the database name."""
+    from nbtrack.store.run_aliases import origin_label
+
+    url = sa.engine.make_url(store_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        path = Path(url.database)
+        return origin_label(
+            path.parent.parent.name if path.parent.name == ".nbtrack" else path.stem
+        )
+    return origin_label(url.database or url.host or "store")
 
 
 def _rows(conn: sa.Connection, table: sa.Table, key: Any, ids: list[str]) -> list[dict[str, Any]]:

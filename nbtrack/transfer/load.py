@@ -31,6 +31,7 @@ class Imported:
     skipped: int = 0
     points: int = 0
     renumbered: dict[str, str] = field(default_factory=dict)  # old ref -> new ref
+    aliases: dict[str, str] = field(default_factory=dict)  # old ref@origin -> run id
     snapshots: int = 0
 
 
@@ -64,7 +65,7 @@ def import_archive(
     for attempt in range(_ATTEMPTS):
         try:
             with store.writing() as conn:
-                done = _load(conn, store, data)
+                done = _load(conn, store, data, manifest.get("origin") or "import")
             break
         except StoreError as exc:
             # A concurrent writer took a run number we chose: nothing was written; again.
@@ -87,9 +88,12 @@ def _too_new(manifest: dict[str, Any], what: str) -> TransferError:
     )
 
 
-def _load(conn: sa.Connection, store: Any, data: dict[str, list[dict[str, Any]]]) -> Imported:
+def _load(
+    conn: sa.Connection, store: Any, data: dict[str, list[dict[str, Any]]], origin: str
+) -> Imported:
     from nbtrack.refs import ref
     from nbtrack.store import schema as sch
+    from nbtrack.store.run_aliases import add_aliases, origin_label
 
     done = Imported()
     runs = data.get(sch.runs.name, [])
@@ -122,6 +126,7 @@ def _load(conn: sa.Connection, store: Any, data: dict[str, list[dict[str, Any]]]
             if row["name"] == old:
                 row["name"] = ref(row["stem"], row["seq"])
             done.renumbered[old] = ref(row["stem"], row["seq"])
+            done.aliases[f"{old}@{origin_label(origin)}"] = row["id"]
         rows.append(row)
     envs = data.get(sch.environments.name, [])
     if envs:
@@ -143,6 +148,7 @@ def _load(conn: sa.Connection, store: Any, data: dict[str, list[dict[str, Any]]]
             conn.execute(sa.insert(table), part_rows)
     points = [p for p in data.get(sch.points.name, []) if p["run_id"] in new_ids]
     done.points = _load_points(conn, store, points)
+    add_aliases(conn, done.aliases)
     done.runs = len(rows)
     return done
 

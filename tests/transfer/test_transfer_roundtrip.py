@@ -103,7 +103,17 @@ def test_colliding_run_numbers_are_renumbered(project: Path, tmp_path: Path) -> 
     assert sorted(df["ref"]) == ["train#1", "train#2", "train#3", "train#4"]
     assert df.loc[local.id, "ref"] == "train#1"
     assert set(df["name"]) == {"train#1", "second", "train#3", "train#4"}
+    # The old reference, qualified by where it came from, still names the run.
+    assert done.aliases == {"train#1@src": done_id(df, "train#4")}
+    assert nbtrack.get_run("train#1@src", store=dst).ref == "train#4"
+    assert nbtrack.get_run("train#1", store=dst).id == local.id
+    with pytest.raises(nbtrack.NbtrackError):
+        nbtrack.get_run("train#1@elsewhere", store=dst)
     assert copy_runs(src, dst).runs == 0  # the second copy finds every run there
+
+
+def done_id(df: pd.DataFrame, ref: str) -> str:
+    return df.index[df["ref"] == ref][0]
 
 
 @pytest.mark.slow
