@@ -4,8 +4,10 @@ Inside a git work tree the project's own repository is used; elsewhere a
 private bare repository at ``<project root>/.nbtrack/snapshots.git``. Only
 plumbing is used (``hash-object``, ``mktree``, ``commit-tree``, a
 compare-and-swap ``update-ref``), so HEAD, the index, the working tree,
-branches and the stash are never touched, and ``git log <ref>`` /
-``git push origin 'refs/nbtrack/*'`` work like for any other ref.
+branches and the stash are never touched, and ``git log <ref>`` works like for
+any other ref. Share snapshots with ``nbtrack push`` / ``nbtrack pull``
+(remote.py): each clone pushes to its own namespace on the remote, so two
+clones snapshotting one notebook never reject each other's push.
 """
 
 from __future__ import annotations
