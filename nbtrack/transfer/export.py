@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from .archive import BUNDLE, ArchiveWriter, TransferError, encode_rows, table_member
+from .points import read_groups
 from .tables import chunks, run_tables
 
 
@@ -63,8 +64,9 @@ def export_runs(
             for table in run_tables():
                 rows = _rows(conn, table, table.c.run_id, ids)
                 writer.add(table_member(table.name), encode_rows(rows), rows=len(rows))
-            points = _points(conn, ids)
-            writer.add(table_member(sch.points.name), encode_rows(points), rows=len(points))
+            groups = list(read_groups(conn, ids))
+            points = sum(g["n"] for g in groups)
+            writer.add(table_member(sch.points.name), encode_rows(groups), points=points)
         commits = sorted({r["snapshot"] for r in runs if r.get("snapshot")})
         bundled = _bundle(project_root, commits) if project_root is not None and commits else None
         if bundled is not None:
@@ -73,7 +75,7 @@ def export_runs(
     except BaseException:
         writer.abort()
         raise
-    return Exported(Path(path), len(runs), len(points), len(bundled[1]) if bundled else 0)
+    return Exported(Path(path), len(runs), points, len(bundled[1]) if bundled else 0)
 
 
 def _origin(store_url: str) -> str:
@@ -95,23 +97,6 @@ def _rows(conn: sa.Connection, table: sa.Table, key: Any, ids: list[str]) -> lis
     order = list(table.primary_key.columns)
     for part in chunks(ids):
         query = sa.select(table).where(key.in_(part)).order_by(*order)
-        out.extend(dict(r._mapping) for r in conn.execute(query))
-    return out
-
-
-def _points(conn: sa.Connection, ids: list[str]) -> list[dict[str, Any]]:
-    """Points by run id and metric name (the store's compact keys mean nothing elsewhere)."""
-    from nbtrack.store import schema as sch
-
-    p, k, mk = sch.points, sch.run_keys, sch.metric_keys
-    out: list[dict[str, Any]] = []
-    for part in chunks(ids):
-        query = (
-            sa.select(k.c.run_id, mk.c.key, p.c.step, p.c.seq, p.c.value, p.c.time)
-            .select_from(p.join(k, k.c.run_key == p.c.run_key).join(mk, mk.c.id == p.c.key_id))
-            .where(k.c.run_id.in_(part))
-            .order_by(k.c.run_id, p.c.seq, mk.c.key, p.c.step)
-        )
         out.extend(dict(r._mapping) for r in conn.execute(query))
     return out
 

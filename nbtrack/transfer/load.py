@@ -18,11 +18,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from .archive import BUNDLE, TransferError, decode_rows, read_archive
+from .points import COLUMNS as POINT_COLUMNS
+from .points import unpack_group
 from .tables import all_tables, chunks, run_tables
 
 _ATTEMPTS = 5
-#: Points travel by run id and metric name, not the store's compact keys.
-_POINT_COLUMNS = {"run_id", "key", "step", "seq", "value", "time"}
 
 
 @dataclass
@@ -56,7 +56,8 @@ def import_archive(
             if rows:
                 raise _too_new(manifest, f"table {tname}")
             continue
-        known = _POINT_COLUMNS if tname == "nbtrack_points" else set(table.c.keys())
+        # Points travel by run id and metric name, not the store's compact keys.
+        known = POINT_COLUMNS if tname == "nbtrack_points" else set(table.c.keys())
         extra = {c for r in rows for c in r} - known
         if extra:
             raise _too_new(manifest, f"column(s) {', '.join(sorted(extra))} of {tname}")
@@ -146,19 +147,21 @@ def _load(
         part_rows = [r for r in data.get(table.name, []) if r["run_id"] in new_ids]
         if part_rows:
             conn.execute(sa.insert(table), part_rows)
-    points = [p for p in data.get(sch.points.name, []) if p["run_id"] in new_ids]
-    done.points = _load_points(conn, store, points)
+    groups = [g for g in data.get(sch.points.name, []) if g["run_id"] in new_ids]
+    done.points = _load_points(conn, store, groups)
     add_aliases(conn, done.aliases)
     done.runs = len(rows)
     return done
 
 
-def _load_points(conn: sa.Connection, store: Any, points: list[dict[str, Any]]) -> int:
+def _load_points(conn: sa.Connection, store: Any, groups: list[dict[str, Any]]) -> int:
+    """Insert the points of ``groups`` (points.py) with one executemany of plain
+    tuples: no per-point dict, the driver's own parameter style."""
     from nbtrack.store import schema as sch
 
-    if not points:
+    if not groups:
         return 0
-    names = sorted({p["key"] for p in points})
+    names = sorted({g["key"] for g in groups})
     mk = sch.metric_keys
     conn.execute(
         store._dialect_insert(mk).on_conflict_do_nothing(index_elements=["key"]),
@@ -166,34 +169,36 @@ def _load_points(conn: sa.Connection, store: Any, points: list[dict[str, Any]]) 
     )
     key_ids: dict[str, int] = {}
     for part in chunks(names):
-        key_ids.update(
-            (k, i) for i, k in conn.execute(sa.select(mk.c.id, mk.c.key).where(mk.c.key.in_(part)))
-        )
+        query = sa.select(mk.c.id, mk.c.key).where(mk.c.key.in_(part))
+        key_ids.update((k, i) for i, k in conn.execute(query))
     counts: dict[str, int] = {}
-    for p in points:
-        counts[p["run_id"]] = counts.get(p["run_id"], 0) + 1
+    for g in groups:
+        counts[g["run_id"]] = counts.get(g["run_id"], 0) + int(g["n"])
     run_keys: dict[str, int] = {}
     for run_id, n in counts.items():
-        key = conn.execute(
-            sa.insert(sch.run_keys)
-            .values(run_id=run_id, points=n)
-            .returning(sch.run_keys.c.run_key)
-        ).scalar_one()
-        run_keys[run_id] = key
-    rows = [
-        {
-            "run_key": run_keys[p["run_id"]],
-            "key_id": key_ids[p["key"]],
-            "step": p["step"],
-            "seq": p["seq"],
-            "value": p["value"],
-            "time": p["time"],
-        }
-        for p in points
-    ]
-    for i in range(0, len(rows), 5000):
-        conn.execute(sa.insert(sch.points), rows[i : i + 5000])
-    return len(rows)
+        insert = sa.insert(sch.run_keys).values(run_id=run_id, points=n)
+        run_keys[run_id] = conn.execute(insert.returning(sch.run_keys.c.run_key)).scalar_one()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        "INSERT INTO nbtrack_points (run_key, key_id, step, seq, value, time) "
+        f"VALUES ({', '.join([mark] * 6)})"
+    )
+    total, batch = 0, []
+    for g in groups:
+        run_key, key_id = run_keys[g["run_id"]], key_ids[g["key"]]
+        try:
+            batch.extend((run_key, key_id, *p) for p in unpack_group(g))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise TransferError(
+                f"the archive's points are damaged ({exc}); nothing was imported"
+            ) from exc
+        if len(batch) >= 50_000:
+            conn.exec_driver_sql(sql, batch)
+            total, batch = total + len(batch), []
+    if batch:
+        conn.exec_driver_sql(sql, batch)
+        total += len(batch)
+    return total
 
 
 def _unbundle(project_root: Path, bundle: bytes) -> int:
