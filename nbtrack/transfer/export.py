@@ -35,13 +35,14 @@ def export_runs(
     With ``project_root``, the runs' notebook snapshots go in too, as a git bundle.
     """
     from nbtrack import __version__
-    from nbtrack.query import resolve_ref
     from nbtrack.store import open_store
     from nbtrack.store import schema as sch
     from nbtrack.store.migrations import SCHEMA_VERSION
 
     store = open_store(store_url)
     if refs:
+        from nbtrack.query import resolve_ref  # pandas: only when refs need resolving
+
         ids = list(dict.fromkeys(resolve_ref(r, store=store) for r in refs))
     else:
         with store.reading() as conn:
