@@ -36,43 +36,50 @@ def _unpack(code: str, text: str) -> list[Any]:
 
 
 def read_groups(conn: sa.Connection, run_ids: list[str]) -> Iterator[dict[str, Any]]:
-    """The points of ``run_ids``, one group per (run, metric), in primary-key order."""
+    """The points of ``run_ids``, one group per (run, metric), in primary-key order.
+
+    Read through the driver's own cursor, one run at a time by the primary key:
+    SQLAlchemy's Row objects would cost more than the rest of the export."""
     from nbtrack.store import schema as sch
 
     from .tables import chunks
 
     keys = dict(conn.execute(sa.select(sch.metric_keys.c.id, sch.metric_keys.c.key)).all())
     rk = sch.run_keys
-    p = sch.points
-    for part in chunks(run_ids):
-        run_of = dict(
-            conn.execute(sa.select(rk.c.run_key, rk.c.run_id).where(rk.c.run_id.in_(part))).all()
-        )
-        if not run_of:
-            continue
-        query = (
-            sa.select(p.c.run_key, p.c.key_id, p.c.step, p.c.seq, p.c.value, p.c.time)
-            .where(p.c.run_key.in_(list(run_of)))
-            .order_by(p.c.run_key, p.c.key_id, p.c.step, p.c.seq)
-        )
-        rows = conn.execute(query).all()
-        start = 0
-        for i in range(1, len(rows) + 1):
-            if i < len(rows) and rows[i][0] == rows[start][0] and rows[i][1] == rows[start][1]:
-                continue
-            group = rows[start:i]
-            values = [r[4] for r in group]
-            yield {
-                "run_id": run_of[group[0][0]],
-                "key": keys[group[0][1]],
-                "n": len(group),
-                "step": _pack("q", [r[2] for r in group]),
-                "seq": _pack("q", [r[3] for r in group]),
-                "value": _pack("d", [0.0 if v is None else v for v in values]),
-                "null": [j for j, v in enumerate(values) if v is None],
-                "time": _pack("d", [r[5] for r in group]),
-            }
-            start = i
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = (
+        "SELECT key_id, step, seq, value, time FROM nbtrack_points "
+        f"WHERE run_key = {mark} ORDER BY key_id, step, seq"
+    )
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        for part in chunks(run_ids):
+            query = sa.select(rk.c.run_key, rk.c.run_id).where(rk.c.run_id.in_(part))
+            for run_key, run_id in sorted(conn.execute(query).all()):
+                cursor.execute(sql, (run_key,))
+                rows = cursor.fetchall()
+                start = 0
+                for i in range(1, len(rows) + 1):
+                    if i < len(rows) and rows[i][0] == rows[start][0]:
+                        continue
+                    yield _group(run_id, keys[rows[start][0]], rows[start:i])
+                    start = i
+    finally:
+        cursor.close()
+
+
+def _group(run_id: str, key: str, rows: list[Any]) -> dict[str, Any]:
+    key_ids, steps, seqs, values, times = zip(*rows, strict=True)
+    return {
+        "run_id": run_id,
+        "key": key,
+        "n": len(rows),
+        "step": _pack("q", list(steps)),
+        "seq": _pack("q", list(seqs)),
+        "value": _pack("d", [0.0 if v is None else v for v in values]),
+        "null": [j for j, v in enumerate(values) if v is None],
+        "time": _pack("d", list(times)),
+    }
 
 
 def group_points(group: dict[str, Any]) -> int:

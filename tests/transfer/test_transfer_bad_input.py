@@ -146,3 +146,40 @@ def test_import_while_another_process_writes_to_the_target(
 def test_import_of_a_missing_file_says_so(project: Path, tmp_path: Path) -> None:
     with pytest.raises(nbtrack.NbtrackError, match="does not exist"):
         import_archive(tmp_path / "nope.nbtrack", f"sqlite:///{tmp_path / 't.db'}")
+
+
+def test_export_of_named_runs_carries_only_those(project: Path, tmp_path: Path) -> None:
+    path = _archive(tmp_path, runs=3, points=5)
+    src = f"sqlite:///{tmp_path / 'src.db'}"
+    refs = sorted(nbtrack.runs(store=src)["ref"])
+    some = export_runs(src, tmp_path / "some.nbtrack", [refs[0], refs[2]])
+    assert (some.runs, some.points) == (2, 10)
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    import_archive(some.path, target)
+    assert sorted(nbtrack.runs(store=target)["ref"]) == [refs[0], refs[2]]
+    assert path.exists()
+
+
+def test_archive_with_a_column_this_nbtrack_lacks_is_refused(project: Path, tmp_path: Path) -> None:
+    path = _archive(tmp_path, runs=1, points=3)
+    newer = tmp_path / "newer.nbtrack"
+    with zipfile.ZipFile(path) as old, zipfile.ZipFile(newer, "w") as new:
+        manifest = json.loads(old.read("manifest.json"))
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename == "tables/nbtrack_runs.jsonl":
+                row = json.loads(data)
+                data = (json.dumps({**row, "gpu_hours": 1.5}) + "\n").encode()
+                import hashlib
+
+                manifest["members"][item.filename].update(
+                    bytes=len(data), sha256=hashlib.sha256(data).hexdigest()
+                )
+            if item.filename != "manifest.json":
+                new.writestr(item, data)
+        manifest.update(nbtrack_version="0.9.0", schema_version=99)
+        new.writestr("manifest.json", json.dumps(manifest))
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    with pytest.raises(nbtrack.NbtrackError, match="gpu_hours.*0.9.0.*Upgrade"):
+        import_archive(newer, target)
+    assert _count(target) == 0
