@@ -178,26 +178,52 @@ def _load_points(conn: sa.Connection, store: Any, groups: list[dict[str, Any]]) 
     for run_id, n in counts.items():
         insert = sa.insert(sch.run_keys).values(run_id=run_id, points=n)
         run_keys[run_id] = conn.execute(insert.returning(sch.run_keys.c.run_key)).scalar_one()
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    if conn.dialect.name == "postgresql":
+        return _copy_points(conn, groups, run_keys, key_ids)
     sql = (
         "INSERT INTO nbtrack_points (run_key, key_id, step, seq, value, time) "
-        f"VALUES ({', '.join([mark] * 6)})"
+        "VALUES (?, ?, ?, ?, ?, ?)"
     )
     total, batch = 0, []
-    for g in groups:
-        run_key, key_id = run_keys[g["run_id"]], key_ids[g["key"]]
-        try:
-            batch.extend((run_key, key_id, *p) for p in unpack_group(g))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise TransferError(
-                f"the archive's points are damaged ({exc}); nothing was imported"
-            ) from exc
+    for rows in _point_rows(groups, run_keys, key_ids):
+        batch.extend(rows)
         if len(batch) >= 50_000:
             conn.exec_driver_sql(sql, batch)
             total, batch = total + len(batch), []
     if batch:
         conn.exec_driver_sql(sql, batch)
         total += len(batch)
+    return total
+
+
+def _point_rows(
+    groups: list[dict[str, Any]], run_keys: dict[str, int], key_ids: dict[str, int]
+) -> Any:
+    for g in groups:
+        run_key, key_id = run_keys[g["run_id"]], key_ids[g["key"]]
+        try:
+            yield [(run_key, key_id, *p) for p in unpack_group(g)]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise TransferError(
+                f"the archive's points are damaged ({exc}); nothing was imported"
+            ) from exc
+
+
+def _copy_points(
+    conn: sa.Connection,
+    groups: list[dict[str, Any]],
+    run_keys: dict[str, int],
+    key_ids: dict[str, int],
+) -> int:
+    """PostgreSQL: COPY, several times faster than INSERTs (same transaction)."""
+    total = 0
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    sql = "COPY nbtrack_points (run_key, key_id, step, seq, value, time) FROM STDIN"
+    with cursor.copy(sql) as copy:
+        for rows in _point_rows(groups, run_keys, key_ids):
+            for row in rows:
+                copy.write_row(row)
+            total += len(rows)
     return total
 
 
