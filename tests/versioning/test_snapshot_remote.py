@@ -126,3 +126,33 @@ def test_unknown_remote_name_says_how_to_add_one(tmp_path: Path, remote: Path) -
     done = _cli(clone, "push", "upstream")
     assert done.returncode == 1
     assert "no git remote named 'upstream'" in done.stderr and "remote add" in done.stderr
+
+
+@pytest.mark.slow
+def test_checkout_of_a_run_snapshotted_in_another_clone_works_after_pull(
+    tmp_path: Path, remote: Path
+) -> None:
+    """A team shares one store; Ada's run is checked out in Bob's clone once he pulls."""
+    import json
+
+    from nbtrack.store import open_store
+
+    ada, bob = _clone(tmp_path, remote, "ada"), _clone(tmp_path, remote, "bob")
+    url = f"sqlite:///{tmp_path / 'team.db'}"
+    nb = {"cells": [], "metadata": {"who": "ada"}, "nbformat": 4, "nbformat_minor": 5}
+    ref = ref_for_notebook(ada, ada / "train.ipynb")
+    commit = commit_snapshot(ada, {"notebook.ipynb": json.dumps(nb).encode()}, ref, "train#1")
+    store = open_store(url)
+    store.create_run(
+        {"id": "01aaaaaaaaaaaaaaaaaaaaaaaa", "experiment": "default", "notebook": "train.ipynb",
+         "stem": "train", "status": "finished", "start_time": 1.0, "params": {}, "tags": [],
+         "snapshot": commit}
+    )  # fmt: skip
+    out = tmp_path / "out.ipynb"
+    before = _cli(bob, "--store", url, "checkout", "train#1", "-o", str(out))
+    assert before.returncode == 1 and "nbtrack pull" in before.stderr
+    assert _cli(ada, "push").returncode == 0
+    assert _cli(bob, "pull").returncode == 0
+    after = _cli(bob, "--store", url, "checkout", "train#1", "-o", str(out))
+    assert after.returncode == 0, after.stderr
+    assert json.loads(out.read_text())["metadata"]["who"] == "ada"
