@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import cli_artifacts, cli_code, cli_sweep
+from . import cli_artifacts, cli_code, cli_sweep, cli_transfer
 from .errors import NbtrackError
 from .runview import RunStatus
 
@@ -30,7 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     runs = sub.add_parser("runs", help="list runs, newest first")
-    runs.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    runs.add_argument("--format", choices=["table", "csv", "json", "parquet"], default="table")
+    runs.add_argument("-o", "--output", metavar="PATH", help="file to write (parquet: required)")
     runs.add_argument(
         "--status",
         action="append",
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_code.add_parsers(sub)
     cli_sweep.add_parsers(sub)
     cli_artifacts.add_parsers(sub)
+    cli_transfer.add_parsers(sub)
     return parser
 
 
@@ -108,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _runs(args: argparse.Namespace) -> int:
     # RunViews, not query.runs()'s DataFrame: pandas alone costs more than the answer.
     from . import query
+
+    if args.format == "parquet":
+        return cli_transfer.runs_parquet(args)
 
     views = query.list_runs(
         query.reader_for(args.store),
@@ -276,6 +281,7 @@ _COMMANDS = {
     "rm": _rm,
     "doctor": _doctor,
     **cli_code.COMMANDS,
+    **cli_transfer.COMMANDS,
     **cli_sweep.COMMANDS,
     **cli_artifacts.COMMANDS,
 }

@@ -308,7 +308,22 @@ def _keys(source: Source) -> list[RunKey]:
 
 def resolve_ref(ref: str, store: str | Store | SQLiteReader | None = None) -> str:
     """The id of the run `ref` names."""
-    return resolve(ref, _keys(_source(store))).id
+    return _resolve(ref, _source(store)).id
+
+
+def _resolve(ref: str, source: Source) -> RunKey:
+    """`refs.resolve`, then the aliases imported runs keep (`train#4@elsewhere`)."""
+    keys = _keys(source)
+    try:
+        return resolve(ref, keys)
+    except RunNotFoundError:
+        from .store.run_aliases import lookup
+
+        run_id = lookup(store_for(source), ref) if "@" in ref else None
+        found = [k for k in keys if k.id == run_id]
+        if not found:
+            raise
+        return found[0]
 
 
 # -- single runs --------------------------------------------------------------------
@@ -391,7 +406,7 @@ def get_run(ref: str, store: str | Store | SQLiteReader | None = None) -> Run:
     an id prefix, or `latest` / `latest~N`."""
     source = _source(store)
     reap_crashed(source)
-    run = read_run(source, resolve(ref, _keys(source)).id)
+    run = read_run(source, _resolve(ref, source).id)
     if run is None:
         raise RunNotFoundError(f"run {ref!r} was deleted while it was being read")
     return run

@@ -225,19 +225,16 @@ def _media(op: Any) -> None:
         table.create(conn)
 
 
+def _run_aliases(op: Any) -> None:
+    """Old references of imported, renumbered runs (store/run_aliases.py)."""
+    from .run_aliases import migrate
+
+    migrate(op)
+
+
 STEPS: list[Callable[[Any], None]] = [
-    _v1,
-    _v2,
-    _v3,
-    _v4,
-    _v5,
-    _v6,
-    _v7,
-    _v8,
-    _v9,
-    _v10,
-    _media,
-]
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _media, _run_aliases,
+]  # fmt: skip
 SCHEMA_VERSION = len(STEPS)
 
 

@@ -4,8 +4,10 @@ Inside a git work tree the project's own repository is used; elsewhere a
 private bare repository at ``<project root>/.nbtrack/snapshots.git``. Only
 plumbing is used (``hash-object``, ``mktree``, ``commit-tree``, a
 compare-and-swap ``update-ref``), so HEAD, the index, the working tree,
-branches and the stash are never touched, and ``git log <ref>`` /
-``git push origin 'refs/nbtrack/*'`` work like for any other ref.
+branches and the stash are never touched, and ``git log <ref>`` works like for
+any other ref. Share snapshots with ``nbtrack push`` / ``nbtrack pull``
+(remote.py): each clone pushes to its own namespace on the remote, so two
+clones snapshotting one notebook never reject each other's push.
 """
 
 from __future__ import annotations
@@ -258,5 +260,5 @@ def read_snapshot(project_root: Path, commit: str) -> dict[str, bytes]:
     where = " or ".join(str(r.git_dir or r.cwd) for r in repos) or f"{project_root} (no repository)"
     raise SnapshotNotFoundError(
         f"snapshot {commit} was not found in {where}. It may have been made in another "
-        f"clone: fetch it with `git fetch origin 'refs/nbtrack/*:refs/nbtrack/*'`."
+        f"clone: fetch it with `nbtrack pull` (or `nbtrack pull REMOTE`)."
     )

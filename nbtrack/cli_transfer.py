@@ -1,0 +1,143 @@
+"""`nbtrack push | pull`: share notebook snapshots through a git remote, one
+namespace per clone so that no push is ever rejected (versioning/remote.py).
+`nbtrack export | import | copy`: move runs between stores (transfer/)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .transfer.load import Imported
+
+
+def add_parsers(sub: Any) -> None:
+    for name, text in (
+        ("push", "push this clone's notebook snapshots to a git remote (its own namespace)"),
+        ("pull", "fetch every clone's notebook snapshots from a git remote"),
+    ):
+        cmd = sub.add_parser(name, help=text, description=text)
+        cmd.add_argument(
+            "remote",
+            metavar="REMOTE",
+            nargs="?",
+            default="origin",
+            help="a git remote name, URL or path (default: origin)",
+        )
+
+    export = sub.add_parser(
+        "export", help="write runs, their metrics and snapshots to a .nbtrack archive"
+    )
+    export.add_argument("refs", metavar="REF", nargs="*", help="runs to export (train#4, ...)")
+    export.add_argument("--all", action="store_true", help="export every run of the store")
+    export.add_argument("-o", "--output", metavar="PATH", required=True, help="archive to write")
+    imp = sub.add_parser(
+        "import", help="load a .nbtrack archive into the store (one transaction; idempotent)"
+    )
+    imp.add_argument("archive", metavar="ARCHIVE")
+    copy = sub.add_parser("copy", help="copy runs from one store to another")
+    copy.add_argument("--from", dest="source", metavar="URL", required=True)
+    copy.add_argument("--to", dest="target", metavar="URL", required=True)
+    copy.add_argument("refs", metavar="REF", nargs="*", help="runs to copy (default: all)")
+
+
+def _project_root() -> Any:
+    from .context import current_project
+
+    return current_project().root
+
+
+def run_push(args: argparse.Namespace) -> int:
+    from .versioning.remote import CLONES_PREFIX, push
+
+    done = push(_project_root(), args.remote)
+    if done.refs == 0:
+        print("no snapshots to push yet")
+    else:
+        print(f"pushed {done.refs} snapshot ref(s) to {done.remote} "
+              f"under {CLONES_PREFIX}{done.clone_id}/")  # fmt: skip
+    return 0
+
+
+def run_pull(args: argparse.Namespace) -> int:
+    from .versioning.remote import FETCHED_PREFIX, pull
+
+    done = pull(_project_root(), args.remote)
+    print(f"{done.refs} snapshot ref(s) from {done.remote} under {FETCHED_PREFIX}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from .context import current_project
+    from .errors import NbtrackError
+    from .transfer import export_runs
+
+    if bool(args.refs) == bool(args.all):
+        raise NbtrackError("name the runs to export (e.g. train#4) or pass --all, not both")
+    project = current_project(args.store)
+    done = export_runs(project.store_url, args.output, args.refs or None,
+                       project_root=project.root)  # fmt: skip
+    print(f"exported {done.runs} run(s), {done.points:,} point(s) and "
+          f"{done.snapshots} snapshot(s) to {done.path}")  # fmt: skip
+    return 0
+
+
+def _print_imported(done: Imported, where: str) -> None:
+    print(f"imported {done.runs} run(s) and {done.points:,} point(s) into {where}; "
+          f"{done.skipped} already there")  # fmt: skip
+    aliases = {a.split("@")[0]: a for a in done.aliases}
+    for old, new in done.renumbered.items():
+        print(f"  {old} is {new} here ({old} was taken); {aliases.get(old, old)} names it too")
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from .context import current_project
+    from .store.urls import mask_url
+    from .transfer import import_archive
+
+    project = current_project(args.store)
+    done = import_archive(args.archive, project.store_url, project_root=project.root)
+    _print_imported(done, mask_url(project.store_url))
+    return 0
+
+
+def run_copy(args: argparse.Namespace) -> int:
+    from .store.urls import mask_url
+    from .transfer import copy_runs
+
+    done = copy_runs(args.source, args.target, args.refs or None)
+    _print_imported(done, mask_url(args.target))
+    return 0
+
+
+def runs_parquet(args: argparse.Namespace) -> int:
+    """`nbtrack runs --format parquet -o FILE`: `nbtrack.runs()` as a Parquet file."""
+    from . import query
+    from .errors import NbtrackError
+    from .transfer.parquet import write_parquet
+
+    if not args.output:
+        raise NbtrackError("--format parquet writes a file: add -o runs.parquet")
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise NbtrackError(
+            "--format parquet needs pyarrow: pip install pyarrow"
+        ) from None
+    df = query.runs(
+        experiment=args.experiment, status=args.status, tags=args.tag, limit=args.limit,
+        store=args.store, sweep=args.sweep,
+    )  # fmt: skip
+    as_json = write_parquet(df, args.output)
+    note = f" ({', '.join(as_json)} as JSON text)" if as_json else ""
+    print(f"wrote {len(df)} run(s) to {args.output}{note}")
+    return 0
+
+
+COMMANDS = {
+    "push": run_push,
+    "pull": run_pull,
+    "export": run_export,
+    "import": run_import,
+    "copy": run_copy,
+}

@@ -1,0 +1,185 @@
+"""Archives nbtrack must refuse, and imports racing a live writer."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import nbtrack
+from nbtrack.transfer import export_runs, import_archive
+from nbtrack.transfer.archive import ArchiveTooNewError, DamagedArchiveError
+
+
+def _archive(tmp_path: Path, runs: int = 3, points: int = 200) -> Path:
+    src = f"sqlite:///{tmp_path / 'src.db'}"
+    os.environ["NBTRACK_STORE"] = src
+    try:
+        for _ in range(runs):
+            with nbtrack.start_run(params={"lr": 0.1}):
+                for step in range(points):
+                    nbtrack.log(loss=1.0 / (step + 1), step=step)
+    finally:
+        os.environ.pop("NBTRACK_STORE")
+    return export_runs(src, tmp_path / "runs.nbtrack").path
+
+
+def _count(url: str) -> int:
+    return len(nbtrack.runs(store=url))
+
+
+def test_archive_from_a_newer_nbtrack_is_refused_naming_both_versions(
+    project: Path, tmp_path: Path
+) -> None:
+    path = _archive(tmp_path, runs=1, points=3)
+    newer = tmp_path / "newer.nbtrack"
+    with zipfile.ZipFile(path) as old, zipfile.ZipFile(newer, "w") as new:
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename == "manifest.json":
+                manifest = json.loads(data)
+                manifest.update(format_version=2, nbtrack_version="9.1.0")
+                data = json.dumps(manifest).encode()
+            new.writestr(item, data)
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    with pytest.raises(ArchiveTooNewError) as info:
+        import_archive(newer, target)
+    message = str(info.value)
+    assert "9.1.0" in message and nbtrack.__version__ in message and "Upgrade" in message
+    assert _count(target) == 0
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.7, 0.99])
+def test_truncated_archive_is_a_clear_error_and_imports_nothing(
+    project: Path, tmp_path: Path, keep: float
+) -> None:
+    path = _archive(tmp_path, runs=2, points=500)
+    data = path.read_bytes()
+    cut = tmp_path / "cut.nbtrack"
+    cut.write_bytes(data[: int(len(data) * keep)])
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    with pytest.raises(DamagedArchiveError, match="truncated or corrupted.*nothing was imported"):
+        import_archive(cut, target)
+    assert _count(target) == 0
+
+
+def test_a_member_that_does_not_match_its_checksum_is_refused(
+    project: Path, tmp_path: Path
+) -> None:
+    path = _archive(tmp_path, runs=1, points=3)
+    bad = tmp_path / "bad.nbtrack"
+    with zipfile.ZipFile(path) as old, zipfile.ZipFile(bad, "w") as new:
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename == "tables/nbtrack_points.jsonl":
+                data = data.replace(b'"loss"', b'"LOSS"', 1)
+            new.writestr(item, data)
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    with pytest.raises(DamagedArchiveError, match="checksum"):
+        import_archive(bad, target)
+    assert _count(target) == 0
+
+
+_WRITER = textwrap.dedent(
+    """
+    import sys, pathlib, nbtrack
+    stop = pathlib.Path(sys.argv[1])
+    n = 0
+    while not stop.exists() or n < 3:
+        with nbtrack.start_run(notebook="train.ipynb"):
+            for step in range(50):
+                nbtrack.log(acc=step / 50, step=step)
+        n += 1
+        print(n, flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+def test_import_while_another_process_writes_to_the_target(
+    backend: str, project: Path, tmp_path: Path
+) -> None:
+    (project / "train.ipynb").write_text("{}")
+    src = f"sqlite:///{tmp_path / 'src.db'}"
+    os.environ["NBTRACK_STORE"] = src
+    for _ in range(3):
+        with nbtrack.start_run(notebook=project / "train.ipynb"):
+            for step in range(300):
+                nbtrack.log(loss=float(step), step=step)
+    os.environ["NBTRACK_STORE"] = backend
+    archive = export_runs(src, tmp_path / "runs.nbtrack").path
+    stop = tmp_path / "stop"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(stop)],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline().strip() == "1"  # the writer is mid-stream
+        done = import_archive(archive, backend)
+        stop.touch()
+        out, err = writer.communicate(timeout=300)
+    finally:
+        stop.touch()
+        if writer.poll() is None:
+            writer.kill()
+    assert writer.returncode == 0, err
+    written = int(out.split()[-1]) if out.split() else 1
+    assert done.runs == 3 and done.points == 900
+    df = nbtrack.runs(store=backend)
+    assert len(df) == 3 + written
+    assert df["ref"].is_unique  # the writer's numbers and the imported ones never clash
+    for run_id in df["id"]:
+        hist = nbtrack.get_run(run_id, store=backend).history()
+        assert len(hist) in (50, 300)
+
+
+def test_import_of_a_missing_file_says_so(project: Path, tmp_path: Path) -> None:
+    with pytest.raises(nbtrack.NbtrackError, match="does not exist"):
+        import_archive(tmp_path / "nope.nbtrack", f"sqlite:///{tmp_path / 't.db'}")
+
+
+def test_export_of_named_runs_carries_only_those(project: Path, tmp_path: Path) -> None:
+    path = _archive(tmp_path, runs=3, points=5)
+    src = f"sqlite:///{tmp_path / 'src.db'}"
+    refs = sorted(nbtrack.runs(store=src)["ref"])
+    some = export_runs(src, tmp_path / "some.nbtrack", [refs[0], refs[2]])
+    assert (some.runs, some.points) == (2, 10)
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    import_archive(some.path, target)
+    assert sorted(nbtrack.runs(store=target)["ref"]) == [refs[0], refs[2]]
+    assert path.exists()
+
+
+def test_archive_with_a_column_this_nbtrack_lacks_is_refused(project: Path, tmp_path: Path) -> None:
+    path = _archive(tmp_path, runs=1, points=3)
+    newer = tmp_path / "newer.nbtrack"
+    with zipfile.ZipFile(path) as old, zipfile.ZipFile(newer, "w") as new:
+        manifest = json.loads(old.read("manifest.json"))
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename == "tables/nbtrack_runs.jsonl":
+                row = json.loads(data)
+                data = (json.dumps({**row, "gpu_hours": 1.5}) + "\n").encode()
+                import hashlib
+
+                manifest["members"][item.filename].update(
+                    bytes=len(data), sha256=hashlib.sha256(data).hexdigest()
+                )
+            if item.filename != "manifest.json":
+                new.writestr(item, data)
+        manifest.update(nbtrack_version="0.9.0", schema_version=99)
+        new.writestr("manifest.json", json.dumps(manifest))
+    target = f"sqlite:///{tmp_path / 'target.db'}"
+    with pytest.raises(nbtrack.NbtrackError, match="gpu_hours.*0.9.0.*Upgrade"):
+        import_archive(newer, target)
+    assert _count(target) == 0
