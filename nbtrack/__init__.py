@@ -41,6 +41,9 @@ _LAZY = {
     "set_alias": "artifacts",
     "artifacts": "artifacts.reads",
     "lineage": "artifacts.lineage",
+    "log_model": "models",
+    "load_model": "models",
+    "registry": "models",
 }
 
 if TYPE_CHECKING:
@@ -48,6 +51,7 @@ if TYPE_CHECKING:
     from .artifacts.lineage import lineage
     from .artifacts.reads import artifacts
     from .errors import TrialPruned
+    from .models import load_model, log_model, registry
     from .query import Run, get_run, history, runs
     from .rundiff import diff, replay_script
     from .sweeps import HyperbandPruner, MedianPruner, intuniform, loguniform, sweep, uniform
@@ -103,6 +107,9 @@ __all__ = [
     "log",
     "log_artifact",
     "log_dataset",
+    "log_model",
+    "load_model",
+    "registry",
     "replay_script",
     "runs",
     "set_alias",

@@ -209,7 +209,28 @@ def _v9(op: Any) -> None:
         table.create(conn)
 
 
-STEPS: list[Callable[[Any], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9]
+def _v_registry(op: Any) -> None:
+    """The model registry (nbtrack/models/): registered models, their versions,
+    aliases and the alias history (store/registry_tables.py)."""
+    from .registry_tables import TABLES
+
+    conn = op.get_bind()
+    for table in TABLES:
+        table.create(conn)
+
+
+STEPS: list[Callable[[Any], None]] = [
+    _v1,
+    _v2,
+    _v3,
+    _v4,
+    _v5,
+    _v6,
+    _v7,
+    _v8,
+    _v9,
+    _v_registry,
+]
 SCHEMA_VERSION = len(STEPS)
 
 

@@ -139,5 +139,5 @@ params = sa.Table(
 )
 
 # Tables kept in their own modules register on `metadata` when imported.
-from . import artifact_tables  # noqa: E402,F401
+from . import artifact_tables, registry_tables  # noqa: E402,F401
 from . import verdicts as _verdicts  # noqa: E402,F401
