@@ -123,43 +123,17 @@ def models(name: str | None = None, store: str | Store | None = None) -> pd.Data
     values)."""
     import pandas as pd
 
-    from ..artifacts.reads import run_labels
-    from ..artifacts.records import versions
     from ..query import _metrics_block
     from ..store.summary_reads import last_values
+    from .report import registry_rows
 
-    st = _store(store)
-    rows = rr.listing(st, name)
-    by_id = {v.id: v for v in versions(st, ids=list({r["artifact_version_id"] for r in rows}))}
-    run_ids = [
-        (by_id[r["artifact_version_id"]].run_id or "") if r["artifact_version_id"] in by_id else ""
-        for r in rows
-    ]
-    labels = run_labels(st, [rid for rid in run_ids if rid])
-    records = []
-    for row, rid in zip(rows, run_ids, strict=True):
-        v = by_id.get(row["artifact_version_id"])
-        ref, run_name = labels.get(rid, (None, None))
-        records.append(
-            {
-                "model": row["name"],
-                "version": row["version"],
-                "aliases": row["aliases"],
-                "source": v.ref if v is not None else None,
-                "flavor": (v.meta.get("model") or {}).get("flavor") if v is not None else None,
-                "run": ref,
-                "run_name": run_name,
-                "linked": row["created"],
-                "user": row["user"],
-            }
-        )
-    base = pd.DataFrame.from_records(records, columns=MODEL_COLUMNS)
+    rows = registry_rows(_store(store), name)
+    base = pd.DataFrame.from_records(rows, columns=MODEL_COLUMNS)
     base["linked"] = pd.to_datetime(base["linked"].astype("float64"), unit="s", utc=True)
-    live = sorted({rid for rid in run_ids if rid in labels})
-    lasts = last_values(st, live) if live else []
-    keyed = [rid if rid in labels else "" for rid in run_ids]
-    metrics = _metrics_block(pd, keyed, lasts)
-    return pd.concat([base, metrics], axis=1)
+    run_ids = [r["run_id"] or "" for r in rows]
+    live = sorted({rid for rid in run_ids if rid})
+    lasts = last_values(_store(store), live) if live else []
+    return pd.concat([base, _metrics_block(pd, run_ids, lasts)], axis=1)
 
 
 def history(name: str, store: str | Store | None = None) -> pd.DataFrame:
