@@ -2,9 +2,10 @@
 module pickled when the class cannot be rebuilt from its path.
 
 - `state_dict` (the default when it can be loaded back): the class is defined in
-  an importable module (not the notebook's `__main__`) and its constructor
-  needs no arguments, or `log_model(..., init_args={...})` gives them (JSON
-  values). Saved with `torch.save(model.state_dict())`; loaded with
+  an importable module (not the notebook's `__main__`), its constructor
+  needs no arguments or `log_model(..., init_args={...})` gives them (JSON
+  values), and the class so built has the state's keys and shapes (checked on
+  the meta device at save time). Saved with `torch.save(model.state_dict())`; loaded with
   `torch.load(weights_only=True)` (no code runs from the file), the class
   built on the `meta` device and the weights assigned (no second allocation,
   no random init).
@@ -31,6 +32,24 @@ def _needs_args(cls: type) -> bool:
     )
 
 
+def _rebuilds(cls: type, init_args: dict[str, Any], state: dict[str, Any]) -> bool:
+    """Whether `cls(**init_args)` has exactly the state's keys and shapes: built on
+    the meta device (no memory, no init), so a container such as nn.Sequential,
+    which builds empty without arguments, is caught before its weights are saved
+    where they could not be loaded back."""
+    import torch
+
+    try:
+        with torch.device("meta"):
+            probe = cls(**init_args)
+        got = probe.state_dict()
+    except Exception:  # any constructor error: it cannot be rebuilt from its path
+        return False
+    return set(got) == set(state) and all(
+        tuple(got[k].shape) == tuple(getattr(state[k], "shape", ())) for k in state
+    )
+
+
 def _importable(cls: type) -> bool:
     import importlib
 
@@ -53,8 +72,13 @@ def save(model: Any, sink: BinaryIO, init_args: dict[str, Any] | None = None) ->
         "class": f"{cls.__module__}:{cls.__qualname__}",
         "training": bool(model.training),
     }
-    if _importable(cls) and (init_args is not None or not _needs_args(cls)):
-        torch.save(model.state_dict(), sink)
+    state = model.state_dict()
+    if (
+        _importable(cls)
+        and (init_args is not None or not _needs_args(cls))
+        and _rebuilds(cls, init_args or {}, state)
+    ):
+        torch.save(state, sink)
         meta["format"] = "state_dict"
         meta["init_args"] = init_args or {}
         return meta

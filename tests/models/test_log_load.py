@@ -183,3 +183,13 @@ def test_another_major_library_version_warns_naming_both(project: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", ModelVersionWarning)
         nbtrack.load_model("digits-lr")
+
+
+def test_a_container_built_empty_without_args_is_saved_whole(project: Path) -> None:
+    # nn.Sequential() builds with no arguments, but empty: its state_dict alone could
+    # not be loaded back, so the module is saved whole.
+    net = torch.nn.Sequential(torch.nn.Linear(3, 2), torch.nn.ReLU())
+    version = nbtrack.log_model(net, "seq")
+    assert version.meta["model"]["format"] == "module"
+    x = torch.randn(2, 3)
+    assert torch.equal(nbtrack.load_model("seq")(x), net(x))
