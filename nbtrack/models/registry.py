@@ -124,15 +124,14 @@ def models(name: str | None = None, store: str | Store | None = None) -> pd.Data
     import pandas as pd
 
     from ..query import _metrics_block
-    from ..store.summary_reads import last_values
-    from .report import registry_rows
+    from .report import registry_columns, source_metrics
 
-    rows = registry_rows(_store(store), name)
-    base = pd.DataFrame.from_records(rows, columns=MODEL_COLUMNS)
+    st = _store(store)
+    cols = registry_columns(st, name)
+    base = pd.DataFrame({k: cols[k] for k in MODEL_COLUMNS}, columns=MODEL_COLUMNS)
     base["linked"] = pd.to_datetime(base["linked"].astype("float64"), unit="s", utc=True)
-    run_ids = [r["run_id"] or "" for r in rows]
-    live = sorted({rid for rid in run_ids if rid})
-    lasts = last_values(_store(store), live) if live else []
+    run_ids = [rid or "" for rid in cols["run_id"]]
+    lasts = source_metrics(st, name) if any(run_ids) else []
     return pd.concat([base, _metrics_block(pd, run_ids, lasts)], axis=1)
 
 

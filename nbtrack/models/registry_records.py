@@ -81,6 +81,9 @@ def link(store: Store, version: Version, name: str, user: str) -> tuple[int, boo
                         name=name,
                         version=number,
                         artifact_version_id=version.id,
+                        source=version.ref,
+                        run_id=version.run_id,
+                        flavor=(version.meta.get("model") or {}).get("flavor"),
                         created=now,
                         user=user,
                     )

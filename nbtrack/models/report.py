@@ -26,33 +26,93 @@ def _runs(store: Store, run_ids: list[str]) -> dict[str, dict[str, Any]]:
     }
 
 
-def registry_rows(store: Store, name: str | None = None) -> list[dict[str, Any]]:
-    """One dict per registered version (of `name`): model, version, aliases, source,
-    flavor, run, run_name, run_id, linked, user."""
-    from ..artifacts.records import versions
+ROW_FIELDS = (
+    "model",
+    "version",
+    "aliases",
+    "source",
+    "flavor",
+    "run",
+    "run_name",
+    "run_id",
+    "linked",
+    "user",
+)
 
-    rows = rr.listing(store, name)
-    by_id = {v.id: v for v in versions(store, ids=list({r["artifact_version_id"] for r in rows}))}
-    runs = _runs(store, [v.run_id or "" for v in by_id.values()])
-    out = []
-    for row in rows:
-        v = by_id.get(row["artifact_version_id"])
-        run = runs.get((v.run_id or "") if v is not None else "", {})
-        out.append(
-            {
-                "model": row["name"],
-                "version": row["version"],
-                "aliases": row["aliases"],
-                "source": v.ref if v is not None else None,
-                "flavor": (v.meta.get("model") or {}).get("flavor") if v is not None else None,
-                "run": run.get("ref"),
-                "run_name": run.get("name"),
-                "run_id": v.run_id if v is not None and run else None,
-                "linked": row["created"],
-                "user": row["user"],
-            }
+
+def registry_columns(store: Store, name: str | None = None) -> dict[str, list[Any]]:
+    """The registry listing as columns (ROW_FIELDS), by model then version: one
+    join read as the driver's plain tuples (20,000 versions in tens of ms)."""
+    import sqlalchemy as sa
+
+    from ..store import schema
+    from ..store.registry_tables import registry_aliases as A
+    from ..store.registry_tables import registry_versions as RV
+
+    R = schema.runs
+    query = (
+        sa.select(
+            RV.c.name,
+            RV.c.version,
+            RV.c.source,
+            RV.c.flavor,
+            R.c.stem,
+            R.c.seq,
+            R.c.name,
+            R.c.id,
+            RV.c.created,
+            RV.c.user,
         )
-    return out
+        .select_from(RV)
+        .outerjoin(R, R.c.id == RV.c.run_id)
+        .order_by(RV.c.name, RV.c.version)
+    )
+    aliases_q = sa.select(A.c.name, A.c.version, A.c.alias).order_by(A.c.alias)
+    if name is not None:
+        query = query.where(RV.c.name == name)
+        aliases_q = aliases_q.where(A.c.name == name)
+    with store.reading() as conn:
+        rows = conn.execute(query).cursor.fetchall()
+        held: dict[tuple[str, int], list[str]] = {}
+        for n, v, alias in conn.execute(aliases_q):
+            held.setdefault((n, v), []).append(alias)
+    cols: dict[str, list[Any]] = {f: [] for f in ROW_FIELDS}
+    for model, number, source, flavor, stem, seq, run_name, run_id, linked, user in rows:
+        cols["model"].append(model)
+        cols["version"].append(number)
+        cols["aliases"].append(held.get((model, number), []))
+        cols["source"].append(source)
+        cols["flavor"].append(flavor)
+        cols["run"].append(f"{stem}#{seq}" if stem is not None else None)
+        cols["run_name"].append(run_name)
+        cols["run_id"].append(run_id)
+        cols["linked"].append(linked)
+        cols["user"].append(user)
+    return cols
+
+
+def source_metrics(store: Store, name: str | None = None) -> list[tuple[str, str, float | None]]:
+    """(run id, key, last value) of the runs that logged registered versions."""
+    import sqlalchemy as sa
+
+    from ..store import schema
+    from ..store.registry_tables import registry_versions as RV
+
+    S = schema.summaries
+    query = (
+        sa.select(S.c.run_id, S.c.key, S.c.last).select_from(RV).join(S, S.c.run_id == RV.c.run_id)
+    )
+    if name is not None:
+        query = query.where(RV.c.name == name)
+    with store.reading() as conn:
+        return conn.execute(query).cursor.fetchall()
+
+
+def registry_rows(store: Store, name: str | None = None) -> list[dict[str, Any]]:
+    """One dict per registered version (of `name`): ROW_FIELDS."""
+    cols = registry_columns(store, name)
+    columns = [cols[f] for f in ROW_FIELDS]
+    return [dict(zip(ROW_FIELDS, values, strict=True)) for values in zip(*columns, strict=True)]
 
 
 def version_detail(store: Store, version: Version) -> dict[str, Any]:

@@ -28,6 +28,11 @@ registry_versions = sa.Table(
     sa.Column("name", sa.Text, primary_key=True),
     sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
     sa.Column("artifact_version_id", sa.String(26), nullable=False),
+    # Copied at link time from the (immutable) model version, so that listings read
+    # this table and the runs alone: its ref (name:vN), flavor and the run that made it.
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("flavor", sa.String(32)),
+    sa.Column("run_id", sa.String(26)),
     sa.Column("created", sa.Double, nullable=False),
     sa.Column("user", sa.Text),
     sa.UniqueConstraint("name", "artifact_version_id", name="uq_nbtrack_registry_versions_link"),
