@@ -56,7 +56,7 @@ def library_versions(names: list[str]) -> dict[str, str]:
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _installed(name: str) -> str | None:
     """A distribution's version, read once per process (its metadata costs ~15 ms)."""
     from importlib import metadata
