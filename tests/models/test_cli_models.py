@@ -60,3 +60,9 @@ def test_model_alias_on_a_missing_version_fails_with_a_message(
     assert "has no version 9 (it has v1..v2)" in err
     assert main(["model", "show", "nothing"]) == 1
     assert "no model, registered model or run matches 'nothing'" in capsys.readouterr().err
+
+
+def test_lineage_takes_a_registered_alias(registered: str, capsys: pytest.CaptureFixture) -> None:
+    assert main(["lineage", "digits-clf@production"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("lineage of digits-mlp:v1") and f"made by {registered}" in out

@@ -193,3 +193,12 @@ def test_a_container_built_empty_without_args_is_saved_whole(project: Path) -> N
     assert version.meta["model"]["format"] == "module"
     x = torch.randn(2, 3)
     assert torch.equal(nbtrack.load_model("seq")(x), net(x))
+
+
+def test_a_keras_model_round_trips_when_keras_is_installed(project: Path) -> None:
+    keras = pytest.importorskip("keras")  # not installed here: keras needs a backend (JAX)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    version = nbtrack.log_model(model, "k")
+    assert version.meta["model"]["flavor"] == "keras"
+    x = np.ones((1, 4), dtype="float32")
+    assert np.allclose(nbtrack.load_model("k").predict(x), model.predict(x))
