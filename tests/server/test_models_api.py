@@ -104,3 +104,13 @@ async def test_moves_need_a_token_and_browser_sessions_the_xsrf_header(
     last = history[-1]
     assert (last["from_version"], last["to_version"]) == (1, 2)
     assert last["user"] == me["identity"]["username"]
+
+
+@pytest.mark.parametrize("path", ["models", "models/digits-classifier"])
+async def test_reads_need_a_valid_token(
+    http_server_client: Any, jp_base_url: str, registered: str, path: str
+) -> None:
+    status, body, _ = await _raw(
+        http_server_client, _url(jp_base_url, path), headers={"Authorization": "token nope"}
+    )
+    assert status == 403 and "digits" not in json.dumps(body)
