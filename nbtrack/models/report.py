@@ -76,19 +76,24 @@ def registry_columns(store: Store, name: str | None = None) -> dict[str, list[An
         held: dict[tuple[str, int], list[str]] = {}
         for n, v, alias in conn.execute(aliases_q):
             held.setdefault((n, v), []).append(alias)
-    cols: dict[str, list[Any]] = {f: [] for f in ROW_FIELDS}
-    for model, number, source, flavor, stem, seq, run_name, run_id, linked, user in rows:
-        cols["model"].append(model)
-        cols["version"].append(number)
-        cols["aliases"].append(held.get((model, number), []))
-        cols["source"].append(source)
-        cols["flavor"].append(flavor)
-        cols["run"].append(f"{stem}#{seq}" if stem is not None else None)
-        cols["run_name"].append(run_name)
-        cols["run_id"].append(run_id)
-        cols["linked"].append(linked)
-        cols["user"].append(user)
-    return cols
+    if not rows:
+        return {f: [] for f in ROW_FIELDS}
+    # Columns by transposing the tuples: no per-row work in Python but the run refs.
+    model, number, source, flavor, stem, seq, run_name, run_id, linked, user = map(
+        list, zip(*rows, strict=True)
+    )
+    return {
+        "model": model,
+        "version": number,
+        "aliases": [held.get(key, []) for key in zip(model, number, strict=True)],
+        "source": source,
+        "flavor": flavor,
+        "run": [f"{a}#{b}" if a is not None else None for a, b in zip(stem, seq, strict=True)],
+        "run_name": run_name,
+        "run_id": run_id,
+        "linked": linked,
+        "user": user,
+    }
 
 
 def source_metrics(store: Store, name: str | None = None) -> list[tuple[str, str, float | None]]:
