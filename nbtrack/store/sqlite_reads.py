@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 # The schema version whose tables the SQL below reads. When a migration step changes
 # nbtrack_runs, nbtrack_summaries or nbtrack_environments, check the SQL against
 # it and raise this; until then stores of the new version are read by the Store.
-READ_VERSION = 9
+READ_VERSION = 10  # 10: the model registry's tables (runs, summaries unchanged)
 _VERSION_KEY = "schema_version"  # migrations.VERSION_KEY
 _JSON_FIELDS = ("params", "tags", "git")  # store.RUN_JSON_FIELDS
 _RUN_COLUMNS = frozenset(
