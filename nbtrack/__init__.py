@@ -47,6 +47,9 @@ _LAZY = {
     "log_confusion_matrix": "media",
     "log_histogram": "media",
     "log_text": "media",
+    "log_model": "models",
+    "load_model": "models",
+    "registry": "models",
 }
 
 if TYPE_CHECKING:
@@ -62,6 +65,7 @@ if TYPE_CHECKING:
         log_table,
         log_text,
     )
+    from .models import load_model, log_model, registry
     from .query import Run, get_run, history, runs
     from .rundiff import diff, replay_script
     from .sweeps import HyperbandPruner, MedianPruner, intuniform, loguniform, sweep, uniform
@@ -123,6 +127,9 @@ __all__ = [
     "log_confusion_matrix",
     "log_histogram",
     "log_text",
+    "log_model",
+    "load_model",
+    "registry",
     "replay_script",
     "runs",
     "set_alias",

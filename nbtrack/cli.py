@@ -1,5 +1,6 @@
 """The `nbtrack` command line: runs, show, rm, doctor; diff, checkout, replay
-(cli_code.py); sweep (cli_sweep.py); artifacts, artifact, lineage, gc (cli_artifacts.py).
+(cli_code.py); sweep (cli_sweep.py); artifacts, artifact, lineage, gc (cli_artifacts.py);
+models, model (cli_models.py).
 
 Exit codes: 0 on success; 1 with a one-line message on stderr for any error a
 user can hit; 2 for bad usage (argparse)."""
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import cli_artifacts, cli_code, cli_sweep, cli_transfer
+from . import cli_artifacts, cli_code, cli_models, cli_sweep, cli_transfer
 from .errors import NbtrackError
 from .runview import RunStatus
 
@@ -64,6 +65,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_sweep.add_parsers(sub)
     cli_artifacts.add_parsers(sub)
     cli_transfer.add_parsers(sub)
+    cli_models.add_parsers(sub)
     return parser
 
 
@@ -284,4 +286,5 @@ _COMMANDS = {
     **cli_transfer.COMMANDS,
     **cli_sweep.COMMANDS,
     **cli_artifacts.COMMANDS,
+    **cli_models.COMMANDS,
 }

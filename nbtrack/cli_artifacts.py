@@ -131,11 +131,10 @@ def run_artifact(args: argparse.Namespace) -> int:
 
 
 def run_lineage(args: argparse.Namespace) -> int:
-    from .artifacts.lineage import build_lineage
-    from .artifacts.records import resolve
+    from .artifacts.lineage import _resolve, build_lineage
 
     ctx = _ctx(args)
-    graph = build_lineage(ctx.store, resolve(ctx.store, args.ref))
+    graph = build_lineage(ctx.store, _resolve(ctx.store, args.ref))
     if args.format == "json":
         print(json.dumps(graph.to_dict(), indent=2, ensure_ascii=False))
     else:

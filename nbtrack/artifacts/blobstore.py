@@ -10,6 +10,7 @@ A crash mid-write leaves at most a file under `tmp/`, which gc removes.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import tempfile
@@ -24,6 +25,30 @@ from .hashing import copy_hashing, hash_file, stat_key
 
 # Object stores whose PUT is atomic and which have no cheap rename.
 _ATOMIC_PUT = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "memory"}
+
+
+class HashingWriter(io.RawIOBase):
+    """A write-only binary file that hashes what passes through it to `raw`."""
+
+    def __init__(self, raw: Any) -> None:
+        from .hashing import new_hasher
+
+        self.raw = raw
+        self.size = 0
+        self._hash = new_hasher()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        view = memoryview(data).cast("B")
+        self._hash.update(view)
+        self.raw.write(view)
+        self.size += len(view)
+        return len(view)
+
+    def hexdigest(self) -> str:
+        return str(self._hash.hexdigest())
 
 
 def blob_key(digest: str) -> str:
@@ -119,6 +144,17 @@ class LocalBlobs:
             digest, st = hash_file(tmp)
             self._commit(tmp, digest)
             return digest, st.st_size
+
+    def put_stream(self, writer: Any) -> tuple[str, int]:
+        """Store what `writer(file)` writes into a binary file object, hashed on the
+        way (no second read of the bytes)."""
+        with self._temp() as tmp:
+            with open(tmp, "wb") as raw:
+                sink = HashingWriter(raw)
+                writer(sink)
+            digest = sink.hexdigest()
+            self._commit(tmp, digest)
+            return digest, sink.size
 
     def put_bytes(self, data: bytes, digest: str) -> None:
         if self.has(digest):
@@ -237,6 +273,16 @@ class RemoteBlobs:
             digest, st = hash_file(tmp)
             self._upload(tmp, digest)
             return digest, st.st_size
+
+    def put_stream(self, writer: Any) -> tuple[str, int]:
+        with tempfile.TemporaryDirectory(prefix="nbtrack-") as folder:
+            tmp = Path(folder) / "blob"
+            with open(tmp, "wb") as raw:
+                sink = HashingWriter(raw)
+                writer(sink)
+            digest = sink.hexdigest()
+            self._upload(tmp, digest)
+            return digest, sink.size
 
     def put_bytes(self, data: bytes, digest: str) -> None:
         with tempfile.TemporaryDirectory(prefix="nbtrack-") as folder:

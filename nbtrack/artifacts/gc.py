@@ -20,6 +20,7 @@ from ..store.artifact_tables import (
     artifact_edges,
     artifact_versions,
 )
+from ..store.registry_tables import registry_versions as RV
 from .records import Version, resolve, versions
 
 if TYPE_CHECKING:
@@ -55,6 +56,8 @@ def plan(ctx: ArtifactContext, keep: Sequence[str] = (), grace: float = GRACE_S)
         referenced = {
             r[1] for r in conn.execute(sa.select(E.c.run_id, E.c.version_id)) if r[0] in live_runs
         }
+        # A model linked into the registry stays while it is registered.
+        referenced |= {r[0] for r in conn.execute(sa.select(RV.c.artifact_version_id))}
     drop_ids = [v for v in orphans if v not in aliased and v not in referenced and v not in kept]
     out = GcPlan(versions=versions(store, ids=drop_ids) if drop_ids else [])
     dropping = set(drop_ids)

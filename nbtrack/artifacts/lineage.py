@@ -193,10 +193,25 @@ def build_lineage(store: Store, version: Version) -> Lineage:
 
 
 def lineage(ref: str, store: str | Store | None = None) -> Lineage:
-    """What made version `ref` (run and cell) and what it was made from, and what
+    """What made version `ref` (an artifact, or a registered model's
+    `name@alias`) (run and cell) and what it was made from, and what
     used it and what those runs made, transitively. Text repr in a terminal,
     HTML in a notebook; `.to_dict()` for JSON."""
     from ..query import store_for
 
     st = store_for(store)
-    return build_lineage(st, resolve(st, ref))
+    return build_lineage(st, _resolve(st, ref))
+
+
+def _resolve(store: Store, ref: str) -> Version:
+    """An artifact reference, or a registered model's (`name@alias`, `name:v2`)."""
+    from ..models.registry_records import is_registered
+
+    name = ref.rpartition("@")[0] if isinstance(ref, str) and "@" in ref else None
+    if name is None and isinstance(ref, str):
+        name = ref.rpartition(":")[0] or ref
+    if name and is_registered(store, name):
+        from ..models.api import resolve_model
+
+        return resolve_model(store, ref)
+    return resolve(store, ref)

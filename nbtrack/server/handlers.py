@@ -171,6 +171,7 @@ _REF = r"(?P<ref>[^/]+)"
 # The artifact endpoints (their handlers subclass NbtrackHandler, defined above).
 from .artifact_handlers import ROUTES as ARTIFACT_ROUTES  # noqa: E402
 from .media_handlers import ROUTES as MEDIA_ROUTES  # noqa: E402
+from .model_handlers import ROUTES as MODEL_ROUTES  # noqa: E402
 from .verify_handlers import ROUTES as VERIFY_ROUTES  # noqa: E402
 
 # (path under <base_url>/nbtrack/api/, handler), in matching order.
@@ -183,5 +184,6 @@ ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
     *ARTIFACT_ROUTES,
     *VERIFY_ROUTES,
     *MEDIA_ROUTES,
+    *MODEL_ROUTES,
     (r"(.*)", NotFoundHandler),
 ]

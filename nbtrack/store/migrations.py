@@ -232,8 +232,18 @@ def _run_aliases(op: Any) -> None:
     migrate(op)
 
 
+def _registry(op: Any) -> None:
+    """The model registry (nbtrack/models/): registered models, their versions,
+    aliases and the alias history (store/registry_tables.py)."""
+    from .registry_tables import TABLES
+
+    conn = op.get_bind()
+    for table in TABLES:
+        table.create(conn)
+
+
 STEPS: list[Callable[[Any], None]] = [
-    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _media, _run_aliases,
+    _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _media, _run_aliases, _registry,
 ]  # fmt: skip
 SCHEMA_VERSION = len(STEPS)
 

@@ -139,6 +139,6 @@ params = sa.Table(
 )
 
 # Tables kept in their own modules register on `metadata` when imported.
-from . import artifact_tables, media_tables  # noqa: E402,F401
+from . import artifact_tables, media_tables, registry_tables  # noqa: E402,F401
 from . import run_aliases as _run_aliases  # noqa: E402,F401
 from . import verdicts as _verdicts  # noqa: E402,F401

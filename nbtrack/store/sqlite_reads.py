@@ -33,9 +33,9 @@ if TYPE_CHECKING:
 # The schema version whose tables the SQL below reads. When a migration step changes
 # nbtrack_runs, nbtrack_summaries or nbtrack_environments, check the SQL against
 # it and raise this; until then stores of the new version are read by the Store.
-# (Steps 10 to 12 — an index on verdicts, the media index, run aliases — leave the SQL below
-# unchanged.)
-READ_VERSION = 12
+# (Steps 10 to 13 — an index on verdicts, the media index, run aliases, the model
+# registry — leave the SQL below unchanged.)
+READ_VERSION = 13
 _VERSION_KEY = "schema_version"  # migrations.VERSION_KEY
 _JSON_FIELDS = ("params", "tags", "git")  # store.RUN_JSON_FIELDS
 _RUN_COLUMNS = frozenset(

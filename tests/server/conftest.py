@@ -78,6 +78,8 @@ class SpecChecker:
             template = ("/artifacts", "/artifacts/{ref}", "/artifacts/{ref}/lineage")[
                 len(parts) - 1
             ]
+        elif parts[:1] == ("models",) and len(parts) <= 3:
+            template = ("/models", "/models/{name}", "/models/{name}/aliases")[len(parts) - 1]
         else:
             return None
         op = self.spec["paths"].get(template, {}).get(method.lower())

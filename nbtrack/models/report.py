@@ -1,0 +1,186 @@
+"""What the CLI and the REST API say about registered models: the listing (one row
+per registered version), one model (versions, aliases, alias history), and one
+model version (flavor, libraries, signature, the run, cell and notebook
+snapshot that made it). Plain dicts of JSON values; no pandas."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from . import registry_records as rr
+
+if TYPE_CHECKING:
+    from ..artifacts.records import Version
+    from ..store import Store
+
+
+def _runs(store: Store, run_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """{run id: {ref, name, snapshot}} of the runs that still exist."""
+    ids = sorted({r for r in run_ids if r})
+    if not ids:
+        return {}
+    rows = store.select_runs(ids=ids, columns=["id", "stem", "seq", "name", "snapshot"])
+    return {
+        r["id"]: {"ref": f"{r['stem']}#{r['seq']}", "name": r["name"], "snapshot": r["snapshot"]}
+        for r in rows
+    }
+
+
+ROW_FIELDS = (
+    "model",
+    "version",
+    "aliases",
+    "source",
+    "flavor",
+    "run",
+    "run_name",
+    "run_id",
+    "linked",
+    "user",
+)
+
+
+def registry_columns(store: Store, name: str | None = None) -> dict[str, list[Any]]:
+    """The registry listing as columns (ROW_FIELDS), by model then version: one
+    join read as the driver's plain tuples (20,000 versions in tens of ms)."""
+    import sqlalchemy as sa
+
+    from ..store import schema
+    from ..store.registry_tables import registry_aliases as A
+    from ..store.registry_tables import registry_versions as RV
+
+    R = schema.runs
+    query = (
+        sa.select(
+            RV.c.name,
+            RV.c.version,
+            RV.c.source,
+            RV.c.flavor,
+            R.c.stem,
+            R.c.seq,
+            R.c.name,
+            R.c.id,
+            RV.c.created,
+            RV.c.user,
+        )
+        .select_from(RV)
+        .outerjoin(R, R.c.id == RV.c.run_id)
+        .order_by(RV.c.name, RV.c.version)
+    )
+    aliases_q = sa.select(A.c.name, A.c.version, A.c.alias).order_by(A.c.alias)
+    if name is not None:
+        query = query.where(RV.c.name == name)
+        aliases_q = aliases_q.where(A.c.name == name)
+    with store.reading() as conn:
+        rows = conn.execute(query).cursor.fetchall()
+        held: dict[tuple[str, int], list[str]] = {}
+        for n, v, alias in conn.execute(aliases_q):
+            held.setdefault((n, v), []).append(alias)
+    if not rows:
+        return {f: [] for f in ROW_FIELDS}
+    # Columns by transposing the tuples: no per-row work in Python but the run refs.
+    model, number, source, flavor, stem, seq, run_name, run_id, linked, user = map(
+        list, zip(*rows, strict=True)
+    )
+    return {
+        "model": model,
+        "version": number,
+        "aliases": [held.get(key, []) for key in zip(model, number, strict=True)],
+        "source": source,
+        "flavor": flavor,
+        "run": [f"{a}#{b}" if a is not None else None for a, b in zip(stem, seq, strict=True)],
+        "run_name": run_name,
+        "run_id": run_id,
+        "linked": linked,
+        "user": user,
+    }
+
+
+def source_metrics(store: Store, name: str | None = None) -> list[tuple[str, str, float | None]]:
+    """(run id, key, last value) of the runs that logged registered versions."""
+    import sqlalchemy as sa
+
+    from ..store import schema
+    from ..store.registry_tables import registry_versions as RV
+
+    S = schema.summaries
+    query = (
+        sa.select(S.c.run_id, S.c.key, S.c.last).select_from(RV).join(S, S.c.run_id == RV.c.run_id)
+    )
+    if name is not None:
+        query = query.where(RV.c.name == name)
+    with store.reading() as conn:
+        return conn.execute(query).cursor.fetchall()
+
+
+def registry_rows(store: Store, name: str | None = None) -> list[dict[str, Any]]:
+    """One dict per registered version (of `name`): ROW_FIELDS."""
+    cols = registry_columns(store, name)
+    columns = [cols[f] for f in ROW_FIELDS]
+    return [dict(zip(ROW_FIELDS, values, strict=True)) for values in zip(*columns, strict=True)]
+
+
+def version_detail(store: Store, version: Version) -> dict[str, Any]:
+    """A logged model version: where it came from and how it loads."""
+    info = version.meta.get("model") or {}
+    run = _runs(store, [version.run_id or ""]).get(version.run_id or "")
+    return {
+        "ref": version.ref,
+        "name": version.name,
+        "version": version.version,
+        "type": version.type,
+        "hash": version.hash,
+        "size": version.size,
+        "created": version.created,
+        "aliases": version.aliases,
+        "flavor": info.get("flavor"),
+        "format": info.get("format"),
+        "class": info.get("class"),
+        "libraries": info.get("libraries", {}),
+        "signature": info.get("signature"),
+        "run": run["ref"] if run else None,
+        "run_name": run["name"] if run else None,
+        "snapshot": run["snapshot"] if run else None,
+        "cell": version.cell,
+    }
+
+
+def model_detail(store: Store, name: str) -> dict[str, Any]:
+    """A registered model: its versions (each with its source's detail), its
+    aliases now, and every alias move."""
+    from ..artifacts.records import versions
+
+    if not rr.is_registered(store, name):
+        raise rr._missing(store, name)
+    rows = rr.listing(store, name)
+    by_id = {v.id: v for v in versions(store, ids=[r["artifact_version_id"] for r in rows])}
+    out_versions = []
+    for row in rows:
+        v = by_id.get(row["artifact_version_id"])
+        out_versions.append(
+            {
+                "version": row["version"],
+                "aliases": row["aliases"],
+                "linked": row["created"],
+                "user": row["user"],
+                "source": version_detail(store, v) if v is not None else None,
+            }
+        )
+    history = rr.history(store, name)
+    runs = _runs(store, [h["run_id"] or "" for h in history])
+    return {
+        "name": name,
+        "versions": out_versions,
+        "aliases": {a: r["version"] for r in rows for a in r["aliases"]},
+        "history": [
+            {
+                "time": h["time"],
+                "user": h["user"],
+                "alias": h["alias"],
+                "from_version": h["from_version"],
+                "to_version": h["to_version"],
+                "run": runs.get(h["run_id"] or "", {}).get("ref"),
+            }
+            for h in history
+        ],
+    }

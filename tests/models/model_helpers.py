@@ -1,0 +1,35 @@
+"""Python run in a fresh process, for the model tests (as in the artifact tests)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+
+def blob_files(project: Path) -> dict[str, int]:
+    """{hash: size} of every blob stored under the project's local storage."""
+    base = project / ".nbtrack" / "artifacts" / "blobs"
+    if not base.is_dir():
+        return {}
+    return {p.name: p.stat().st_size for p in base.glob("*/*")}
+
+
+def run_python(code: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run `code` in a new Python process in `cwd`; its stdout (fails on error)."""
+    full_env = {**os.environ, **(env or {})}
+    full_env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).resolve().parents[2]), full_env.get("PYTHONPATH", "")]
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
