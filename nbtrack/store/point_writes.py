@@ -23,7 +23,7 @@ import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import count
+from itertools import chain, count
 from operator import itemgetter
 from typing import Any
 
@@ -40,6 +40,7 @@ _COLUMNS = "run_key, key_id, step, seq, value, time"
 # compiled once per connection, serve every batch size.
 _MAX_ROWS_PER_INSERT = 1024 if sqlite3.sqlite_version_info >= (3, 32) else 128
 _IN_CHUNK = 500
+flatten = chain.from_iterable  # C speed: the writer thread holds the GIL less
 
 
 class PointWrites:
@@ -164,7 +165,7 @@ class PointWrites:
             while i < n:
                 size = min(_MAX_ROWS_PER_INSERT, 1 << ((n - i).bit_length() - 1))
                 chunk = rows[i : i + size]
-                cursor.execute(self._statement(size), [x for row in chunk for x in row])
+                cursor.execute(self._statement(size), list(flatten(chunk)))
                 i += size
         finally:
             cursor.close()
