@@ -347,17 +347,21 @@ class Run(RunView):
     @property
     def inputs(self) -> list[Any]:
         """The artifact versions this run used (nbtrack.artifacts)."""
+        assert self._store is not None
+        if isinstance(self._store, SQLiteReader) and not self._store.has_edges(self.id, "in"):
+            return []
         from .artifacts.reads import run_edges
 
-        assert self._store is not None
         return run_edges(store_for(self._store), self.id, "in")
 
     @property
     def outputs(self) -> list[Any]:
         """The artifact versions this run made (nbtrack.artifacts)."""
+        assert self._store is not None
+        if isinstance(self._store, SQLiteReader) and not self._store.has_edges(self.id, "out"):
+            return []
         from .artifacts.reads import run_edges
 
-        assert self._store is not None
         return run_edges(store_for(self._store), self.id, "out")
 
     # Rich media (nbtrack/media/reads.py): media(), table(), image(), figure(), ...

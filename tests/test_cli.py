@@ -81,6 +81,23 @@ def test_runs_and_show_import_neither_pandas_nor_notebook_libraries(
     assert out.stdout.splitlines()[-1] == f"LOADED {expected}"
 
 
+def test_diff_of_runs_without_artifacts_reads_an_sqlite_store_without_sqlalchemy(
+    two_runs: list[str], backend: str
+) -> None:
+    """A cold `nbtrack diff` of two runs that used no artifact reads the SQLite store
+    through the standard library: SQLAlchemy costs more than half of its CPU time."""
+    probe = (
+        "import sys\n"
+        "from nbtrack.cli import main\n"
+        "assert main(['diff', 'latest~1', 'latest']) == 0\n"
+        "print('LOADED', 'sqlalchemy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "lr: 0.1 → 0.01" in out.stdout
+    assert out.stdout.splitlines()[-1] == f"LOADED {not backend.startswith('sqlite')}"
+
+
 def test_runs_json_and_csv(two_runs: list[str]) -> None:
     data = json.loads(cli("runs", "--format", "json").stdout)
     assert [d["id"] for d in data] == two_runs[::-1]

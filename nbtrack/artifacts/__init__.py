@@ -10,11 +10,38 @@ from __future__ import annotations
 
 import sys as _sys
 import types as _types
-from typing import Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
 
-from .api import log_artifact, log_dataset, set_alias, use_artifact, use_dataset
-from .errors import ArtifactError, ArtifactNotFoundError, ArtifactStorageError
-from .records import Version
+if TYPE_CHECKING:
+    from .api import log_artifact, log_dataset, set_alias, use_artifact, use_dataset
+    from .errors import ArtifactError, ArtifactNotFoundError, ArtifactStorageError
+    from .records import Version
+
+# Loaded on first use: the package's pure modules (inputs_diff, names) are imported
+# by the command line's `nbtrack diff`, which must not pay for SQLAlchemy (api and
+# records import the store).
+_LAZY = {
+    "log_artifact": "api",
+    "log_dataset": "api",
+    "set_alias": "api",
+    "use_artifact": "api",
+    "use_dataset": "api",
+    "ArtifactError": "errors",
+    "ArtifactNotFoundError": "errors",
+    "ArtifactStorageError": "errors",
+    "Version": "records",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ArtifactError",

@@ -273,6 +273,18 @@ class SQLiteReader:
             return self._or_store(exc, "environment", env_id)  # type: ignore[no-any-return]
         return json.loads(found[0][0]) if found and found[0][0] else {}
 
+    def has_edges(self, run_id: str, direction: str) -> bool:
+        """Did the run use ("in") or make ("out") any artifact version? Most runs
+        did not: then `Run.inputs` is empty without opening the Store (and importing
+        SQLAlchemy) in a cold `nbtrack diff`. True when this reader cannot tell."""
+        sql = "SELECT 1 FROM nbtrack_artifact_edges WHERE run_id = ? AND direction = ? LIMIT 1"
+        try:
+            return bool(self._rows(sql, (run_id, direction)))
+        except sqlite3.Error:
+            if not self.fallback:
+                raise
+            return True  # the Store reads them (and says what is wrong)
+
     # -- writes go to the Store ----------------------------------------------------
 
     def mark_crashed(self, stale_before: float, dead_here: Iterable[str]) -> list[str]:
