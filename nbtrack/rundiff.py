@@ -150,8 +150,12 @@ def diff(
 
 def _media(project: Project, run_a: Run, run_b: Run) -> Any:
     """The figures, images and tables both runs logged that differ (nbtrack.media)."""
+    from .media.diff import MediaDiff, diff_media
+    from .store.sqlite_reads import SQLiteReader
+
+    if isinstance(run_a._store, SQLiteReader) and not run_a._store.has_media([run_a.id, run_b.id]):
+        return MediaDiff([], [], [])  # nothing to compare: the Store stays closed
     from .artifacts.context import context_for
-    from .media.diff import diff_media
     from .query import store_for
 
     return diff_media(store_for(run_a._store), context_for(project).blobs, run_a.id, run_b.id)

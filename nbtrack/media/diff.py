@@ -10,8 +10,6 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
-from .records import select
-
 COMPARED = ("image", "figure", "table", "confusion_matrix")
 #: Images wider than this are shown scaled down in the diff's HTML.
 SHOWN_WIDTH = 320
@@ -149,6 +147,7 @@ def table_summary(a: Any, b: Any) -> str:
 
 
 def diff_media(store: Any, blobs: Any, run_a: str, run_b: str) -> MediaDiff:
+    from .records import select  # the Store's SQL: loaded only when there is media
     from .tables import read_parquet
 
     rows_of_a, rows_of_b = select(store, run_a), select(store, run_b)

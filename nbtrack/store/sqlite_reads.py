@@ -285,6 +285,23 @@ class SQLiteReader:
                 raise
             return True  # the Store reads them (and says what is wrong)
 
+    def has_media(self, run_ids: Iterable[str]) -> bool:
+        """Did any of the runs log media (nbtrack.media)? Most did not: then a cold
+        `nbtrack diff` has no media part to read, without opening the Store. True
+        when this reader cannot tell."""
+        ids = list(run_ids)
+        sql = (
+            "SELECT 1 FROM nbtrack_media WHERE run_id IN ("
+            + ", ".join("?" * len(ids))
+            + ") LIMIT 1"
+        )
+        try:
+            return bool(self._rows(sql, tuple(ids)))
+        except sqlite3.Error:
+            if not self.fallback:
+                raise
+            return True
+
     # -- writes go to the Store ----------------------------------------------------
 
     def mark_crashed(self, stale_before: float, dead_here: Iterable[str]) -> list[str]:
