@@ -52,6 +52,8 @@ LIST_COLUMNS = (
     "snapshot",
     "sweep",
     "trial",
+    "user_name",
+    "host",
 )
 
 

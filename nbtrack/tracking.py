@@ -26,6 +26,7 @@ from .capture.environment import (
 from .capture.gitstate import git_state
 from .capture.params import clean_params
 from .capture.sweep import SweepContext, sweep_context
+from .capture.who import run_user
 from .config import Project, resolve_project
 from .errors import MetricValueError, NbtrackError, NoActiveRunError, StoreError, TrialPruned
 from .ids import new_id
@@ -263,6 +264,7 @@ def begin_run(
         "start_time": start,
         "heartbeat": start,
         "host": _HOST,
+        "user_name": run_user(),
         "pid": os.getpid(),
         "cell_source": redact(cell_source, secrets),
         "params": flat,
@@ -329,6 +331,7 @@ def record_failed_run(
             "start_time": start_time,
             "end_time": time.time(),
             "host": _HOST,
+            "user_name": run_user(),
             "error": redact(error, secrets),
             "params": flat,
             "tags": [],
