@@ -1,5 +1,6 @@
 """The `nbtrack` command line: runs, show, rm, doctor; diff, checkout, replay
-(cli_code.py); sweep (cli_sweep.py); artifacts, artifact, lineage, gc (cli_artifacts.py).
+(cli_code.py); sweep (cli_sweep.py); artifacts, artifact, lineage, gc (cli_artifacts.py);
+tag, note (cli_tags.py).
 
 Exit codes: 0 on success; 1 with a one-line message on stderr for any error a
 user can hit; 2 for bad usage (argparse)."""
@@ -11,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import cli_artifacts, cli_code, cli_sweep
+from . import cli_artifacts, cli_code, cli_sweep, cli_tags
 from .errors import NbtrackError
 from .runview import RunStatus
 
@@ -62,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_code.add_parsers(sub)
     cli_sweep.add_parsers(sub)
     cli_artifacts.add_parsers(sub)
+    cli_tags.add_parsers(sub)
     return parser
 
 
@@ -275,4 +277,5 @@ _COMMANDS = {
     **cli_code.COMMANDS,
     **cli_sweep.COMMANDS,
     **cli_artifacts.COMMANDS,
+    **cli_tags.COMMANDS,
 }

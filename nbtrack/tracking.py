@@ -87,6 +87,27 @@ class ActiveRun:
     ) -> None:
         _log_to(self, data, step, metrics)
 
+    def log_params(self, params: Mapping[str, Any] | None = None, /, **kw: Any) -> None:
+        log_params_to(self, {**(params or {}), **kw})
+
+    def set_tags(
+        self,
+        tags: list[str] | tuple[str, ...] | str | None = None,
+        *,
+        add: list[str] | tuple[str, ...] | str | None = None,
+        remove: list[str] | tuple[str, ...] | str | None = None,
+    ) -> list[str]:
+        """Replace this run's tags (`tags`), and/or add and remove some; returns them."""
+        from .run_edits import edit_tags
+
+        return edit_tags(self.writer.store, self.id, tags, add=add, remove=remove)
+
+    def set_notes(self, notes: str | None) -> str | None:
+        """Replace this run's notes (None clears them)."""
+        from .run_edits import edit_notes
+
+        return edit_notes(self.writer.store, self.id, notes)
+
     @property
     def ref(self) -> str:
         return f"{self.stem}#{self.seq}"
@@ -101,6 +122,47 @@ def replaying(on: bool = True) -> None:
     """While replaying a run's history script (`nbtrack replay`), `log()` outside
     a run does nothing instead of raising, so the replayed cells run as they did."""
     current().replaying = on
+
+
+def _running(what: str) -> ActiveRun:
+    run = current().active
+    if run is None or run.status != "running":
+        raise NoActiveRunError(
+            f"nbtrack.{what}() was called outside a run: start one with `%%track` on the "
+            "cell, or `with nbtrack.start_run(): ...`; to change a finished run, use "
+            f"nbtrack.get_run(REF).{what}(...)"
+        )
+    return run
+
+
+def set_tags(
+    tags: list[str] | tuple[str, ...] | str | None = None,
+    *,
+    add: list[str] | tuple[str, ...] | str | None = None,
+    remove: list[str] | tuple[str, ...] | str | None = None,
+) -> list[str]:
+    """Set the active run's tags: `set_tags(["candidate"])` replaces them,
+    `set_tags(add=["best"], remove=["wip"])` edits them. Returns the tags stored."""
+    return _running("set_tags").set_tags(tags, add=add, remove=remove)
+
+
+def set_notes(notes: str | None) -> str | None:
+    """Replace the active run's notes (None clears them)."""
+    return _running("set_notes").set_notes(notes)
+
+
+def log_params(params: Mapping[str, Any] | None = None, /, **kw: Any) -> None:
+    """Record params computed while the run goes on (`log_params(hidden=h, lr=lr)`),
+    merged into the active run's params. A param logged again, or one the cell also
+    assigns, records the last value (like W&B's `config.update(allow_val_change=True)`):
+    the run's params are what the code ended up using."""
+    log_params_to(_running("log_params"), {**(params or {}), **kw})
+
+
+def log_params_to(run: ActiveRun, params: Mapping[str, Any]) -> None:
+    if run.status != "running":
+        raise NoActiveRunError(f"run {run.name} has ended ({run.status}); start a new run")
+    add_params(run, params)
 
 
 # -- log ----------------------------------------------------------------------------
