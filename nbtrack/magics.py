@@ -15,6 +15,7 @@ from . import context
 from .capture.params import extract_params
 from .errors import NbtrackError, StoreError
 from .format import summary_line
+from .params_capture import notebook_params
 from .session import current
 
 if TYPE_CHECKING:
@@ -172,8 +173,10 @@ class NbtrackMagics(Magics):
                 params = extract_params(shell.transform_cell(cell))
             except SyntaxError:
                 params = {}
-        params.update(_read_vars(shell, args.param))
         history = list(shell.user_ns.get("In", [""])[1:])
+        # papermill's parameters (cells run before this one): the cell's own win.
+        params = {**notebook_params(history[:-1], context.current_notebook()), **params}
+        params.update(_read_vars(shell, args.param))
         stale = stale_check.at_start(context.current_notebook(), history, cell)
         run = tracking.begin_run(
             name=args.name,
