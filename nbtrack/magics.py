@@ -189,6 +189,9 @@ class NbtrackMagics(Magics):
             snapshot=not args.no_snapshot,
             history=history,
             replay={**replay_record.record(), "stale": stale},
+            # -p values are read again at the end, and log_params adds some: the
+            # snapshot's run.json and commit message must say the final ones.
+            late_params=bool(args.param) or "log_params" in cell,
         )
         if stale:
             stale_check.flag(run, stale)

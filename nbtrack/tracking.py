@@ -284,6 +284,7 @@ def begin_run(
     history: list[str] | None = None,
     first_execution_count: int = 1,
     replay: dict[str, Any] | None = None,
+    late_params: bool = False,
 ) -> ActiveRun:
     """Create a run in the store and make it the active run of this process.
 
@@ -291,7 +292,8 @@ def begin_run(
     execution `history` (inputs in the order they ran, the first one as
     `In[first_execution_count]`) are committed on the notebook's hidden git ref;
     `replay` (which cells raised, RNG states: `capture.replay_record`) goes with
-    them, for `nbtrack replay`/`verify`."""
+    them, for `nbtrack replay`/`verify`. `late_params`: params will change while the
+    run goes on, so the snapshot commits at its end with the final ones."""
     session = current()
     active = session.active
     if active is not None and active.status == "running":
@@ -354,7 +356,13 @@ def begin_run(
     session.spawn(run_id, "git", _capture_git, run, folder)
     if snapshot and project.settings.get("snapshot", True) is not False:
         run.snapshot_job = start_snapshot(
-            run, nb_path, cell_source or "", history or [], first_execution_count, replay
+            run,
+            nb_path,
+            cell_source or "",
+            history or [],
+            first_execution_count,
+            replay,
+            late_params=late_params,
         )
     writer.watch(run_id, {**row, "seq": seq, "name": run_name})
     session.activate(run)
