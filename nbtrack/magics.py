@@ -149,6 +149,11 @@ class NbtrackMagics(Magics):
     @argument("-e", "--experiment", help="experiment (default: the notebook's path)")
     @argument("--no-plot", action="store_true", help="no live chart under the cell")
     @argument("--no-snapshot", action="store_true", help="do not commit a snapshot of the notebook")
+    @argument(
+        "--system-metrics",
+        action="store_true",
+        help="sample CPU, memory, disk, network and GPUs as sys/... metrics",
+    )
     @cell_magic
     def track(self, line: str, cell: str) -> None:
         """Record this cell's execution as an nbtrack run.
@@ -192,6 +197,7 @@ class NbtrackMagics(Magics):
             # -p values are read again at the end, and log_params adds some: the
             # snapshot's run.json and commit message must say the final ones.
             late_params=bool(args.param) or "log_params" in cell,
+            system_metrics=True if args.system_metrics else None,
         )
         if stale:
             stale_check.flag(run, stale)

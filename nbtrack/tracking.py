@@ -81,6 +81,8 @@ class ActiveRun:
     on_log: list[Callable[[ActiveRun, list[tuple[str, float]], int | None], None]] = field(
         default_factory=list
     )
+    #: The system metrics thread (sysmetrics.SystemSampler), None when they are off.
+    sampler: Any = None
 
     def log(
         self, data: Mapping[str, Any] | None = None, /, *, step: int | None = None, **metrics: Any
@@ -285,6 +287,7 @@ def begin_run(
     first_execution_count: int = 1,
     replay: dict[str, Any] | None = None,
     late_params: bool = False,
+    system_metrics: bool | None = None,
 ) -> ActiveRun:
     """Create a run in the store and make it the active run of this process.
 
@@ -366,11 +369,24 @@ def begin_run(
         )
     writer.watch(run_id, {**row, "seq": seq, "name": run_name})
     session.activate(run)
+    _start_system_metrics(run, system_metrics)
     if sweep is not None and sweep.search is not None:
         from .sweeps.pruning import attach_pruner
 
         attach_pruner(run, sweep)
     return run
+
+
+def _start_system_metrics(run: ActiveRun, enabled: bool | None) -> None:
+    """Start sampling `sys/...` metrics when asked (`enabled`), or, when not said,
+    when the project's `[tool.nbtrack] system_metrics` is true."""
+    if enabled is False or (enabled is None and not run.project.settings.get("system_metrics")):
+        return
+    from . import sysmetrics
+
+    on, interval = sysmetrics.settings(run.project.settings, enabled)
+    if on:
+        run.sampler = sysmetrics.start(run, interval)
 
 
 def record_failed_run(
@@ -463,6 +479,9 @@ def end_run(run: ActiveRun, status: str = "finished", error: BaseException | Non
         # the parent's to end. The child's points are written, nothing more.
         _flush_quietly(run)
         return
+    if run.sampler is not None:
+        # The last sample and the run's sys/ summaries, while it still runs.
+        run.sampler.stop()
     # The run's clock stops now: what follows (the last points, waiting for the
     # git state and the snapshot commit) is nbtrack's time, not the run's.
     run.end_time = time.time()
@@ -557,6 +576,7 @@ def start_run(
     notes: str | None = None,
     experiment: str | None = None,
     notebook: Path | str | None = None,
+    system_metrics: bool | None = None,
 ) -> Iterator[ActiveRun]:
     """Record a run around a block of code, for scripts and integrations:
 
@@ -564,9 +584,17 @@ def start_run(
             nbtrack.log(loss=0.5)
 
     An exception marks the run failed (KeyboardInterrupt: interrupted) and propagates.
+    `system_metrics`: sample CPU, memory, disk, network and GPUs as `sys/...` metrics
+    (None: as `[tool.nbtrack] system_metrics` says; see nbtrack/sysmetrics.py).
     """
     run = begin_run(
-        name=name, params=params, tags=tags, notes=notes, experiment=experiment, notebook=notebook
+        name=name,
+        params=params,
+        tags=tags,
+        notes=notes,
+        experiment=experiment,
+        notebook=notebook,
+        system_metrics=system_metrics,
     )
     try:
         yield run
