@@ -68,7 +68,25 @@ def test_user_and_host_are_recorded_shown_and_filtered(backend: str) -> None:
     one = service.get_run("a")
     assert (one["user"], one["host"]) == ("alice", HOST)
 
-    # The command line: the CSV has both columns.
+    # The command line: the table has a user column (several users), the CSV both.
+    table = subprocess.run(
+        [sys.executable, "-m", "nbtrack", "runs"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "NBTRACK_STORE": backend, "COLUMNS": "200"},
+    ).stdout.splitlines()
+    assert table[0].split()[:4] == ["name", "ref", "status", "user"]
+    assert table[1].split()[3] == "bob" and table[2].split()[3] == "alice"
+    shown = subprocess.run(
+        [sys.executable, "-m", "nbtrack", "show", "a"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "NBTRACK_STORE": backend},
+    ).stdout
+    assert f"ran by      alice on {HOST}" in shown
+    # The CSV has both columns.
     out = subprocess.run(
         [sys.executable, "-m", "nbtrack", "runs", "--format", "csv"],
         capture_output=True,
@@ -124,3 +142,13 @@ def test_an_old_store_upgrades_and_its_runs_have_no_user(backend: str) -> None:
     assert users["old#1"] != users["old#1"] and users["new"] == run_user()  # NaN: unknown
     assert nbtrack.get_run("old#1").user is None
     assert dict(zip(df["name"], df["host"], strict=True)) == {"old#1": "oldbox", "new": HOST}
+
+
+def test_the_table_shows_users_only_when_there_are_several() -> None:
+    from nbtrack.format import records_table
+
+    base = {"name": "a", "status": "finished", "start": 1e9, "duration": 1.0}
+    one = records_table([{**base, "user": "alice"}, {**base, "user": None}], list(base))
+    assert "user" not in one.splitlines()[0] and "alice" not in one
+    two = records_table([{**base, "user": "alice"}, {**base, "user": "bob"}], list(base))
+    assert two.splitlines()[0].split()[:3] == ["name", "status", "user"]
