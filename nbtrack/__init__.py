@@ -20,6 +20,9 @@ _LAZY = {
     "log": "tracking",
     "start_run": "tracking",
     "active_run": "tracking",
+    "log_params": "tracking",
+    "set_tags": "tracking",
+    "set_notes": "tracking",
     "runs": "query",
     "history": "query",
     "get_run": "query",
@@ -69,7 +72,7 @@ if TYPE_CHECKING:
     from .query import Run, get_run, history, runs
     from .rundiff import diff, replay_script
     from .sweeps import HyperbandPruner, MedianPruner, intuniform, loguniform, sweep, uniform
-    from .tracking import active_run, log, start_run
+    from .tracking import active_run, log, log_params, set_notes, set_tags, start_run
     from .widgets.compare import compare
 
 
@@ -119,6 +122,9 @@ __all__ = [
     "history",
     "lineage",
     "log",
+    "log_params",
+    "set_tags",
+    "set_notes",
     "log_artifact",
     "log_dataset",
     "log_image",

@@ -1,6 +1,7 @@
 """The `nbtrack` command line: runs, show, rm, doctor; diff, checkout, replay
 (cli_code.py); sweep (cli_sweep.py); artifacts, artifact, lineage, gc (cli_artifacts.py);
-models, model (cli_models.py).
+models, model (cli_models.py); tag, note (cli_tags.py); push, pull, export, import,
+copy (cli_transfer.py).
 
 Exit codes: 0 on success; 1 with a one-line message on stderr for any error a
 user can hit; 2 for bad usage (argparse)."""
@@ -12,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import cli_artifacts, cli_code, cli_models, cli_sweep, cli_transfer
+from . import cli_artifacts, cli_code, cli_models, cli_sweep, cli_tags, cli_transfer
 from .errors import NbtrackError
 from .runview import RunStatus
 
@@ -66,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_artifacts.add_parsers(sub)
     cli_transfer.add_parsers(sub)
     cli_models.add_parsers(sub)
+    cli_tags.add_parsers(sub)
     return parser
 
 
@@ -287,4 +289,5 @@ _COMMANDS = {
     **cli_sweep.COMMANDS,
     **cli_artifacts.COMMANDS,
     **cli_models.COMMANDS,
+    **cli_tags.COMMANDS,
 }

@@ -109,13 +109,17 @@ def records_table(records: list[dict[str, Any]], columns: list[str], width: int 
     fixed = ["name", "ref"] if "ref" in columns else ["name"]
     # The reproducibility verdict, once any run shown has one (nbtrack verify).
     verdict = ["verdict"] if any(rec.get("verdict") for rec in records) else []
-    header = [*fixed, "status", *verdict, "start", "duration", *_headings(extra)]
+    # Who ran them, once the runs shown come from more than one user (a team's store).
+    users = {_na(rec.get("user")) for rec in records} - {None}
+    user = ["user"] if len(users) > 1 else []
+    header = [*fixed, "status", *verdict, *user, "start", "duration", *_headings(extra)]
     rows = []
     for rec in records:
         rows.append(
             [str(rec[c]) for c in fixed]
             + [str(rec["status"])]
             + [str(rec.get("verdict") or "") for _ in verdict]
+            + [str(_na(rec.get("user")) or "") for _ in user]
             + [format_time(rec["start"]), format_duration(rec["duration"])]
             + [format_value(_na(rec.get(c))) for c in extra]
         )
@@ -149,6 +153,9 @@ def run_details(run: Any) -> str:
         f"  notebook    {run.notebook or '(unknown)'}",
         f"  started     {format_time(run.start)}   duration {format_duration(run.duration)}",
     ]
+    who = getattr(run, "user", None), getattr(run, "host", None)
+    if any(who):
+        lines.append(f"  ran by      {who[0] or '(unknown)'} on {who[1] or '(unknown host)'}")
     if run.tags:
         lines.append(f"  tags        {', '.join(run.tags)}")
     if run.notes:

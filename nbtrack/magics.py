@@ -15,6 +15,7 @@ from . import context
 from .capture.params import extract_params
 from .errors import NbtrackError, StoreError
 from .format import summary_line
+from .params_capture import notebook_params
 from .session import current
 
 if TYPE_CHECKING:
@@ -148,6 +149,11 @@ class NbtrackMagics(Magics):
     @argument("-e", "--experiment", help="experiment (default: the notebook's path)")
     @argument("--no-plot", action="store_true", help="no live chart under the cell")
     @argument("--no-snapshot", action="store_true", help="do not commit a snapshot of the notebook")
+    @argument(
+        "--system-metrics",
+        action="store_true",
+        help="sample CPU, memory, disk, network and GPUs as sys/... metrics",
+    )
     @cell_magic
     def track(self, line: str, cell: str) -> None:
         """Record this cell's execution as an nbtrack run.
@@ -172,8 +178,10 @@ class NbtrackMagics(Magics):
                 params = extract_params(shell.transform_cell(cell))
             except SyntaxError:
                 params = {}
-        params.update(_read_vars(shell, args.param))
         history = list(shell.user_ns.get("In", [""])[1:])
+        # papermill's parameters (cells run before this one): the cell's own win.
+        params = {**notebook_params(history[:-1], context.current_notebook()), **params}
+        params.update(_read_vars(shell, args.param))
         stale = stale_check.at_start(context.current_notebook(), history, cell)
         run = tracking.begin_run(
             name=args.name,
@@ -186,6 +194,10 @@ class NbtrackMagics(Magics):
             snapshot=not args.no_snapshot,
             history=history,
             replay={**replay_record.record(), "stale": stale},
+            # -p values are read again at the end, and log_params adds some: the
+            # snapshot's run.json and commit message must say the final ones.
+            late_params=bool(args.param) or "log_params" in cell,
+            system_metrics=True if args.system_metrics else None,
         )
         if stale:
             stale_check.flag(run, stale)

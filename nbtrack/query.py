@@ -52,6 +52,8 @@ LIST_COLUMNS = (
     "snapshot",
     "sweep",
     "trial",
+    "user_name",
+    "host",
 )
 
 
@@ -394,6 +396,29 @@ class Run(RunView):
         from .media.reads import histogram
 
         return histogram(self, name, step)
+
+    def set_tags(
+        self,
+        tags: Sequence[str] | str | None = None,
+        *,
+        add: Sequence[str] | str | None = None,
+        remove: Sequence[str] | str | None = None,
+    ) -> list[str]:
+        """Replace this run's tags (`tags`), and/or `add` and `remove` some, in the
+        store (what the Runs panel's tag editor does); returns the tags stored."""
+        from .run_edits import edit_tags
+
+        stored = edit_tags(store_for(self._store), self.id, tags, add=add, remove=remove)
+        object.__setattr__(self, "tags", stored)
+        return stored
+
+    def set_notes(self, notes: str | None) -> str | None:
+        """Replace this run's notes in the store (None clears them)."""
+        from .run_edits import edit_notes
+
+        stored = edit_notes(store_for(self._store), self.id, notes)
+        object.__setattr__(self, "notes", stored)
+        return stored
 
     def history(self, key: str | Sequence[str] | None = None) -> pd.DataFrame:
         """Points of this run: columns `step`, `value`, `time` for one key; with

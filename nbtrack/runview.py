@@ -85,6 +85,8 @@ _RECORD: tuple[tuple[str, Callable[[Any], Any]], ...] = (
     ("sweep", attrgetter("sweep")),
     ("trial", attrgetter("trial")),
     ("verdict", attrgetter("verdict")),
+    ("user", attrgetter("user")),
+    ("host", attrgetter("host")),
 )
 RECORD_COLUMNS = tuple(name for name, _ in _RECORD)
 _STATUSES = {s.value: s for s in RunStatus}
@@ -115,6 +117,10 @@ class RunView:
     snapshot: str | None = None
     sweep: str | None = None
     trial: int | None = None
+    #: Who ran it (the JupyterHub user, else the OS user) and on which machine;
+    #: None for runs recorded before nbtrack kept them.
+    user: str | None = None
+    host: str | None = None
     error: str | None = None
     cell_source: str | None = None
     git: dict[str, Any] | None = None
@@ -157,6 +163,8 @@ class RunView:
             snapshot=row.get("snapshot"),
             sweep=row.get("sweep"),
             trial=row.get("trial"),
+            user=row.get("user_name"),
+            host=row.get("host"),
             error=row.get("error"),
             cell_source=row.get("cell_source"),
             git=row.get("git"),
@@ -215,6 +223,8 @@ class RunView:
             "sweep": self.sweep,
             "trial": self.trial,
             "verdict": self.verdict,
+            "user": self.user,
+            "host": self.host,
         }
         if detail:
             data.update(

@@ -32,6 +32,10 @@ class SnapshotJob:
     thread: threading.Thread | None = None
     commit: str | None = None
     error: str | None = None
+    #: Set when the run's params are final: a snapshot whose run's params change
+    #: while the cell runs (`-p NAME` read at the end, `log_params`) commits only
+    #: then, so its run.json and commit message say what the run recorded.
+    params_final: threading.Event | None = None
 
 
 def start_snapshot(
@@ -41,8 +45,11 @@ def start_snapshot(
     history: list[str],
     first_execution_count: int = 1,
     replay: dict[str, Any] | None = None,
+    late_params: bool = False,
 ) -> SnapshotJob | None:
-    """Begin snapshotting `run`; None (with a warning on the run) when git is missing."""
+    """Begin snapshotting `run`; None (with a warning on the run) when git is missing.
+    With `late_params`, the commit waits for the run's end (`finish_snapshot`): the
+    notebook and history are still those of the start."""
     from .versioning import GitUnavailableError
     from .versioning._git import find_git
     from .versioning.snapshot import read_notebook_bytes
@@ -53,7 +60,7 @@ def start_snapshot(
         run.warnings.append(str(exc))
         return None
     raw = read_notebook_bytes(notebook_path)
-    job = SnapshotJob()
+    job = SnapshotJob(params_final=threading.Event() if late_params else None)
     job.thread = current().spawn(
         run.id,
         "snapshot",
@@ -74,6 +81,8 @@ def finish_snapshot(job: SnapshotJob | None, run: ActiveRun) -> str | None:
     """Wait for the snapshot commit; its id, or None (the reason is a run warning)."""
     if job is None or job.thread is None:
         return None
+    if job.params_final is not None:
+        job.params_final.set()
     job.thread.join(COMMIT_TIMEOUT_S)
     if job.thread.is_alive():
         run.warnings.append(
@@ -100,6 +109,8 @@ def _snapshot(
     from .versioning.gitstore import read_ref_file
     from .versioning.snapshot import RUN
 
+    if job.params_final is not None:
+        job.params_final.wait()
     try:
         info = {
             "id": run.id,

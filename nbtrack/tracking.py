@@ -26,6 +26,7 @@ from .capture.environment import (
 from .capture.gitstate import git_state
 from .capture.params import clean_params
 from .capture.sweep import SweepContext, sweep_context
+from .capture.who import run_user
 from .config import Project, resolve_project
 from .errors import MetricValueError, NbtrackError, NoActiveRunError, StoreError, TrialPruned
 from .ids import new_id
@@ -83,11 +84,34 @@ class ActiveRun:
     # Called when the run ends, before its end is recorded: background work the
     # run's end must wait for (the media worker drains its queue here).
     on_end: list[Callable[[ActiveRun], None]] = field(default_factory=list)
+    #: The system metrics thread (sysmetrics.SystemSampler), None when they are off.
+    sampler: Any = None
 
     def log(
         self, data: Mapping[str, Any] | None = None, /, *, step: int | None = None, **metrics: Any
     ) -> None:
         _log_to(self, data, step, metrics)
+
+    def log_params(self, params: Mapping[str, Any] | None = None, /, **kw: Any) -> None:
+        log_params_to(self, {**(params or {}), **kw})
+
+    def set_tags(
+        self,
+        tags: list[str] | tuple[str, ...] | str | None = None,
+        *,
+        add: list[str] | tuple[str, ...] | str | None = None,
+        remove: list[str] | tuple[str, ...] | str | None = None,
+    ) -> list[str]:
+        """Replace this run's tags (`tags`), and/or add and remove some; returns them."""
+        from .run_edits import edit_tags
+
+        return edit_tags(self.writer.store, self.id, tags, add=add, remove=remove)
+
+    def set_notes(self, notes: str | None) -> str | None:
+        """Replace this run's notes (None clears them)."""
+        from .run_edits import edit_notes
+
+        return edit_notes(self.writer.store, self.id, notes)
 
     @property
     def ref(self) -> str:
@@ -103,6 +127,47 @@ def replaying(on: bool = True) -> None:
     """While replaying a run's history script (`nbtrack replay`), `log()` outside
     a run does nothing instead of raising, so the replayed cells run as they did."""
     current().replaying = on
+
+
+def _running(what: str) -> ActiveRun:
+    run = current().active
+    if run is None or run.status != "running":
+        raise NoActiveRunError(
+            f"nbtrack.{what}() was called outside a run: start one with `%%track` on the "
+            "cell, or `with nbtrack.start_run(): ...`; to change a finished run, use "
+            f"nbtrack.get_run(REF).{what}(...)"
+        )
+    return run
+
+
+def set_tags(
+    tags: list[str] | tuple[str, ...] | str | None = None,
+    *,
+    add: list[str] | tuple[str, ...] | str | None = None,
+    remove: list[str] | tuple[str, ...] | str | None = None,
+) -> list[str]:
+    """Set the active run's tags: `set_tags(["candidate"])` replaces them,
+    `set_tags(add=["best"], remove=["wip"])` edits them. Returns the tags stored."""
+    return _running("set_tags").set_tags(tags, add=add, remove=remove)
+
+
+def set_notes(notes: str | None) -> str | None:
+    """Replace the active run's notes (None clears them)."""
+    return _running("set_notes").set_notes(notes)
+
+
+def log_params(params: Mapping[str, Any] | None = None, /, **kw: Any) -> None:
+    """Record params computed while the run goes on (`log_params(hidden=h, lr=lr)`),
+    merged into the active run's params. A param logged again, or one the cell also
+    assigns, records the last value (like W&B's `config.update(allow_val_change=True)`):
+    the run's params are what the code ended up using."""
+    log_params_to(_running("log_params"), {**(params or {}), **kw})
+
+
+def log_params_to(run: ActiveRun, params: Mapping[str, Any]) -> None:
+    if run.status != "running":
+        raise NoActiveRunError(f"run {run.name} has ended ({run.status}); start a new run")
+    add_params(run, params)
 
 
 # -- log ----------------------------------------------------------------------------
@@ -224,6 +289,8 @@ def begin_run(
     history: list[str] | None = None,
     first_execution_count: int = 1,
     replay: dict[str, Any] | None = None,
+    late_params: bool = False,
+    system_metrics: bool | None = None,
 ) -> ActiveRun:
     """Create a run in the store and make it the active run of this process.
 
@@ -231,7 +298,8 @@ def begin_run(
     execution `history` (inputs in the order they ran, the first one as
     `In[first_execution_count]`) are committed on the notebook's hidden git ref;
     `replay` (which cells raised, RNG states: `capture.replay_record`) goes with
-    them, for `nbtrack replay`/`verify`."""
+    them, for `nbtrack replay`/`verify`. `late_params`: params will change while the
+    run goes on, so the snapshot commits at its end with the final ones."""
     session = current()
     active = session.active
     if active is not None and active.status == "running":
@@ -266,6 +334,7 @@ def begin_run(
         "start_time": start,
         "heartbeat": start,
         "host": _HOST,
+        "user_name": run_user(),
         "pid": os.getpid(),
         "cell_source": redact(cell_source, secrets),
         "params": flat,
@@ -293,15 +362,34 @@ def begin_run(
     session.spawn(run_id, "git", _capture_git, run, folder)
     if snapshot and project.settings.get("snapshot", True) is not False:
         run.snapshot_job = start_snapshot(
-            run, nb_path, cell_source or "", history or [], first_execution_count, replay
+            run,
+            nb_path,
+            cell_source or "",
+            history or [],
+            first_execution_count,
+            replay,
+            late_params=late_params,
         )
     writer.watch(run_id, {**row, "seq": seq, "name": run_name})
     session.activate(run)
+    _start_system_metrics(run, system_metrics)
     if sweep is not None and sweep.search is not None:
         from .sweeps.pruning import attach_pruner
 
         attach_pruner(run, sweep)
     return run
+
+
+def _start_system_metrics(run: ActiveRun, enabled: bool | None) -> None:
+    """Start sampling `sys/...` metrics when asked (`enabled`), or, when not said,
+    when the project's `[tool.nbtrack] system_metrics` is true."""
+    if enabled is False or (enabled is None and not run.project.settings.get("system_metrics")):
+        return
+    from . import sysmetrics
+
+    on, interval = sysmetrics.settings(run.project.settings, enabled)
+    if on:
+        run.sampler = sysmetrics.start(run, interval)
 
 
 def record_failed_run(
@@ -332,6 +420,7 @@ def record_failed_run(
             "start_time": start_time,
             "end_time": time.time(),
             "host": _HOST,
+            "user_name": run_user(),
             "error": redact(error, secrets),
             "params": flat,
             "tags": [],
@@ -393,6 +482,9 @@ def end_run(run: ActiveRun, status: str = "finished", error: BaseException | Non
         # the parent's to end. The child's points are written, nothing more.
         _flush_quietly(run)
         return
+    if run.sampler is not None:
+        # The last sample and the run's sys/ summaries, while it still runs.
+        run.sampler.stop()
     # The run's clock stops now: what follows (the last points, waiting for the
     # git state and the snapshot commit) is nbtrack's time, not the run's.
     run.end_time = time.time()
@@ -492,6 +584,7 @@ def start_run(
     notes: str | None = None,
     experiment: str | None = None,
     notebook: Path | str | None = None,
+    system_metrics: bool | None = None,
 ) -> Iterator[ActiveRun]:
     """Record a run around a block of code, for scripts and integrations:
 
@@ -499,9 +592,17 @@ def start_run(
             nbtrack.log(loss=0.5)
 
     An exception marks the run failed (KeyboardInterrupt: interrupted) and propagates.
+    `system_metrics`: sample CPU, memory, disk, network and GPUs as `sys/...` metrics
+    (None: as `[tool.nbtrack] system_metrics` says; see nbtrack/sysmetrics.py).
     """
     run = begin_run(
-        name=name, params=params, tags=tags, notes=notes, experiment=experiment, notebook=notebook
+        name=name,
+        params=params,
+        tags=tags,
+        notes=notes,
+        experiment=experiment,
+        notebook=notebook,
+        system_metrics=system_metrics,
     )
     try:
         yield run

@@ -130,7 +130,7 @@ def test_a_run_with_twenty_thousand_keys_gives_one_column_per_key(backend: str) 
     df = nbtrack.runs().set_index("name")
     metrics = [c for c in df.columns if c.startswith("metrics.")]
     assert len(metrics) == n + 1 and metrics == sorted(metrics)  # every key, in key order
-    assert len(df.columns) == 13 + 1 + n + 1  # run columns (name is the index), params.lr, keys
+    assert len(df.columns) == 15 + 1 + n + 1  # run columns (name is the index), params.lr, keys
     assert df.loc["wide", "metrics.k19999"] == 19999 * 0.5
     assert df.loc["wide", "metrics.k00007"] == 3.5 and df.loc["narrow", "metrics.k00007"] == 1.5
     assert pd.isna(df.loc["narrow", "metrics.k00008"])  # a key the run never logged

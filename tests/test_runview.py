@@ -100,6 +100,7 @@ def test_to_json_is_strict_and_keeps_the_apis_fields() -> None:
     assert list(data) == [
         "id", "ref", "name", "status", "experiment", "notebook", "start", "end",
         "duration", "tags", "notes", "params", "metrics", "snapshot", "sweep", "trial", "verdict",
+        "user", "host",
     ]  # fmt: skip
     assert data["params"] == {"lr": 0.1, "bad": "NaN"}
     assert data["metrics"]["gone"] == {

@@ -386,3 +386,35 @@ def test_a_snapshot_committed_while_the_store_is_busy_is_not_reported_missing(
     tracking.end_run(run, "finished")
     assert not [w for w in run.warnings if "no notebook snapshot" in w], run.warnings
     assert run.snapshot == job.commit and nbtrack.get_run("busy").snapshot == job.commit
+
+
+def test_late_params_are_what_the_snapshot_says(ip, project: Path) -> None:
+    """-p NAME is read again at the end of the cell, and log_params adds params while
+    it runs: the snapshot's run.json and commit message say the values the run
+    recorded, not those of the cell's start."""
+    make_repo(project)
+    nb = notebook(project / "train.ipynb", "lr = 0.1")
+    ip.run_line_magic("nbtrack", f"notebook {nb}")
+    # A cell long enough for a snapshot that does not wait to be committed before
+    # its end (deterministically: it waits for the commit unless it is deferred).
+    settle = (
+        "job = nbtrack.active_run().snapshot_job\n"
+        "if job.params_final is None:\n"
+        "    job.thread.join()\n"
+    )
+    ip.run_cell("best = 0", store_history=True)
+    track(ip, "lr = 0.1\n" + settle + "best = 7\nnbtrack.log(loss=1.0)", "-p best")
+    track(ip, "lr = 0.1\n" + settle + "nbtrack.log_params(width=64)\nnbtrack.log(loss=0.5)")
+
+    first, second = nbtrack.get_run("train#1"), nbtrack.get_run("train#2")
+    assert first.params == {"lr": 0.1, "best": 7}
+    info = json.loads(git(project, "show", f"{first.snapshot}:run.json"))
+    assert info["params"] == {"lr": 0.1, "best": 7}
+    assert git(project, "log", "-1", "--format=%s", first.snapshot).strip() == (
+        "train#1: first snapshot of this notebook"
+    )
+    assert second.params == {"lr": 0.1, "width": 64}
+    info = json.loads(git(project, "show", f"{second.snapshot}:run.json"))
+    assert info["params"] == {"lr": 0.1, "width": 64}
+    subject = git(project, "log", "-1", "--format=%s", second.snapshot).strip()
+    assert subject == "train#2: -best, +width=64"

@@ -46,6 +46,10 @@ export interface IRun {
   /** The id of the sweep that made the run, and its parameter combination (from 1). */
   sweep: string | null;
   trial: number | null;
+  /** Who ran it (the JupyterHub user, else the OS user) and on which machine; null
+   * for runs recorded before nbtrack kept them (and from older servers). */
+  user?: string | null;
+  host?: string | null;
   /** `nbtrack verify`'s verdict in short, null when never verified nor flagged. */
   verdict?: string | null;
   /** Set by the panel (not the server) while a Verify it started runs. */

@@ -15,7 +15,7 @@ import { Widget } from '@lumino/widgets';
 
 import { IRun } from './api';
 import { RunsModel } from './model';
-import { IColumn, TableModel } from './tableModel';
+import { IColumn, manyUsers, TableModel } from './tableModel';
 import { anyVerdict, verdictBadges } from './verdict';
 import { CHECK_WIDTH, REF_COLUMN, viewColumns } from './viewColumns';
 
@@ -144,7 +144,12 @@ export class RunTable extends Widget {
     const before = this.table.columns;
     // Columns only: the server filters and sorts the rows.
     const runs = this.model.runs;
-    this.table.setKeys(runs.some(run => run.sweep), this.model.params, this.model.metrics);
+    this.table.setKeys(
+      runs.some(run => run.sweep),
+      this.model.params,
+      this.model.metrics,
+      manyUsers(runs)
+    );
     this.table.serverFilterError = this.model.filterError;
     // The Verdict column shows once some loaded run has a verdict.
     const verdicts = anyVerdict(runs);

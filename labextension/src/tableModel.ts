@@ -3,7 +3,7 @@
  * text and sort key, and the filtered, sorted list of rows.
  *
  * Columns: name, status, notebook, start, duration, tags, sweep (only when a
- * run belongs to one), then one per param (`param:<key>`) and one per metric's
+ * run belongs to one), user (only when the runs have several users), then one per param (`param:<key>`) and one per metric's
  * last value (`metric:<key>`).
  */
 import { IRun } from './api';
@@ -79,6 +79,23 @@ const BASE_COLUMNS: IColumn[] = [
     sortValue: run => run.tags.join(',').toLowerCase()
   }
 ];
+
+/** Who ran each run: shown once the runs come from more than one user (a team's
+ * store), after the sweep column; a one-person project keeps the table narrow. */
+const USER_COLUMN: IColumn = {
+  id: 'user',
+  label: 'User',
+  width: 80,
+  kind: 'text',
+  text: run => run.user ?? '',
+  sortValue: run => (run.user ? run.user.toLowerCase() : null)
+};
+
+/** Whether `runs` were run by more than one user (then the User column shows). */
+export function manyUsers(runs: readonly IRun[]): boolean {
+  const first = runs.find(run => run.user)?.user;
+  return first !== undefined && runs.some(run => run.user && run.user !== first);
+}
 
 /** The sweep id and trial number (`sw-1a2b3c4d #3`), sorted by sweep then trial. */
 const SWEEP_COLUMN: IColumn = {
@@ -160,7 +177,8 @@ export function compareValues(a: SortValue, b: SortValue, order: SortOrder): num
  * `key<n`, `key>n`, `key<=n`, `key>=n`, `key=n` or `key!=n` compares a number
  * (`params.lr<0.1` and `metrics.loss<0.5` as in the DataFrame, too); any
  * other term is a substring of the name, ref, notebook, experiment, status,
- * tags, notes or sweep id. `sweep:ID` keeps the runs of one sweep.
+ * tags, notes or sweep id. `sweep:ID` keeps the runs of one sweep; `user:alice`
+ * and `host:gpu` the runs of a user or a machine.
  */
 export function makeFilter(
   text: string,
@@ -212,6 +230,14 @@ export function makeFilter(
       const want = field[2];
       return (run: IRun) => (run.sweep ?? '').toLowerCase().includes(want);
     }
+    if (field && field[1] === 'user' && !byKey.has('user')) {
+      const want = field[2];
+      return (run: IRun) => (run.user ?? '').toLowerCase().includes(want);
+    }
+    if (field && field[1] === 'host') {
+      const want = field[2];
+      return (run: IRun) => (run.host ?? '').toLowerCase().includes(want);
+    }
     if (field && byKey.has(columnKey(field[1]))) {
       const column = byKey.get(columnKey(field[1])) as IColumn;
       const want = field[2];
@@ -223,7 +249,18 @@ export function makeFilter(
 }
 
 const COMPARISON = /^([^<>=!:]+)(<=|>=|!=|<|>|=)(.*)$/;
-const FIELDS = ['status', 'tag', 'tags', 'sweep', 'name', 'notebook', 'experiment', 'ref'];
+const FIELDS = [
+  'status',
+  'tag',
+  'tags',
+  'sweep',
+  'name',
+  'notebook',
+  'experiment',
+  'ref',
+  'user',
+  'host'
+];
 
 /** A filter key as a column id: the DataFrame's `params.lr` / `metrics.loss` name the
  * `param:lr` / `metric:loss` columns; other keys are column ids or labels. */
@@ -271,7 +308,7 @@ export function filterError(text: string, params: string[], metrics: string[]): 
       const name = field[1].toLowerCase();
       const param = name.startsWith('params.') ? name.slice(7) : name;
       if (!FIELDS.includes(name) && !knownParams.has(param)) {
-        return `'${term}': no field or param is called '${field[1]}'; filter with status:, tag:, sweep:, name:, notebook:, experiment:, ref:, a param (lr:0.1) or a comparison (lr<0.1, metrics.loss<0.5)`;
+        return `'${term}': no field or param is called '${field[1]}'; filter with status:, tag:, sweep:, name:, notebook:, experiment:, ref:, user:, host:, a param (lr:0.1) or a comparison (lr<0.1, metrics.loss<0.5)`;
       }
     }
   }
@@ -359,23 +396,24 @@ export class TableModel {
   /** Replace the runs and the param/metric keys; recomputes the view. */
   setRuns(runs: readonly IRun[], params: string[], metrics: string[]): void {
     this._runs = runs;
-    this.setKeys(runs.some(run => run.sweep), params, metrics);
+    this.setKeys(runs.some(run => run.sweep), params, metrics, manyUsers(runs));
     this.recompute();
   }
 
   /**
    * Only the columns (no rows): for a table whose rows the server filters and
-   * sorts. `sweeps` says whether a sweep column is wanted.
+   * sorts. `sweeps` says whether a sweep column is wanted, `users` a user column.
    */
-  setKeys(sweeps: boolean, params: string[], metrics: string[]): void {
+  setKeys(sweeps: boolean, params: string[], metrics: string[], users = false): void {
     this._params = params;
     this._metrics = metrics;
-    const keys = `${sweeps}\u0001${params.join('\u0000')}\u0001${metrics.join('\u0000')}`;
+    const keys = `${sweeps}${users}\u0001${params.join('\u0000')}\u0001${metrics.join('\u0000')}`;
     if (keys !== this._keys) {
       this._keys = keys;
       this._columns = [
         ...BASE_COLUMNS,
         ...(sweeps ? [SWEEP_COLUMN] : []),
+        ...(users ? [USER_COLUMN] : []),
         ...params.map(paramColumn),
         ...metrics.map(metricColumn)
       ];

@@ -16,7 +16,7 @@ from . import cursor
 from .errors import bad_request
 
 STATUSES = RunStatus.values()
-SORT_FIELDS = ("start", "name", "status", "duration", "notebook", "ref", "tags", "sweep")
+SORT_FIELDS = ("start", "name", "status", "duration", "notebook", "ref", "tags", "sweep", "user")
 SORT_PREFIXES = ("params.", "metrics.")
 
 DEFAULT_LIMIT = 1000

@@ -27,6 +27,8 @@ _FIELDS = {
     "experiment": RUNS.c.experiment,
     "tag": RUNS.c.tags,
     "sweep": RUNS.c.sweep,
+    "user": RUNS.c.user_name,
+    "host": RUNS.c.host,
 }
 _OPERATORS: dict[str, Callable[[Any, Any], Any]] = {
     "<": operator.lt,
@@ -55,7 +57,10 @@ def duration(now: float) -> sa.ColumnElement[Any]:
 
 def _search_text() -> sa.ColumnElement[Any]:
     """Every field free text searches, as one lowercase string (one LIKE per run)."""
-    parts: list[Any] = [*_FIELDS.values(), ref_text(), RUNS.c.status, RUNS.c.notes]
+    # Not the user and host: `user:`/`host:` name them, and a word would match
+    # inside every run's host name.
+    searched = [c for f, c in _FIELDS.items() if f not in ("user", "host")]
+    parts: list[Any] = [*searched, ref_text(), RUNS.c.status, RUNS.c.notes]
     text: Any = sa.func.coalesce(parts[0], "")
     for part in parts[1:]:
         text = text + "\n" + sa.func.coalesce(part, "")
@@ -156,9 +161,12 @@ def order_by(field: str, descending: bool, now: float) -> list[Any] | KeyedSort:
             _ordered(sa.func.lower(RUNS.c.sweep), descending),
             _ordered(RUNS.c.trial, descending),
         ]
-    column = {"name": RUNS.c.name, "status": RUNS.c.status, "notebook": RUNS.c.notebook}.get(
-        field, RUNS.c.tags
-    )
+    column = {
+        "name": RUNS.c.name,
+        "status": RUNS.c.status,
+        "notebook": RUNS.c.notebook,
+        "user": RUNS.c.user_name,
+    }.get(field, RUNS.c.tags)
     return [
         column.is_(None).asc(),
         _ordered(sa.func.lower(column), descending),

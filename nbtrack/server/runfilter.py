@@ -3,15 +3,15 @@
 Whitespace-separated terms, all of which a run must match (case-insensitive):
 
 - `status:failed` — the status (one of STATUSES);
-- `tag:cnn`, `sweep:sw-1a`, `name:x`, `notebook:x`, `experiment:x`, `ref:train#` —
-  a substring of that field;
+- `tag:cnn`, `sweep:sw-1a`, `name:x`, `notebook:x`, `experiment:x`, `ref:train#`,
+  `user:alice`, `host:gpu-01` — a substring of that field;
 - `lr<0.1`, `params.lr>=1e-3`, `metrics.loss<0.5`, `batch=32`, `acc!=1` — a number
   compared with a param or a metric's last value (`params.`/`metrics.` as in the
   DataFrame; a bare key is a param if some run has that param, else a metric);
   `duration>60` compares seconds;
 - `lr:0.1`, `params.opt:adam` — a substring of a param's value;
 - anything else — a substring of the name, ref, notebook, experiment, status, tags,
-  notes or sweep id.
+  notes, sweep id, user or host.
 
 A term that cannot mean anything (`lr<`, `foo:bar`, a key no run has) is a
 FilterError saying what is wrong, so that a mistyped filter never reads as "no
@@ -29,7 +29,7 @@ from ..runview import RunStatus
 from .errors import ApiError
 
 STATUSES = RunStatus.values()
-TEXT_FIELDS = ("tag", "sweep", "name", "notebook", "experiment", "ref")
+TEXT_FIELDS = ("tag", "sweep", "name", "notebook", "experiment", "ref", "user", "host")
 OPERATORS = ("<=", ">=", "!=", "<", ">", "=")
 MAX_TERMS = 20
 MAX_TERM = 500

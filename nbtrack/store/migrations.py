@@ -242,8 +242,15 @@ def _registry(op: Any) -> None:
         table.create(conn)
 
 
+def _run_user(op: Any) -> None:
+    """Runs record who ran them (`user_name`: the JupyterHub user, else the OS user);
+    `host` was recorded from the start. Older runs keep NULL: nobody knows."""
+    op.add_column("nbtrack_runs", sa.Column("user_name", sa.Text))
+
+
 STEPS: list[Callable[[Any], None]] = [
     _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _media, _run_aliases, _registry,
+    _run_user,
 ]  # fmt: skip
 SCHEMA_VERSION = len(STEPS)
 

@@ -60,6 +60,9 @@ runs = sa.Table(
     # A sweep's runs share its id; `trial` numbers the parameter combination (from 1).
     sa.Column("sweep", sa.String(64)),
     sa.Column("trial", sa.Integer),
+    # Who ran it: the JupyterHub user, else the OS user (`host` is the machine).
+    # Not `user`: an unquoted `user` in PostgreSQL SQL is the session's user.
+    sa.Column("user_name", sa.Text),
     sa.UniqueConstraint("stem", "seq", name="uq_nbtrack_runs_stem_seq"),
     sa.Index("ix_nbtrack_runs_start", "start_time"),
     sa.Index("ix_nbtrack_runs_name", "name"),

@@ -34,13 +34,13 @@ if TYPE_CHECKING:
 # nbtrack_runs, nbtrack_summaries or nbtrack_environments, check the SQL against
 # it and raise this; until then stores of the new version are read by the Store.
 # (Steps 10 to 13 — an index on verdicts, the media index, run aliases, the model
-# registry — leave the SQL below unchanged.)
-READ_VERSION = 13
+# registry — leave the SQL below unchanged; 14 adds the runs' user_name, read below.)
+READ_VERSION = 14
 _VERSION_KEY = "schema_version"  # migrations.VERSION_KEY
 _JSON_FIELDS = ("params", "tags", "git")  # store.RUN_JSON_FIELDS
 _RUN_COLUMNS = frozenset(
     "id experiment notebook stem seq name status start_time end_time heartbeat host pid "
-    "error cell_source params tags notes env_id git snapshot sweep trial".split()
+    "error cell_source params tags notes env_id git snapshot sweep trial user_name".split()
 )
 _IN_CHUNK = 500
 _BUSY_TIMEOUT_S = 60.0  # engine.SQLITE_BUSY_TIMEOUT_S

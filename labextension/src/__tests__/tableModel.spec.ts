@@ -156,6 +156,25 @@ describe('TableModel', () => {
     expect(t.cellText(t.rows[3], column!)).toBe('');
   });
 
+  it('shows a user column only when the runs have several users; user: and host: filter', () => {
+    const t = new TableModel();
+    t.setRuns([run({ id: 'a', user: 'alice', host: 'gpu-01' }), run({ id: 'b', user: 'alice' })], [], []);
+    expect(t.columns.some(c => c.id === 'user')).toBe(false);
+    t.setFilter('user:ALI');
+    expect(t.rows.map(r => r.id)).toEqual(['a', 'b']);
+    t.setFilter('host:gpu');
+    expect(t.rows.map(r => r.id)).toEqual(['a']);
+    t.setRuns([run({ id: 'a', user: 'alice' }), run({ id: 'b', user: 'bob' }), run({ id: 'c' })], [], []);
+    const column = t.columns.find(c => c.id === 'user');
+    expect(column?.label).toBe('User');
+    t.setFilter('user:bob');
+    expect(t.rows.map(r => r.id)).toEqual(['b']);
+    t.setFilter('');
+    t.sortBy('user', 'asc');
+    expect(t.rows.map(r => t.cellText(r, column!))).toEqual(['alice', 'bob', '']); // unknown: last
+    expect(filterError('user:alice host:x', [], [])).toBeNull();
+  });
+
   it('sorts and filters 10,000 runs with 20 params', () => {
     // No time bound (the machine may be busy): the speed is the browser test's figure.
     const runs: IRun[] = [];
