@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import cli_artifacts, cli_code, cli_sweep
+from . import cli_artifacts, cli_code, cli_import, cli_sweep
 from .errors import NbtrackError
 from .runview import RunStatus
 
@@ -62,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_code.add_parsers(sub)
     cli_sweep.add_parsers(sub)
     cli_artifacts.add_parsers(sub)
+    cli_import.add_parsers(sub)
     return parser
 
 
@@ -275,4 +276,5 @@ _COMMANDS = {
     **cli_code.COMMANDS,
     **cli_sweep.COMMANDS,
     **cli_artifacts.COMMANDS,
+    **cli_import.COMMANDS,
 }
