@@ -132,17 +132,61 @@ def _check_layout(uri: str) -> None:
         )
 
 
+SQL_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
+
+
+class _Point:
+    __slots__ = ("step", "value", "timestamp")
+
+    def __init__(self, step: int, value: float, timestamp: int) -> None:
+        self.step, self.value, self.timestamp = step, value, timestamp
+
+
+class SqlHistories:
+    """Every metric point of a page of runs in one query of MLflow's `metrics` table:
+    what `get_metric_history` returns key by key, run by run (one query each)."""
+
+    def __init__(self, uri: str) -> None:
+        import sqlalchemy as sa
+
+        self.engine = sa.create_engine(uri)
+        self.table = sa.Table("metrics", sa.MetaData(), autoload_with=self.engine)
+
+    def read(self, run_ids: list[str]) -> dict[str, dict[str, list[Any]]]:
+        import sqlalchemy as sa
+
+        t = self.table
+        out: dict[str, dict[str, list[Any]]] = {}
+        query = sa.select(t.c.run_uuid, t.c.key, t.c.step, t.c.value, t.c.timestamp, t.c.is_nan)
+        nan = float("nan")
+        with self.engine.connect() as conn:
+            for i in range(0, len(run_ids), 500):
+                rows = conn.execute(query.where(t.c.run_uuid.in_(run_ids[i : i + 500])))
+                for run_id, key, step, value, ts, is_nan in rows:
+                    out.setdefault(run_id, {}).setdefault(key, []).append(
+                        _Point(step, nan if is_nan else value, ts)
+                    )
+        return out
+
+
 def read_runs(client: Any, experiments: list[Any]) -> Iterator[ImportedRun]:
+    uri = str(client.tracking_uri)
+    sql = SqlHistories(uri) if uri.split(":", 1)[0].split("+")[0] in SQL_SCHEMES else None
     for exp in experiments:
         token = None
         while True:
             page = client.search_runs(
                 [exp.experiment_id], max_results=1000, page_token=token, run_view_type=3
             )
+            bulk = sql.read([r.info.run_id for r in page]) if sql is not None else None
             for run in page:
-                history = {
-                    key: client.get_metric_history(run.info.run_id, key) for key in run.data.metrics
-                }
+                if bulk is not None:
+                    history = bulk.get(run.info.run_id, {})
+                else:
+                    history = {
+                        key: client.get_metric_history(run.info.run_id, key)
+                        for key in run.data.metrics
+                    }
                 yield to_imported(run, exp.name, history)
             token = page.token
             if not token:
