@@ -2,7 +2,8 @@
 
 Scalars become metrics with their steps and wall times, every point (no
 reservoir sampling); hparams (the `hparams` plugin's session start info) become
-params. Event files are read directly (tfrecord.py), without TensorFlow or the
+params, and the subfolder `add_hparams` writes them to is folded into its run.
+Event files are read directly (tfrecord.py), without TensorFlow or the
 `tensorboard` package. A damaged event file is skipped with a warning naming it;
 its run keeps what its other files hold.
 """
@@ -123,8 +124,22 @@ def read_run(folder: Path, files: list[Path], logdir: Path, skipped: list[str]) 
 
 
 def read_runs(logdir: Path, skipped: list[str]) -> Iterator[ImportedRun]:
-    for folder, files in run_dirs(logdir).items():
-        yield read_run(folder, files, logdir, skipped)
+    runs = {
+        folder: read_run(folder, files, logdir, skipped)
+        for folder, files in run_dirs(logdir).items()
+    }
+    for folder in [f for f in runs if f.parent in runs and runs[f].params]:
+        fold_hparams(runs[folder.parent], runs.pop(folder))
+    yield from runs.values()
+
+
+def fold_hparams(run: ImportedRun, hparams_run: ImportedRun) -> None:
+    """`SummaryWriter.add_hparams` (tensorboardX, PyTorch) writes the hparams and
+    their metrics into a subfolder of the run (named by a timestamp by default):
+    they belong to the run, not to a run of their own. Pure."""
+    run.params.update(hparams_run.params)
+    for key, points in hparams_run.metrics.items():
+        run.metrics.setdefault(key, []).extend(points)
 
 
 def import_tensorboard(store: Store, logdir: str | Path) -> ImportReport:

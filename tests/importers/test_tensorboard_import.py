@@ -46,6 +46,21 @@ def test_every_point_with_steps_and_wall_times(backend: str, tmp_path: Path) -> 
     assert runs["b"].params == {}
 
 
+def test_add_hparams_subfolder_belongs_to_its_run(backend: str, tmp_path: Path) -> None:
+    from tensorboardX import SummaryWriter
+
+    logs = tmp_path / "logs"
+    w = SummaryWriter(str(logs / "a"))
+    w.add_scalar("acc", 0.5, 0)
+    w.add_hparams({"lr": 0.1, "opt": "adam"}, {"hp/score": 0.9})  # into a/<timestamp>/
+    w.close()
+    assert main(["import-tensorboard", str(logs)]) == 0
+    (run,) = query.list_runs(open_store(backend))
+    assert run.stem == "a"
+    assert run.params == {"lr": 0.1, "opt": "adam"}
+    assert run.metrics["hp/score"]["last"] == pytest.approx(0.9)
+
+
 def test_import_twice_then_gained_points(
     backend: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
