@@ -13,7 +13,15 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from . import cli_artifacts, cli_code, cli_models, cli_sweep, cli_tags, cli_transfer
+from . import (
+    cli_artifacts,
+    cli_code,
+    cli_import,
+    cli_models,
+    cli_sweep,
+    cli_tags,
+    cli_transfer,
+)
 from .errors import NbtrackError
 from .runview import RunStatus
 
@@ -68,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     cli_transfer.add_parsers(sub)
     cli_models.add_parsers(sub)
     cli_tags.add_parsers(sub)
+    cli_import.add_parsers(sub)
     return parser
 
 
@@ -290,4 +299,5 @@ _COMMANDS = {
     **cli_artifacts.COMMANDS,
     **cli_models.COMMANDS,
     **cli_tags.COMMANDS,
+    **cli_import.COMMANDS,
 }
