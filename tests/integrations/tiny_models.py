@@ -85,7 +85,9 @@ def keras_data() -> tuple[Any, Any]:
     return x, x.sum(1, keepdims=True)
 
 
-def bert_trainer(callback: Any, output: Path, fail_at_item: int | None = None) -> Any:
+def bert_trainer(callback: Any, output: Path, fail_at_read: int | None = None) -> Any:
+    """A 1-layer BERT on random tokens, 4 steps an epoch for 2 epochs; with
+    `fail_at_read`, reading that many examples (counted from 1) raises."""
     import torch
     from transformers import (
         BertConfig,
@@ -105,13 +107,16 @@ def bert_trainer(callback: Any, output: Path, fail_at_item: int | None = None) -
         num_labels=2,
     )
 
+    reads = [0]
+
     class Random(torch.utils.data.Dataset):
         def __len__(self) -> int:
             return 16  # 4 steps an epoch at batch size 4
 
         def __getitem__(self, i: int) -> dict[str, Any]:
-            if fail_at_item is not None and i == fail_at_item:
-                raise RuntimeError(f"corrupt example {i}")
+            reads[0] += 1
+            if reads[0] == fail_at_read:
+                raise RuntimeError(f"corrupt example at read {reads[0]}")
             g = torch.Generator().manual_seed(i)
             ids = torch.randint(0, 50, (8,), generator=g)
             return {"input_ids": ids, "labels": torch.tensor(i % 2)}
