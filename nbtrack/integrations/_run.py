@@ -86,11 +86,13 @@ def plain(value: Any) -> Any:
 
 
 def without_secrets(params: Mapping[str, Any]) -> dict[str, Any]:
-    """`params` without the entries whose names look secret (tokens, passwords, keys)."""
+    """`params` without the entries whose names look secret (tokens, passwords,
+    keys) and whose values could hold one: a flag or a count named like one
+    (`include_num_input_tokens_seen`) is kept."""
     return {
         k: (without_secrets(v) if isinstance(v, Mapping) else v)
         for k, v in params.items()
-        if not is_secret_name(str(k))
+        if not (is_secret_name(str(k)) and not isinstance(v, (bool, int, float)))
     }
 
 

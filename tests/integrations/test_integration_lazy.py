@@ -41,9 +41,16 @@ def test_plain_keeps_json_values_and_names_objects() -> None:
 
 def test_without_secrets_drops_secret_names_at_any_depth() -> None:
     kept = _run.without_secrets(
-        {"lr": 0.1, "hub_token": "t", "opt": {"api_key": "k", "beta": 0.9}, "db_password": "p"}
+        {
+            "lr": 0.1,
+            "hub_token": "t",
+            "push_to_hub_token": None,
+            "opt": {"api_key": "k", "beta": 0.9},
+            "db_password": "p",
+            "include_tokens_per_second": False,
+        }
     )
-    assert kept == {"lr": 0.1, "opt": {"beta": 0.9}}
+    assert kept == {"lr": 0.1, "opt": {"beta": 0.9}, "include_tokens_per_second": False}
 
 
 def test_numbers_keeps_numeric_scalars_only() -> None:
