@@ -5,9 +5,9 @@ a user pays (a fresh project in a temp folder, SQLite store).
     python benchmarks/bench_integrations.py
 
 - `autolog()` itself (patching the estimator classes loaded so far);
-- 200 `LogisticRegression.fit` calls on iris with and without autolog
+- `FITS` `LogisticRegression.fit` calls on iris with and without autolog
   (each autologged fit is a run of its own: create, params, score, end);
-- a Lightning fit of 8 epochs x 8 steps with `nbtrack.lightning.Logger()`
+- a Lightning fit of 2 epochs x 8 steps with `nbtrack.lightning.Logger()`
   against Lightning's own `CSVLogger`.
 """
 
@@ -19,6 +19,8 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+FITS = 20
 
 
 def _timed(fn, repeat: int = 3) -> float:
@@ -39,7 +41,7 @@ def sklearn_figures() -> None:
     X, y = load_iris(return_X_y=True)
 
     def fits() -> None:
-        for _ in range(200):
+        for _ in range(FITS):
             LogisticRegression(max_iter=300).fit(X, y)
 
     plain = _timed(fits, 1)
@@ -50,8 +52,8 @@ def sklearn_figures() -> None:
     nbtrack.sklearn.autolog(disable=True)
     print(f"sklearn: autolog() {patch * 1000:.0f} ms")
     print(
-        f"sklearn: 200 fits {plain:.2f} s plain, {logged:.2f} s autologged "
-        f"({(logged - plain) / 200 * 1000:.1f} ms per fit, each its own run)"
+        f"sklearn: {FITS} fits {plain:.2f} s plain, {logged:.2f} s autologged "
+        f"({(logged - plain) / FITS * 1000:.1f} ms per fit, each its own run)"
     )
 
 
@@ -83,7 +85,7 @@ def lightning_figures(root: Path) -> None:
 
     def fit(logger) -> float:
         trainer = pl.Trainer(
-            max_epochs=8,
+            max_epochs=2,
             logger=logger,
             log_every_n_steps=1,
             enable_progress_bar=False,
@@ -97,9 +99,9 @@ def lightning_figures(root: Path) -> None:
         return time.perf_counter() - start
 
     fit(CSVLogger(str(root)))  # warm-up
-    csv = statistics.median(fit(CSVLogger(str(root))) for _ in range(3))
-    ours = statistics.median(fit(nbtrack.lightning.Logger()) for _ in range(3))
-    print(f"lightning: 64-step fit {csv:.2f} s with CSVLogger, {ours:.2f} s with nbtrack Logger")
+    csv = fit(CSVLogger(str(root)))
+    ours = fit(nbtrack.lightning.Logger())
+    print(f"lightning: 16-step fit {csv:.2f} s with CSVLogger, {ours:.2f} s with nbtrack Logger")
 
 
 def main() -> None:
