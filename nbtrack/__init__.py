@@ -55,6 +55,15 @@ _LAZY = {
     "registry": "models",
 }
 
+# Framework integrations, as submodules: `nbtrack.sklearn.autolog()`,
+# `nbtrack.lightning.Logger()`... Imported on first use only.
+_INTEGRATIONS = {
+    "sklearn": "integrations.sklearn",
+    "lightning": "integrations.lightning",
+    "transformers": "integrations.transformers",
+    "keras": "integrations.keras",
+}
+
 if TYPE_CHECKING:
     from .artifacts import log_artifact, log_dataset, set_alias, use_artifact, use_dataset
     from .artifacts.lineage import lineage
@@ -77,10 +86,15 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
+    from importlib import import_module
+
+    if name in _INTEGRATIONS:
+        submodule = import_module(f".{_INTEGRATIONS[name]}", __name__)
+        globals()[name] = submodule
+        return submodule
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'nbtrack' has no attribute {name!r}")
-    from importlib import import_module
 
     value = getattr(import_module(f".{module}", __name__), name)
     globals()[name] = value

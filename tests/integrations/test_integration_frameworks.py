@@ -1,0 +1,95 @@
+"""Lightning, Transformers and Keras integrations with real tiny models on CPU,
+outside a notebook: each records a run of its own, ended with the training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tiny_models  # sets KERAS_BACKEND=torch and HF_HUB_OFFLINE=1 first
+
+import nbtrack
+
+pytestmark = pytest.mark.slow
+
+
+def test_lightning_logger_records_hyperparams_steps_and_checkpoint(project: Path) -> None:
+    logger = nbtrack.lightning.Logger(name="lit", log_model=True)
+    trainer = tiny_models.lightning_trainer(logger, project, epochs=2)
+    trainer.fit(tiny_models.lightning_module(), tiny_models.lightning_data())
+    run = nbtrack.get_run("lit")
+    assert run.status == "finished"
+    assert run.params["lr"] == 0.05 and run.params["hidden"] == 8
+    steps = run.history("train_loss")["step"].tolist()
+    assert steps == list(range(16))  # 2 epochs x 8 batches, by global step
+    assert [(v.name, v.type) for v in run.outputs] == [("model", "model")]
+    assert run.outputs[0].meta["filename"].endswith(".ckpt")
+
+
+def test_lightning_failure_marks_run_failed_and_keeps_points(project: Path) -> None:
+    logger = nbtrack.lightning.Logger(name="lit")
+    trainer = tiny_models.lightning_trainer(logger, project)
+    with pytest.raises(RuntimeError, match="diverged"):
+        trainer.fit(tiny_models.lightning_module(fail_at=5), tiny_models.lightning_data())
+    run = nbtrack.get_run("lit")
+    assert run.status == "failed"
+    assert "diverged at step 5" in run.error
+    assert run.history("train_loss")["step"].tolist() == [0, 1, 2, 3, 4]
+
+
+def test_lightning_inside_a_run_attaches_to_it(project: Path) -> None:
+    with nbtrack.start_run(name="outer"):
+        trainer = tiny_models.lightning_trainer(nbtrack.lightning.Logger(), project, epochs=1)
+        trainer.fit(tiny_models.lightning_module(), tiny_models.lightning_data())
+        assert nbtrack.active_run() is not None  # the logger did not end it
+    assert list(nbtrack.runs()["name"]) == ["outer"]
+    run = nbtrack.get_run("outer")
+    assert run.status == "finished" and run.params["lr"] == 0.05
+    assert run.metrics["train_loss"]["count"] == 8
+
+
+def test_transformers_callback_records_args_steps_and_no_secret(project: Path) -> None:
+    pytest.importorskip("transformers")  # not in the test extra (install cost)
+    pytest.importorskip("accelerate")
+    callback = nbtrack.transformers.Callback(name="bert", log_model=True)
+    trainer = tiny_models.bert_trainer(callback, project / "out")
+    trainer.train()
+    run = nbtrack.get_run("bert")
+    assert run.status == "finished"
+    assert run.params["learning_rate"] == 1e-3 and run.params["num_train_epochs"] == 2
+    assert "hub_token" not in run.params and "push_to_hub_token" not in run.params
+    assert run.params["average_tokens_across_devices"] is True  # a flag, kept
+    assert run.history("loss")["step"].tolist() == list(range(1, 9))  # 2 epochs x 4 steps
+    assert [(v.name, v.type) for v in run.outputs] == [("model", "model")]
+    assert "BertForSequenceClassification" in run.tags
+    assert tiny_models.HUB_TOKEN.encode() not in tiny_models.stored_bytes(project / ".nbtrack")
+
+
+def test_transformers_failure_marks_run_failed_and_keeps_points(project: Path) -> None:
+    pytest.importorskip("transformers")
+    pytest.importorskip("accelerate")
+    callback = nbtrack.transformers.Callback(name="bert")
+    trainer = tiny_models.bert_trainer(callback, project / "out", fail_at_read=13)
+    with pytest.raises(RuntimeError, match="corrupt example at read 13"):
+        trainer.train()
+    run = nbtrack.get_run("bert")
+    assert run.status == "failed" and "corrupt example" in run.error
+    done = trainer.state.global_step  # steps finished before the bad read (batches prefetch)
+    assert done >= 1
+    assert run.history("loss")["step"].tolist() == list(range(1, done + 1))  # none lost
+    assert nbtrack.active_run() is None
+
+
+def test_keras_callback_records_epochs_batches_and_optimizer(project: Path) -> None:
+    x, y = tiny_models.keras_data()
+    model = tiny_models.keras_model()
+    callback = nbtrack.keras.Callback(name="k", log_batches=True, log_model=True)
+    model.fit(x, y, epochs=3, batch_size=8, validation_split=0.25, verbose=0, callbacks=[callback])
+    run = nbtrack.get_run("k")
+    assert run.status == "finished"
+    assert run.params["optimizer.class"] == "Adam"
+    assert run.params["optimizer.learning_rate"] == pytest.approx(0.01)
+    assert run.history("loss")["step"].tolist() == [0, 1, 2]
+    assert run.history("val_loss")["step"].tolist() == [0, 1, 2]
+    assert run.history("batch/loss")["step"].tolist() == list(range(1, 10))  # 3 x 3 batches
+    assert [(v.name, v.type) for v in run.outputs] == [("model", "model")]
