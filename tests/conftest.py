@@ -4,6 +4,12 @@
 server is named by NBTRACK_TEST_PG_URL (`.ci/run` starts one); without it the
 PostgreSQL cases are skipped locally, but fail under CI=true so a missing
 server can never pass silently.
+
+Under pytest-xdist (`-n 2`) each worker gets a database of its own,
+`<db>_gw0`, `<db>_gw1`..., created here on first use: workers empty and fill
+their store concurrently, and one database would mix their runs. The derived
+URL replaces NBTRACK_TEST_PG_URL in the worker's environment, so helper modules
+(pg_password.py) and the kernels and processes tests start see the same one.
 """
 
 from __future__ import annotations
@@ -14,7 +20,40 @@ from pathlib import Path
 
 import pytest
 
-PG_URL = os.environ.get("NBTRACK_TEST_PG_URL")
+
+def _worker_pg_url(url: str | None, worker: str | None) -> str | None:
+    """The PostgreSQL URL for this xdist worker: `<db>_<worker>`, created if missing."""
+    if not url or not worker:
+        return url
+    import sqlalchemy as sa
+
+    admin = sa.make_url(url)
+    name = f"{admin.database}_{worker}"[:63]
+    engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            query = sa.text("SELECT 1 FROM pg_database WHERE datname = :d")
+            if conn.execute(query, {"d": name}).first() is None:
+                try:
+                    conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+                except sa.exc.ProgrammingError as e:
+                    if "already exists" not in str(e):  # the other worker's race
+                        raise pytest.UsageError(
+                            f"pytest-xdist worker {worker} needs a PostgreSQL database of its "
+                            f"own, {name!r}, and could not create it ({e.orig}). Create "
+                            f"{name!r} for this role (createdb {name}), give the role "
+                            "CREATEDB, or run the suite without -n."
+                        ) from None
+    finally:
+        engine.dispose()
+    derived = admin.set(database=name).render_as_string(hide_password=False)
+    os.environ["NBTRACK_TEST_PG_URL"] = derived
+    return derived
+
+
+PG_URL = _worker_pg_url(
+    os.environ.get("NBTRACK_TEST_PG_URL"), os.environ.get("PYTEST_XDIST_WORKER")
+)
 
 
 @pytest.fixture
