@@ -137,14 +137,18 @@ def test_the_reader_writes_nothing_and_leaves_no_files(
     project: Path, url: str, varied_runs: list[str]
 ) -> None:
     source = Path(url[len("sqlite:///") :])
-    conn = sqlite3.connect(source)  # fold the WAL in: the file alone holds the store
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    conn.close()
-    # A copy no kernel of this test process writes to (their writers may still be
-    # finishing in the background).
+    # A copy nothing of this test process writes to, made by SQLite's backup API:
+    # a consistent picture of every committed transaction, WAL included (a
+    # checkpoint then a byte copy can miss the last ones while another connection
+    # of this process holds a read transaction, which a loaded machine makes likely).
     db = project / "copy" / "nbtrack.db"
     db.parent.mkdir()
-    db.write_bytes(source.read_bytes())
+    src, dst = sqlite3.connect(source), sqlite3.connect(db)
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    assert sorted(p.name for p in db.parent.iterdir()) == ["nbtrack.db"]
     before = hashlib.sha256(db.read_bytes()).hexdigest()
     found = SQLiteReader.open(f"sqlite:///{db}", fallback=False)
     assert found is not None
