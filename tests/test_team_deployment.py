@@ -24,6 +24,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -238,7 +239,11 @@ def _notebook(path: Path, cells: list[str]) -> None:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
     nbformat.write(nb, path)
 
@@ -385,15 +390,19 @@ def test_bob_uses_the_artifact_alice_logged(
     alice, bob = team
     assert "bob read ['alpha', 'beta']" in _outputs(notebooks["bob"])
     # The files came from the bucket: bob cannot read alice's folder at all.
-    assert subprocess.run(
-        bob.command("cat", str(alice.project / "vocab.txt")), capture_output=True
-    ).returncode != 0
-    # Both servers see bob's run with alice's artifact as its input.
+    assert (
+        subprocess.run(
+            bob.command("cat", str(alice.project / "vocab.txt")), capture_output=True
+        ).returncode
+        != 0
+    )
+    # Both servers show alice's artifact as the input of bob's run, made by alice's.
     for server in servers:
-        listed = server.get("/nbtrack/api/runs?limit=50")
-        ref = next(r["ref"] for r in listed["runs"] if r["name"] == "bob-finetune")
-        run = server.get(f"/nbtrack/api/runs/{urllib.request.quote(ref)}")
-        assert "team-vocab" in json.dumps(run), server.user.name
+        refs = {r["name"]: r["ref"] for r in server.get("/nbtrack/api/runs?limit=50")["runs"]}
+        quoted = urllib.parse.quote(refs["bob-finetune"], safe="")
+        edges = server.get(f"/nbtrack/api/runs/{quoted}/artifacts")
+        inputs = [(v["ref"], v["made_by"]) for v in edges["inputs"]]
+        assert inputs == [("team-vocab:v1", refs["alice-baseline"])], server.user.name
 
 
 def test_no_secret_lands_in_the_users_folders(
