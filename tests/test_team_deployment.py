@@ -187,6 +187,7 @@ def python(users: list[User], team_dir: Path) -> tuple[str, str]:
 class TeamDatabase:
     url: str  # no password in it
     password: str
+    admin_url: str  # the test's own (socket) login to the team database
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +206,11 @@ def team_db(token: str) -> Iterator[TeamDatabase]:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}" OWNER "{name}"')
         port = conn.exec_driver_sql("SHOW port").scalar()
     try:
-        yield TeamDatabase(f"postgresql+psycopg://{name}@127.0.0.1:{port}/{name}", password)
+        yield TeamDatabase(
+            f"postgresql+psycopg://{name}@127.0.0.1:{port}/{name}",
+            password,
+            admin_url.set(database=name).render_as_string(hide_password=False),
+        )
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -372,9 +377,7 @@ def notebooks(team: list[User], team_dir: Path) -> dict[str, Path]:
     return {"alice": first, "bob": second}
 
 
-def test_each_users_server_lists_both_users_runs(
-    team: list[User], notebooks: dict[str, Path], servers: list[Server]
-) -> None:
+def _check_each_server_lists_both_users_runs(team: list[User], servers: list[Server]) -> None:
     alice, bob = team
     for server in servers:
         listed = server.get("/nbtrack/api/runs?limit=50")
@@ -384,18 +387,14 @@ def test_each_users_server_lists_both_users_runs(
         assert set(listed["metrics"]) >= {"loss"}
 
 
-def test_bob_uses_the_artifact_alice_logged(
+def _check_bob_used_the_artifact_alice_logged(
     team: list[User], notebooks: dict[str, Path], servers: list[Server]
 ) -> None:
     alice, bob = team
     assert "bob read ['alpha', 'beta']" in _outputs(notebooks["bob"])
     # The files came from the bucket: bob cannot read alice's folder at all.
-    assert (
-        subprocess.run(
-            bob.command("cat", str(alice.project / "vocab.txt")), capture_output=True
-        ).returncode
-        != 0
-    )
+    peek = subprocess.run(bob.command("cat", str(alice.project / "vocab.txt")), capture_output=True)
+    assert peek.returncode != 0
     # Both servers show alice's artifact as the input of bob's run, made by alice's.
     for server in servers:
         refs = {r["name"]: r["ref"] for r in server.get("/nbtrack/api/runs?limit=50")["runs"]}
@@ -405,12 +404,41 @@ def test_bob_uses_the_artifact_alice_logged(
         assert inputs == [("team-vocab:v1", refs["alice-baseline"])], server.user.name
 
 
-def test_no_secret_lands_in_the_users_folders(
-    team: list[User], team_db: TeamDatabase, notebooks: dict[str, Path]
-) -> None:
+def _check_no_secret_lands_anywhere(team: list[User], db: TeamDatabase) -> None:
+    """Not in the users' folders (settings, notebooks, .nbtrack/), not in the store."""
+    import sqlalchemy as sa
+
+    password = db.password
+    engine = sa.create_engine(db.admin_url)
+    with engine.connect() as conn:
+        tables = conn.execute(
+            sa.text(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'"
+            )
+        ).scalars()
+        stored = [
+            text
+            for table in list(tables)
+            for text in conn.exec_driver_sql(f'SELECT t::text FROM "{table}" t').scalars()
+        ]
+    engine.dispose()
+    assert any("alice-baseline" in text for text in stored)  # the store was read
+    assert not [text for text in stored if password in text or S3_SECRET in text]
     for user in team:
         for path in user.project.rglob("*"):
             if path.is_file():
                 data = path.read_bytes()
-                assert team_db.password.encode() not in data, path
+                assert password.encode() not in data, path
                 assert S3_SECRET.encode() not in data, path
+
+
+def test_two_users_share_one_store_and_one_bucket(
+    team: list[User],
+    team_db: TeamDatabase,
+    notebooks: dict[str, Path],
+    servers: list[Server],
+) -> None:
+    """One test, so that pytest-xdist never builds the whole team twice."""
+    _check_each_server_lists_both_users_runs(team, servers)
+    _check_bob_used_the_artifact_alice_logged(team, notebooks, servers)
+    _check_no_secret_lands_anywhere(team, team_db)
