@@ -6,10 +6,12 @@ project folder, then starts a Jupyter server of their own with the nbtrack
 server extension; each server must list both users' runs, each marked with who
 ran it, and an artifact logged by alice must be usable by bob.
 
-alice's folder holds `examples/team/pyproject.toml` (with this machine's hosts
-put in); bob has no settings file and gets the store and the bucket from the
-environment, as `examples/team/jupyterhub_config.py` sets them. Neither holds a
-password: PostgreSQL's comes from PGPASSWORD, the S3 keys from AWS_*.
+The example is what runs: bob has no settings file and gets the environment
+that `examples/team/jupyterhub_config.py` gives every user's server (loaded as
+JupyterHub loads it, this machine's hosts put in); alice's folder holds
+`examples/team/pyproject.toml` and gets only the secrets from that environment.
+Neither file holds a secret: PostgreSQL's password comes from PGPASSWORD, the
+S3 keys from AWS_*.
 """
 
 from __future__ import annotations
@@ -34,14 +36,15 @@ import pytest
 
 import nbtrack
 
-pytestmark = pytest.mark.slow
-
 PG_URL = os.environ.get("NBTRACK_TEST_PG_URL")
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "team"
 EXAMPLE_STORE = "postgresql+psycopg://nbtrack@db.example.org:5432/nbtrack"
 EXAMPLE_BUCKET = "s3://team-artifacts/nbtrack"
 EXAMPLE_ENDPOINT = "https://minio.example.org:9000"
 S3_KEY, S3_SECRET = "team-key", "team-secret-" + secrets.token_hex(6)
+# What the example's settings name, and the names of the hub's own secrets.
+SPAWNER_SETTINGS = ("NBTRACK_STORE", "NBTRACK_ARTIFACTS", "AWS_ENDPOINT_URL_S3")
+HUB_SECRETS = ("NBTRACK_TEAM_PGPASSWORD", "NBTRACK_TEAM_S3_KEY", "NBTRACK_TEAM_S3_SECRET")
 WAIT = 180.0  # seconds: generous, the machine is shared
 
 # Run as a user: execute a notebook the way Jupyter would (the kernel starts in
@@ -72,6 +75,34 @@ words = nbtrack.use_artifact("team-vocab:v1").read_text().split()
 print("bob read", words)
 for step in range(10):
     nbtrack.log(loss=len(words) / (step + 1))"""
+
+
+def hub_environment(pg_password: str, s3_key: str, s3_secret: str) -> dict[str, str]:
+    """`c.Spawner.environment` of examples/team/jupyterhub_config.py, loaded as
+    JupyterHub loads it, with the hub's secrets in the hub's environment."""
+    from unittest import mock
+
+    from traitlets.config import Config
+
+    config = Config()
+    hub_env = dict(zip(HUB_SECRETS, (pg_password, s3_key, s3_secret), strict=True))
+    source = (EXAMPLE / "jupyterhub_config.py").read_text()
+    with mock.patch.dict(os.environ, hub_env):
+        exec(compile(source, "jupyterhub_config.py", "exec"), {"get_config": lambda: config})
+    return dict(config.Spawner.environment)
+
+
+def test_the_hub_config_hands_secrets_from_the_hubs_environment() -> None:
+    env = hub_environment("pg-secret-1", "key-1", "s3-secret-1")
+    assert env["PGPASSWORD"] == "pg-secret-1"
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == ("key-1", "s3-secret-1")
+    assert env["NBTRACK_STORE"] == EXAMPLE_STORE  # no password in the URL
+    assert (env["NBTRACK_ARTIFACTS"], env["AWS_ENDPOINT_URL_S3"]) == (
+        EXAMPLE_BUCKET,
+        EXAMPLE_ENDPOINT,
+    )
+    text = (EXAMPLE / "jupyterhub_config.py").read_text() + (EXAMPLE / "pyproject.toml").read_text()
+    assert "secret-1" not in text and "PASSWORD '" not in text
 
 
 def _free_port() -> int:
@@ -274,32 +305,23 @@ def team(
     endpoint, bucket = s3
     alice, bob = users
     bucket_url = f"s3://{bucket}/nbtrack"
-    common = {
-        "PATH": f"{Path(interpreter).parent}:/usr/bin:/bin",
-        "PYTHONPATH": pythonpath,
-        "PGPASSWORD": team_db.password,
-        "AWS_ACCESS_KEY_ID": S3_KEY,
-        "AWS_SECRET_ACCESS_KEY": S3_SECRET,
+    here = {EXAMPLE_STORE: team_db.url, EXAMPLE_BUCKET: bucket_url, EXAMPLE_ENDPOINT: endpoint}
+    spawner = {
+        key: here.get(value, value)
+        for key, value in hub_environment(team_db.password, S3_KEY, S3_SECRET).items()
     }
-    # alice: the example's pyproject.toml, with this machine's hosts put in.
+    base = {"PATH": f"{Path(interpreter).parent}:/usr/bin:/bin", "PYTHONPATH": pythonpath}
+    # bob: the hub config's environment as it is (option A): no settings file.
+    bob.env = {**base, "HOME": str(bob.home), **spawner}
+    # alice: option B, the example's pyproject.toml with this machine's hosts put in,
+    # and only the secrets from the spawner's environment.
     settings = (EXAMPLE / "pyproject.toml").read_text()
-    for example, here in (
-        (EXAMPLE_STORE, team_db.url),
-        (EXAMPLE_BUCKET, bucket_url),
-        (EXAMPLE_ENDPOINT, endpoint),
-    ):
+    for example, value in here.items():
         assert example in settings, f"examples/team/pyproject.toml no longer names {example}"
-        settings = settings.replace(example, here)
+        settings = settings.replace(example, value)
     (alice.project / "pyproject.toml").write_text(settings)
-    alice.env = {**common, "HOME": str(alice.home)}
-    # bob: no settings file; the store and bucket come from the spawner's environment.
-    bob.env = {
-        **common,
-        "HOME": str(bob.home),
-        "NBTRACK_STORE": team_db.url,
-        "NBTRACK_ARTIFACTS": bucket_url,
-        "AWS_ENDPOINT_URL_S3": endpoint,
-    }
+    secrets_only = {k: v for k, v in spawner.items() if k not in SPAWNER_SETTINGS}
+    alice.env = {**base, "HOME": str(alice.home), **secrets_only}
     (team_dir / "run_notebook.py").write_text(DRIVER)
     (team_dir / "jupyter_server_config.py").write_text(SERVER_CONFIG)
     for path in (team_dir / "run_notebook.py", team_dir / "jupyter_server_config.py"):
@@ -432,6 +454,7 @@ def _check_no_secret_lands_anywhere(team: list[User], db: TeamDatabase) -> None:
                 assert S3_SECRET.encode() not in data, path
 
 
+@pytest.mark.slow
 def test_two_users_share_one_store_and_one_bucket(
     team: list[User],
     team_db: TeamDatabase,
