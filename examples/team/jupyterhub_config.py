@@ -27,9 +27,13 @@ c.JupyterHub.spawner_class = "jupyterhub.spawner.LocalProcessSpawner"
 c.Spawner.default_url = "/lab"
 
 c.Spawner.environment = {
-    # Option A: every folder writes to the team store, no pyproject.toml needed.
-    # (Option B: leave these two out and put examples/team/pyproject.toml in the
-    # team's project folders; a folder without it then keeps a private store.)
+    # Option A: every folder writes to the team store, no pyproject.toml needed,
+    # and the Runs panel reads the same store wherever the server starts.
+    # (Option B: leave out these three and put examples/team/pyproject.toml in the
+    # team's project folders; a folder without it then keeps a private store.
+    # The panel reads the store of the folder the server starts in (its root_dir):
+    # start it in the project (c.Spawner.notebook_dir) or pass
+    # "--NbtrackServer.store=postgresql+psycopg://..." in c.Spawner.args.)
     "NBTRACK_STORE": "postgresql+psycopg://nbtrack@db.example.org:5432/nbtrack",
     "NBTRACK_ARTIFACTS": "s3://team-artifacts/nbtrack",
     # The S3-compatible endpoint (MinIO, Ceph, ...); leave out for AWS itself.
