@@ -178,7 +178,6 @@ def users(token: str, team_dir: Path) -> Iterator[list[User]]:
         yield made
     finally:
         for user in made:
-            subprocess.run(["pkill", "-KILL", "-u", user.name], capture_output=True)
             subprocess.run(["userdel", "--force", user.name], capture_output=True)
 
 
