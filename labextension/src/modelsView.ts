@@ -31,29 +31,30 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-/** A table with a header row of [class suffix, label] columns. */
-function table(className: string, label: string, columns: [string, string][]): HTMLTableElement {
-  const t = el('table', `nbtrack-ModelTable ${className}`);
-  t.setAttribute('aria-label', label);
-  const head = el('tr', '');
-  for (const [id, text] of columns) {
-    const th = el('th', `nbtrack-col-${id}`, text);
-    th.scope = 'col';
-    head.appendChild(th);
+/** A labelled part of a row: `<span class="nbtrack-col-ID">`, text or nodes. */
+function part(id: string, content: string | HTMLElement[], label?: string): HTMLElement {
+  const node = el('span', `nbtrack-col-${id}`);
+  if (typeof content === 'string') {
+    node.textContent = content;
+    node.title = label ? `${label}: ${content}` : content;
+  } else {
+    node.append(...content);
   }
-  t.createTHead().appendChild(head);
-  return t;
+  return node;
 }
 
-function td(id: string, content: string | HTMLElement[]): HTMLTableCellElement {
-  const cell = el('td', `nbtrack-col-${id}`);
-  if (typeof content === 'string') {
-    cell.textContent = content;
-    cell.title = content;
-  } else {
-    cell.append(...content);
-  }
-  return cell;
+/** A list of rows (role list), each a wrapping line of parts: fits a narrow side panel. */
+function list(className: string, label: string): HTMLElement {
+  const node = el('div', `nbtrack-ModelRows ${className}`);
+  node.setAttribute('role', 'list');
+  node.setAttribute('aria-label', label);
+  return node;
+}
+
+function row(className: string): HTMLElement {
+  const node = el('div', `nbtrack-ModelRow ${className}`);
+  node.setAttribute('role', 'listitem');
+  return node;
 }
 
 /** An alias chip: `production` (with ` v2` when the version is not the row's). */
@@ -77,13 +78,7 @@ export class ModelsView extends Widget {
     this._status = el('div', 'nbtrack-ModelsView-status');
     this._status.setAttribute('aria-live', 'polite');
     const scroller = el('div', 'nbtrack-ModelList-scroller');
-    this._list = table('nbtrack-ModelList', 'Registered models', [
-      ['name', 'Model'],
-      ['versions', 'Versions'],
-      ['aliases', 'Aliases'],
-      ['source', 'Latest']
-    ]);
-    this._listBody = this._list.createTBody();
+    this._list = list('nbtrack-ModelList', 'Registered models');
     scroller.appendChild(this._list);
     this._detail = el('div', 'nbtrack-ModelDetail');
     this.node.append(this._status, scroller, this._detail);
@@ -230,20 +225,20 @@ export class ModelsView extends Widget {
         : "No registered models yet: nbtrack.registry.link('<model>:vN', 'name', aliases=['candidate'])";
     this._status.classList.toggle('nbtrack-mod-error', this._error !== null);
     const rows = this._models.map(m => {
-      const tr = el('tr', 'nbtrack-ModelList-row');
+      const tr = row('nbtrack-ModelList-row');
       tr.dataset.model = m.name;
       const selected = m.name === this._selected;
       tr.setAttribute('aria-selected', selected ? 'true' : 'false');
       tr.classList.toggle('nbtrack-mod-selected', selected);
       tr.append(
-        td('name', m.name),
-        td('versions', String(m.versions)),
-        td('aliases', m.aliases.map(([alias, v]) => aliasChip(alias, v))),
-        td('source', `${vLabel(m.latest)} · ${m.source}`)
+        part('name', m.name, 'Model'),
+        part('aliases', m.aliases.map(([alias, v]) => aliasChip(alias, v))),
+        part('versions', plural(m.versions, 'version')),
+        part('source', `latest ${vLabel(m.latest)}: ${m.source}`)
       );
       return tr;
     });
-    this._listBody.replaceChildren(...rows);
+    this._list.replaceChildren(...rows);
   }
 
   private async _loadDetail(name: string): Promise<void> {
@@ -279,20 +274,12 @@ export class ModelsView extends Widget {
 
     const parts: HTMLElement[] = [el('h3', 'nbtrack-ModelDetail-title', model.name)];
 
-    const versions = table('nbtrack-ModelVersions', 'Versions', [
-      ['version', 'Version'],
-      ['aliases', 'Aliases'],
-      ['source', 'Logged model'],
-      ['run', 'Run'],
-      ['snapshot', 'Snapshot'],
-      ['linked', 'Linked']
-    ]);
-    const body = versions.createTBody();
+    const versions = list('nbtrack-ModelVersions', 'Versions');
     for (const v of [...model.versions].reverse()) {
-      const tr = el('tr', 'nbtrack-ModelVersions-row');
+      const tr = row('nbtrack-ModelVersions-row');
       tr.dataset.version = String(v.version);
       const src = v.source;
-      const run = td('run', src?.run ? [runLink(src.run, src.run_name)] : []);
+      const run = part('run', src?.run ? [runLink(src.run, src.run_name)] : []);
       const where = cellLabel(src?.cell ?? null, true);
       if (where) {
         run.appendChild(el('span', 'nbtrack-ModelVersions-cell', ` in ${where}`));
@@ -300,48 +287,43 @@ export class ModelsView extends Widget {
       if (!src?.run) {
         run.appendChild(el('span', 'nbtrack-ModelDetail-none', 'outside a run'));
       }
-      const snapshot = td('snapshot', shortCommit(src?.snapshot ?? null));
+      const snapshot = part('snapshot', shortCommit(src?.snapshot ?? null));
       snapshot.title = src?.snapshot
         ? `Notebook snapshot commit ${src.snapshot} of ${src.run}`
         : 'No notebook snapshot';
       const linked = [formatTime(v.linked), v.user ? `by ${v.user}` : ''].filter(Boolean).join(' ');
       tr.append(
-        td('version', vLabel(v.version)),
-        td('aliases', v.aliases.map(alias => aliasChip(alias))),
-        td('source', src ? src.ref : 'gone'),
+        part('version', vLabel(v.version)),
+        part('aliases', v.aliases.map(alias => aliasChip(alias))),
+        part('source', src ? src.ref : 'gone', 'Logged model'),
         run,
         snapshot,
-        td('linked', linked)
+        part('linked', linked, 'Linked')
       );
-      body.appendChild(tr);
+      versions.appendChild(tr);
     }
-    parts.push(el('h4', '', 'Versions'), scrollable(versions));
+    parts.push(el('h4', '', 'Versions'), versions);
     parts.push(el('h4', '', 'Move an alias'), this._makeForm(model, keep));
 
-    const history = table('nbtrack-AliasHistory', 'Alias history', [
-      ['time', 'When'],
-      ['user', 'Who'],
-      ['alias', 'Alias'],
-      ['move', 'Move'],
-      ['run', 'Run']
-    ]);
-    const hbody = history.createTBody();
+    const history = list('nbtrack-AliasHistory', 'Alias history');
     for (const h of [...model.history].reverse()) {
-      const tr = el('tr', 'nbtrack-AliasHistory-row');
+      const tr = row('nbtrack-AliasHistory-row');
       tr.dataset.alias = h.alias;
       tr.append(
-        td('time', formatTime(h.time)),
-        td('user', h.user ?? ''),
-        td('alias', [aliasChip(h.alias)]),
-        td('move', moveText(h)),
-        td('run', h.run ? [runLink(h.run)] : [])
+        part('time', formatTime(h.time), 'When'),
+        part('alias', [aliasChip(h.alias)]),
+        part('move', moveText(h)),
+        part('user', h.user ?? '', 'Moved by')
       );
-      hbody.appendChild(tr);
+      if (h.run) {
+        tr.appendChild(part('run', [runLink(h.run)]));
+      }
+      history.appendChild(tr);
     }
     parts.push(el('h4', '', 'Alias history'));
     parts.push(
       model.history.length
-        ? scrollable(history)
+        ? history
         : el('div', 'nbtrack-ModelDetail-none', 'No alias was ever set on this model')
     );
     this._detail.replaceChildren(...parts);
@@ -419,16 +401,9 @@ export class ModelsView extends Widget {
   private _busy = false;
   private _loading = 0;
   private _status: HTMLElement;
-  private _list: HTMLTableElement;
-  private _listBody: HTMLTableSectionElement;
+  private _list: HTMLElement;
   private _detail: HTMLElement;
   private _runRequested = new Signal<this, string>(this);
-}
-
-function scrollable(content: HTMLElement): HTMLElement {
-  const box = el('div', 'nbtrack-ModelTable-scroller');
-  box.appendChild(content);
-  return box;
 }
 
 function plural(n: number, word: string): string {

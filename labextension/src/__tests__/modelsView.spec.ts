@@ -82,7 +82,7 @@ describe('ModelsView', () => {
     // Newest version first.
     const versions = node.querySelectorAll<HTMLElement>('.nbtrack-ModelVersions-row');
     const cells = (tr: HTMLElement) =>
-      Array.from(tr.querySelectorAll('td')).slice(0, 5).map(td => td.textContent);
+      Array.from(tr.querySelectorAll(':scope > [class^="nbtrack-col-"]')).slice(0, 5).map(part => part.textContent);
     expect(cells(versions[0])).toEqual(['v2', 'production', 'digits-mlp:v2', 'outside a run', '']);
     expect(cells(versions[1])).toEqual(['v1', 'candidate', 'digits-mlp:v1', 'train#1 in train.ipynb', '01234567']);
     expect(versions[1].querySelector<HTMLElement>('.nbtrack-col-snapshot')?.title).toBe(
