@@ -326,7 +326,15 @@ export class ModelsView extends Widget {
         ? history
         : el('div', 'nbtrack-ModelDetail-none', 'No alias was ever set on this model')
     );
+    const typing = keep !== null && oldInput !== null && document.activeElement === oldInput;
+    const caret = typing ? oldInput.selectionStart : null;
     this._detail.replaceChildren(...parts);
+    if (typing) {
+      // A refresh while the alias is typed: the caret stays where it was.
+      const input = this._detail.querySelector<HTMLInputElement>('.nbtrack-AliasMove-alias');
+      input?.focus();
+      input?.setSelectionRange(caret, caret);
+    }
     this._syncForm();
   }
 

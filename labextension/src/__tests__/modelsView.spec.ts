@@ -167,3 +167,26 @@ describe('ModelsView', () => {
     view.dispose();
   });
 });
+
+describe('ModelsView refresh', () => {
+  it('keeps the alias being typed, its caret and the chosen version across a refresh', async () => {
+    serve('digits-classifier');
+    const view = new ModelsView({} as NbtrackApi);
+    document.body.appendChild(view.node);
+    await view.refresh();
+    const input = view.node.querySelector('.nbtrack-AliasMove-alias') as HTMLInputElement;
+    input.focus();
+    input.value = 'stag';
+    input.setSelectionRange(2, 2);
+    (view.node.querySelector('.nbtrack-AliasMove-version') as HTMLSelectElement).value = '1';
+    await view.refresh(); // the panel's poll saw a run end
+    const again = view.node.querySelector('.nbtrack-AliasMove-alias') as HTMLInputElement;
+    expect(again).not.toBe(input);
+    expect(again.value).toBe('stag');
+    expect(document.activeElement).toBe(again);
+    expect(again.selectionStart).toBe(2);
+    expect((view.node.querySelector('.nbtrack-AliasMove-version') as HTMLSelectElement).value).toBe('1');
+    view.dispose();
+    view.node.remove();
+  });
+});
