@@ -346,7 +346,7 @@ export class ModelsView extends Widget {
     form.setAttribute('aria-label', 'Move an alias');
     const alias = el('input', 'nbtrack-AliasMove-alias jp-mod-styled');
     alias.type = 'text';
-    alias.placeholder = 'alias: production';
+    alias.placeholder = 'alias';
     alias.setAttribute('aria-label', 'Alias');
     const listId = `nbtrack-aliases-${++ModelsView._forms}`;
     const options = el('datalist', '');
