@@ -4,7 +4,7 @@
  * `commands.ts`), so the toolbar, the context menu and the palette agree.
  * Two tabs at the top switch between the runs and the Artifacts view; a run
  * ref there selects the run here, and the selected run's inputs and outputs
- * open there.
+ * open there. A third tab shows the registered models (`modelsView.ts`).
  */
 import {
   CommandToolbarButton,
@@ -28,6 +28,7 @@ import { CurvesView } from './curves';
 import { diffIcon } from './icon';
 import { RunsModel } from './model';
 import { MediaView } from './mediaView';
+import { ModelsView } from './modelsView';
 import { RunArtifactsView } from './runArtifacts';
 import { RunTable } from './runTable';
 import { SeriesStore } from './seriesStore';
@@ -47,7 +48,7 @@ const TOOLBAR_ITEMS: ([string, LabIcon, string] | 'spacer')[] = [
   [CommandIDs.remove, deleteIcon, 'Delete the selected runs']
 ];
 
-export type PanelView = 'runs' | 'artifacts';
+export type PanelView = 'runs' | 'artifacts' | 'models';
 
 export class RunPanel extends Panel {
   constructor(options: { model: RunsModel; store: SeriesStore; commands: CommandRegistry }) {
@@ -111,6 +112,10 @@ export class RunPanel extends Panel {
     this.addWidget(split);
     this.addWidget(this.artifacts);
     this.artifacts.hide();
+    this.models = new ModelsView(this.model.api);
+    this.addWidget(this.models);
+    this.models.hide();
+    this.models.runRequested.connect((_, ref) => void this.showRun(ref));
     this.artifacts.runRequested.connect((_, ref) => void this.showRun(ref));
     this.runArtifacts.versionRequested.connect((_, ref) => void this.showVersion(ref));
 
@@ -127,6 +132,7 @@ export class RunPanel extends Panel {
   readonly artifacts: ArtifactView;
   readonly runArtifacts: RunArtifactsView;
   readonly media: MediaView;
+  readonly models: ModelsView;
 
   /** The view shown: the runs (table and curves) or the artifacts. */
   get view(): PanelView {
@@ -147,7 +153,8 @@ export class RunPanel extends Panel {
     // The strip hides itself when the run has no inputs or outputs.
     this.runArtifacts.active = runs;
     this.media.active = runs; // hidden when the run logged no media
-    this.artifacts.setHidden(runs);
+    this.artifacts.setHidden(view !== 'artifacts');
+    this.models.setHidden(view !== 'models');
     for (const [name, tab] of this._tabs) {
       tab.setAttribute('aria-selected', name === view ? 'true' : 'false');
       tab.classList.toggle('nbtrack-mod-active', name === view);
@@ -188,7 +195,8 @@ export class RunPanel extends Panel {
     tabs.node.setAttribute('role', 'tablist');
     for (const [view, label] of [
       ['runs', 'Runs'],
-      ['artifacts', 'Artifacts']
+      ['artifacts', 'Artifacts'],
+      ['models', 'Models']
     ] as [PanelView, string][]) {
       const tab = document.createElement('button');
       tab.type = 'button';
@@ -218,6 +226,10 @@ export class RunPanel extends Panel {
       this._artifactsKey = key;
       if (this._view === 'artifacts' && this.artifacts.isVisible) {
         void this.artifacts.refresh();
+      }
+      // Runs log and register models: the Models view follows the same poll.
+      if (this._view === 'models' && this.models.isVisible) {
+        void this.models.refresh();
       }
     }
   }
