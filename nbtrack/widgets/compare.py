@@ -262,23 +262,15 @@ class CompareWidgets:
         self.picker = widgets.Dropdown(description="metric")
         self.curves = CurvePanel(widgets, bq, "", width="640px")
         self.parallel = ParallelPlot(widgets, bq)
-        # The step of the media shown side by side (in the HTML output below).
-        self.step_picker = widgets.Dropdown(description="media step")
-        self.media = widgets.HTML()
         self.root = widgets.VBox(
-            [
-                self.header,
-                self.table,
-                self.picker,
-                self.curves.figure,
-                self.parallel.box,
-                self.step_picker,
-                self.media,
-            ]
+            [self.header, self.table, self.picker, self.curves.figure, self.parallel.box]
         )
+        self._widgets = widgets
+        # The media side by side and their step: added once the runs have media.
+        self.step_picker: Any = None
+        self.media: Any = None
         self._drawing = False
         self.picker.observe(self._picked, names="value")
-        self.step_picker.observe(self._stepped, names="value")
 
     def draw(self, final: bool = False) -> None:
         """Show the comparison's current state. `final` sends the curves' whole state
@@ -314,12 +306,25 @@ class CompareWidgets:
         differ = differing_params(runs)
         params = differ or sorted({k for r in runs for k in r["params"]})
         self.parallel.draw(*parallel_coordinates(runs, params, c.metric))
+        self._draw_media()
+
+    def _draw_media(self) -> None:
+        c = self.c
         steps = c.media_steps()
-        options = [("last", LAST)] + [(str(s), s) for s in steps]
+        if not steps:
+            return
+        if self.step_picker is None:
+            self.step_picker = self._widgets.Dropdown(description="media step")
+            self.media = self._widgets.HTML()
+            self.step_picker.observe(self._stepped, names="value")
+            self.root.children = (*self.root.children, self.step_picker, self.media)
+        value = LAST if c.step is None else c.step
+        # A step no run has (step=7) is still the one asked for: offered too.
+        shown = sorted({*steps, value}) if value != LAST else steps
+        options = [("last", LAST)] + [(str(s), s) for s in shown]
         if list(self.step_picker.options) != options:
             self.step_picker.options = options
-        self.step_picker.value = LAST if c.step is None else c.step
-        self.step_picker.layout.display = None if steps else "none"
+        self.step_picker.value = value
         media = c.media_html()
         if self.media.value != media:
             self.media.value = media
