@@ -17,6 +17,8 @@ from typing import Any
 SHOWN = ("image", "figure", "table", "confusion_matrix")
 #: Images are shown at most this wide, and at most this many of a group per cell.
 THUMB_PX = 240
+#: Smaller images (an 8x8 digit) are scaled up to this width, pixels kept sharp.
+MIN_PX = 64
 GROUP_SHOWN = 8
 #: Image formats a browser shows from a data: URI as they are.
 _BROWSER_MIMES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
@@ -141,7 +143,8 @@ _TD = "padding:4px 8px;vertical-align:top;border-bottom:1px solid var(--jp-borde
 
 def _picture(data: bytes, mime: str, caption: str | None) -> str:
     src = f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
-    out = f'<img src="{src}" style="max-width:{THUMB_PX}px;image-rendering:pixelated" />'
+    size = f"min-width:{MIN_PX}px;max-width:{THUMB_PX}px;image-rendering:pixelated"
+    out = f'<img src="{src}" style="{size}" />'
     if caption:
         out += f"<div>{html.escape(caption)}</div>"
     return f'<div style="display:inline-block;margin:2px;text-align:center">{out}</div>'
