@@ -19,7 +19,7 @@ from ..errors import NbtrackError
 from ..metric_input import as_step
 from ..store import Store
 from .compare_data import CompareSource
-from .compare_media import MediaRow, media_grid, media_html, media_text, steps_of
+from .compare_media import MediaRow, media_grid, media_html, media_text, steps_of, thumbnail
 from .frontend import ChartUnavailableError, bundle, in_kernel, show, widget_libraries
 from .parallel import parallel_coordinates
 from .svg import Curve, Panel, color, curves_svg
@@ -86,7 +86,7 @@ class Comparison:
         self.step = None if step is None else as_step(step)
         self._media_rows: list[list[dict[str, Any]]] = []
         self._blobs: Any = None
-        self._blob_cache: dict[str, bytes] = {}
+        self._blob_cache: dict[str, tuple[bytes, str]] = {}
         runs_ = self.source.refresh_runs()
         keys = metric_keys(runs_)
         if metric is not None and metric not in keys:
@@ -149,15 +149,17 @@ class Comparison:
         except NbtrackError as exc:  # the rest of the comparison stands; say why
             return f"<p>nbtrack: the runs' media cannot be shown: {html.escape(str(exc))}</p>"
 
-    def _read_blob(self, digest: str) -> bytes:
-        data = self._blob_cache.get(digest)
-        if data is None:
+    def _read_blob(self, digest: str, mime: str) -> tuple[bytes, str]:
+        """A picture as embedded (scaled down when big), read once per comparison."""
+        shown = self._blob_cache.get(digest)
+        if shown is None:
             if self._blobs is None:
                 from ..media.where import blobs_for_store
 
                 self._blobs = blobs_for_store(self.source.store.url)
-            data = self._blob_cache[digest] = self._blobs.read_bytes(digest)
-        return data
+            shown = thumbnail(self._blobs.read_bytes(digest), mime)
+            self._blob_cache[digest] = shown
+        return shown
 
     def at_step(self, step: int | None) -> None:
         """Show the media at `step` (None: each run's last step); what the step

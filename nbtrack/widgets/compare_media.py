@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,7 +151,29 @@ def _picture(data: bytes, mime: str, caption: str | None) -> str:
     return f'<div style="display:inline-block;margin:2px;text-align:center">{out}</div>'
 
 
-def _cell_html(cell: Cell, step: int | None, read: Callable[[str], bytes]) -> str:
+Reader = Callable[[str, str], tuple[bytes, str]]
+
+
+def thumbnail(data: bytes, mime: str, max_px: int = 2 * THUMB_PX) -> tuple[bytes, str]:
+    """The picture as embedded in the output: as it is when it fits `max_px` (twice
+    the width shown, for sharp high-DPI screens), else a PNG scaled down to it, so
+    that a notebook does not carry megabytes per photo."""
+    try:
+        from PIL import Image
+    except ImportError:  # no Pillow: shown as logged
+        return data, mime
+    img = Image.open(io.BytesIO(data))
+    if max(img.size) <= max_px:
+        return data, mime
+    img.thumbnail((max_px, max_px), Image.Resampling.LANCZOS)
+    if img.mode not in ("RGB", "RGBA", "L", "LA"):
+        img = img.convert("RGBA")
+    out = io.BytesIO()
+    img.save(out, format="PNG")
+    return out.getvalue(), "image/png"
+
+
+def _cell_html(cell: Cell, step: int | None, read: Reader) -> str:
     if not cell.rows:
         title = ""
         if cell.other_steps:
@@ -168,7 +191,7 @@ def _cell_html(cell: Cell, step: int | None, read: Callable[[str], bytes]) -> st
             what = "plotly figure (HTML)" if r["mime"] == "text/html" else r["mime"]
             parts.append(f"<div>{html.escape(what)}: read it with run.figure()</div>")
         else:
-            parts.append(_picture(read(shown[0]), shown[1], r["caption"]))
+            parts.append(_picture(*read(*shown), r["caption"]))
     if len(cell.rows) > GROUP_SHOWN:
         parts.append(f"<div>+{len(cell.rows) - GROUP_SHOWN} more</div>")
     return f'<td style="{_TD}">{head}{"".join(parts)}</td>'
@@ -178,10 +201,11 @@ def media_html(
     grid: list[MediaRow],
     run_names: Sequence[str],
     step: int | None,
-    read: Callable[[str], bytes],
+    read: Reader,
     colors: Sequence[str] | None = None,
 ) -> str:
-    """The grid as an HTML table: a column per run, a row per media name."""
+    """The grid as an HTML table: a column per run, a row per media name. `read(hash,
+    mime)` gives the bytes and mime of a picture as embedded (see `thumbnail`)."""
     if not grid:
         return ""
     where = "each run's last step" if step is None else f"step {step}"

@@ -136,6 +136,23 @@ def test_a_chosen_step_and_runs_without_it(backend: str, project: Path) -> None:
     assert shown.startswith('<div><img src="data:image/svg+xml;base64,')  # the curves first
 
 
+def test_big_images_are_embedded_scaled_down(project: Path) -> None:
+    from PIL import Image
+
+    big = np.zeros((800, 1200, 3), dtype=np.uint8)
+    big[:, 600:] = 255
+    with nbtrack.start_run(name="photo"):
+        nbtrack.log_image("photo", big)
+    (cell,) = _grid(nbtrack.compare(["photo"]).media_html())["photo"]
+    (img,) = cell.iter("img")
+    shown = Image.open(io.BytesIO(base64.b64decode(img.get("src").split(",", 1)[1])))
+    assert shown.size == (480, 320)  # twice the 240 px shown: sharp, not megabytes
+    assert np.asarray(shown)[160, 100].tolist() == [0, 0, 0]
+    assert np.asarray(shown)[160, 380].tolist() == [255, 255, 255]
+    run = nbtrack.get_run("photo")
+    assert run.image("photo").size == (1200, 800)  # the original is kept
+
+
 def test_runs_without_media_add_nothing(project: Path) -> None:
     with nbtrack.start_run(name="plain"):
         nbtrack.log(loss=1.0)
