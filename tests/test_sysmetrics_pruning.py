@@ -92,3 +92,24 @@ def test_a_trial_pruned_on_a_cell_metric_still_samples_to_the_end(
     assert got.status == "pruned"
     assert run.sampler.error is None
     assert got.metrics["sys/proc_rss_mb"]["count"] == run.sampler.samples >= 3
+
+
+def test_log_hooks_see_the_cells_logs_not_the_samplers(project: Path) -> None:
+    (project / "pyproject.toml").write_text(f"[tool.nbtrack]\nsystem_metrics_interval = {FAST}\n")
+    seen: list[str] = []
+
+    def hook(run: object, rows: list[tuple[str, float]], step: int | None) -> None:
+        seen.extend(key for key, _ in rows)
+        if any(key.startswith("sys/") for key, _ in rows):
+            raise RuntimeError("a hook that cannot take system metrics")
+
+    with nbtrack.start_run("hooked", system_metrics=True) as run:
+        run.on_log.append(hook)
+        deadline = time.monotonic() + 120
+        while run.sampler.samples < 3:
+            assert run.sampler.alive, run.sampler.error
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        nbtrack.log(loss=0.5)
+    assert run.sampler.error is None and seen == ["loss"]
+    assert nbtrack.get_run("hooked").metrics["sys/proc_rss_mb"]["count"] == run.sampler.samples
