@@ -34,6 +34,13 @@ def _colors(n: int) -> list[str]:
     return [color(i) for i in range(n)]
 
 
+def _cell_key(row: MediaRow) -> tuple[Any, ...]:
+    return (
+        row.name,
+        tuple((c.step, tuple(r["hash"] for r in c.rows), tuple(c.other_steps)) for c in row.cells),
+    )
+
+
 def picture_html(svg: str | None) -> str:
     """The curves' SVG as an <img> (its text stays inert), or nothing."""
     if svg is None:
@@ -87,6 +94,7 @@ class Comparison:
         self._media_rows: list[list[dict[str, Any]]] = []
         self._blobs: Any = None
         self._blob_cache: dict[str, tuple[bytes, str]] = {}
+        self._media_memo: tuple[Any, str] | None = None
         runs_ = self.source.refresh_runs()
         keys = metric_keys(runs_)
         if metric is not None and metric not in keys:
@@ -144,10 +152,16 @@ class Comparison:
         if not grid:
             return ""
         names = [r["name"] for r in self.runs]
+        # Redrawn on every poll while runs run: built again only when it changed.
+        key = (self.step, tuple(names), tuple(_cell_key(row) for row in grid))
+        if self._media_memo is not None and self._media_memo[0] == key:
+            return self._media_memo[1]
         try:
-            return media_html(grid, names, self.step, self._read_blob, _colors(len(names)))
+            shown = media_html(grid, names, self.step, self._read_blob, _colors(len(names)))
         except NbtrackError as exc:  # the rest of the comparison stands; say why
             return f"<p>nbtrack: the runs' media cannot be shown: {html.escape(str(exc))}</p>"
+        self._media_memo = (key, shown)
+        return shown
 
     def _read_blob(self, digest: str, mime: str) -> tuple[bytes, str]:
         """A picture as embedded (scaled down when big), read once per comparison."""
