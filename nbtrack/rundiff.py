@@ -155,7 +155,8 @@ def _media(project: Project, run_a: Run, run_b: Run) -> Any:
 
     if isinstance(run_a._store, SQLiteReader) and not run_a._store.has_media([run_a.id, run_b.id]):
         return MediaDiff([], [], [])  # nothing to compare: the Store stays closed
-    from .artifacts.context import context_for
+    from .media.where import blobs_for_store
     from .query import store_for
 
-    return diff_media(store_for(run_a._store), context_for(project).blobs, run_a.id, run_b.id)
+    store = store_for(run_a._store)
+    return diff_media(store, blobs_for_store(store.url), run_a.id, run_b.id)

@@ -25,6 +25,8 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from .tracking import _log_to
+
 if TYPE_CHECKING:
     from .tracking import ActiveRun
 
@@ -133,7 +135,9 @@ class SystemSampler:
             now = time.time()
             values = probe.sample(now)
             self.totals.add(values, now)
-            self.run.log(values, step=self.samples)
+            # Not through run.on_log: a pruner raising here would stop the sampler,
+            # never the cell (sweeps/pruning.py does not prune on sys/ metrics).
+            _log_to(self.run, values, self.samples, {}, hooks=False)
             self.samples += 1
             return True
         except Exception as exc:  # noqa: BLE001 - a sampler failure costs the metrics, never the run
@@ -152,7 +156,7 @@ class SystemSampler:
             self.run.warnings.append(self.error)
         summary = self.totals.summary()
         if summary and self.run.status == "running":
-            self.run.log(summary, step=0)
+            _log_to(self.run, summary, 0, {}, hooks=False)
 
 
 def start(run: ActiveRun, interval: float) -> SystemSampler:

@@ -191,8 +191,15 @@ def log(
 
 
 def _log_to(
-    run: ActiveRun, data: Mapping[str, Any] | None, step: Any, metrics: dict[str, Any]
+    run: ActiveRun,
+    data: Mapping[str, Any] | None,
+    step: Any,
+    metrics: dict[str, Any],
+    hooks: bool = True,
 ) -> None:
+    """Check and queue one log() call's points. `hooks=False` (the system-metrics
+    thread) skips `run.on_log`: a hook such as a sweep's pruner stops the cell by
+    raising, which only the thread running the cell can do."""
     if data is not None:
         if not isinstance(data, Mapping):
             raise MetricValueError(
@@ -230,7 +237,7 @@ def _log_to(
             if s >= steps.get(key, 0):
                 steps[key] = s + 1
         append((run_id, key, s, value, now))
-    if run.on_log:
+    if hooks and run.on_log:
         for hook in run.on_log:
             hook(run, rows, step)
     # Backpressure: the writer must keep up, so the backlog (and what a kill

@@ -22,10 +22,17 @@ def _store(run: Any) -> Any:
     return store_for(run._store)
 
 
-def _blobs() -> Any:
-    from ..artifacts.context import context_for
+def _blobs(run: Any) -> Any:
+    """The blob storage of the run's project (media/where.py), which need not be the
+    current one when the run was read through `store=`."""
+    from .where import blobs_for_store
 
-    return context_for().blobs
+    url = getattr(run._store, "url", None)
+    if url is None:
+        from ..artifacts.context import context_for
+
+        return context_for().blobs
+    return blobs_for_store(url)
 
 
 def media(run: Any) -> pd.DataFrame:
@@ -85,7 +92,7 @@ def table(run: Any, name: str, step: int | None = None) -> pd.DataFrame:
     from .tables import read_parquet
 
     row = find(run, name, ("table", "confusion_matrix"), step)
-    return read_parquet(_blobs().read_bytes(row["hash"]))
+    return read_parquet(_blobs(run).read_bytes(row["hash"]))
 
 
 def image(run: Any, name: str, step: int | None = None, index: int = 0, array: bool = False) -> Any:
@@ -93,7 +100,7 @@ def image(run: Any, name: str, step: int | None = None, index: int = 0, array: b
     from PIL import Image
 
     row = find(run, name, ("image",), step, index)
-    img = Image.open(io.BytesIO(_blobs().read_bytes(row["hash"])))
+    img = Image.open(io.BytesIO(_blobs(run).read_bytes(row["hash"])))
     img.load()
     if array:
         import numpy as np
@@ -126,7 +133,7 @@ class Figure:
 
 def figure(run: Any, name: str, step: int | None = None) -> Figure:
     row = find(run, name, ("figure", "confusion_matrix"), step)
-    blobs = _blobs()
+    blobs = _blobs(run)
     meta = row["meta"]
     if row["kind"] == "confusion_matrix":
         return Figure(
@@ -141,7 +148,7 @@ def figure(run: Any, name: str, step: int | None = None) -> Figure:
 
 def text(run: Any, name: str, step: int | None = None) -> str:
     row = find(run, name, ("text",), step)
-    return _blobs().read_bytes(row["hash"]).decode("utf-8", "surrogatepass")
+    return _blobs(run).read_bytes(row["hash"]).decode("utf-8", "surrogatepass")
 
 
 def histogram(run: Any, name: str, step: int | None = None) -> dict[str, Any]:
@@ -149,4 +156,4 @@ def histogram(run: Any, name: str, step: int | None = None) -> dict[str, Any]:
     import json
 
     row = find(run, name, ("histogram",), step)
-    return dict(json.loads(_blobs().read_bytes(row["hash"])))
+    return dict(json.loads(_blobs(run).read_bytes(row["hash"])))

@@ -43,6 +43,16 @@ def attach_pruner(run: ActiveRun, sweep: SweepContext) -> None:
     metric = search.get("metric")
     if not metric or not search.get("pruner"):
         return  # no pruner: nothing to ask, and no store write per logged step
+    if metric.startswith("sys/"):
+        # System metrics are logged by a background thread (sysmetrics.py), which
+        # cannot stop the cell: the trial runs to its end and is judged by its value.
+        message = (
+            f"this sweep trial is not pruned: its metric {metric!r} is a system metric, "
+            "sampled in the background; prune on a metric the cell logs"
+        )
+        run.warnings.append(message)
+        print(f"nbtrack: {message}", file=sys.stderr)
+        return
     try:
         trial = _optuna_trial(search)
     except Exception as exc:  # noqa: BLE001 - optuna or the store away: run unpruned

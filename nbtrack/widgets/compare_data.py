@@ -36,6 +36,12 @@ class CompareSource:
     def running(self) -> bool:
         return any(r["status"] == "running" for r in self.runs)
 
+    def read_media(self) -> list[list[dict[str, Any]]]:
+        """Each run's media rows (media/records.py), in the order of `runs`."""
+        from ..media.records import select
+
+        return [select(self.store, run["id"]) for run in self.runs]
+
     def read_curves(self, key: str) -> dict[str, Series]:
         """The curves of `key`, one per run, brought up to date with the store. A run
         seen ended before its points were read is complete and never read again."""
