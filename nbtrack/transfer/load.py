@@ -17,7 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import artifacts
 from .archive import BUNDLE, TransferError, decode_rows, read_archive
+from .artifacts import ArtifactsImported
 from .points import COLUMNS as POINT_COLUMNS
 from .points import unpack_group
 from .tables import all_tables, chunks, run_tables
@@ -33,13 +35,19 @@ class Imported:
     renumbered: dict[str, str] = field(default_factory=dict)  # old ref -> new ref
     aliases: dict[str, str] = field(default_factory=dict)  # old ref@origin -> run id
     snapshots: int = 0
+    artifacts: ArtifactsImported = field(default_factory=ArtifactsImported)
 
 
 def import_archive(
-    path: str | Path, store_url: str, *, project_root: Path | None = None
+    path: str | Path,
+    store_url: str,
+    *,
+    project_root: Path | None = None,
+    artifact_storage: Any = None,
 ) -> Imported:
     """Load the archive at ``path`` into the store ``store_url``; with ``project_root``,
-    its snapshot commits go into that project's snapshot repository."""
+    its snapshot commits go into that project's snapshot repository, and the
+    archive's artifact blobs into its artifact storage (or ``artifact_storage``)."""
     from nbtrack.errors import StoreError
     from nbtrack.store import open_store
 
@@ -62,16 +70,30 @@ def import_archive(
         if extra:
             raise _too_new(manifest, f"column(s) {', '.join(sorted(extra))} of {tname}")
         data[tname] = rows
+    storage = artifact_storage
+    if storage is None and project_root is not None:
+        storage = artifacts.storage_for(project_root)
+    # Blobs first (content-addressed: one left by a failed import is only garbage for
+    # gc), so a version is never committed before its bytes are in place.
+    written = artifacts.write_blobs(storage, members) if storage is not None else 0
     store = open_store(store_url)
     for attempt in range(_ATTEMPTS):
         try:
             with store.writing() as conn:
                 done = _load(conn, store, data, manifest.get("origin") or "import")
+                done.artifacts, hashes = artifacts.load_rows(conn, store, data)
             break
         except StoreError as exc:
             # A concurrent writer took a run number we chose: nothing was written; again.
             if "uq_nbtrack_runs_stem_seq" not in str(exc.__cause__) or attempt == _ATTEMPTS - 1:
                 raise
+    done.artifacts.blobs = written
+    if storage is not None:
+        done.artifacts.missing = sum(1 for h in set(hashes) if not storage.has(h))
+    else:
+        done.artifacts.unchecked = True
+        carried = {n[len(artifacts.BLOB_PREFIX) :] for n in members}
+        done.artifacts.missing = sum(1 for h in set(hashes) if h not in carried)
     if project_root is not None and BUNDLE in members:
         done.snapshots = _unbundle(Path(project_root), members[BUNDLE])
     return done

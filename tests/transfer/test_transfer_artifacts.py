@@ -1,0 +1,123 @@
+"""Artifacts travel in archives: versions, edges, aliases and (with
+--with-artifacts) their blobs, into a fresh project on both store backends."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import nbtrack
+from nbtrack.artifacts.context import forget_contexts
+from nbtrack.transfer import export_runs, import_archive
+
+FRAME = pd.DataFrame({"x": [1, 2, 3], "label": ["a", "b", "c"]})
+
+
+@pytest.fixture(autouse=True)
+def _fresh_artifact_contexts():
+    forget_contexts()
+    yield
+    forget_contexts()
+
+
+def _enter(folder: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nbtrack.store import forget_stores
+
+    folder.mkdir(parents=True, exist_ok=True)
+    monkeypatch.chdir(folder)
+    monkeypatch.setenv("NBTRACK_STORE", url)
+    forget_contexts()
+    forget_stores()
+
+
+def _source(folder: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, dict]:
+    """A project where `prep` logs a dataset and a folder, and `train` uses the
+    dataset and logs a model; returns its store URL and the versions."""
+    url = f"sqlite:///{folder / '.nbtrack' / 'nbtrack.db'}"
+    _enter(folder, url, monkeypatch)
+    images = folder / "images"
+    (images / "sub").mkdir(parents=True)
+    (images / "a.png").write_bytes(b"\x89PNG a" * 300)
+    (images / "sub" / "b.png").write_bytes(b"\x89PNG b" * 500)
+    with nbtrack.start_run(name="prep"):
+        data = nbtrack.log_dataset(FRAME, "data", aliases="best")
+        folder_v = nbtrack.log_artifact(images, name="images", type="images")
+    (folder / "model.bin").write_bytes(b"weights" * 100)
+    with nbtrack.start_run(name="train"):
+        nbtrack.use_dataset("data")
+        model = nbtrack.log_artifact(folder / "model.bin", name="model", type="model")
+    return url, {"data": data, "images": folder_v, "model": model}
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.slow
+def test_round_trip_with_artifacts_into_a_fresh_project(
+    backend: str, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src_url, made = _source(tmp_path / "src", monkeypatch)
+    before = {ref: nbtrack.lineage(ref).to_dict() for ref in ("data", "images", "model")}
+    archive = tmp_path / "runs.nbtrack"
+    out = export_runs(src_url, archive, project_root=tmp_path / "src", with_artifacts=True)
+    assert (out.runs, out.artifacts, out.blobs_missing) == (2, 3, 0)
+
+    _enter(project, backend, monkeypatch)
+    done = import_archive(archive, backend, project_root=project)
+    assert (done.runs, done.artifacts.versions, done.artifacts.missing) == (2, 3, 0)
+    assert done.artifacts.blobs == out.blobs
+
+    after = {ref: nbtrack.lineage(ref).to_dict() for ref in ("data", "images", "model")}
+    assert after == before
+    # Outside a run: reading records no edge, so lineage stays comparable.
+    pd.testing.assert_frame_equal(nbtrack.use_dataset("data:best"), FRAME)
+    checked_out = nbtrack.use_artifact("images:v1")
+    assert _tree(checked_out) == _tree(tmp_path / "src" / "images")
+    by_hash = nbtrack.use_artifact(f"model:{made['model'].hash[:10]}")
+    assert by_hash.read_bytes() == b"weights" * 100
+
+    again = import_archive(archive, backend, project_root=project)
+    assert (again.runs, again.skipped, again.artifacts.versions) == (0, 2, 0)
+    assert (again.artifacts.same, again.artifacts.edges) == (3, 0)
+    assert len(nbtrack.artifacts()) == 3
+    assert {ref: nbtrack.lineage(ref).to_dict() for ref in ("data", "images", "model")} == after
+
+
+def test_taken_version_number_is_renumbered_and_hash_refs_keep_working(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src_url, made = _source(tmp_path / "src", monkeypatch)
+    archive = tmp_path / "runs.nbtrack"
+    export_runs(src_url, archive, project_root=tmp_path / "src", with_artifacts=True)
+
+    target = f"sqlite:///{project / '.nbtrack' / 'nbtrack.db'}"
+    _enter(project, target, monkeypatch)
+    other = nbtrack.log_dataset(pd.DataFrame({"y": [9.0]}), "data", aliases="best")
+    done = import_archive(archive, target, project_root=project)
+    assert done.artifacts.renumbered == {"data:v1": "data:v2"}
+    assert done.artifacts.aliases_kept == ["data:best"]
+    assert nbtrack.use_dataset("data:best").equals(pd.DataFrame({"y": [9.0]}))  # not moved
+    assert nbtrack.use_artifact("data:v1") != nbtrack.use_artifact("data:v2")
+    pd.testing.assert_frame_equal(nbtrack.use_dataset(f"data:{made['data'].hash[:8]}"), FRAME)
+    pd.testing.assert_frame_equal(nbtrack.use_dataset("data:v2"), FRAME)
+    assert nbtrack.lineage("data:v2").to_dict()["versions"]["data:v2"]["id"] == made["data"].id
+    assert other.version == 1
+
+
+def test_without_blobs_versions_are_recorded_and_missing_files_counted(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src_url, _made = _source(tmp_path / "src", monkeypatch)
+    archive = tmp_path / "runs.nbtrack"
+    out = export_runs(src_url, archive, project_root=tmp_path / "src")
+    assert (out.artifacts, out.blobs) == (3, 0)
+
+    target = f"sqlite:///{project / '.nbtrack' / 'nbtrack.db'}"
+    _enter(project, target, monkeypatch)
+    done = import_archive(archive, target, project_root=project)
+    assert (done.artifacts.versions, done.artifacts.blobs, done.artifacts.missing) == (3, 0, 3)
+    assert sorted(nbtrack.artifacts()["name"]) == ["data", "images", "model"]
+    assert not list((project / ".nbtrack" / "artifacts" / "blobs").rglob("*"))
