@@ -121,3 +121,29 @@ def test_without_blobs_versions_are_recorded_and_missing_files_counted(
     assert (done.artifacts.versions, done.artifacts.blobs, done.artifacts.missing) == (3, 0, 3)
     assert sorted(nbtrack.artifacts()["name"]) == ["data", "images", "model"]
     assert not list((project / ".nbtrack" / "artifacts" / "blobs").rglob("*"))
+
+
+def test_registered_models_travel_with_the_run_that_made_them(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src"
+    src_url = f"sqlite:///{src / '.nbtrack' / 'nbtrack.db'}"
+    _enter(src, src_url, monkeypatch)
+    with nbtrack.start_run(name="train"):
+        nbtrack.log_model({"w": 1}, "digits-mlp")
+    nbtrack.registry.link("digits-mlp:v1", "digits-clf", aliases=["production"])
+    cols = ["model", "version", "aliases", "source", "run"]
+    before = nbtrack.registry.models("digits-clf")[cols]
+    moves = nbtrack.registry.history("digits-clf")[["alias", "from_version", "to_version"]]
+    archive = tmp_path / "runs.nbtrack"
+    export_runs(src_url, archive, project_root=src, with_artifacts=True)
+
+    target = f"sqlite:///{project / '.nbtrack' / 'nbtrack.db'}"
+    _enter(project, target, monkeypatch)
+    import_archive(archive, target, project_root=project)
+    import_archive(archive, target, project_root=project)  # idempotent
+    pd.testing.assert_frame_equal(nbtrack.registry.models("digits-clf")[cols], before)
+    pd.testing.assert_frame_equal(
+        nbtrack.registry.history("digits-clf")[["alias", "from_version", "to_version"]], moves
+    )
+    assert nbtrack.load_model("digits-clf@production") == {"w": 1}
