@@ -147,3 +147,28 @@ def test_registered_models_travel_with_the_run_that_made_them(
         nbtrack.registry.history("digits-clf")[["alias", "from_version", "to_version"]], moves
     )
     assert nbtrack.load_model("digits-clf@production") == {"w": 1}
+
+
+def test_cli_export_with_artifacts_and_import_say_what_moved(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from nbtrack.cli import main
+
+    _source(tmp_path / "src", monkeypatch)
+    archive = tmp_path / "runs.nbtrack"
+    assert main(["export", "--all", "-o", str(archive)]) == 0
+    assert "3 artifact version(s), without their files (add --with-artifacts" in (
+        capsys.readouterr().out
+    )
+    assert main(["export", "--all", "--with-artifacts", "-o", str(archive)]) == 0
+    out = capsys.readouterr().out
+    assert "exported 2 run(s)" in out and "3 artifact version(s), with 5 blob(s)" in out
+
+    _enter(project, f"sqlite:///{project / '.nbtrack' / 'nbtrack.db'}", monkeypatch)
+    assert main(["import", str(archive)]) == 0
+    out = capsys.readouterr().out
+    assert "artifacts: 3 new version(s), 0 already there, 5 blob(s) written" in out
+    assert main(["import", str(archive)]) == 0
+    assert "artifacts: 0 new version(s), 3 already there, 0 blob(s) written" in (
+        capsys.readouterr().out
+    )
