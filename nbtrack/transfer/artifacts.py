@@ -274,25 +274,30 @@ def storage_for(project_root: Any) -> Any:
     return open_blobs(root, read_project_settings(root))
 
 
-def write_blobs(storage: Any, members: dict[str, bytes]) -> int:
-    """Put the archive's blobs into ``storage`` (those it lacks); returns how many."""
-    from nbtrack.artifacts.hashing import new_hasher
+def write_blobs(storage: Any, path: Any, manifest: dict[str, Any]) -> int:
+    """Put the archive's blobs into ``storage`` (those it lacks), streamed through a
+    temporary file and checked on the way; returns how many were written."""
+    import tempfile
+    from pathlib import Path
 
-    from .archive import DamagedArchiveError
+    from .archive import DamagedArchiveError, extract_member
 
     written = 0
-    for name, data in members.items():
-        if not name.startswith(BLOB_PREFIX):
-            continue
-        digest = name[len(BLOB_PREFIX) :]
-        hasher = new_hasher()
-        hasher.update(data)
-        if hasher.hexdigest() != digest:
-            raise DamagedArchiveError(
-                f"the archive's blob {digest[:12]} does not hold the bytes its name says; "
-                "nothing was imported. Export it again"
-            )
-        if not storage.has(digest):
-            storage.put_bytes(data, digest)
+    with tempfile.TemporaryDirectory(prefix="nbtrack-import-") as tmp:
+        for name, info in manifest["members"].items():
+            if not name.startswith(BLOB_PREFIX):
+                continue
+            digest = name[len(BLOB_PREFIX) :]
+            if storage.has(digest):
+                continue
+            local = Path(tmp) / "blob"
+            extract_member(Path(path), name, info, local)
+            got, _st = storage.put_file(local, None)
+            local.unlink()
+            if got != digest:
+                raise DamagedArchiveError(
+                    f"the archive's blob {digest[:12]} does not hold the bytes its name "
+                    "says; nothing was imported. Export it again"
+                )
             written += 1
     return written

@@ -116,7 +116,8 @@ def _add_blobs(
         if not storage.has(digest):
             missing += 1
             continue
-        writer.add(artifacts.blob_member(digest), storage.read_bytes(digest))
+        with storage.open(digest) as src:
+            writer.add_stream(artifacts.blob_member(digest), src)
         added += 1
     return added, missing
 

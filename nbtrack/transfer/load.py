@@ -75,7 +75,7 @@ def import_archive(
         storage = artifacts.storage_for(project_root)
     # Blobs first (content-addressed: one left by a failed import is only garbage for
     # gc), so a version is never committed before its bytes are in place.
-    written = artifacts.write_blobs(storage, members) if storage is not None else 0
+    written = artifacts.write_blobs(storage, path, manifest) if storage is not None else 0
     store = open_store(store_url)
     for attempt in range(_ATTEMPTS):
         try:
@@ -92,7 +92,7 @@ def import_archive(
         done.artifacts.missing = sum(1 for h in set(hashes) if not storage.has(h))
     else:
         done.artifacts.unchecked = True
-        carried = {n[len(artifacts.BLOB_PREFIX) :] for n in members}
+        carried = {n[len(artifacts.BLOB_PREFIX) :] for n in manifest["members"]}
         done.artifacts.missing = sum(1 for h in set(hashes) if h not in carried)
     if project_root is not None and BUNDLE in members:
         done.snapshots = _unbundle(Path(project_root), members[BUNDLE])

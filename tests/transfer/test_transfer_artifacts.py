@@ -172,3 +172,29 @@ def test_cli_export_with_artifacts_and_import_say_what_moved(
     assert "artifacts: 0 new version(s), 3 already there, 0 blob(s) written" in (
         capsys.readouterr().out
     )
+
+
+def test_a_damaged_blob_stops_the_import_before_anything_is_written(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import zipfile
+
+    from nbtrack.transfer.archive import DamagedArchiveError
+
+    src_url, made = _source(tmp_path / "src", monkeypatch)
+    good = tmp_path / "runs.nbtrack"
+    export_runs(src_url, good, project_root=tmp_path / "src", with_artifacts=True)
+    bad = tmp_path / "bad.nbtrack"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(bad, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == f"blobs/{made['model'].hash}":
+                data = b"X" + data[1:]
+            zout.writestr(item, data)
+
+    target = f"sqlite:///{project / '.nbtrack' / 'nbtrack.db'}"
+    _enter(project, target, monkeypatch)
+    with pytest.raises(DamagedArchiveError, match="does not match its checksum"):
+        import_archive(bad, target, project_root=project)
+    assert len(nbtrack.runs(store=target)) == 0
+    assert len(nbtrack.artifacts()) == 0
