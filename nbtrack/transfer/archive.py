@@ -76,9 +76,15 @@ class ArchiveWriter:
 
     def add_stream(self, name: str, src: Any, **info: Any) -> None:
         """A member copied from the binary file ``src`` in chunks (artifact blobs:
-        never whole in memory)."""
+        never whole in memory), stored uncompressed: large artifacts (Parquet, images,
+        weights) are compressed already, and deflating them was most of export's time."""
+        import time
+
         digest, size = hashlib.sha256(), 0
-        with self._zip.open(name, "w", force_zip64=True) as dst:
+        entry = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+        entry.compress_type = zipfile.ZIP_STORED
+        entry.external_attr = 0o644 << 16
+        with self._zip.open(entry, "w", force_zip64=True) as dst:
             while chunk := src.read(CHUNK):
                 digest.update(chunk)
                 dst.write(chunk)
