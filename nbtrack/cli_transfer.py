@@ -129,8 +129,10 @@ def run_import(args: argparse.Namespace) -> int:
 def run_copy(args: argparse.Namespace) -> int:
     from .store.urls import mask_url
     from .transfer import copy_runs
+    from .transfer.artifacts import storage_for
 
-    done = copy_runs(args.source, args.target, args.refs or None)
+    done = copy_runs(args.source, args.target, args.refs or None,
+                     artifact_storage=storage_for(_project_root()))  # fmt: skip
     _print_imported(done, mask_url(args.target))
     return 0
 

@@ -35,10 +35,6 @@ def _tables() -> dict[str, sa.Table]:
     return {t.name: t for t in (*at.TABLES, *rt.TABLES)}
 
 
-def artifact_table_names() -> set[str]:
-    return set(_tables())
-
-
 def _select_in(conn: sa.Connection, table: sa.Table, column: Any, keys: list[Any]) -> list[dict]:
     out: list[dict[str, Any]] = []
     order = list(table.primary_key.columns)

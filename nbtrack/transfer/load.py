@@ -270,11 +270,21 @@ def _unbundle(project_root: Path, bundle: bytes) -> int:
     return len(repo.run("for-each-ref", "--format=%(refname)", prefix).stdout.split())
 
 
-def copy_runs(source_url: str, target_url: str, refs: list[str] | None = None) -> Imported:
-    """Export from ``source_url`` and import into ``target_url`` (one transaction there)."""
+def copy_runs(
+    source_url: str,
+    target_url: str,
+    refs: list[str] | None = None,
+    *,
+    artifact_storage: Any = None,
+) -> Imported:
+    """Export from ``source_url`` and import into ``target_url`` (one transaction there).
+
+    Artifact versions, edges and aliases are copied; their files are not (both stores
+    usually share one project's artifact storage): with ``artifact_storage``, the
+    versions whose files it lacks are counted in ``artifacts.missing``."""
     from .export import export_runs
 
     with tempfile.TemporaryDirectory(prefix="nbtrack-copy-") as tmp:
         path = Path(tmp) / "runs.nbtrack"
         export_runs(source_url, path, refs)
-        return import_archive(path, target_url)
+        return import_archive(path, target_url, artifact_storage=artifact_storage)

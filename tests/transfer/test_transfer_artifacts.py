@@ -198,3 +198,24 @@ def test_a_damaged_blob_stops_the_import_before_anything_is_written(
         import_archive(bad, target, project_root=project)
     assert len(nbtrack.runs(store=target)) == 0
     assert len(nbtrack.artifacts()) == 0
+
+
+@pytest.mark.slow
+def test_copy_to_the_team_store_keeps_artifacts_usable_in_the_same_project(
+    backend: str, project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    from nbtrack.cli import main
+
+    local = f"sqlite:///{project / 'local.db'}"
+    _enter(project, local, monkeypatch)
+    with nbtrack.start_run(name="prep") as run:
+        nbtrack.log_dataset(FRAME, "data")
+    capsys.readouterr()
+    assert main(["copy", "--from", local, "--to", backend]) == 0
+    out = capsys.readouterr().out
+    assert "artifacts: 1 new version(s), 0 already there" in out
+    assert "have no files" not in out  # the project's storage holds them
+
+    _enter(project, backend, monkeypatch)
+    pd.testing.assert_frame_equal(nbtrack.use_dataset("data"), FRAME)
+    assert nbtrack.artifacts()["made_by"].tolist() == [run.ref]
