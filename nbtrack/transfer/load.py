@@ -84,8 +84,11 @@ def import_archive(
                 done.artifacts, hashes = artifacts.load_rows(conn, store, data)
             break
         except StoreError as exc:
-            # A concurrent writer took a run number we chose: nothing was written; again.
-            if "uq_nbtrack_runs_stem_seq" not in str(exc.__cause__) or attempt == _ATTEMPTS - 1:
+            # A concurrent writer took a run or artifact version number we chose (or
+            # logged the same artifact bytes): nothing was written; again.
+            cause = str(exc.__cause__)
+            racing = "uq_nbtrack_runs_stem_seq" in cause or "uq_nbtrack_artifact_versions" in cause
+            if not racing or attempt == _ATTEMPTS - 1:
                 raise
     done.artifacts.blobs = written
     if storage is not None:
