@@ -10,6 +10,8 @@ import pytest
 
 import nbtrack
 from nbtrack.artifacts.context import forget_contexts
+from nbtrack.artifacts.records import alias_history
+from nbtrack.store import open_store
 from nbtrack.transfer import export_runs, import_archive
 
 FRAME = pd.DataFrame({"x": [1, 2, 3], "label": ["a", "b", "c"]})
@@ -61,6 +63,7 @@ def test_round_trip_with_artifacts_into_a_fresh_project(
 ) -> None:
     src_url, made = _source(tmp_path / "src", monkeypatch)
     before = {ref: nbtrack.lineage(ref).to_dict() for ref in ("data", "images", "model")}
+    moves = alias_history(open_store(src_url), "data")
     archive = tmp_path / "runs.nbtrack"
     out = export_runs(src_url, archive, project_root=tmp_path / "src", with_artifacts=True)
     assert (out.runs, out.artifacts, out.blobs_missing) == (2, 3, 0)
@@ -72,6 +75,7 @@ def test_round_trip_with_artifacts_into_a_fresh_project(
 
     after = {ref: nbtrack.lineage(ref).to_dict() for ref in ("data", "images", "model")}
     assert after == before
+    assert alias_history(open_store(backend), "data") == moves
     # Outside a run: reading records no edge, so lineage stays comparable.
     pd.testing.assert_frame_equal(nbtrack.use_dataset("data:best"), FRAME)
     checked_out = nbtrack.use_artifact("images:v1")
@@ -84,6 +88,7 @@ def test_round_trip_with_artifacts_into_a_fresh_project(
     assert (again.artifacts.same, again.artifacts.edges) == (3, 0)
     assert len(nbtrack.artifacts()) == 3
     assert {ref: nbtrack.lineage(ref).to_dict() for ref in ("data", "images", "model")} == after
+    assert alias_history(open_store(backend), "data") == moves
 
 
 def test_taken_version_number_is_renumbered_and_hash_refs_keep_working(
