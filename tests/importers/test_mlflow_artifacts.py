@@ -37,7 +37,7 @@ def _write_mlflow(uri: str, tmp: Path) -> list[str]:
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri=uri)
-    exp = client.create_experiment("cifar")
+    exp = client.create_experiment("cifar", artifact_location=(tmp / "mlartifacts").as_uri())
     model = tmp / "src" / "model"
     (model / "data").mkdir(parents=True)
     (model / "MLmodel").write_text("flavors:\n  python_function: {}\n")
@@ -60,10 +60,17 @@ def _tree(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
+@pytest.fixture(params=["file", "sqlite"])
+def mlflow_uri(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "file":
+        return str(tmp_path / "mlruns")
+    return f"sqlite:///{tmp_path / 'mlflow.db'}"
+
+
 def test_artifact_files_become_versions_made_by_the_imported_runs(
-    backend: str, project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    backend: str, mlflow_uri: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    uri = str(tmp_path / "mlruns")
+    uri = mlflow_uri
     _write_mlflow(uri, tmp_path)
     assert main(["import-mlflow", "--tracking-uri", uri, "--artifacts"]) == 0
     assert "artifacts of 2 runs recorded, 3 new artifact versions" in capsys.readouterr().out
