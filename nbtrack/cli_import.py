@@ -22,6 +22,11 @@ def add_parsers(sub: Any) -> None:
         "(default: MLFLOW_TRACKING_URI, else ./mlruns)",
     )
     mlf.add_argument("--experiment", metavar="NAME", help="only this experiment")
+    mlf.add_argument(
+        "--artifacts",
+        action="store_true",
+        help="also store each run's artifact files as artifacts made by the imported run",
+    )
 
     tb = sub.add_parser(
         "import-tensorboard",
@@ -53,7 +58,16 @@ def _store(args: argparse.Namespace) -> Any:
 def _import_mlflow(args: argparse.Namespace) -> int:
     from .importers.mlflow_import import import_mlflow
 
-    report = import_mlflow(_store(args), args.tracking_uri, args.experiment)
+    ctx = None
+    if args.artifacts:
+        from .artifacts.context import context_for
+        from .context import current_project
+
+        ctx = context_for(current_project(args.store))
+    report = import_mlflow(
+        _store(args), args.tracking_uri, args.experiment, artifacts=args.artifacts,
+        artifact_context=ctx,
+    )  # fmt: skip
     print(report.line("MLflow"))
     return 0
 

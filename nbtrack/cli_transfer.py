@@ -31,6 +31,11 @@ def add_parsers(sub: Any) -> None:
     export.add_argument("refs", metavar="REF", nargs="*", help="runs to export (train#4, ...)")
     export.add_argument("--all", action="store_true", help="export every run of the store")
     export.add_argument("-o", "--output", metavar="PATH", required=True, help="archive to write")
+    export.add_argument(
+        "--with-artifacts", action="store_true",
+        help="also put the artifact files the runs made or used in the archive "
+        "(their versions, edges and aliases always go in)",
+    )  # fmt: skip
     imp = sub.add_parser(
         "import", help="load a .nbtrack archive into the store (one transaction; idempotent)"
     )
@@ -76,9 +81,17 @@ def run_export(args: argparse.Namespace) -> int:
         raise NbtrackError("name the runs to export (e.g. train#4) or pass --all, not both")
     project = current_project(args.store)
     done = export_runs(project.store_url, args.output, args.refs or None,
-                       project_root=project.root)  # fmt: skip
+                       project_root=project.root,
+                       with_artifacts=args.with_artifacts)  # fmt: skip
     print(f"exported {done.runs} run(s), {done.points:,} point(s) and "
           f"{done.snapshots} snapshot(s) to {done.path}")  # fmt: skip
+    if done.artifacts:
+        blobs = (f"with {done.blobs} blob(s)" if args.with_artifacts
+                 else "without their files (add --with-artifacts to carry them)")
+        print(f"  {done.artifacts} artifact version(s), {blobs}")  # fmt: skip
+    if done.blobs_missing:
+        print(f"  {done.blobs_missing} blob(s) were missing from the artifact storage "
+              "and are not in the archive")  # fmt: skip
     return 0
 
 
@@ -88,6 +101,18 @@ def _print_imported(done: Imported, where: str) -> None:
     aliases = {a.split("@")[0]: a for a in done.aliases}
     for old, new in done.renumbered.items():
         print(f"  {old} is {new} here ({old} was taken); {aliases.get(old, old)} names it too")
+    art = done.artifacts
+    if art.versions or art.same:
+        print(f"  artifacts: {art.versions} new version(s), {art.same} already there, "
+              f"{art.blobs} blob(s) written")  # fmt: skip
+    for old, new in art.renumbered.items():
+        print(f"  {old} is {new} here ({old} was taken); name:<hash prefix> names it in both")
+    for kept in art.aliases_kept:
+        print(f"  alias {kept} already pointed at another version here: left as it was")
+    if art.missing:
+        where = "in the archive" if art.unchecked else "in this project's artifact storage"
+        print(f"  {art.missing} artifact version(s) have no files {where} (export with "
+              "--with-artifacts to carry them); their metadata and lineage were imported")
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -104,8 +129,10 @@ def run_import(args: argparse.Namespace) -> int:
 def run_copy(args: argparse.Namespace) -> int:
     from .store.urls import mask_url
     from .transfer import copy_runs
+    from .transfer.artifacts import storage_for
 
-    done = copy_runs(args.source, args.target, args.refs or None)
+    done = copy_runs(args.source, args.target, args.refs or None,
+                     artifact_storage=storage_for(_project_root()))  # fmt: skip
     _print_imported(done, mask_url(args.target))
     return 0
 

@@ -197,8 +197,15 @@ def import_mlflow(
     store: Store,
     tracking_uri: str | None = None,
     experiment: str | None = None,
+    *,
+    artifacts: bool = False,
+    artifact_context: Any = None,
 ) -> ImportReport:
-    """Import every run of `experiment` (else all experiments). Idempotent."""
+    """Import every run of `experiment` (else all experiments). Idempotent.
+
+    With ``artifacts``, each run's artifact files (each top-level file or folder of
+    the MLflow run's artifacts) are stored as artifact versions made by the imported
+    run, in the project of ``artifact_context`` (default: the current project)."""
     import os
 
     uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "./mlruns"
@@ -221,7 +228,52 @@ def import_mlflow(
             f"{str(exc).splitlines()[0][:300]}"
         ) from exc
     writer = RunWriter(store, "mlflow")
-    for run in runs:
-        writer.add(run)
+    ids = {run.source: writer.add(run) for run in runs}
     writer.flush()
+    if artifacts:
+        import_artifacts(client, ids, writer.report, artifact_context)
     return writer.report
+
+
+def import_artifacts(
+    client: Any, ids: dict[str, str], report: ImportReport, ctx: Any = None
+) -> None:
+    """Record each MLflow run's top-level artifact files and folders as versions made
+    by its imported run: named after the file or folder (`model`, `confusion.png`),
+    typed `mlflow-model` for a folder holding an MLmodel file. Idempotent (the same
+    bytes are the same version; the edge exists once)."""
+    import tempfile
+
+    from ..artifacts.attach import artifact_name, log_artifact_for_run
+    from ..artifacts.context import context_for
+
+    ctx = ctx if ctx is not None else context_for()
+    for source, run_id in ids.items():
+        mlflow_id = source.split(":", 1)[1]
+        try:
+            listed = client.list_artifacts(mlflow_id)
+        except Exception as exc:
+            raise MlflowSourceError(
+                f"the runs were imported, but the artifacts of MLflow run {mlflow_id} cannot "
+                f"be listed: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}. Fix "
+                "access to the MLflow artifact store and import again (idempotent)"
+            ) from exc
+        if not listed:
+            continue
+        with tempfile.TemporaryDirectory(prefix="nbtrack-mlflow-") as tmp:
+            try:
+                local = Path(client.download_artifacts(mlflow_id, "", tmp))
+            except Exception as exc:
+                raise MlflowSourceError(
+                    f"the runs were imported, but the artifacts of MLflow run {mlflow_id} "
+                    f"cannot be downloaded: {type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0][:300]}. Import again once they can "
+                    "(idempotent)"
+                ) from exc
+            for entry in sorted(local.iterdir()):
+                kind = "mlflow-model" if (entry / "MLmodel").is_file() else "file"
+                _version, created = log_artifact_for_run(
+                    entry, run_id, name=artifact_name(entry.name), type=kind, ctx=ctx
+                )
+                report.artifacts += created
+        report.artifact_runs += 1

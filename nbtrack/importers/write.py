@@ -54,6 +54,8 @@ class ImportReport:
     unchanged: int = 0
     points: int = 0
     skipped: list[str] = field(default_factory=list)  # what could not be read, and why
+    artifacts: int = 0  # artifact versions created (import-mlflow --artifacts)
+    artifact_runs: int = 0  # runs whose artifact files were recorded
 
     def line(self, what: str) -> str:
         text = (
@@ -62,6 +64,11 @@ class ImportReport:
         )
         if self.skipped:
             text += f", {len(self.skipped)} skipped"
+        if self.artifact_runs:
+            text += (
+                f"; artifacts of {self.artifact_runs} runs recorded, "
+                f"{self.artifacts} new artifact versions"
+            )
         return text
 
 

@@ -23,6 +23,9 @@ FORMAT = "nbtrack-archive"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 BUNDLE = "snapshots.bundle"
+#: Members read on demand, streamed and checked as they are copied out.
+LAZY_PREFIX = "blobs/"
+CHUNK = 1 << 20
 
 
 class TransferError(NbtrackError):
@@ -71,6 +74,23 @@ class ArchiveWriter:
             **info,
         }
 
+    def add_stream(self, name: str, src: Any, **info: Any) -> None:
+        """A member copied from the binary file ``src`` in chunks (artifact blobs:
+        never whole in memory), stored uncompressed: large artifacts (Parquet, images,
+        weights) are compressed already, and deflating them was most of export's time."""
+        import time
+
+        digest, size = hashlib.sha256(), 0
+        entry = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+        entry.compress_type = zipfile.ZIP_STORED
+        entry.external_attr = 0o644 << 16
+        with self._zip.open(entry, "w", force_zip64=True) as dst:
+            while chunk := src.read(CHUNK):
+                digest.update(chunk)
+                dst.write(chunk)
+                size += len(chunk)
+        self.members[name] = {"bytes": size, "sha256": digest.hexdigest(), **info}
+
     def close(self) -> None:
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, **self.header}
         manifest["members"] = self.members
@@ -84,7 +104,10 @@ class ArchiveWriter:
 
 
 def read_archive(path: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
-    """The manifest and every member, checked; raises a `TransferError` subclass."""
+    """The manifest and every member, checked; raises a `TransferError` subclass.
+
+    Members under ``blobs/`` (artifact blobs, possibly large) are only checked to be
+    present here: `extract_member` streams and checks each."""
     from nbtrack import __version__
 
     path = Path(path)
@@ -98,12 +121,19 @@ def read_archive(path: Path) -> tuple[dict[str, Any], dict[str, bytes]]:
         with zipfile.ZipFile(path) as zf:
             manifest = json.loads(zf.read(MANIFEST))
             _check_version(manifest, path, __version__)
-            members = {name: zf.read(name) for name in manifest["members"]}
+            members = {}
+            for name in manifest["members"]:
+                if name.startswith(LAZY_PREFIX):
+                    zf.getinfo(name)  # present (KeyError: damaged)
+                else:
+                    members[name] = zf.read(name)
     except TransferError:
         raise
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as exc:
         raise DamagedArchiveError(f"{damaged} ({exc}).") from exc
     for name, info in manifest["members"].items():
+        if name not in members:
+            continue
         data = members[name]
         if len(data) != info["bytes"] or hashlib.sha256(data).hexdigest() != info["sha256"]:
             raise DamagedArchiveError(f"{damaged} ({name} does not match its checksum).")
@@ -119,4 +149,25 @@ def _check_version(manifest: dict[str, Any], path: Path, ours: str) -> None:
             f"{path} was written by nbtrack {manifest.get('nbtrack_version', '?')} "
             f"(archive format {version}); this nbtrack {ours} reads formats up to "
             f"{FORMAT_VERSION}. Upgrade nbtrack (pip install -U nbtrack) to import it."
+        )
+
+
+def extract_member(path: Path, name: str, info: dict[str, Any], dest: Path) -> None:
+    """Copy the member ``name`` to the file ``dest`` in chunks, checking its size and
+    SHA-256 against the manifest's ``info``."""
+    digest, size = hashlib.sha256(), 0
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open(name) as src, open(dest, "wb") as out:
+            while chunk := src.read(CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+                size += len(chunk)
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
+        raise DamagedArchiveError(
+            f"{path}: cannot read {name} ({exc}); nothing was imported. Export it again"
+        ) from exc
+    if size != info["bytes"] or digest.hexdigest() != info["sha256"]:
+        raise DamagedArchiveError(
+            f"{path} is not a complete nbtrack archive ({name} does not match its "
+            "checksum); nothing was imported. Export it again"
         )

@@ -10,6 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import artifacts
 from .archive import BUNDLE, ArchiveWriter, TransferError, encode_rows, table_member
 from .points import read_groups
 from .tables import chunks, run_tables
@@ -21,6 +22,9 @@ class Exported:
     runs: int
     points: int
     snapshots: int
+    artifacts: int = 0  # artifact versions (metadata)
+    blobs: int = 0  # blobs carried (--with-artifacts)
+    blobs_missing: int = 0  # blobs the source storage no longer holds
 
 
 def export_runs(
@@ -29,10 +33,15 @@ def export_runs(
     refs: list[str] | None = None,
     *,
     project_root: Path | None = None,
+    with_artifacts: bool = False,
+    artifact_storage: Any = None,
 ) -> Exported:
     """Write the runs named by ``refs`` (all runs when None) to the archive ``path``.
 
     With ``project_root``, the runs' notebook snapshots go in too, as a git bundle.
+    The artifact versions the runs made or used travel as metadata (artifacts.py);
+    ``with_artifacts`` adds their blobs, read from ``artifact_storage`` (default:
+    the storage of ``project_root``).
     """
     from nbtrack import __version__
     from nbtrack.store import open_store
@@ -68,6 +77,12 @@ def export_runs(
             groups = list(read_groups(conn, ids))
             points = sum(g["n"] for g in groups)
             writer.add(table_member(sch.points.name), encode_rows(groups), points=points)
+            art = artifacts.export_rows(conn, ids)
+            for name, rows in art.items():
+                writer.add(table_member(name), encode_rows(rows), rows=len(rows))
+        blobs, missing = 0, 0
+        if with_artifacts:
+            blobs, missing = _add_blobs(writer, art, artifact_storage, project_root)
         commits = sorted({r["snapshot"] for r in runs if r.get("snapshot")})
         bundled = _bundle(project_root, commits) if project_root is not None and commits else None
         if bundled is not None:
@@ -76,7 +91,35 @@ def export_runs(
     except BaseException:
         writer.abort()
         raise
-    return Exported(Path(path), len(runs), points, len(bundled[1]) if bundled else 0)
+    return Exported(
+        Path(path), len(runs), points, len(bundled[1]) if bundled else 0,
+        len(art["nbtrack_artifact_versions"]), blobs, missing,
+    )  # fmt: skip
+
+
+def _add_blobs(
+    writer: ArchiveWriter, art: dict[str, list[dict[str, Any]]], storage: Any, root: Path | None
+) -> tuple[int, int]:
+    """Put the stored versions' blobs in the archive; (added, missing from storage)."""
+    hashes = artifacts.blob_hashes(art)
+    if not hashes:
+        return 0, 0
+    if storage is None:
+        if root is None:
+            raise TransferError(
+                "--with-artifacts needs the project whose artifact storage holds the blobs: "
+                "run it inside the project (or pass project_root)"
+            )
+        storage = artifacts.storage_for(root)
+    added = missing = 0
+    for digest in hashes:
+        if not storage.has(digest):
+            missing += 1
+            continue
+        with storage.open(digest) as src:
+            writer.add_stream(artifacts.blob_member(digest), src)
+        added += 1
+    return added, missing
 
 
 def _origin(store_url: str) -> str:

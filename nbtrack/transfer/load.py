@@ -17,7 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from . import artifacts
 from .archive import BUNDLE, TransferError, decode_rows, read_archive
+from .artifacts import ArtifactsImported
 from .points import COLUMNS as POINT_COLUMNS
 from .points import unpack_group
 from .tables import all_tables, chunks, run_tables
@@ -33,13 +35,19 @@ class Imported:
     renumbered: dict[str, str] = field(default_factory=dict)  # old ref -> new ref
     aliases: dict[str, str] = field(default_factory=dict)  # old ref@origin -> run id
     snapshots: int = 0
+    artifacts: ArtifactsImported = field(default_factory=ArtifactsImported)
 
 
 def import_archive(
-    path: str | Path, store_url: str, *, project_root: Path | None = None
+    path: str | Path,
+    store_url: str,
+    *,
+    project_root: Path | None = None,
+    artifact_storage: Any = None,
 ) -> Imported:
     """Load the archive at ``path`` into the store ``store_url``; with ``project_root``,
-    its snapshot commits go into that project's snapshot repository."""
+    its snapshot commits go into that project's snapshot repository, and the
+    archive's artifact blobs into its artifact storage (or ``artifact_storage``)."""
     from nbtrack.errors import StoreError
     from nbtrack.store import open_store
 
@@ -62,16 +70,33 @@ def import_archive(
         if extra:
             raise _too_new(manifest, f"column(s) {', '.join(sorted(extra))} of {tname}")
         data[tname] = rows
+    storage = artifact_storage
+    if storage is None and project_root is not None:
+        storage = artifacts.storage_for(project_root)
+    # Blobs first (content-addressed: one left by a failed import is only garbage for
+    # gc), so a version is never committed before its bytes are in place.
+    written = artifacts.write_blobs(storage, path, manifest) if storage is not None else 0
     store = open_store(store_url)
     for attempt in range(_ATTEMPTS):
         try:
             with store.writing() as conn:
                 done = _load(conn, store, data, manifest.get("origin") or "import")
+                done.artifacts, hashes = artifacts.load_rows(conn, store, data)
             break
         except StoreError as exc:
-            # A concurrent writer took a run number we chose: nothing was written; again.
-            if "uq_nbtrack_runs_stem_seq" not in str(exc.__cause__) or attempt == _ATTEMPTS - 1:
+            # A concurrent writer took a run or artifact version number we chose (or
+            # logged the same artifact bytes): nothing was written; again.
+            cause = str(exc.__cause__)
+            racing = "uq_nbtrack_runs_stem_seq" in cause or "uq_nbtrack_artifact_versions" in cause
+            if not racing or attempt == _ATTEMPTS - 1:
                 raise
+    done.artifacts.blobs = written
+    if storage is not None:
+        done.artifacts.missing = sum(1 for h in set(hashes) if not storage.has(h))
+    else:
+        done.artifacts.unchecked = True
+        carried = {n[len(artifacts.BLOB_PREFIX) :] for n in manifest["members"]}
+        done.artifacts.missing = sum(1 for h in set(hashes) if h not in carried)
     if project_root is not None and BUNDLE in members:
         done.snapshots = _unbundle(Path(project_root), members[BUNDLE])
     return done
@@ -248,11 +273,21 @@ def _unbundle(project_root: Path, bundle: bytes) -> int:
     return len(repo.run("for-each-ref", "--format=%(refname)", prefix).stdout.split())
 
 
-def copy_runs(source_url: str, target_url: str, refs: list[str] | None = None) -> Imported:
-    """Export from ``source_url`` and import into ``target_url`` (one transaction there)."""
+def copy_runs(
+    source_url: str,
+    target_url: str,
+    refs: list[str] | None = None,
+    *,
+    artifact_storage: Any = None,
+) -> Imported:
+    """Export from ``source_url`` and import into ``target_url`` (one transaction there).
+
+    Artifact versions, edges and aliases are copied; their files are not (both stores
+    usually share one project's artifact storage): with ``artifact_storage``, the
+    versions whose files it lacks are counted in ``artifacts.missing``."""
     from .export import export_runs
 
     with tempfile.TemporaryDirectory(prefix="nbtrack-copy-") as tmp:
         path = Path(tmp) / "runs.nbtrack"
         export_runs(source_url, path, refs)
-        return import_archive(path, target_url)
+        return import_archive(path, target_url, artifact_storage=artifact_storage)

@@ -16,8 +16,8 @@ def all_tables() -> sa.MetaData:
 
 def run_tables() -> list[sa.Table]:
     """Tables keyed by run: ``run_id`` is part of the primary key (params, summaries,
-    verdicts, ...). Artifact tables are not (yet) carried: their versions number per
-    name and reference blobs outside the store."""
+    verdicts, ...). Artifact tables are carried by artifacts.py: their versions number
+    per name and reference blobs outside the store."""
     out = []
     for table in all_tables().sorted_tables:
         if table.name in SPECIAL or table.name.startswith("nbtrack_artifact"):
