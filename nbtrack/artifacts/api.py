@@ -328,7 +328,7 @@ def use_dataset(ref: str) -> pd.DataFrame:
     from .blobstore import LocalBlobs
 
     if isinstance(ctx.blobs, LocalBlobs):
-        return pd.read_parquet(ctx.blobs.path(version.hash))
+        return pd.read_parquet(ctx.blobs.existing(version.hash))
     with ctx.blobs.open(version.hash) as f:
         return pd.read_parquet(f)
 

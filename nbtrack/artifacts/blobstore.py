@@ -163,14 +163,25 @@ class LocalBlobs:
             tmp.write_bytes(data)
             self._commit(tmp, digest)
 
+    def _missing(self, digest: str) -> ArtifactStorageError:
+        return ArtifactStorageError(
+            f"blob {digest[:12]} is missing from {self.root}: its files were never stored "
+            "here (an archive imported without --with-artifacts) or were pruned or moved; "
+            "import the archive again with --with-artifacts, or log the artifact again"
+        )
+
+    def existing(self, digest: str) -> Path:
+        """The path of blob `digest`, which must be there (ArtifactStorageError)."""
+        path = self.path(digest)
+        if not path.is_file():
+            raise self._missing(digest)
+        return path
+
     def read_bytes(self, digest: str) -> bytes:
         try:
             return self.path(digest).read_bytes()
         except FileNotFoundError as exc:
-            raise ArtifactStorageError(
-                f"blob {digest[:12]} is missing from {self.root}: the artifact store was "
-                "pruned or moved; log the artifact again"
-            ) from exc
+            raise self._missing(digest) from exc
 
     def open(self, digest: str) -> Any:
         return open(self.path(digest), "rb")

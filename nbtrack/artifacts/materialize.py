@@ -49,7 +49,7 @@ def place_file(blobs: Blobs, digest: str, dest: Path, mode: int | None) -> str:
     tmp = dest.with_name(f".{dest.name}.{uuid.uuid4().hex}.part")
     try:
         if isinstance(blobs, LocalBlobs):
-            src = blobs.path(digest)
+            src = blobs.existing(digest)
             if _reflink(src, tmp):
                 method = "reflink"
             elif hardlink_is_safe() and mode is not None and not mode & 0o222:

@@ -263,3 +263,16 @@ def test_a_cached_folder_logged_under_a_new_name_is_stored_whole(project: Path) 
     assert list(nbtrack.artifacts()["name"]) == ["second"]
     out = nbtrack.use_artifact("second:v1")
     assert (out / "sub" / "b.txt").read_bytes() == b"beta"
+
+
+def test_a_version_whose_files_are_missing_says_so(project: Path) -> None:
+    nbtrack.log_dataset(pd.DataFrame({"x": [1, 2]}), "frame")
+    (project / "data").mkdir()
+    (project / "data" / "a.txt").write_text("alpha")
+    nbtrack.log_artifact(project / "data", name="folder")
+    for blob in (project / ".nbtrack" / "artifacts" / "blobs").rglob("*"):
+        if blob.is_file():
+            blob.unlink()  # as after an import without --with-artifacts
+    for use in (lambda: nbtrack.use_dataset("frame"), lambda: nbtrack.use_artifact("folder:v1")):
+        with pytest.raises(ArtifactError, match="missing from .*--with-artifacts"):
+            use()
