@@ -283,7 +283,7 @@ def test_cli_diff_text_json_and_html(two_runs: Path, project: Path, capsys) -> N
     assert "\x1b[" in capsys.readouterr().out
     assert main(["diff", "cli#1", "cli#2", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert set(data) == {"params", "metrics", "cell", "script", "notebook", "inputs"}
+    assert set(data) == {"params", "metrics", "cell", "script", "notebook", "inputs", "media"}
     assert data["params"]["changed"] == {"lr": {"old": 0.1, "new": 0.2}}
     assert data["notebook"]["diff"] and data["notebook"]["base"]["cells"]
     assert main(["diff", "cli#2", "cli#2", "--html", "page.html"]) == 0

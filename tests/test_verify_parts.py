@@ -88,7 +88,8 @@ def test_rng_states_round_trip_through_json() -> None:
     captured = rng.to_json(rng.capture())
     expected = (random.random(), np.random.rand(3).tolist())
     random.random(), np.random.rand(10)
-    assert rng.restore(captured) == ["random", "numpy"]
+    restored = rng.restore(captured)  # torch's too when another test imported torch
+    assert restored[:2] == ["random", "numpy"] and set(restored) <= {"random", "numpy", "torch"}
     assert (random.random(), np.random.rand(3).tolist()) == expected
 
 

@@ -81,6 +81,22 @@ def hash_file(path: Path) -> tuple[str, os.stat_result]:
     raise ArtifactError(changed_message(path))
 
 
+def _wal(conn: sqlite3.Connection, attempts: int = 600) -> None:
+    """Put the cache in WAL mode (once per file: the mode is persistent). Changing
+    the mode takes a lock that SQLite's busy timeout does not wait for, so two
+    processes opening a new cache at once retry here instead of failing."""
+    for _ in range(attempts):
+        try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(0.1)
+    conn.execute("PRAGMA journal_mode=WAL")  # the last try raises what SQLite says
+
+
 class StatCache:
     """(device, inode, size, mtime_ns) → hash per path, in an SQLite file under
     `.nbtrack/artifacts/`, so it survives processes. A hit costs a stat."""
@@ -90,7 +106,7 @@ class StatCache:
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
         self._conn = sqlite3.connect(str(path), timeout=60, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
+        _wal(self._conn)
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._conn.execute(
             "CREATE TABLE IF NOT EXISTS stat_cache (path TEXT PRIMARY KEY, dev INTEGER, "

@@ -40,14 +40,15 @@ def _from(model: Any, package: str) -> bool:
 
 
 def detect(model: Any) -> str:
-    """The flavor a model is saved with by default."""
-    if _from(model, "torch") and _is_torch_module(model):
-        return "pytorch"
+    """The flavor a model is saved with by default. Keras first: a Keras 3 model on
+    the torch backend is a torch Module too, but only `.keras` rebuilds it."""
     if _from(model, "keras") or _from(model, "tf_keras"):
         import importlib.util
 
         if importlib.util.find_spec("keras") is not None:
             return "keras"
+    if _from(model, "torch") and _is_torch_module(model):
+        return "pytorch"
     if _from(model, "sklearn") and type(model).__module__ != "__main__":
         return "sklearn"
     return "cloudpickle"

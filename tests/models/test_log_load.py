@@ -195,8 +195,11 @@ def test_a_container_built_empty_without_args_is_saved_whole(project: Path) -> N
     assert torch.equal(nbtrack.load_model("seq")(x), net(x))
 
 
-def test_a_keras_model_round_trips_when_keras_is_installed(project: Path) -> None:
-    keras = pytest.importorskip("keras")  # not installed here: keras needs a backend (JAX)
+def test_a_keras_model_round_trips_when_keras_is_installed(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("KERAS_BACKEND", "torch")  # Keras 3 over the CPU torch of the tests
+    keras = pytest.importorskip("keras")  # in the test extra; a skip only without it
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
     version = nbtrack.log_model(model, "k")
     assert version.meta["model"]["flavor"] == "keras"
