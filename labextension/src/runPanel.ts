@@ -29,6 +29,7 @@ import { diffIcon } from './icon';
 import { RunsModel } from './model';
 import { MediaView } from './mediaView';
 import { RunArtifactsView } from './runArtifacts';
+import { SweepView } from './sweepView';
 import { RunTable } from './runTable';
 import { SeriesStore } from './seriesStore';
 
@@ -47,7 +48,7 @@ const TOOLBAR_ITEMS: ([string, LabIcon, string] | 'spacer')[] = [
   [CommandIDs.remove, deleteIcon, 'Delete the selected runs']
 ];
 
-export type PanelView = 'runs' | 'artifacts';
+export type PanelView = 'runs' | 'artifacts' | 'sweeps';
 
 export class RunPanel extends Panel {
   constructor(options: { model: RunsModel; store: SeriesStore; commands: CommandRegistry }) {
@@ -111,6 +112,10 @@ export class RunPanel extends Panel {
     this.addWidget(split);
     this.addWidget(this.artifacts);
     this.artifacts.hide();
+    this.sweeps = new SweepView(this.model.api);
+    this.addWidget(this.sweeps);
+    this.sweeps.hide();
+    this.sweeps.runRequested.connect((_, ref) => void this.showRun(ref));
     this.artifacts.runRequested.connect((_, ref) => void this.showRun(ref));
     this.runArtifacts.versionRequested.connect((_, ref) => void this.showVersion(ref));
 
@@ -125,6 +130,7 @@ export class RunPanel extends Panel {
   readonly toolbar: ReactiveToolbar;
   readonly curves: CurvesView;
   readonly artifacts: ArtifactView;
+  readonly sweeps: SweepView;
   readonly runArtifacts: RunArtifactsView;
   readonly media: MediaView;
 
@@ -147,7 +153,11 @@ export class RunPanel extends Panel {
     // The strip hides itself when the run has no inputs or outputs.
     this.runArtifacts.active = runs;
     this.media.active = runs; // hidden when the run logged no media
-    this.artifacts.setHidden(runs);
+    this.artifacts.setHidden(view !== 'artifacts');
+    this.sweeps.setHidden(view !== 'sweeps');
+    if (view === 'sweeps') {
+      void this.sweeps.refresh();
+    }
     for (const [name, tab] of this._tabs) {
       tab.setAttribute('aria-selected', name === view ? 'true' : 'false');
       tab.classList.toggle('nbtrack-mod-active', name === view);
@@ -188,7 +198,8 @@ export class RunPanel extends Panel {
     tabs.node.setAttribute('role', 'tablist');
     for (const [view, label] of [
       ['runs', 'Runs'],
-      ['artifacts', 'Artifacts']
+      ['artifacts', 'Artifacts'],
+      ['sweeps', 'Sweeps']
     ] as [PanelView, string][]) {
       const tab = document.createElement('button');
       tab.type = 'button';

@@ -7,3 +7,4 @@ import 'nbdime/lib/upstreaming/flexpanel.css';
 import './base.css';
 import './artifacts.css';
 import './media.css';
+import './sweeps.css';
