@@ -172,8 +172,11 @@ export class SweepView extends Widget {
     axes.forEach((axis, i) => {
       const x = 12 + i * step;
       pc.appendChild(svg('line', { x1: x, y1: 12, x2: x, y2: H - 12, class: 'nbtrack-SweepParallel-axis' }));
-      pc.appendChild(svgText(x, H + 8, axis.name));
-      pc.appendChild(svgText(x, H + 20, `${axis.low}–${axis.high}`));
+      // The end axes' labels align inward so the box does not clip them.
+      const anchor = i === 0 ? 'start' : i === axes.length - 1 ? 'end' : 'middle';
+      const lx = anchor === 'start' ? 2 : anchor === 'end' ? W - 2 : x;
+      pc.appendChild(svgText(lx, H + 8, axis.name, anchor));
+      pc.appendChild(svgText(lx, H + 20, `${axis.low}–${axis.high}`, anchor));
     });
     for (const t of d.trials) {
       const line = svg('polyline', {
@@ -220,7 +223,7 @@ export class SweepView extends Widget {
       const tr = el('tr', `nbtrack-SweepTrials-row ${trialClass(t.state)}`);
       tr.appendChild(el('td', '', String(t.trial ?? '')));
       const runCell = el('td', '');
-      const link = el('button', 'nbtrack-link', t.run);
+      const link = el('button', 'nbtrack-RunLink', t.run);
       link.type = 'button';
       link.dataset.run = t.run;
       link.title = `Show ${t.run} in the Runs view`;
