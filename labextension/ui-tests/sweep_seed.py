@@ -11,6 +11,7 @@ import sys
 
 from seed_runs import store_url
 
+
 def main(sweep_id: str) -> None:
     os.environ["NBTRACK_STORE"] = store_url()
     import nbtrack
