@@ -125,7 +125,8 @@ def detail(store_url: str, sweep_id: str) -> dict[str, Any]:
     series over finished trials in trial order."""
     from ..query import store_for
 
-    rows = _trial_rows(store_url, sweep_id)
+    # No sweep id holds a NUL byte, and PostgreSQL refuses one in a query.
+    rows = [] if "\x00" in sweep_id else _trial_rows(store_url, sweep_id)
     if not rows:
         known = [r["sweep"] for r in sweeps(store_url)[:5]]
         hint = f"; the latest: {', '.join(known)}" if known else ""

@@ -103,3 +103,11 @@ async def test_unknown_sweep_is_404_and_login_is_needed(
     for path in ("sweeps", "sweeps/sw-api"):
         status, _, _ = await _raw(http_server_client, _url(jp_base_url, path))
         assert status == 403
+
+
+@pytest.mark.parametrize("sweep_id", ["a\x00b", "x' OR '1'='1", "日本", "%2F", "a#1"])
+async def test_odd_sweep_ids_are_404_not_server_errors(
+    api: Any, store_url: str, sweep_id: str
+) -> None:
+    answer = await api("GET", "sweeps", sweep_id)
+    assert answer.status == 404, answer.body
