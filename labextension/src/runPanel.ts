@@ -230,6 +230,10 @@ export class RunPanel extends Panel {
       if (this._view === 'artifacts' && this.artifacts.isVisible) {
         void this.artifacts.refresh();
       }
+      // A sweep's trials are runs: its counts, plots and trials follow them.
+      if (this._view === 'sweeps' && this.sweeps.isVisible) {
+        void this.sweeps.refresh();
+      }
     }
   }
 

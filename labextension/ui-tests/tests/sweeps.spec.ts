@@ -54,4 +54,13 @@ test('a searched sweep shows its trials, plots and importances', async ({ page }
   await expect(panel.locator('.nbtrack-RunPanel-tab[data-view="runs"]')).toHaveAttribute('aria-selected', 'true');
   await expect(panel.locator('.nbtrack-RunPanel-status')).toContainText('1 selected');
   expect(ref).toMatch(/#\d+$/);
+
+  // While the view shows, a new sweep's row appears without a click.
+  await panel.locator('.nbtrack-RunPanel-tab[data-view="sweeps"]').click();
+  await expect(row).toBeVisible();
+  const later = `${id}-2`;
+  execFileSync(PYTHON, [SEED, later], { encoding: 'utf8', timeout: 200000 });
+  await expect(panel.locator(`.nbtrack-SweepList-row[data-sweep="${later}"]`)).toBeVisible({
+    timeout: 60000
+  });
 });
