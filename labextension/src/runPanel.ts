@@ -30,6 +30,7 @@ import { RunsModel } from './model';
 import { MediaView } from './mediaView';
 import { ModelsView } from './modelsView';
 import { RunArtifactsView } from './runArtifacts';
+import { SweepView } from './sweepView';
 import { RunTable } from './runTable';
 import { SeriesStore } from './seriesStore';
 
@@ -48,7 +49,7 @@ const TOOLBAR_ITEMS: ([string, LabIcon, string] | 'spacer')[] = [
   [CommandIDs.remove, deleteIcon, 'Delete the selected runs']
 ];
 
-export type PanelView = 'runs' | 'artifacts' | 'models';
+export type PanelView = 'runs' | 'artifacts' | 'models' | 'sweeps';
 
 export class RunPanel extends Panel {
   constructor(options: { model: RunsModel; store: SeriesStore; commands: CommandRegistry }) {
@@ -116,6 +117,10 @@ export class RunPanel extends Panel {
     this.addWidget(this.models);
     this.models.hide();
     this.models.runRequested.connect((_, ref) => void this.showRun(ref));
+    this.sweeps = new SweepView(this.model.api);
+    this.addWidget(this.sweeps);
+    this.sweeps.hide();
+    this.sweeps.runRequested.connect((_, ref) => void this.showRun(ref));
     this.artifacts.runRequested.connect((_, ref) => void this.showRun(ref));
     this.runArtifacts.versionRequested.connect((_, ref) => void this.showVersion(ref));
 
@@ -130,6 +135,7 @@ export class RunPanel extends Panel {
   readonly toolbar: ReactiveToolbar;
   readonly curves: CurvesView;
   readonly artifacts: ArtifactView;
+  readonly sweeps: SweepView;
   readonly runArtifacts: RunArtifactsView;
   readonly media: MediaView;
   readonly models: ModelsView;
@@ -155,6 +161,10 @@ export class RunPanel extends Panel {
     this.media.active = runs; // hidden when the run logged no media
     this.artifacts.setHidden(view !== 'artifacts');
     this.models.setHidden(view !== 'models');
+    this.sweeps.setHidden(view !== 'sweeps');
+    if (view === 'sweeps') {
+      void this.sweeps.refresh();
+    }
     for (const [name, tab] of this._tabs) {
       tab.setAttribute('aria-selected', name === view ? 'true' : 'false');
       tab.classList.toggle('nbtrack-mod-active', name === view);
@@ -196,7 +206,8 @@ export class RunPanel extends Panel {
     for (const [view, label] of [
       ['runs', 'Runs'],
       ['artifacts', 'Artifacts'],
-      ['models', 'Models']
+      ['models', 'Models'],
+      ['sweeps', 'Sweeps']
     ] as [PanelView, string][]) {
       const tab = document.createElement('button');
       tab.type = 'button';
@@ -230,6 +241,10 @@ export class RunPanel extends Panel {
       // Runs log and register models: the Models view follows the same poll.
       if (this._view === 'models' && this.models.isVisible) {
         void this.models.refresh();
+      }
+      // A sweep's trials are runs: its counts, plots and trials follow them.
+      if (this._view === 'sweeps' && this.sweeps.isVisible) {
+        void this.sweeps.refresh();
       }
     }
   }

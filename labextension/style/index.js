@@ -8,3 +8,4 @@ import './base.css';
 import './artifacts.css';
 import './media.css';
 import './models.css';
+import './sweeps.css';

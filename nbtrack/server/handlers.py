@@ -172,6 +172,7 @@ _REF = r"(?P<ref>[^/]+)"
 from .artifact_handlers import ROUTES as ARTIFACT_ROUTES  # noqa: E402
 from .media_handlers import ROUTES as MEDIA_ROUTES  # noqa: E402
 from .model_handlers import ROUTES as MODEL_ROUTES  # noqa: E402
+from .sweep_handlers import ROUTES as SWEEP_ROUTES  # noqa: E402
 from .verify_handlers import ROUTES as VERIFY_ROUTES  # noqa: E402
 
 # (path under <base_url>/nbtrack/api/, handler), in matching order.
@@ -185,5 +186,6 @@ ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
     *VERIFY_ROUTES,
     *MEDIA_ROUTES,
     *MODEL_ROUTES,
+    *SWEEP_ROUTES,
     (r"(.*)", NotFoundHandler),
 ]

@@ -117,3 +117,46 @@ def show(store_url: str, sweep_id: str) -> str:
     from ..capture.environment import public_text
 
     return public_text("\n".join(lines))
+
+
+def detail(store_url: str, sweep_id: str) -> dict[str, Any]:
+    """One sweep as data (the panel's Sweeps view): its summary row, each trial's
+    run, number, state, params and the metric's last value, and the best-so-far
+    series over finished trials in trial order."""
+    from ..query import store_for
+
+    # No sweep id holds a NUL byte, and PostgreSQL refuses one in a query.
+    rows = [] if "\x00" in sweep_id else _trial_rows(store_url, sweep_id)
+    if not rows:
+        known = [r["sweep"] for r in sweeps(store_url)[:5]]
+        hint = f"; the latest: {', '.join(known)}" if known else ""
+        raise SweepNotFound(
+            f"no sweep {sweep_id!r} in this store{hint} (nbtrack sweeps lists them)"
+        )
+    (summary,) = [s for s in sweeps(store_url) if s["sweep"] == sweep_id]
+    metric, goal = summary["metric"], summary["goal"]
+    values = store_for(store_url).summaries([r["id"] for r in rows])
+    trials, best_so_far, best = [], [], None
+    for r in sorted(rows, key=lambda r: (r["trial"] or 0, r["start_time"])):
+        value = values.get(r["id"], {}).get(metric or "", {}).get("last")
+        if value is not None and value != value:
+            value = None
+        trials.append(
+            {
+                "run": f"{r['stem']}#{r['seq']}",
+                "run_id": r["id"],
+                "trial": r["trial"],
+                "state": r["status"],
+                "params": r["params"] or {},
+                "value": value,
+            }
+        )
+        if r["status"] == "finished" and value is not None:
+            if best is None or (value > best if goal == "max" else value < best):
+                best = value
+            best_so_far.append({"trial": r["trial"], "value": value, "best": best})
+    return {"summary": summary, "trials": trials, "best_so_far": best_so_far}
+
+
+class SweepNotFound(SweepError, LookupError):
+    """No sweep of that id in the store (the REST API answers 404)."""

@@ -80,6 +80,8 @@ class SpecChecker:
             ]
         elif parts[:1] == ("models",) and len(parts) <= 3:
             template = ("/models", "/models/{name}", "/models/{name}/aliases")[len(parts) - 1]
+        elif parts[:1] == ("sweeps",) and len(parts) <= 2:
+            template = ("/sweeps", "/sweeps/{sweep_id}")[len(parts) - 1]
         else:
             return None
         op = self.spec["paths"].get(template, {}).get(method.lower())
