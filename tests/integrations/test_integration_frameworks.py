@@ -80,11 +80,28 @@ def test_transformers_failure_marks_run_failed_and_keeps_points(project: Path) -
     assert nbtrack.active_run() is None
 
 
+KERAS_FIT = """
+import tiny_models, nbtrack
+x, y = tiny_models.keras_data()
+model = tiny_models.keras_model()
+callback = nbtrack.keras.Callback(name="k", log_batches=True, log_model=True)
+model.fit(x, y, epochs=3, batch_size=8, validation_split=0.25, verbose=0, callbacks=[callback])
+"""
+
+
 def test_keras_callback_records_epochs_batches_and_optimizer(project: Path) -> None:
-    x, y = tiny_models.keras_data()
-    model = tiny_models.keras_model()
-    callback = nbtrack.keras.Callback(name="k", log_batches=True, log_model=True)
-    model.fit(x, y, epochs=3, batch_size=8, validation_split=0.25, verbose=0, callbacks=[callback])
+    # The training runs in a process of its own: Keras loaded in the test process
+    # closes the captured output of the IPython-shell tests that follow it there.
+    import os
+    import subprocess
+    import sys
+
+    here = str(Path(__file__).parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", KERAS_FIT], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
     run = nbtrack.get_run("k")
     assert run.status == "finished"
     assert run.params["optimizer.class"] == "Adam"
