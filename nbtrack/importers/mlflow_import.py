@@ -35,7 +35,14 @@ NAME_TAG = "mlflow.runName"
 
 
 class MlflowSourceError(NbtrackError):
-    """The MLflow tracking store cannot be read."""
+    """The MLflow tracking store cannot be read. Its message never shows a
+    password: tracking URIs (`postgresql://user:pw@host/mlflow`,
+    `https://user:pw@host`) are masked wherever they appear in it."""
+
+    def __init__(self, message: str) -> None:
+        from ..store.urls import mask_text
+
+        super().__init__(mask_text(message))
 
 
 def client_for(tracking_uri: str | None) -> Any:

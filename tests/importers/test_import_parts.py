@@ -61,3 +61,15 @@ def test_fold_hparams() -> None:
     fold_hparams(run, hp)
     assert run.params == {"lr": 0.1}
     assert set(run.metrics) == {"acc", "hp/score"}
+
+
+def test_an_mlflow_error_never_shows_the_tracking_uri_password() -> None:
+    from nbtrack.importers.mlflow_import import MlflowSourceError
+
+    message = str(
+        MlflowSourceError(
+            "cannot read the MLflow tracking store at "
+            "postgresql://mlflow:hunter2@db.example.org/mlflow: OperationalError: ..."
+        )
+    )
+    assert "hunter2" not in message and "db.example.org/mlflow" in message
