@@ -56,3 +56,57 @@ def test_a_forked_process_that_exits_normally_flushes_its_points(backend: str) -
     run = nbtrack.get_run("child")
     assert run.status == "finished"
     assert len(nbtrack.history(run.id, keys="child")) == 300
+
+
+def test_a_child_forked_while_another_thread_writes_can_write_too(tmp_path) -> None:
+    # SQLite keeps a process's locks in memory: a child forked while another
+    # thread held the write lock could never take it (its writes waited out the
+    # busy timeout and failed). Forks now wait for that transaction to end.
+    import threading
+    import time
+
+    import sqlalchemy as sa
+
+    from nbtrack.errors import StoreError
+    from nbtrack.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'busy.db'}")
+    inside, forking = threading.Event(), threading.Event()
+    armed = [True]
+
+    def on_fork() -> None:  # registered last, so it runs before nbtrack's own hook
+        if armed[0]:
+            forking.set()
+
+    os.register_at_fork(before=on_fork)
+
+    def hold_the_write_lock() -> None:
+        with store.writing() as conn:
+            conn.execute(sa.text("SELECT 1"))
+            inside.set()
+            forking.wait()
+            time.sleep(0.2)  # let the fork go first if nothing holds it back
+
+    holder = threading.Thread(target=hold_the_write_lock)
+    holder.start()
+    inside.wait()
+    try:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                with open_store(store.url).writing() as conn:
+                    conn.execute(sa.text("SELECT 1"))
+                os._exit(0)
+            except StoreError:
+                os._exit(3)
+            except BaseException:
+                os._exit(4)
+    finally:
+        armed[0] = False
+        holder.join()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0  # 3: the store stayed locked for the child
+    # and no transaction is left counted, which would hold every later fork back
+    from nbtrack.store.forkguard import guard
+
+    assert guard.open_elsewhere() == 0

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from ..config import ignore_in_git
 from ..errors import StoreError
+from .forkguard import guard as fork_guard
 from .urls import mask_text, mask_url, remember_password
 
 SQLITE_BUSY_TIMEOUT_S = 60.0
@@ -92,7 +93,57 @@ def _configure_sqlite(engine: sa.Engine) -> None:
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn):  # type: ignore[no-untyped-def]
         write = conn.get_execution_options().get("nbtrack_write", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        dbapi_conn = conn.connection.dbapi_connection
+        fork_guard.enter(id(dbapi_conn))  # no fork while this process holds SQLite locks
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        except BaseException:
+            fork_guard.leave(id(dbapi_conn))
+            raise
+
+    # The transaction ends once COMMIT or ROLLBACK has run (SQLAlchemy's commit
+    # and rollback events fire before): wrap the dialect's own calls, which the
+    # pool's reset-on-return goes through too.
+    dialect = engine.dialect
+    do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+    def _ended(dbapi_conn):  # type: ignore[no-untyped-def]
+        # SQLAlchemy passes the pool's proxy; the guard counts the DBAPI connection.
+        dbapi_conn = getattr(dbapi_conn, "dbapi_connection", dbapi_conn)
+        try:
+            still_open = dbapi_conn.in_transaction
+        except Exception:  # a closed connection holds no lock
+            still_open = False
+        if not still_open:
+            fork_guard.leave(id(dbapi_conn))
+
+    def _commit(dbapi_conn):  # type: ignore[no-untyped-def]
+        try:
+            do_commit(dbapi_conn)
+        finally:
+            _ended(dbapi_conn)
+
+    def _rollback(dbapi_conn):  # type: ignore[no-untyped-def]
+        try:
+            do_rollback(dbapi_conn)
+        finally:
+            _ended(dbapi_conn)
+
+    dialect.do_commit = _commit  # type: ignore[method-assign]
+    dialect.do_rollback = _rollback  # type: ignore[method-assign]
+
+    # A connection closed or dropped mid-transaction holds no lock any more.
+    @sa.event.listens_for(engine, "close")
+    def _on_close(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+        fork_guard.leave(id(dbapi_conn))
+
+    @sa.event.listens_for(engine, "close_detached")
+    def _on_close_detached(dbapi_conn):  # type: ignore[no-untyped-def]
+        fork_guard.leave(id(dbapi_conn))
+
+    @sa.event.listens_for(engine, "invalidate")
+    def _on_invalidate(dbapi_conn, _record, _exc):  # type: ignore[no-untyped-def]
+        fork_guard.leave(id(dbapi_conn))
 
 
 @contextlib.contextmanager

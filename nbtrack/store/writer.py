@@ -149,6 +149,10 @@ class MetricWriter:
         that is away), stop beating its heart, and say how it went. Never raises
         for the store: what it could not write is journaled or counted as lost."""
         outcome = Release()
+        if self.journal is not None and not self._journal_pending and self.journal.pending():
+            # Points a forked worker could not write went to the journal when it
+            # ended: write them with the run's end, not whenever a later run starts.
+            self._journal_pending = True
         deadline = time.monotonic() + (END_GRACE_S if grace is None else grace)
         wait = 0.1
         while True:
