@@ -67,6 +67,8 @@ class ActiveRun:
     _params_pending: bool = False
     status: str = "running"
     warnings: list[str] = field(default_factory=list)
+    #: Short flags the live chart's status line shows (`stale inputs: x`).
+    flags: list[str] = field(default_factory=list)
     snapshot: str | None = None
     #: time.time() when the run ended (when its code stopped, not when nbtrack
     #: had finished writing it down); None while it runs.

@@ -136,6 +136,13 @@ def test_edited_not_rerun_cell_is_flagged_stale_at_start(project: Path) -> None:
     # saved notebook any more, and that is what the flag says.
     assert "stale inputs: x from In [2] (no saved cell has this code" in stderr, stderr
     assert "y from" not in stderr and "nbtrack from" not in stderr
+    # the live chart's status line (left as the finished cell's text) says it too
+    shown_text = "".join(
+        str(o.get("data", {}).get("text/plain", ""))
+        for o in nb.cells[3].outputs
+        if o.get("output_type") in ("display_data", "update_display_data")
+    )
+    assert "st · finished" in shown_text and "stale inputs: x" in shown_text, shown_text
     runs = nbtrack.runs().set_index("id")
     assert sorted(runs["verdict"].fillna("-")) == ["-", "stale inputs"]
     shown = cli(project, "show", "latest")

@@ -146,9 +146,11 @@ def at_start(notebook: Path | None, history: list[str], cell: str) -> dict[str, 
 
 
 def flag(run: Any, stale: dict[str, Any]) -> None:
-    """Say so under the cell and mark the run in the store."""
+    """Say so under the cell and in the live chart's status line, and mark the
+    run in the store."""
     from ..store.verdicts import save_stale
 
+    run.flags.append("stale inputs: " + ", ".join(stale["names"]))
     print(f"nbtrack: stale inputs: {stale['summary']}", file=sys.stderr)
     try:
         save_stale(run.writer.store, run.id, stale)

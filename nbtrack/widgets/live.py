@@ -59,10 +59,10 @@ def open_live_view(run: ActiveRun) -> LiveView | None:
 class LiveChart:
     """The widgets: a status line, one curve panel per metric, final values."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, flags: Sequence[str] = ()) -> None:
         widgets, bq = widget_libraries()
         self.widgets, self.bq = widgets, bq
-        self.header = widgets.Label(value=status_line(name, "running", 0))
+        self.header = widgets.Label(value=status_line(name, "running", 0, flags))
         self.final = widgets.Label(value="")
         self.grid = widgets.Box(layout=widgets.Layout(display="flex", flex_flow="row wrap"))
         self.picker = widgets.Dropdown(
@@ -116,6 +116,7 @@ class LiveChart:
 class LiveView:
     def __init__(self, run: ActiveRun) -> None:
         self.name = run.name
+        self.flags = run.flags  # e.g. "stale inputs: x", said in the status line
         self.run_id = run.id
         self.writer = run.writer
         self.start = run.start_time
@@ -146,11 +147,11 @@ class LiveView:
             self._thread.start()
 
     def _running_text(self) -> str:
-        return "nbtrack: " + status_line(self.name, "running", None)
+        return "nbtrack: " + status_line(self.name, "running", None, self.flags)
 
     def _make_chart(self) -> LiveChart | None:
         try:
-            return LiveChart(self.name)
+            return LiveChart(self.name, self.flags)
         except ChartUnavailableError as exc:
             print(f"nbtrack: {exc}; the curves will be shown when the run ends", file=sys.stderr)
             return None
@@ -223,7 +224,7 @@ class LiveView:
                 elapsed = time.time() - self.start
                 if int(elapsed) != shown and self.chart is not None:
                     shown = int(elapsed)
-                    self.chart.header.value = status_line(self.name, "running", shown)
+                    self.chart.header.value = status_line(self.name, "running", shown, self.flags)
                 delay = 1.0 - elapsed % 1.0  # the next whole second
                 if self._dirty:
                     delay = min(delay, self.throttle.wait(time.monotonic()))
@@ -266,8 +267,8 @@ class LiveView:
         with self._lock:
             self._fold()
             series = dict(self.series)
-        text = live_summary(self.name, status, seconds, summary)
-        header = [status_line(self.name, status, seconds), final_values(summary)]
+        text = live_summary(self.name, status, seconds, summary, self.flags)
+        header = [status_line(self.name, status, seconds, self.flags), final_values(summary)]
         picture = static_picture(series, header)
         self.handle.update(bundle(None, text, picture), raw=True)
         if self.chart is not None:  # its models are no longer shown anywhere

@@ -9,9 +9,11 @@ from typing import Any
 from ..format import format_duration, format_table, format_value
 
 
-def status_line(name: str, status: str, seconds: float | None) -> str:
-    """`baseline · running · 12.0s`"""
-    return " · ".join(p for p in (name, status, format_duration(seconds)) if p)
+def status_line(
+    name: str, status: str, seconds: float | None, flags: Sequence[str] = ()
+) -> str:
+    """`baseline · running · 12.0s`, then any flags (`stale inputs: x`)."""
+    return " · ".join(p for p in (name, status, format_duration(seconds), *flags) if p)
 
 
 def metrics_table(summary: Mapping[str, Mapping[str, Any]], width: int = 100) -> str:
@@ -31,10 +33,14 @@ def metrics_table(summary: Mapping[str, Mapping[str, Any]], width: int = 100) ->
 
 
 def live_summary(
-    name: str, status: str, seconds: float | None, summary: Mapping[str, Mapping[str, Any]]
+    name: str,
+    status: str,
+    seconds: float | None,
+    summary: Mapping[str, Mapping[str, Any]],
+    flags: Sequence[str] = (),
 ) -> str:
     """The text under a finished tracked cell."""
-    head = "nbtrack: " + status_line(name, status, seconds)
+    head = "nbtrack: " + status_line(name, status, seconds, flags)
     if not summary:
         return head + " · no metrics logged"
     return head + "\n" + metrics_table(summary)
