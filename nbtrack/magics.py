@@ -167,7 +167,7 @@ class NbtrackMagics(Magics):
         # widgets nor the snapshot's modules, which load on while the cell runs.
         current().warm_up.wait("run")
         from . import tracking
-        from .capture import replay_record
+        from .capture import fresh_rng, replay_record
         from .verify import stale as stale_check
         from .widgets import live  # noqa: F401 - imported off the run's clock
 
@@ -183,33 +183,38 @@ class NbtrackMagics(Magics):
         params = {**notebook_params(history[:-1], context.current_notebook()), **params}
         params.update(_read_vars(shell, args.param))
         stale = stale_check.at_start(context.current_notebook(), history, cell)
-        run = tracking.begin_run(
-            name=args.name,
-            params=params,
-            tags=args.tag,
-            notes=args.notes,
-            experiment=args.experiment,
-            notebook=context.current_notebook(),
-            cell_source=cell,
-            snapshot=not args.no_snapshot,
-            history=history,
-            replay={**replay_record.record(), "stale": stale},
-            # -p values are read again at the end, and log_params adds some: the
-            # snapshot's run.json and commit message must say the final ones.
-            late_params=bool(args.param) or "log_params" in cell,
-            system_metrics=True if args.system_metrics else None,
-        )
-        if stale:
-            stale_check.flag(run, stale)
-        for message in run.warnings:
-            print(f"nbtrack: {message}", file=sys.stderr)
-        view = _open_view(run, args.no_plot)
+        # from here until the cell ends, unseeded default_rng() calls are replayable
+        replay = {**replay_record.record(), "stale": stale}
         try:
-            run_cell_body(shell, cell)
-        except BaseException as exc:
-            self._end(run, tracking.status_for(exc), args.param, exc, view)
-            raise
-        self._end(run, "finished", args.param, None, view)
+            run = tracking.begin_run(
+                name=args.name,
+                params=params,
+                tags=args.tag,
+                notes=args.notes,
+                experiment=args.experiment,
+                notebook=context.current_notebook(),
+                cell_source=cell,
+                snapshot=not args.no_snapshot,
+                history=history,
+                replay=replay,
+                # -p values are read again at the end, and log_params adds some: the
+                # snapshot's run.json and commit message must say the final ones.
+                late_params=bool(args.param) or "log_params" in cell,
+                system_metrics=True if args.system_metrics else None,
+            )
+            if stale:
+                stale_check.flag(run, stale)
+            for message in run.warnings:
+                print(f"nbtrack: {message}", file=sys.stderr)
+            view = _open_view(run, args.no_plot)
+            try:
+                run_cell_body(shell, cell)
+            except BaseException as exc:
+                self._end(run, tracking.status_for(exc), args.param, exc, view)
+                raise
+            self._end(run, "finished", args.param, None, view)
+        finally:
+            fresh_rng.stop()
 
     def _end(
         self,

@@ -78,13 +78,33 @@ def test_unseeded_numpy_run_reproduces_from_the_recorded_state(project: Path) ->
             "%load_ext nbtrack",
             "import numpy as np\nimport random\nwarm = np.random.rand(5)",
             "%%track -n rng\nx = np.random.normal(size=100)\n"
-            "nbtrack.log(mean=float(x.mean()), coin=random.random())",
+            "g = np.random.default_rng()\n"
+            "nbtrack.log(mean=float(x.mean()), coin=random.random(), fresh=float(g.random()))",
         ],
     )
     run_notebook(nb)
     rc, v = verdict_json(project, "rng")
     assert (rc, v["verdict"]) == (0, "reproduced"), v
-    assert v["restored"] == ["numpy", "random"]
+    assert v["restored"] == ["default_rng", "numpy", "random"]
+
+
+def test_a_generator_made_in_the_cell_from_fresh_entropy_reproduces(project: Path) -> None:
+    # NumPy imported inside the tracked cell itself, generators made without a seed
+    nb = write_notebook(
+        project / "fresh.ipynb",
+        [
+            "%load_ext nbtrack",
+            "%%track -n fresh\nimport numpy as np\n"
+            "a, b = np.random.default_rng(), np.random.default_rng()\n"
+            "seeded = np.random.default_rng(7)\n"
+            "nbtrack.log(a=float(a.random()), b=float(b.normal()), s=float(seeded.random()))",
+        ],
+    )
+    run_notebook(nb)
+    run = nbtrack.get_run("fresh")
+    assert run.metrics["a"]["last"] != run.metrics["b"]["last"]  # still two generators
+    rc, v = verdict_json(project, "fresh")
+    assert (rc, v["verdict"]) == (0, "reproduced"), v
 
 
 def test_a_cell_that_fails_now_is_named(project: Path) -> None:

@@ -144,3 +144,34 @@ def test_names_a_cell_binds_before_reading_are_its_own() -> None:
         c for c, _ in minimal_slice([(1, "ok = 1"), (2, "def f():\n    ok = 2"), (3, "r = ok")])
     ]
     assert kept[0] == 1 and kept[-1] == 3
+
+
+def test_unseeded_default_rng_in_a_cell_replays_and_seeded_ones_are_untouched() -> None:
+    # in a fresh process: numpy.random not loaded yet, as after `import numpy` in NumPy 2
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import numpy as np
+        from nbtrack.capture import fresh_rng
+        original = np.random.default_rng
+        e = fresh_rng.start()
+        first = [np.random.default_rng().random() for _ in range(2)]
+        seeded = np.random.default_rng(3).random()
+        fresh_rng.stop()
+        assert np.random.default_rng is original
+        other = fresh_rng.start()
+        again = np.random.default_rng().random()
+        fresh_rng.stop()
+        fresh_rng.start(e)  # a replay, just before the tracked cell
+        assert fresh_rng.start() == e  # the replayed cell's own start keeps it
+        replayed = [np.random.default_rng().random() for _ in range(2)]
+        fresh_rng.stop()
+        print(first == replayed, first[0] != first[1], other != e and again not in first,
+              seeded == np.random.default_rng(3).random())
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.split() == ["True"] * 4, done.stderr

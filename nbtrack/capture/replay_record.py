@@ -10,15 +10,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import cell_errors, rng
+from . import cell_errors, fresh_rng, rng
 
 #: replay.json's format; readers refuse a newer one.
 FORMAT = 1
 
 
 def record(first_count: int = 1) -> dict[str, Any]:
-    """At a tracked cell's start: the cell log so far and the RNG states (raw)."""
-    return {"cells": cell_errors.current(first_count), "rng": rng.capture()}
+    """At a tracked cell's start: the cell log so far and the RNG states (raw).
+    Starts `fresh_rng`'s seeding: the caller stops it when the cell ends."""
+    states = rng.capture()
+    # after capture(), which may load numpy.random: then it is wrapped at once
+    states["default_rng"] = fresh_rng.start()
+    return {"cells": cell_errors.current(first_count), "rng": states}
 
 
 def replay_json(

@@ -3,7 +3,9 @@
 Read only where reading has no side effect: `random`'s global state, NumPy's
 legacy global state (`np.random.get_state()`; only when NumPy is already
 imported), and PyTorch's CPU generator (only when torch is already imported).
-Nothing is imported to look. `capture` is cheap (copies, at cell start);
+Nothing is imported to look. Unseeded `np.random.default_rng()` calls inside
+the cell are made replayable by `fresh_rng` (its entropy is recorded here as
+`default_rng`). `capture` is cheap (copies, at cell start);
 `to_json` turns them into JSON in the snapshot thread; `restore_source` is the
 code a replay runs before the tracked cell to put them back.
 """
@@ -16,8 +18,9 @@ from typing import Any
 
 #: Generators a replay cannot restore, named in the verdict when present.
 NOT_RESTORED_HINT = (
-    "generators created inside the cell (np.random.default_rng(), torch.Generator) "
-    "start from fresh entropy unless seeded"
+    "unseeded generators other than np.random.default_rng() called inside the cell "
+    "(a torch.Generator, a default_rng imported by name before the cell) start from "
+    "fresh entropy"
 )
 
 
@@ -58,6 +61,8 @@ def to_json(states: dict[str, Any]) -> dict[str, Any]:
     if "torch" in states:
         data = bytes(states["torch"].numpy().tobytes())
         out["torch"] = {"bytes": base64.b64encode(data).decode()}
+    if "default_rng" in states:  # 128 bits: kept as text
+        out["default_rng"] = {"entropy": str(states["default_rng"])}
     return out
 
 
@@ -91,4 +96,9 @@ def restore(states: dict[str, Any]) -> list[str]:
         raw = base64.b64decode(states["torch"]["bytes"])
         torch.set_rng_state(torch.frombuffer(bytearray(raw), dtype=torch.uint8))
         restored.append("torch")
+    if "default_rng" in states:
+        from . import fresh_rng
+
+        fresh_rng.start(int(states["default_rng"]["entropy"]))
+        restored.append("default_rng")
     return restored
