@@ -247,3 +247,38 @@ def test_another_language_is_not_checked(project: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "fl: not checked: kernel fakelang is not supported" in done.stdout
+
+
+def test_the_replay_runs_against_the_files_of_the_runs_commit(project: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+            cwd=project,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q")
+    (project / "helper.py").write_text("K = 1\n")
+    (project / "local.py").write_text("BUMP = 10\n")
+    git("add", "helper.py", "local.py")
+    git("commit", "-q", "-m", "first")
+    (project / "local.py").write_text("BUMP = 20\n")  # uncommitted when the run ran
+    nb = write_notebook(
+        project / "g.ipynb",
+        [
+            "%load_ext nbtrack",
+            "%%track -n g\nimport helper, local\nnbtrack.log(v=helper.K + local.BUMP)",
+        ],
+    )
+    run_notebook(nb)
+    assert nbtrack.get_run("g").metrics["v"]["last"] == 21
+    # the project moves on: a later commit and later uncommitted edits
+    (project / "helper.py").write_text("K = 1000\n")
+    git("commit", "-q", "-am", "later")
+    (project / "local.py").write_text("BUMP = 0\n")
+    rc, v = verdict_json(project, "g")
+    assert (rc, v["verdict"]) == (0, "reproduced"), v
+    assert v["files"].endswith("with the run's uncommitted changes"), v["files"]
+    assert (project / "helper.py").read_text() == "K = 1000\n"  # the user's files untouched
+    assert (project / "local.py").read_text() == "BUMP = 0\n"

@@ -105,7 +105,9 @@ def check(
         cells = minimal_slice(cells)
     plan = [(count, source, recorded.guard(count)) for count, source in cells]
     rng = recorded.rng
-    folder = scratch_project(project.root, run.notebook, files.get("notebook.ipynb"))
+    folder, project_files = scratch_project(
+        project.root, run.notebook, files.get("notebook.ipynb"), run.git
+    )
     scratch_store = f"sqlite:///{folder.parent / 'store.db'}"
     nb_path = folder / run.notebook if run.notebook else None
     try:
@@ -120,7 +122,11 @@ def check(
             collect=lambda: _replayed_run(scratch_store),
         )
         cells_s = outcome.cells_s
-        extra: dict[str, Any] = {"cells": len(plan), "history": len(recorded.cells)}
+        extra: dict[str, Any] = {
+            "cells": len(plan),
+            "history": len(recorded.cells),
+            "files": project_files,
+        }
         if outcome.guarded:
             extra["guarded"] = outcome.guarded
         if rng:

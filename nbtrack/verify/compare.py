@@ -113,4 +113,6 @@ def describe(verdict: str, detail: dict[str, Any]) -> str:
         lines.append(f"  guarded {line}")
     if detail.get("not_restored"):
         lines.append(f"  not restored: {detail['not_restored']}")
+    if detail.get("files") and not detail["files"].startswith("the project's files at commit"):
+        lines.append(f"  replayed against {detail['files']}")
     return "\n".join(lines)

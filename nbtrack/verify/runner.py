@@ -37,16 +37,23 @@ class Outcome:
     collected: Any = None
 
 
-def scratch_project(root: Path, notebook: str | None, notebook_bytes: bytes | None) -> Path:
-    """A temporary copy of the project, with the run's notebook as it was saved."""
+def scratch_project(
+    root: Path, notebook: str | None, notebook_bytes: bytes | None, git: dict[str, Any] | None
+) -> tuple[Path, str]:
+    """A temporary copy of the project as the run had it (its git commit and
+    uncommitted changes, see `checkout`), with the run's notebook as it was
+    saved; and what the copy holds, in words."""
+    from .checkout import files_at_run
+
     scratch = Path(tempfile.mkdtemp(prefix="nbtrack-verify-"))
     target = scratch / "project"
     shutil.copytree(root, target, ignore=shutil.ignore_patterns(*SKIP), symlinks=True)
+    files = files_at_run(target, root, git)
     if notebook and notebook_bytes is not None and not Path(notebook).is_absolute():
         path = target / notebook
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(notebook_bytes)
-    return target
+    return target, files
 
 
 def kernel_language(kernel_name: str) -> str | None:
