@@ -122,6 +122,35 @@ def test_what_the_full_store_reads_matches_what_the_lite_store_wrote(tmp_path: P
         lite.close()
 
 
+def _master(path: Path) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(path) as db:
+        return sorted(db.execute("SELECT type, name, tbl_name, sql FROM sqlite_master"))
+
+
+def test_a_new_store_gets_the_schema_sqlalchemy_creates(tmp_path: Path) -> None:
+    from nbtrack.store.sqlite_ddl import DDL, compiled_ddl
+
+    assert DDL == compiled_ddl(), "schema.py changed: run python -m nbtrack.store.sqlite_ddl"
+    a, b = tmp_path / "a.db", tmp_path / "b.db"
+    Store(f"sqlite:///{a}").close()
+    lite = SqliteStore(f"sqlite:///{b}", b)
+    lite.close()
+    assert lite._full is None  # created without SQLAlchemy's Store
+    assert _master(b) == _master(a) and len(_master(a)) > 30
+    with sqlite3.connect(b) as db:
+        assert db.execute("SELECT value FROM nbtrack_meta").fetchall() == [(str(SCHEMA_VERSION),)]
+    Store(f"sqlite:///{b}").close()  # the full Store takes it as current
+
+
+def test_a_file_that_is_not_nbtracks_is_refused_not_written(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE mine (x)")
+    with pytest.raises(StoreError, match="an SQLite database that nbtrack did not create"):
+        SqliteStore(f"sqlite:///{path}", path)
+    assert [r[1] for r in _master(path)] == ["mine"]
+
+
 def test_a_corrupted_store_file_says_what_to_do(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     path.write_bytes(b"this is not sqlite" * 100)
@@ -163,7 +192,8 @@ print("LOADED", "sqlalchemy" in sys.modules)
 def test_a_script_that_only_logs_never_imports_sqlalchemy(backend: str, project: Path) -> None:
     """Cold start: SQLAlchemy's import is most of a logging script's start-up, and an
     existing SQLite store needs none of it (PostgreSQL does)."""
-    for expected in (True, not backend.startswith("sqlite")):  # a new store, then existing
+    expected = not backend.startswith("sqlite")
+    for _new_then_existing in range(2):
         out = subprocess.run(
             [sys.executable, "-c", _SCRIPT], capture_output=True, text=True, timeout=120
         )

@@ -8,8 +8,9 @@ SQLAlchemy compiles from `schema.py` (tests compare the rows both write), and th
 same guarantees: BEGIN IMMEDIATE under the busy timeout, WAL, every transaction
 inside the fork guard, driver errors turned into StoreErrors that say what to do.
 
-Anything else (reads, edits, a new or old schema to create or upgrade) goes to a
-full `Store` on the same URL, built, and SQLAlchemy imported, on first use.
+A new store is created from `sqlite_ddl.DDL` (SQLAlchemy's DDL, compiled ahead of
+time). Anything else (reads, edits, an old schema to upgrade) goes to a full
+`Store` on the same URL, built, and SQLAlchemy imported, on first use.
 """
 
 from __future__ import annotations
@@ -165,10 +166,13 @@ class SqliteStore:
         return getattr(self.full, name)
 
     def _open_schema(self) -> None:
-        if self._version() == WRITES_SCHEMA_VERSION:
+        version = self._version()
+        if version == WRITES_SCHEMA_VERSION:
             return
-        # New, older or newer than these statements: the full Store creates,
-        # upgrades or refuses it, as always.
+        if version is None and self._create_if_empty():
+            return
+        # Older or newer than these statements, or not nbtrack's: the full Store
+        # upgrades, refuses or reports it, as always.
         if self._full is None:
             self.full  # noqa: B018
         else:
@@ -178,6 +182,22 @@ class SqliteStore:
                 f"store/sqlite_writes.py writes schema {WRITES_SCHEMA_VERSION}, the store has "
                 f"{self._version()}: update WRITES_SCHEMA_VERSION with migrations.STEPS"
             )
+
+    def _create_if_empty(self) -> bool:
+        """Create the current schema in an empty database file (sqlite_ddl.DDL, what
+        `migrations.create` does); False when the file holds anything already."""
+        from .sqlite_ddl import DDL
+
+        with self._transaction() as db:
+            if db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                return False  # another process created it first, or a foreign file
+            for statement in DDL:
+                db.execute(statement)
+            db.execute(
+                "INSERT INTO nbtrack_meta (key, value) VALUES ('schema_version', ?)",
+                (str(WRITES_SCHEMA_VERSION),),
+            )
+        return True
 
     def _version(self) -> int | None:
         with self._translated(), self._lock:
