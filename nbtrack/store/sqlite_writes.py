@@ -201,12 +201,16 @@ class SqliteStore:
 
     def _version(self) -> int | None:
         with self._translated(), self._lock:
+            db = self._connection()
+            fork_guard.enter(id(db))  # a read holds a SQLite lock too
             try:
-                row = self._connection().execute(_VERSION_SQL).fetchone()
+                row = db.execute(_VERSION_SQL).fetchone()
             except sqlite3.OperationalError as exc:
                 if "no such table" in str(exc):
                     return None
                 raise
+            finally:
+                fork_guard.leave(id(db))
         return int(row[0]) if row is not None else 0
 
     # -- connections and transactions -----------------------------------------------
