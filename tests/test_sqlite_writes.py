@@ -128,9 +128,10 @@ def _master(path: Path) -> list[tuple[Any, ...]]:
 
 
 def test_a_new_store_gets_the_schema_sqlalchemy_creates(tmp_path: Path) -> None:
-    from nbtrack.store.sqlite_ddl import DDL, compiled_ddl
+    from nbtrack.store.sqlite_ddl import DDL, DDL_SCHEMA_VERSION, compiled_ddl
 
-    assert DDL == compiled_ddl(), "schema.py changed: run python -m nbtrack.store.sqlite_ddl"
+    stale = "schema.py or migrations changed: run python -m nbtrack.store.sqlite_ddl"
+    assert DDL == compiled_ddl() and DDL_SCHEMA_VERSION == SCHEMA_VERSION, stale
     a, b = tmp_path / "a.db", tmp_path / "b.db"
     Store(f"sqlite:///{a}").close()
     lite = SqliteStore(f"sqlite:///{b}", b)
@@ -140,6 +141,25 @@ def test_a_new_store_gets_the_schema_sqlalchemy_creates(tmp_path: Path) -> None:
     with sqlite3.connect(b) as db:
         assert db.execute("SELECT value FROM nbtrack_meta").fetchall() == [(str(SCHEMA_VERSION),)]
     Store(f"sqlite:///{b}").close()  # the full Store takes it as current
+
+
+def test_statements_older_than_the_schema_leave_every_write_to_sqlalchemy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A migration step added without updating sqlite_writes.py (the test above
+    fails then) must not break users: the full Store writes, as before."""
+    from nbtrack.store import _new_store, sqlite_writes
+
+    monkeypatch.setattr(sqlite_writes, "WRITES_SCHEMA_VERSION", SCHEMA_VERSION - 1)
+    path = tmp_path / "s.db"
+    for _new_then_existing in range(2):
+        store = _new_store(f"sqlite:///{path}")
+        try:
+            assert isinstance(store, Store)
+            assert store.schema_version() == SCHEMA_VERSION
+            store.create_run(_run(f"R{_new_then_existing}", "train"))
+        finally:
+            store.close()
 
 
 def test_a_file_that_is_not_nbtracks_is_refused_not_written(tmp_path: Path) -> None:

@@ -46,9 +46,12 @@ def _new_store(url: str) -> Store | SqliteStore:
 
     path = plain_sqlite_path(url)
     if path is not None and os.environ.get("NBTRACK_SQLITE_WRITES", "stdlib") != "sqlalchemy":
-        from .sqlite_writes import SqliteStore
+        from .sqlite_writes import SqliteStore, StaleWrites
 
-        return SqliteStore(url, path)
+        try:
+            return SqliteStore(url, path)
+        except StaleWrites as stale:
+            return stale.full
     from .store import Store
 
     return Store(url)
