@@ -70,6 +70,11 @@ def _load_run() -> None:
 def _store_exists(url: str) -> bool:
     """Is there a store at `url` to open? (Opening one that is not there would
     create it: a project gets a store when it tracks a run, not on `%load_ext`.)"""
+    from .store.sqlite_files import plain_sqlite_path
+
+    plain = plain_sqlite_path(url)
+    if plain is not None:  # the common case, answered without importing SQLAlchemy
+        return plain.exists()
     import sqlalchemy as sa
 
     from .store.engine import sqlite_path

@@ -11,9 +11,10 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from .sqlite_writes import SqliteStore
     from .store import Store
 
-_stores: dict[str, Store] = {}
+_stores: dict[str, Store | SqliteStore] = {}
 _lock = threading.Lock()
 
 
@@ -23,22 +24,37 @@ def _after_fork_in_child() -> None:
     global _lock
     _lock = threading.Lock()
     for store in _stores.values():
-        store.engine.dispose(close=False)
-        store._writer_engine.dispose(close=False)
+        store.after_fork_in_child()
 
 
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def open_store(url: str) -> Store:
-    """The process's Store for `url`, opened (and migrated) on first use."""
-    from .store import Store
-
+    """The process's Store for `url`, opened (and migrated) on first use. A SQLite
+    file's is a SqliteStore: its writes go through the standard library's sqlite3,
+    so that a script that only logs never imports SQLAlchemy."""
     with _lock:
         store = _stores.get(url)
         if store is None:
-            store = _stores[url] = Store(url)
-        return store
+            store = _stores[url] = _new_store(url)
+        return store  # type: ignore[return-value]
+
+
+def _new_store(url: str) -> Store | SqliteStore:
+    from .sqlite_files import plain_sqlite_path
+
+    path = plain_sqlite_path(url)
+    if path is not None and os.environ.get("NBTRACK_SQLITE_WRITES", "stdlib") != "sqlalchemy":
+        from .sqlite_writes import SqliteStore, StaleWrites
+
+        try:
+            return SqliteStore(url, path)
+        except StaleWrites as stale:
+            return stale.full
+    from .store import Store
+
+    return Store(url)
 
 
 def forget_stores() -> None:

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ..config import ignore_in_git
 from ..errors import StoreError
 from .forkguard import guard as fork_guard
-from .urls import mask_text, mask_url, remember_password
-
-SQLITE_BUSY_TIMEOUT_S = 60.0
+from .sqlite_files import SQLITE_BUSY_TIMEOUT_S, error_for, prepare_sqlite_folder
+from .urls import mask_url, remember_password
 
 
 def sqlite_path(url: sa.URL) -> Path | None:
@@ -66,17 +64,6 @@ def quiet_psycopg() -> None:
     logger = logging.getLogger("psycopg")
     if _drop_psycopg_cleanup_noise not in logger.filters:
         logger.addFilter(_drop_psycopg_cleanup_noise)
-
-
-def prepare_sqlite_folder(path: Path) -> None:
-    folder = path.parent
-    created = not folder.exists()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(f"cannot create the store folder {folder}: {exc}") from exc
-    if created and folder.name == ".nbtrack":
-        ignore_in_git(folder)  # the store never shows in `git status`
 
 
 def _configure_sqlite(engine: sa.Engine) -> None:
@@ -156,30 +143,8 @@ def translate_errors(url: str) -> Iterator[None]:
 
 
 def store_error(url: str, exc: sa.exc.DBAPIError) -> StoreError:
-    url = mask_url(url)
-    text = mask_text(str(exc.orig) if exc.orig is not None else str(exc))
-    lowered = text.lower()
-    if "database is locked" in lowered or "database is busy" in lowered:
-        return StoreError(
-            f"the store {url} stayed locked by another process for {SQLITE_BUSY_TIMEOUT_S:.0f} s; "
-            "nothing was lost from this run's buffer. Find the process holding it "
-            "(e.g. `fuser` on the .db file) or retry."
-        )
-    if "disk is full" in lowered or "no space left" in lowered:
-        return StoreError(
-            f"disk full: the disk holding the store {url} has no space left ({text}); "
-            "nbtrack keeps the points it could not write and writes them once you free space"
-        )
-    if "not a database" in lowered or "malformed" in lowered or "corrupt" in lowered:
-        return StoreError(
-            f"the store {url} is corrupted or not an SQLite database ({text}); "
-            "move it aside and nbtrack will start a new one, or restore it from a backup"
-        )
-    if "unable to open" in lowered or "readonly" in lowered or "permission" in lowered:
-        return StoreError(f"cannot open the store {url} ({text}); check the path and permissions")
-    if isinstance(exc, sa.exc.OperationalError):
-        return StoreError(f"cannot reach the store {url}: {text.strip().splitlines()[0]}")
-    return StoreError(f"the store {url} refused an operation: {text.strip().splitlines()[0]}")
+    text = str(exc.orig) if exc.orig is not None else str(exc)
+    return error_for(url, text, isinstance(exc, sa.exc.OperationalError))
 
 
 def write_engine(engine: sa.Engine) -> sa.Engine:

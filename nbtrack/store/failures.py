@@ -3,6 +3,8 @@ or it refuses these rows for their content (find and drop only those rows)."""
 
 from __future__ import annotations
 
+import sys
+
 _TRANSIENT_WORDS = (
     "database is locked",
     "database is busy",
@@ -43,15 +45,15 @@ def is_transient(exc: BaseException) -> bool:
     """True when retrying the same rows later can succeed: the store is locked,
     unreachable, out of disk or restarting. False when the rows themselves are
     refused (a constraint, a value out of range, text the driver cannot encode)."""
-    import sqlalchemy as sa
-
-    away = (
-        sa.exc.OperationalError,
-        sa.exc.InterfaceError,
-        sa.exc.DisconnectionError,
-        sa.exc.TimeoutError,
-        OSError,  # connection refused or reset, timeouts, I/O errors
-    )
+    away: tuple[type[BaseException], ...] = (OSError,)  # refused, reset, timeouts, I/O
+    sa = sys.modules.get("sqlalchemy")  # never imported: none of its errors can occur
+    if sa is not None:
+        away += (
+            sa.exc.OperationalError,
+            sa.exc.InterfaceError,
+            sa.exc.DisconnectionError,
+            sa.exc.TimeoutError,
+        )
     links = _chain(exc)
     for link in links:
         if isinstance(link, away):

@@ -25,16 +25,28 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import chain, count
 from operator import itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
-from . import schema
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 Point = tuple[str, str, int, float, float]
 Row = tuple[int, int, int, int, float | None, float]
 
+POINTS_TABLE = "nbtrack_points"  # schema.points (a test checks); no SQLAlchemy import
 _COLUMNS = "run_key, key_id, step, seq, value, time"
+# The standard library's SQL for a SQLite store's writes (sqlite_writes.py), the
+# same statements SQLAlchemy compiles from `_seq_statements` and `_key_ids_of`.
+_BUMP_SQL = (
+    "UPDATE nbtrack_run_keys SET points=(nbtrack_run_keys.points + ?) "
+    "WHERE nbtrack_run_keys.run_id = ? RETURNING nbtrack_run_keys.run_key, nbtrack_run_keys.points"
+)
+_ADD_SQL = (
+    "INSERT INTO nbtrack_run_keys (run_id, points) VALUES (?, ?) "
+    "ON CONFLICT (run_id) DO NOTHING RETURNING nbtrack_run_keys.run_key"
+)
+_ADD_KEY_SQL = "INSERT INTO nbtrack_metric_keys (key) VALUES (?) ON CONFLICT (key) DO NOTHING"
+_KEY_IDS_SQL = "SELECT key, id FROM nbtrack_metric_keys WHERE key IN ({})"
 # Rows per multi-row INSERT, at most: SQLite before 3.32 binds at most 999 variables.
 # A batch goes in statements of power-of-two sizes, so a dozen statements, each
 # compiled once per connection, serve every batch size.
@@ -70,24 +82,22 @@ class PointWrites:
         first = {run_id: self._take_seqs(conn, run_id, n) for run_id, n in runs.items()}
         known = self._key_ids
         new_ids = self._key_ids_of(conn, set(map(itemgetter(1), points)) - known.keys())
-        ids = {**known, **new_ids} if new_ids else known
-        if len(first) == 1:
-            ((run_key, start),) = first.values()
-            rows: list[Row] = [
-                (run_key, ids[k], s, q, v if v == v else None, w)
-                for (_, k, s, v, w), q in zip(points, count(start))
-            ]
-        else:
-            rows = []
-            nxt = {run_id: list(pair) for run_id, pair in first.items()}
-            for r, k, s, v, w in points:
-                slot = nxt[r]
-                rows.append((slot[0], ids[k], s, slot[1], v if v == v else None, w))
-                slot[1] += 1
+        rows = _rows(points, first, {**known, **new_ids} if new_ids else known)
         if self.dialect == "sqlite":
-            self._insert_sqlite(conn, rows, len(first) == 1)
+            self._insert_sqlite(conn.connection.dbapi_connection, rows, len(first) == 1)  # type: ignore[arg-type]
         else:
             self._copy_postgres(conn, rows)
+        return new_ids
+
+    def insert_sqlite3(self, db: sqlite3.Connection, points: Sequence[Point]) -> dict[str, int]:
+        """`insert` through the standard library's sqlite3, inside `db`'s open
+        transaction (no SQLAlchemy: a script that only logs never imports it)."""
+        runs = Counter(map(itemgetter(0), points))
+        first = {run_id: _take_seqs_sqlite3(db, run_id, n) for run_id, n in runs.items()}
+        known = self._key_ids
+        new_ids = _key_ids_sqlite3(db, set(map(itemgetter(1), points)) - known.keys())
+        rows = _rows(points, first, {**known, **new_ids} if new_ids else known)
+        self._insert_sqlite(db, rows, len(first) == 1)
         return new_ids
 
     def _take_seqs(self, conn: sa.Connection, run_id: str, n: int) -> tuple[int, int]:
@@ -110,6 +120,10 @@ class PointWrites:
         """The two statements of `_take_seqs`, built once: SQLAlchemy then finds
         their compiled form in its cache instead of building a new one per batch
         (a millisecond of the run's end)."""
+        import sqlalchemy as sa
+
+        from . import schema
+
         t = schema.run_keys
         bump = (
             sa.update(t)
@@ -127,6 +141,10 @@ class PointWrites:
     def _key_ids_of(self, conn: sa.Connection, keys: Iterable[str]) -> dict[str, int]:
         """Ids of metric names, adding the new ones (concurrent writers may add the same
         name at once: the first wins, the others read its id)."""
+        import sqlalchemy as sa
+
+        from . import schema
+
         names = sorted(keys)
         if not names:
             return {}
@@ -150,16 +168,14 @@ class PointWrites:
         sql = self._statements.get(n)
         if sql is None:
             values = ",".join(["(?,?,?,?,?,?)"] * n)
-            sql = self._statements[n] = (
-                f"INSERT INTO {schema.points.name} ({_COLUMNS}) VALUES {values}"
-            )
+            sql = self._statements[n] = f"INSERT INTO {POINTS_TABLE} ({_COLUMNS}) VALUES {values}"
         return sql
 
-    def _insert_sqlite(self, conn: sa.Connection, rows: list[Row], one_run: bool) -> None:
+    def _insert_sqlite(self, db: sqlite3.Connection, rows: list[Row], one_run: bool) -> None:
         # Series by series (a stable sort keeps each in the order it was logged): each
         # grows at one place of the table.
         rows.sort(key=itemgetter(1) if one_run else itemgetter(0, 1))
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor = db.cursor()
         try:
             i, n = 0, len(rows)
             while i < n:
@@ -173,7 +189,51 @@ class PointWrites:
     def _copy_postgres(self, conn: sa.Connection, rows: list[Row]) -> None:
         raw = conn.connection.driver_connection
         with raw.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {schema.points.name} ({_COLUMNS}) FROM STDIN") as copy:
+            with cursor.copy(f"COPY {POINTS_TABLE} ({_COLUMNS}) FROM STDIN") as copy:
                 write = copy.write_row
                 for row in rows:
                     write(row)
+
+
+def _rows(
+    points: Sequence[Point], first: dict[str, tuple[int, int]], ids: dict[str, int]
+) -> list[Row]:
+    """The table rows of `points`, each run's seqs counted up from `first[run_id]`."""
+    if len(first) == 1:
+        ((run_key, start),) = first.values()
+        return [
+            (run_key, ids[k], s, q, v if v == v else None, w)
+            for (_, k, s, v, w), q in zip(points, count(start))
+        ]
+    rows: list[Row] = []
+    nxt = {run_id: list(pair) for run_id, pair in first.items()}
+    for r, k, s, v, w in points:
+        slot = nxt[r]
+        rows.append((slot[0], ids[k], s, slot[1], v if v == v else None, w))
+        slot[1] += 1
+    return rows
+
+
+def _take_seqs_sqlite3(db: sqlite3.Connection, run_id: str, n: int) -> tuple[int, int]:
+    """`PointWrites._take_seqs` in the standard library's sqlite3 (one writer at a
+    time holds SQLite's write lock, so the insert never races)."""
+    row = db.execute(_BUMP_SQL, (n, run_id)).fetchone()
+    if row is not None:
+        return row[0], row[1] - n + 1
+    added = db.execute(_ADD_SQL, (run_id, n)).fetchone()
+    if added is None:
+        raise AssertionError(f"no run key for {run_id}")
+    return added[0], 1
+
+
+def _key_ids_sqlite3(db: sqlite3.Connection, keys: Iterable[str]) -> dict[str, int]:
+    names = sorted(keys)
+    if not names:
+        return {}
+    db.executemany(_ADD_KEY_SQL, [(k,) for k in names])
+    out: dict[str, int] = {}
+    for i in range(0, len(names), _IN_CHUNK):
+        chunk = names[i : i + _IN_CHUNK]
+        sql = _KEY_IDS_SQL.format(",".join("?" * len(chunk)))
+        out.update(db.execute(sql, chunk).fetchall())
+    return out

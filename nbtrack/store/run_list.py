@@ -11,7 +11,6 @@ stops at the page; the runs without the value follow, newest first.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -19,28 +18,11 @@ from typing import Any
 import sqlalchemy as sa
 
 from . import schema
+from .param_rows import NAN, NUMBER, OTHER, STRING, param_rows  # noqa: F401 (re-exported)
 
 RUNS = schema.runs
 SUMMARIES = schema.summaries
 PARAMS = schema.params
-NUMBER, STRING, OTHER, NAN = 0, 1, 2, 3
-
-
-def param_rows(run_id: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-    """The `nbtrack_params` rows of a run's (flat) params. Pure."""
-    rows = []
-    for key, value in params.items():
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            number = float(value)
-            kind, num = (NAN, None) if math.isnan(number) else (NUMBER, number)
-            text = json.dumps(value, allow_nan=True)
-        elif isinstance(value, str):
-            kind, num, text = STRING, None, value
-        else:
-            kind, num = OTHER, None
-            text = json.dumps(value, ensure_ascii=False, sort_keys=True, allow_nan=True)
-        rows.append({"run_id": run_id, "key": key, "kind": kind, "num": num, "text": text.lower()})
-    return rows
 
 
 def write_params(conn: sa.Connection, run_id: str, params: dict[str, Any]) -> None:

@@ -93,6 +93,11 @@ class Store(PointReads, RunListing):
             prepare_sqlite_folder(Path(path))
         self._ensure_schema()
 
+    def after_fork_in_child(self) -> None:
+        """Drop the parent's connections from the pools, without closing them."""
+        self.engine.dispose(close=False)
+        self._writer_engine.dispose(close=False)
+
     def checkpoint(self) -> None:
         """Move a SQLite store's WAL into the database file and empty it, so that
         `nbtrack.db` alone holds every finished run (a copy of it, a backup).

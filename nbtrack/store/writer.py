@@ -32,13 +32,15 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError
 from .failures import is_disk_full, is_transient
 from .journal import Journal
-from .store import Store
 from .urls import mask_text
+
+if TYPE_CHECKING:
+    from .store import Store
 
 # Short: a live run keeps its backlog small, so what is left to write when it ends
 # (finish) is a few hundredths of a second of points. A WAL commit costs ~0.1 ms.
