@@ -15,7 +15,7 @@ import { IArtifactDetail, IArtifactEdge, IArtifactVersion, ILineage, NbtrackApi 
 import { aliasHistorySection, previewSection } from './artifactFacts';
 import { formatTime } from './format';
 import { cellLabel, formatBytes, ILineageLine, lineageTree } from './lineage';
-import { layoutLineage, lineageSvg } from './lineageGraph';
+import { layoutLineage, lineageSvg, NODE_W } from './lineageGraph';
 
 const COLUMNS: [string, string][] = [
   ['name', 'Name'],
@@ -233,10 +233,11 @@ export class ArtifactView extends Widget {
     const graph = el('section', 'nbtrack-LineageGraph-section');
     graph.appendChild(el('h4', '', 'Lineage'));
     const scroller = el('div', 'nbtrack-LineageGraph-scroller');
-    scroller.appendChild(lineageSvg(layoutLineage(lineage)));
+    const layout = layoutLineage(lineage);
+    scroller.appendChild(lineageSvg(layout));
     graph.append(
       scroller,
-      el('div', 'nbtrack-LineageGraph-legend', 'run → version: made it · version ⇢ run: used it')
+      el('div', 'nbtrack-LineageGraph-legend', 'solid: the run made the version · dashed: the run used it')
     );
     // The same lineage as lists: read by screen readers, shown when the keyboard enters it.
     const tree = lineageTree(lineage);
@@ -247,6 +248,11 @@ export class ArtifactView extends Widget {
     );
     parts.push(graph, lists);
     this._detail.replaceChildren(...parts);
+    // A wide graph in a narrow panel scrolls: start with the selected version centred.
+    const root = layout.nodes.find(n => n.root);
+    if (root && layout.width > scroller.clientWidth) {
+      scroller.scrollLeft = root.x + NODE_W / 2 - scroller.clientWidth / 2;
+    }
   }
 
   private _versions: IArtifactVersion[] = [];

@@ -8,13 +8,13 @@
  */
 import { ILineage } from './api';
 
-export const NODE_W = 132;
+export const NODE_W = 116;
 export const NODE_H = 26;
-const GAP_X = 44;
+const GAP_X = 30;
 const GAP_Y = 12;
 const PAD = 6;
 /** Characters of a label that fit a node; the rest is cut with an ellipsis. */
-export const LABEL_CHARS = 18;
+export const LABEL_CHARS = 15;
 
 export interface IGraphNode {
   /** A run ref (`train#4`) or a version ref (`digits:v2`). */
