@@ -152,6 +152,16 @@ export interface IRunDiff {
   cell: ITextDiff | null;
   script: ITextDiff | null;
   notebook: INotebookDiffData | null;
+  /** The artifact versions the runs used differently; null from an older server. */
+  inputs?: IInputsDiff | null;
+}
+
+/** By artifact name: `changed` {name: {old, new}}, `added` (only b used), `removed`, `same`. */
+export interface IInputsDiff {
+  changed: { [name: string]: { old: string; new: string } };
+  added: { [name: string]: string };
+  removed: { [name: string]: string };
+  same: { [name: string]: string };
 }
 
 export interface ISnapshot {
