@@ -144,6 +144,7 @@ def run_lineage(args: argparse.Namespace) -> int:
 
 def run_gc(args: argparse.Namespace) -> int:
     from .artifacts import gc
+    from .artifacts.blobstore import UPLOAD_MARK
     from .artifacts.report import format_bytes
 
     ctx = _ctx(args)
@@ -154,7 +155,11 @@ def run_gc(args: argparse.Namespace) -> int:
     for digest, size in todo.blobs:
         print(f"{verb} blob {digest[:16]}  {format_bytes(size)}")
     for path, size in todo.temp:
-        print(f"{verb} temporary file {path}  {format_bytes(size)}")
+        if path.startswith(UPLOAD_MARK):  # an S3 multipart upload a crash left unfinished
+            upload = path[len(UPLOAD_MARK) :].rpartition("?")[0]
+            print(f"{verb} unfinished upload s3://{upload}  {format_bytes(size)}")
+        else:
+            print(f"{verb} temporary file {path}  {format_bytes(size)}")
     if not args.dry_run:
         gc.apply(ctx, todo)
     print(

@@ -152,6 +152,16 @@ export interface IRunDiff {
   cell: ITextDiff | null;
   script: ITextDiff | null;
   notebook: INotebookDiffData | null;
+  /** The artifact versions the runs used differently; null from an older server. */
+  inputs?: IInputsDiff | null;
+}
+
+/** By artifact name: `changed` {name: {old, new}}, `added` (only b used), `removed`, `same`. */
+export interface IInputsDiff {
+  changed: { [name: string]: { old: string; new: string } };
+  added: { [name: string]: string };
+  removed: { [name: string]: string };
+  same: { [name: string]: string };
 }
 
 export interface ISnapshot {
@@ -206,11 +216,31 @@ export interface IArtifactEdge {
 export interface IArtifactDetail extends IArtifactVersion {
   unique_bytes: number;
   shared_bytes: number;
-  alias_history: { alias: string; version: number; time: number }[];
+  /** Every move of an alias of this artifact, oldest first. */
+  alias_history: IAliasMove[];
   made_by_runs: IArtifactEdge[];
   used_by: IArtifactEdge[];
   /** For datasets: rows, schema and a preview. */
-  meta: { rows?: number; schema?: { name: string; dtype: string }[]; preview?: JSONValue };
+  meta: { rows?: number; schema?: { name: string; dtype: string }[]; preview?: IDatasetPreview };
+}
+
+/** An alias moved from one version to another (`from_version` null on its first use). */
+export interface IAliasMove {
+  alias: string;
+  from_version: number | null;
+  version: number;
+  time: number;
+  /** The run that moved it; null outside a run or once the run is deleted. */
+  run: string | null;
+  /** Who ran that run. */
+  user: string | null;
+}
+
+/** A dataset's first rows, as pandas' "split" orient. */
+export interface IDatasetPreview {
+  columns: JSONValue[];
+  index?: JSONValue[];
+  data: JSONValue[][];
 }
 
 /** What made a version and what used it, transitively (see `lineage.ts`). */

@@ -1,17 +1,21 @@
 /**
  * The Artifacts view of the Runs panel: every artifact version (name,
  * version, type, size, aliases, the run that made it) and, for the selected
- * version, who made it (run and cell), who used it, and its lineage both
- * ways. Run refs are buttons: `runRequested` asks the panel to select that
- * run. All user text (names, aliases, notebooks) is set with `textContent`.
+ * version, who made it (run and cell), who used it, a dataset's first rows,
+ * the alias history, and its lineage both ways, drawn as a graph (the same as
+ * lists for screen readers and the keyboard). Run refs are buttons and graph
+ * nodes: `runRequested` asks the panel to select that run. All user text
+ * (names, aliases, notebooks) is set with `textContent`.
  */
 import { Message } from '@lumino/messaging';
 import { ISignal, Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { IArtifactDetail, IArtifactEdge, IArtifactVersion, ILineage, NbtrackApi } from './api';
+import { aliasHistorySection, previewSection } from './artifactFacts';
 import { formatTime } from './format';
 import { cellLabel, formatBytes, ILineageLine, lineageTree } from './lineage';
+import { layoutLineage, lineageSvg, NODE_W } from './lineageGraph';
 
 const COLUMNS: [string, string][] = [
   ['name', 'Name'],
@@ -104,14 +108,15 @@ export class ArtifactView extends Widget {
       return;
     }
     const target = event.target as HTMLElement;
-    const run = target.closest<HTMLElement>('[data-run]');
+    // Buttons and the graph's SVG nodes alike (an SVG node has no `dataset` everywhere).
+    const run = target.closest('[data-run]');
     if (run) {
-      this._runRequested.emit(run.dataset.run as string);
+      this._runRequested.emit(run.getAttribute('data-run') as string);
       return;
     }
-    const version = target.closest<HTMLElement>('[data-ref]');
+    const version = target.closest('[data-ref]');
     if (version) {
-      void this.showVersion(version.dataset.ref as string);
+      void this.showVersion(version.getAttribute('data-ref') as string);
     }
   }
 
@@ -219,13 +224,35 @@ export class ArtifactView extends Widget {
     fact('Made by', edgeNodes(v.made_by_runs, 'logged outside a run'));
     fact('Used by', edgeNodes(v.used_by, 'no run used it yet'));
     parts.push(facts);
+    const preview = previewSection(v.meta.preview, v.meta.rows);
+    if (preview) {
+      parts.push(preview);
+    }
+    parts.push(aliasHistorySection(v.alias_history ?? [], v.version, ref => runLink(ref)));
 
+    const graph = el('section', 'nbtrack-LineageGraph-section');
+    graph.appendChild(el('h4', '', 'Lineage'));
+    const scroller = el('div', 'nbtrack-LineageGraph-scroller');
+    const layout = layoutLineage(lineage);
+    scroller.appendChild(lineageSvg(layout));
+    graph.append(
+      scroller,
+      el('div', 'nbtrack-LineageGraph-legend', 'solid: the run made the version · dashed: the run used it')
+    );
+    // The same lineage as lists: read by screen readers, shown when the keyboard enters it.
     const tree = lineageTree(lineage);
-    parts.push(
+    const lists = el('div', 'nbtrack-Lineage-lists');
+    lists.append(
       treeSection('Upstream', 'upstream', tree.upstream, 'nothing: logged outside a run'),
       treeSection('Downstream', 'downstream', tree.downstream, 'no run used it yet')
     );
+    parts.push(graph, lists);
     this._detail.replaceChildren(...parts);
+    // A wide graph in a narrow panel scrolls: start with the selected version centred.
+    const root = layout.nodes.find(n => n.root);
+    if (root && layout.width > scroller.clientWidth) {
+      scroller.scrollLeft = root.x + NODE_W / 2 - scroller.clientWidth / 2;
+    }
   }
 
   private _versions: IArtifactVersion[] = [];

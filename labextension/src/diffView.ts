@@ -1,6 +1,6 @@
 /**
- * The diff of two runs in a main-area tab: params and metric summaries side
- * by side, the tracked cell as a unified diff, and the snapshot notebooks
+ * The diff of two runs in a main-area tab: params, the input versions and
+ * metric summaries side by side, the tracked cell as a unified diff, and the snapshot notebooks
  * cell by cell with nbdime's NotebookDiffWidget.
  *
  * Everything from the runs (names, params, sources) is set as text.
@@ -15,6 +15,7 @@ import type { IDiffEntry } from 'nbdime/lib/diff/diffentries';
 
 import { IMetricDiff, IRun, IRunDiff, ITextDiff } from './api';
 import { formatDelta, formatNumber, formatValue, JSONValue } from './format';
+import { inputRows, inputsNote } from './inputsDiff';
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -103,6 +104,18 @@ export class DiffView extends Panel {
         ? table(['param', a.name, b.name], params)
         : el('p', 'nbtrack-DiffView-none', 'Same params.')
     );
+
+    // Which dataset/artifact versions the runs used differently (shown when either used one).
+    const inputs = inputRows(diff.inputs);
+    const sameInputs = inputsNote(diff.inputs);
+    if (inputs.length || sameInputs) {
+      s.appendChild(el('h3', undefined, 'Inputs'));
+      s.appendChild(
+        inputs.length
+          ? table(['artifact', a.name, b.name], inputs)
+          : el('p', 'nbtrack-DiffView-none', sameInputs as string)
+      );
+    }
 
     s.appendChild(el('h3', undefined, 'Metrics'));
     const metricRows = Object.entries(diff.metrics).map(([key, m]) => ({

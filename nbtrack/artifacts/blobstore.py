@@ -4,7 +4,9 @@ any fsspec URL (`s3://bucket/prefix`, `file:///...`, ...).
 A blob is stored at `blobs/<h[:2]>/<h>`. It becomes visible only complete:
 written under `tmp/` and renamed (locally, and on file systems with a rename);
 on object stores a PUT is atomic, so the object appears whole or not at all.
-A crash mid-write leaves at most a file under `tmp/`, which gc removes.
+A crash mid-write leaves at most a file under `tmp/` or, on S3, an unfinished
+multipart upload (invisible as an object, but its parts are kept and billed
+until aborted); gc removes both.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from .hashing import copy_hashing, hash_file, stat_key
 
 # Object stores whose PUT is atomic and which have no cheap rename.
 _ATOMIC_PUT = {"s3", "s3a", "gs", "gcs", "az", "abfs", "abfss", "adl", "memory"}
+# How `list_temp` names an unfinished S3 multipart upload: `s3-upload:<bucket/key>?<id>`.
+UPLOAD_MARK = "s3-upload:"
 
 
 class HashingWriter(io.RawIOBase):
@@ -335,8 +339,37 @@ class RemoteBlobs:
             found = self.fs.find(base, detail=True) if self.fs.exists(base) else {}
         for path, info in found.items():
             yield path, int(info.get("size") or 0), _mtime(info)
+        yield from self._unfinished_uploads()
+
+    def _unfinished_uploads(self) -> Iterator[tuple[str, int, float]]:
+        """S3 multipart uploads under the prefix that never completed (a writer
+        killed mid-upload): (UPLOAD_MARK name, bytes of their parts, start time)."""
+        call = getattr(self.fs, "call_s3", None)
+        if call is None:
+            return
+        bucket, _, prefix = self.base.strip("/").partition("/")
+        with self._errors("list"):
+            uploads = call(
+                "list_multipart_uploads", Bucket=bucket, Prefix=f"{prefix}/" if prefix else ""
+            ).get("Uploads", [])
+            for up in uploads:
+                parts = call(
+                    "list_parts", Bucket=bucket, Key=up["Key"], UploadId=up["UploadId"]
+                ).get("Parts", [])
+                size = sum(int(part.get("Size") or 0) for part in parts)
+                started = up.get("Initiated")
+                when = float(started.timestamp()) if hasattr(started, "timestamp") else 0.0
+                yield f"{UPLOAD_MARK}{bucket}/{up['Key']}?{up['UploadId']}", size, when
 
     def remove(self, key: str) -> None:
+        if key.startswith(UPLOAD_MARK):
+            path, _, upload_id = key[len(UPLOAD_MARK) :].rpartition("?")
+            bucket, _, name = path.partition("/")
+            with self._errors("delete from"):
+                self.fs.call_s3(
+                    "abort_multipart_upload", Bucket=bucket, Key=name, UploadId=upload_id
+                )
+            return
         target = key if "/" in key else self._key(key)
         with self._errors("delete from"):
             with contextlib.suppress(FileNotFoundError):

@@ -51,6 +51,51 @@ def shared_bytes(store: Store, version: Version) -> tuple[int, int]:
     return unique, sum(s for h, s in mine.items() if h in shared)
 
 
+def alias_moves(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The alias history (oldest first) as moves: each entry gains `from_version`,
+    the version its alias pointed at before (None for the alias's first use). Pure."""
+    last: dict[str, int] = {}
+    moves = []
+    for h in history:
+        moves.append({**h, "from_version": last.get(h["alias"])})
+        last[h["alias"]] = h["version"]
+    return moves
+
+
+def run_users(store: Store, run_ids: list[str]) -> dict[str, str | None]:
+    """{run id: who ran it} for the runs that still exist."""
+    from ..store import schema
+
+    R = schema.runs
+    ids = [r for r in set(run_ids) if r]
+    out: dict[str, str | None] = {}
+    with store.reading() as conn:
+        for i in range(0, len(ids), 500):
+            query = sa.select(R.c.id, R.c.user_name).where(R.c.id.in_(ids[i : i + 500]))
+            out.update({rid: user for rid, user in conn.execute(query)})
+    return out
+
+
+def alias_report(store: Store, name: str) -> list[dict[str, Any]]:
+    """Who moved which alias of `name` from which version to which, and when: the
+    run that moved it (its ref; None outside a run or once the run is deleted) and
+    the user who ran that run."""
+    moves = alias_moves(alias_history(store, name))
+    run_ids = [m["run_id"] or "" for m in moves]
+    refs, users = run_refs(store, run_ids), run_users(store, run_ids)
+    return [
+        {
+            "alias": m["alias"],
+            "from_version": m["from_version"],
+            "version": m["version"],
+            "time": m["time"],
+            "run": refs.get(m["run_id"] or ""),
+            "user": users.get(m["run_id"] or ""),
+        }
+        for m in moves
+    ]
+
+
 def version_report(store: Store, version: Version) -> dict[str, Any]:
     E = artifact_edges
     with store.reading() as conn:
@@ -83,10 +128,7 @@ def version_report(store: Store, version: Version) -> dict[str, Any]:
         "unique_bytes": unique,
         "shared_bytes": shared,
         "aliases": version.aliases,
-        "alias_history": [
-            {"alias": h["alias"], "version": h["version"], "time": h["time"]}
-            for h in alias_history(store, version.name)
-        ],
+        "alias_history": alias_report(store, version.name),
         "created": version.created,
         "made_by": refs.get(version.run_id or ""),
         "cell": version.cell,

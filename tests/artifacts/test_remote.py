@@ -169,3 +169,88 @@ def test_doctor_names_the_storage_masked_and_whether_it_answers(
     out = capsys.readouterr().out
     assert "artifacts       s3://bucket/prefix: cannot read the artifact storage" in out
     assert "hunter2" not in out
+
+
+def _uploads(endpoint: str) -> list[dict[str, object]]:
+    """The bucket's unfinished multipart uploads, as the S3 server keeps them."""
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        region_name="us-east-1",
+    )
+    out = []
+    for up in s3.list_multipart_uploads(Bucket=BUCKET).get("Uploads", []):
+        parts = s3.list_parts(Bucket=BUCKET, Key=up["Key"], UploadId=up["UploadId"])
+        out.append({"key": up["Key"], "parts": len(parts.get("Parts", []))})
+    return out
+
+
+def test_sigkill_mid_upload_leaves_no_half_blob_and_gc_aborts_the_upload(
+    backend: str, project: Path, s3_endpoint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prefix = f"p{time.time_ns()}"
+    _use_s3(project, s3_endpoint, prefix)
+    # One part at a time: s3fs sends 50 MiB parts, so 160 MiB is a multipart
+    # upload of four whose first part lands well before the last.
+    with open(project / "pyproject.toml", "a") as f:
+        f.write("max_concurrency = 1\n")
+    big = project / "big.bin"
+    with open(big, "wb") as f:
+        for _ in range(160):
+            f.write(os.urandom(2**20))
+    env = {**os.environ, "NBTRACK_STORE": backend}
+    env["PYTHONPATH"] = os.pathsep.join(
+        [str(Path(__file__).resolve().parents[2]), env.get("PYTHONPATH", "")]
+    )
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import nbtrack\n"
+            "with nbtrack.start_run(name='upload'):\n"
+            "    nbtrack.log_artifact('big.bin', name='big')\n",
+        ],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        # Kill once the server holds a started upload with a part in it.
+        deadline = time.monotonic() + 600
+        while not any(u["parts"] for u in _uploads(s3_endpoint)):
+            assert child.poll() is None, child.stderr.read().decode() if child.stderr else ""
+            assert time.monotonic() < deadline, "the upload never started"
+            time.sleep(0.05)
+        child.kill()
+        child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    pending = _uploads(s3_endpoint)
+    assert len(pending) == 1 and str(pending[0]["key"]).startswith(f"{prefix}/blobs/")
+    assert 1 <= int(pending[0]["parts"]) < 4  # killed mid-upload, not after it
+    # Nothing half-visible: no blob object, no version recorded.
+    assert _s3_blobs(s3_endpoint, prefix) == []
+    assert len(nbtrack.artifacts()) == 0
+    assert nbtrack.runs()["name"].tolist() == ["upload"]
+
+    from nbtrack.cli import main
+
+    assert main(["gc", "--dry-run", "--grace", "0"]) == 0
+    out = capsys.readouterr().out
+    assert f"would remove unfinished upload s3://{BUCKET}/{pending[0]['key']}" in out
+    assert _uploads(s3_endpoint) == pending  # a dry run aborts nothing
+    assert main(["gc", "--grace", "0"]) == 0
+    assert "1 temporary file(s)" in capsys.readouterr().out
+    assert _uploads(s3_endpoint) == []
+
+    # Logging again stores the whole blob and records the version.
+    v = nbtrack.log_artifact("big.bin", name="big")
+    assert v.version == 1 and v.size == 160 * 2**20
+    assert _s3_blobs(s3_endpoint, prefix) == [v.hash]
+    assert _uploads(s3_endpoint) == []

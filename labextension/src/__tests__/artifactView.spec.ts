@@ -26,7 +26,9 @@ function serve(): { api: NbtrackApi; asked: string[] } {
       throw new Error(`no artifact version matches '${ref}'`);
     }
     return {
-      ...v, unique_bytes: 1536, shared_bytes: 0, alias_history: [], meta: { rows: 3 },
+      ...v, unique_bytes: 1536, shared_bytes: 0,
+      alias_history: [{ alias: 'best', from_version: 1, version: 2, time: 1, run: 'prep#2', user: EVIL }],
+      meta: { rows: 3, preview: { columns: ['x', EVIL], data: [[1, EVIL], [2, null]] } },
       made_by_runs: [{ run: v.made_by as string, run_id: 'r', cell: { notebook: 'a/prep.ipynb', execution_count: 4 } }],
       used_by: [{ run: 'train#1', run_id: 't', cell: null }]
     };
@@ -61,6 +63,19 @@ describe('ArtifactView', () => {
     await view.showVersion('digits:v2');
     expect(view.node.querySelector('.nbtrack-ArtifactDetail h3')?.textContent).toBe('digits:v2');
     expect(view.node.querySelector('.nbtrack-Lineage-upstream')?.textContent).toContain(EVIL);
+    // The dataset's first rows and the alias history, as text.
+    const preview = view.node.querySelector('.nbtrack-DatasetPreview-table');
+    expect(Array.from(preview?.querySelectorAll('td') ?? []).map(td => td.textContent)).toEqual(
+      ['1', EVIL, '2', '']
+    );
+    const move = view.node.querySelector('.nbtrack-AliasHistory-row');
+    expect(move?.querySelector('.nbtrack-AliasHistory-move')?.textContent).toBe('v1 → v2');
+    expect(move?.querySelector('.nbtrack-AliasHistory-by')?.textContent).toBe(`prep#2 (${EVIL})`);
+    // The lineage drawn: the root between the run that made it and the one that used it.
+    const nodes = Array.from(view.node.querySelectorAll('.nbtrack-LineageGraph-node'));
+    expect(nodes.map(n => n.getAttribute('data-run') ?? n.getAttribute('data-ref'))).toEqual(
+      ['prep#2', 'digits:v2', 'train#1']
+    );
     expect(view.node.querySelector('img')).toBeNull();
     view.dispose();
   });
@@ -95,7 +110,11 @@ describe('ArtifactView', () => {
     view.node.querySelector<HTMLElement>('[data-ref="digits:v2"] .nbtrack-RunLink')?.click();
     await new Promise(r => setTimeout(r, 0));
     view.node.querySelector<HTMLElement>('.nbtrack-Lineage-downstream .nbtrack-RunLink')?.click();
-    expect(runs).toEqual(['prep#2', 'train#1']);
+    // A run node of the graph selects the run too; the alias history's run link as well.
+    const node = view.node.querySelector('.nbtrack-LineageGraph-node[data-run="train#1"] text');
+    node?.dispatchEvent(new MouseEvent('click', { bubbles: true }));
+    view.node.querySelector<HTMLElement>('.nbtrack-AliasHistory-by .nbtrack-RunLink')?.click();
+    expect(runs).toEqual(['prep#2', 'train#1', 'train#1', 'prep#2']);
     expect(view.selectedRef).toBe('digits:v1');
     view.dispose();
   });

@@ -11,8 +11,15 @@ import { openNotebook, openRunsPanel, runRow, screenshot, setSource } from './he
 
 test.use({ autoGoto: true });
 
+// Each run reads a version of a dataset: the diff's inputs part names both.
+const DATA = `diff-data-${Math.random().toString(36).slice(2, 8)}`;
+const setup = `%load_ext nbtrack
+import pandas as pd
+for n in (1, 2):
+    nbtrack.log_dataset(pd.DataFrame({"a": range(n)}), "${DATA}")`;
 const cell = (name: string, lr: number) => `%%track --name ${name}
 lr = ${lr}
+data = nbtrack.use_dataset("${DATA}:v1" if lr < 0.2 else "${DATA}:v2")
 epochs = 30
 for epoch in range(epochs):
     nbtrack.log(loss=1 / (1 + lr * 10 * epoch), val_loss=1.2 / (1 + lr * 8 * epoch), step=epoch)`;
@@ -24,7 +31,9 @@ async function setTheme(page: IJupyterLabPageFixture, theme: string): Promise<vo
 }
 
 test('diff two runs: changed param, changed line, notebook diff; open a snapshot', async ({ page, tmpPath }) => {
-  await openNotebook(page, tmpPath, 'train.ipynb', ['%load_ext nbtrack', cell('baseline', 0.1)]);
+  // Pandas and pyarrow load in the kernel for the dataset: slow on a busy machine.
+  test.setTimeout(300000);
+  await openNotebook(page, tmpPath, 'train.ipynb', [setup, cell('baseline', 0.1)]);
   await page.notebook.runCell(0);
   await page.notebook.runCell(1);
   // Edit the cell and run it again: the extension saves the notebook first,
@@ -49,6 +58,11 @@ test('diff two runs: changed param, changed line, notebook diff; open a snapshot
   await expect(view).toBeVisible();
   const lr = view.locator('.nbtrack-DiffView-table tr', { has: page.locator('td', { hasText: /^lr$/ }) });
   await expect(lr.locator('td')).toHaveText(['lr', '0.1', '0.3']);
+  const input = view.locator('.nbtrack-DiffView-table tr.nbtrack-mod-changed', {
+    has: page.locator('td', { hasText: new RegExp(`^${DATA}$`) })
+  });
+  await expect(input.locator('td')).toHaveText([DATA, `${DATA}:v1`, `${DATA}:v2`]);
+  await expect(view.locator('h3', { hasText: 'Inputs' })).toBeVisible();
   await expect(view.locator('.nbtrack-line-removed', { hasText: 'lr = 0.1' })).toBeVisible();
   await expect(view.locator('.nbtrack-line-added', { hasText: 'lr = 0.3' })).toBeVisible();
   const nbdiff = view.locator('.nbtrack-DiffView-notebook');
