@@ -72,10 +72,27 @@ def conditions(
     terms: Sequence[Term], statuses: Sequence[str] | None, now: float, correlated: bool = False
 ) -> list[sa.ColumnElement[bool]]:
     """The SQL conditions of a filter's terms and status list (see `condition`)."""
+    if any(isinstance(t, Compare) and t.kind == "duration" for t in terms):
+        return _conditions(tuple(terms), tuple(statuses or ()), now, correlated)
+    # No term depends on the time: the same expressions serve every poll of the view
+    # (building them cost a poll more CPU than SQLAlchemy's cached compile of them).
+    return list(_timeless_conditions(tuple(terms), tuple(statuses or ()), correlated))
+
+
+def _conditions(
+    terms: tuple[Term, ...], statuses: tuple[str, ...], now: float, correlated: bool
+) -> list[sa.ColumnElement[bool]]:
     where = [condition(term, now, correlated) for term in terms]
     if statuses:
         where.append(RUNS.c.status.in_(list(statuses)))
     return where
+
+
+@functools.lru_cache(maxsize=128)
+def _timeless_conditions(
+    terms: tuple[Term, ...], statuses: tuple[str, ...], correlated: bool
+) -> tuple[sa.ColumnElement[bool], ...]:
+    return tuple(_conditions(terms, statuses, 0.0, correlated))
 
 
 def condition(term: Term, now: float, correlated: bool = False) -> sa.ColumnElement[bool]:

@@ -105,9 +105,10 @@ class RunService:
     def _list_runs(self, st: Store, q: RunsQuery, now: float) -> dict[str, Any]:
         param_keys, metric_keys = st.all_keys()
         terms = runfilter.parse(q.q, param_keys, metric_keys)
-        where = run_query.conditions(terms, q.status, now)
         changeable: list[str] | None = None
-        if q.changed_since is not None:
+        if q.changed_since is None:
+            where = run_query.conditions(terms, q.status, now)
+        else:
             # The runs changed since the poll's cursor and since the kept count's
             # boundary, found in one statement.
             boundary = self.totals.boundary(terms, q.status, now)
