@@ -11,7 +11,7 @@ from nbtrack.capture import rng
 from nbtrack.errors import NbtrackError
 from nbtrack.verify.api import parse_since
 from nbtrack.verify.compare import judge
-from nbtrack.verify.slicing import analyse, minimal_slice
+from nbtrack.verify.slicing import _python, analyse, minimal_slice
 from nbtrack.verify.stale import find_stale
 
 
@@ -144,3 +144,23 @@ def test_names_a_cell_binds_before_reading_are_its_own() -> None:
         c for c, _ in minimal_slice([(1, "ok = 1"), (2, "def f():\n    ok = 2"), (3, "r = ok")])
     ]
     assert kept[0] == 1 and kept[-1] == 3
+
+
+def test_display_and_help_magics_do_not_keep_a_cell() -> None:
+    # `%matplotlib inline`, `%config InlineBackend...` and `?name` change no value a
+    # later cell reads: the cell is sliced like plain Python, so a plot of an old
+    # frame (df is redefined before the tracked cell) is left out, and so is help.
+    history = [
+        (1, "import pandas as pd\ndf = pd.DataFrame({'a': [1]})"),
+        (2, "%matplotlib inline\n%config InlineBackend.figure_format = 'svg'\nplotted = df.a"),
+        (3, "?pd.DataFrame"),
+        (4, "df = pd.DataFrame({'a': [2]})"),
+        (5, "%%track\nnbtrack.log(a=float(df.a.sum()))"),
+    ]
+    assert [c for c, _ in minimal_slice(history)] == [1, 4, 5]
+    assert not analyse(_python("%matplotlib inline\nx = 1")).opaque
+    # Any other magic, a shell command or get_ipython() itself still keeps the cell.
+    for cell in ("%cd data\nx = 1", "!pip install x", "ip = get_ipython()", "%time x = 1"):
+        assert analyse(_python(cell)).opaque, cell
+    kept = [c for c, _ in minimal_slice([(1, "x = 1"), (2, "%cd data"), (3, "y = x")])]
+    assert kept == [1, 2, 3]
