@@ -164,3 +164,15 @@ def test_display_and_help_magics_do_not_keep_a_cell() -> None:
         assert analyse(_python(cell)).opaque, cell
     kept = [c for c, _ in minimal_slice([(1, "x = 1"), (2, "%cd data"), (3, "y = x")])]
     assert kept == [1, 2, 3]
+
+
+def test_looking_at_a_value_does_not_keep_the_cell() -> None:
+    # df.head() and df.describe() read df: a cell that only looks is not a
+    # mutation of df, unlike df.fillna(..., inplace=True) or model.fit(X).
+    frame = (1, "import pandas as pd\ndf = pd.DataFrame({'a': [1, None]})")
+    tracked = (9, "%%track\nnbtrack.log(n=float(df.a.sum()))")
+    looks = [(2, "df.head()"), (3, "df.describe()\nprint(df.a.mean())")]
+    assert [c for c, _ in minimal_slice([frame, *looks, tracked])] == [1, 9]
+    changes = [(2, "df.head()"), (3, "df.fillna(0, inplace=True)")]
+    assert [c for c, _ in minimal_slice([frame, *changes, tracked])] == [1, 3, 9]
+    assert analyse("df.head()\nmodel.fit(X)").called == {"model"}

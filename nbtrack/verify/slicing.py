@@ -174,6 +174,61 @@ HARMLESS_MAGICS = frozenset(
 )
 
 
+#: Methods that only read their receiver (pandas, NumPy, str, dict): a cell that
+#: calls them to look at a value (`df.head()`, `df.describe()`) does not change it,
+#: so it is not kept for a later reader of that value. Methods that may change the
+#: receiver (`inplace=`, `fit`, `append`, `plot` on an Axes, `sample` drawing from
+#: the global RNG) are not listed.
+READ_ONLY_METHODS = frozenset(
+    {
+        "head",
+        "tail",
+        "describe",
+        "info",
+        "to_string",
+        "to_markdown",
+        "to_html",
+        "to_numpy",
+        "tolist",
+        "item",
+        "sum",
+        "mean",
+        "median",
+        "std",
+        "var",
+        "min",
+        "max",
+        "count",
+        "nunique",
+        "value_counts",
+        "unique",
+        "isna",
+        "isnull",
+        "notna",
+        "notnull",
+        "corr",
+        "cov",
+        "keys",
+        "values",
+        "items",
+        "all",
+        "any",
+        "argmax",
+        "argmin",
+        "idxmax",
+        "idxmin",
+        "memory_usage",
+        "equals",
+        "startswith",
+        "endswith",
+        "lower",
+        "upper",
+        "strip",
+        "format",
+    }
+)
+
+
 def _harmless_magic(node: ast.AST) -> bool:
     """Is `node` `get_ipython().run_line_magic('<harmless>', '...')`?"""
     return (
@@ -238,7 +293,9 @@ def analyse(code: str) -> CellNames:
                     names.imported.add(bound)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             base = _base(node.func.value)
-            if base:  # a method call may change its receiver: model.fit(X)
+            # A method call may change its receiver (model.fit(X)); a look at it
+            # (df.head(), df.describe()) does not.
+            if base and node.func.attr not in READ_ONLY_METHODS:
                 names.called.add(base)
         elif isinstance(node, ast.Delete):
             for target in node.targets:
