@@ -11,7 +11,7 @@ from nbtrack.capture import rng
 from nbtrack.errors import NbtrackError
 from nbtrack.verify.api import parse_since
 from nbtrack.verify.compare import judge
-from nbtrack.verify.slicing import analyse, minimal_slice
+from nbtrack.verify.slicing import _python, analyse, minimal_slice
 from nbtrack.verify.stale import find_stale
 
 
@@ -175,3 +175,35 @@ def test_unseeded_default_rng_in_a_cell_replays_and_seeded_ones_are_untouched() 
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.stdout.split() == ["True"] * 4, done.stderr
+
+
+def test_display_and_help_magics_do_not_keep_a_cell() -> None:
+    # `%matplotlib inline`, `%config InlineBackend...` and `?name` change no value a
+    # later cell reads: the cell is sliced like plain Python, so a plot of an old
+    # frame (df is redefined before the tracked cell) is left out, and so is help.
+    history = [
+        (1, "import pandas as pd\ndf = pd.DataFrame({'a': [1]})"),
+        (2, "%matplotlib inline\n%config InlineBackend.figure_format = 'svg'\nplotted = df.a"),
+        (3, "?pd.DataFrame"),
+        (4, "df = pd.DataFrame({'a': [2]})"),
+        (5, "%%track\nnbtrack.log(a=float(df.a.sum()))"),
+    ]
+    assert [c for c, _ in minimal_slice(history)] == [1, 4, 5]
+    assert not analyse(_python("%matplotlib inline\nx = 1")).opaque
+    # Any other magic, a shell command or get_ipython() itself still keeps the cell.
+    for cell in ("%cd data\nx = 1", "!pip install x", "ip = get_ipython()", "%time x = 1"):
+        assert analyse(_python(cell)).opaque, cell
+    kept = [c for c, _ in minimal_slice([(1, "x = 1"), (2, "%cd data"), (3, "y = x")])]
+    assert kept == [1, 2, 3]
+
+
+def test_looking_at_a_value_does_not_keep_the_cell() -> None:
+    # df.head() and df.describe() read df: a cell that only looks is not a
+    # mutation of df, unlike df.fillna(..., inplace=True) or model.fit(X).
+    frame = (1, "import pandas as pd\ndf = pd.DataFrame({'a': [1, None]})")
+    tracked = (9, "%%track\nnbtrack.log(n=float(df.a.sum()))")
+    looks = [(2, "df.head()"), (3, "df.describe()\nprint(df.a.mean())")]
+    assert [c for c, _ in minimal_slice([frame, *looks, tracked])] == [1, 9]
+    changes = [(2, "df.head()"), (3, "df.fillna(0, inplace=True)")]
+    assert [c for c, _ in minimal_slice([frame, *changes, tracked])] == [1, 3, 9]
+    assert analyse("df.head()\nmodel.fit(X)").called == {"model"}

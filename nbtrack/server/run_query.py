@@ -4,6 +4,7 @@ NaN) come last in either order; ties keep newest first."""
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -71,10 +72,27 @@ def conditions(
     terms: Sequence[Term], statuses: Sequence[str] | None, now: float, correlated: bool = False
 ) -> list[sa.ColumnElement[bool]]:
     """The SQL conditions of a filter's terms and status list (see `condition`)."""
+    if any(isinstance(t, Compare) and t.kind == "duration" for t in terms):
+        return _conditions(tuple(terms), tuple(statuses or ()), now, correlated)
+    # No term depends on the time: the same expressions serve every poll of the view
+    # (building them cost a poll more CPU than SQLAlchemy's cached compile of them).
+    return list(_timeless_conditions(tuple(terms), tuple(statuses or ()), correlated))
+
+
+def _conditions(
+    terms: tuple[Term, ...], statuses: tuple[str, ...], now: float, correlated: bool
+) -> list[sa.ColumnElement[bool]]:
     where = [condition(term, now, correlated) for term in terms]
     if statuses:
         where.append(RUNS.c.status.in_(list(statuses)))
     return where
+
+
+@functools.lru_cache(maxsize=128)
+def _timeless_conditions(
+    terms: tuple[Term, ...], statuses: tuple[str, ...], correlated: bool
+) -> tuple[sa.ColumnElement[bool], ...]:
+    return tuple(_conditions(terms, statuses, 0.0, correlated))
 
 
 def condition(term: Term, now: float, correlated: bool = False) -> sa.ColumnElement[bool]:
@@ -98,27 +116,65 @@ def condition(term: Term, now: float, correlated: bool = False) -> sa.ColumnElem
     return metric_number(term.key, lambda last: op(last, term.value), correlated)
 
 
+def _ranges(since: Any) -> list[sa.ColumnElement[bool]]:
+    """The conditions under which a run counts as changed since `since` (a time less
+    the slack, or a bound parameter of one)."""
+    from ..query import STALE_AFTER_S
+
+    return [
+        RUNS.c.status == "running",
+        RUNS.c.start_time >= since,
+        RUNS.c.end_time >= since,
+        RUNS.c.heartbeat >= since - STALE_AFTER_S,
+    ]
+
+
+def _verified_since(since: Any) -> sa.Select[Any]:
+    from ..store.verdicts import verdicts
+
+    return sa.select(verdicts.c.run_id).where(verdicts.c.checked_at >= since)
+
+
+def _changed_since(since: Any) -> sa.ColumnElement[bool]:
+    # One index range each, united: as a plain OR, SQLite walks the start index of
+    # every run to find the few that changed. The verdicts are found by their
+    # checked_at index.
+    found = (sa.select(RUNS.c.id).where(r) for r in _ranges(since))
+    return RUNS.c.id.in_(sa.union(*found, _verified_since(since)))
+
+
 def changed_since(cursor_time: float) -> sa.ColumnElement[bool]:
     """Runs that may have changed since `cursor_time`: running ones, and those started,
     ended or beating since (less the slack). A run reported crashed keeps its last
     heartbeat as its end, so heartbeats within the crash timeout count too. Runs
     verified since (`nbtrack verify`, from the panel or a terminal) too: their
     verdict changed."""
-    from ..query import STALE_AFTER_S
-    from ..store.verdicts import verdicts
+    return _changed_since(cursor_time - CHANGE_SLACK_S)
 
-    since = cursor_time - CHANGE_SLACK_S
-    ranges = [
-        RUNS.c.status == "running",
-        RUNS.c.start_time >= since,
-        RUNS.c.end_time >= since,
-        RUNS.c.heartbeat >= since - STALE_AFTER_S,
+
+@functools.lru_cache(maxsize=4)
+def _changed_sets_query(n: int) -> sa.Select[Any]:
+    """Built once per number of times (SQLAlchemy then reuses its compiled form):
+    the runs changed since the earliest of `since_0..since_<n-1>`, each with a 0/1
+    mark per time. The marks test the few runs found row by row."""
+    times = [sa.bindparam(f"since_{i}", type_=sa.Double) for i in range(n)]
+    marks = [
+        sa.case((sa.or_(*_ranges(t), RUNS.c.id.in_(_verified_since(t))), 1), else_=0).label(
+            f"mark_{i}"
+        )
+        for i, t in enumerate(times)
     ]
-    # One index range each, united: as a plain OR, SQLite walks the start index of
-    # every run to find the few that changed. The verdicts table holds a row per
-    # verified run only: read whole.
-    checked = sa.select(verdicts.c.run_id).where(verdicts.c.checked_at >= since)
-    return RUNS.c.id.in_(sa.union(*(sa.select(RUNS.c.id).where(r) for r in ranges), checked))
+    earliest = sa.bindparam("earliest", type_=sa.Double)
+    return sa.select(RUNS.c.id, *marks).where(_changed_since(earliest))
+
+
+def changed_sets(store: Any, cursor_times: Sequence[float]) -> list[list[str]]:
+    """`store.run_ids([changed_since(t)])` for each time in `cursor_times`, found in one
+    statement (one round trip) rather than one each."""
+    since = [t - CHANGE_SLACK_S for t in cursor_times]
+    values = {f"since_{i}": t for i, t in enumerate(since)}
+    rows = store.select_rows(_changed_sets_query(len(since)), {**values, "earliest": min(since)})
+    return [[row[0] for row in rows if row[i + 1]] for i in range(len(since))]
 
 
 # Up to this many changed runs, a poll checks each against the filter (primary-key
@@ -127,12 +183,15 @@ MAX_CHECKED_ONE_BY_ONE = 1000
 
 
 def changed_where(
-    store: Any, terms: Sequence[Term], statuses: Sequence[str] | None, since: float, now: float
+    terms: Sequence[Term],
+    statuses: Sequence[str] | None,
+    since: float,
+    now: float,
+    changed: Sequence[str],
 ) -> list[sa.ColumnElement[bool]]:
-    """The conditions of a poll: the runs that may have changed since `since` and
-    match the filter. The changed runs are found first (index ranges), then each is
-    checked against the filter, rather than reading every run the filter matches."""
-    changed = store.run_ids([changed_since(since)])
+    """The conditions of a poll: the runs that may have changed since `since` (their
+    ids: `changed`, found first by index ranges) and match the filter. Each changed run
+    is checked against the filter, rather than reading every run the filter matches."""
     if len(changed) > MAX_CHECKED_ONE_BY_ONE:
         return [*conditions(terms, statuses, now), changed_since(since)]
     return [RUNS.c.id.in_(changed), *conditions(terms, statuses, now, correlated=True)]

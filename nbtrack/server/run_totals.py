@@ -51,28 +51,47 @@ class RunTotals:
         with self._lock:
             self._splits.clear()
 
+    def boundary(
+        self, terms: Sequence[Term], statuses: Sequence[str] | None, now: float
+    ) -> float | None:
+        """The time whose changed runs `count` would recount for this filter (the runs
+        `run_query.changed_since(boundary)`), None when it would count afresh."""
+        with self._lock:
+            split = self._splits.get(_key(terms, statuses))
+        if split is not None and 0 <= now - split.counted_at <= self.ttl:
+            return split.boundary
+        return None
+
     def count(
         self,
         store: Any,
         terms: Sequence[Term],
         statuses: Sequence[str] | None,
         now: float,
+        changeable: Sequence[str] | None = None,
     ) -> int:
-        """The number of runs that match `terms` and `statuses` now."""
-        key = (tuple(terms), tuple(statuses or ()))
+        """The number of runs that match `terms` and `statuses` now. `changeable`: the
+        ids of the runs changed since `boundary(...)`, when the caller found them."""
+        key = _key(terms, statuses)
         with self._lock:
             split = self._splits.get(key)
         if split is not None and 0 <= now - split.counted_at <= self.ttl:
-            ids = store.run_ids([run_query.changed_since(split.boundary)])
+            ids = changeable
+            if ids is None:
+                ids = store.run_ids([run_query.changed_since(split.boundary)])
             if len(ids) <= self.max_changeable:
                 if not ids:
                     return split.settled
                 where = run_query.conditions(terms, statuses, now, correlated=True)
                 return split.settled + store.count_runs([RUNS.c.id.in_(ids), *where])
         where = run_query.conditions(terms, statuses, now)
-        total, changeable = store.count_runs_split(where, run_query.changed_since(now))
+        total, changeable_count = store.count_runs_split(where, run_query.changed_since(now))
         with self._lock:
             if len(self._splits) >= MAX_FILTERS:
                 self._splits.clear()
-            self._splits[key] = _Split(total - changeable, now, now)
+            self._splits[key] = _Split(total - changeable_count, now, now)
         return total
+
+
+def _key(terms: Sequence[Term], statuses: Sequence[str] | None) -> Hashable:
+    return (tuple(terms), tuple(statuses or ()))

@@ -126,6 +126,12 @@ class RunListing:
         with self.reading() as conn:
             return [i for (i,) in conn.execute(sa.select(RUNS.c.id).where(*where))]
 
+    def select_rows(self, query: Any, values: dict[str, Any] | None = None) -> list[Any]:
+        """The rows of a prepared SELECT (bound `values`), for callers that build
+        statements once and run them many times."""
+        with self.reading() as conn:
+            return list(conn.execute(query, values or {}))
+
     def page_runs(
         self,
         columns: Sequence[str],
@@ -186,11 +192,7 @@ class RunListing:
     def _keys(self, table: sa.Table) -> list[str]:
         """The distinct keys of `table`, by a skip scan of its key index (one seek per
         key), not a read of every row."""
-        first = sa.select(sa.func.min(table.c.key).label("key")).cte(
-            f"{table.name}_keys", recursive=True
-        )
-        nxt = sa.select(sa.func.min(table.c.key)).where(table.c.key > first.c.key)
-        keys = first.union_all(sa.select(nxt.scalar_subquery()).where(first.c.key.is_not(None)))
+        keys = _key_scan(table)
         query = sa.select(keys.c.key).where(keys.c.key.is_not(None))
         with self.reading() as conn:
             return sorted(k for (k,) in conn.execute(query))
@@ -202,3 +204,34 @@ class RunListing:
     def param_keys(self) -> list[str]:
         """Every param key of every run, sorted."""
         return self._keys(PARAMS)
+
+    def all_keys(self) -> tuple[list[str], list[str]]:
+        """(`param_keys()`, `metric_keys()`) in one statement (one round trip)."""
+        with self.reading() as conn:
+            rows = list(conn.execute(_BOTH_KEYS))
+        params = sorted(k for which, k in rows if which == 0)
+        return params, sorted(k for which, k in rows if which == 1)
+
+
+def _key_scan(table: sa.Table) -> Any:
+    """A recursive CTE of `table`'s distinct keys (then one NULL): a skip scan of its
+    key index."""
+    first = sa.select(sa.func.min(table.c.key).label("key")).cte(
+        f"{table.name}_keys", recursive=True
+    )
+    nxt = sa.select(sa.func.min(table.c.key)).where(table.c.key > first.c.key)
+    return first.union_all(sa.select(nxt.scalar_subquery()).where(first.c.key.is_not(None)))
+
+
+def _both_keys() -> Any:
+    scans = [(i, _key_scan(t)) for i, t in enumerate((PARAMS, SUMMARIES))]
+    return sa.union_all(
+        *(
+            sa.select(sa.literal(i).label("which"), k.c.key).where(k.c.key.is_not(None))
+            for i, k in scans
+        )
+    )
+
+
+# Built once: SQLAlchemy's compiled cache then skips compiling it on every poll.
+_BOTH_KEYS = _both_keys()

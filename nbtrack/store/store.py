@@ -10,6 +10,7 @@ import contextlib
 import functools
 import json
 import os
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,7 @@ class Store(PointReads, RunListing):
         self._writer_engine = write_engine(self.engine)
         self._known_envs: set[str] = set()
         self._point_writes = PointWrites(self.dialect)
+        self._held = threading.local()  # one_reader's connection, per thread
         self._ensure_schema()
 
     @property
@@ -145,8 +147,31 @@ class Store(PointReads, RunListing):
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[sa.Connection]:
+        held = getattr(self._held, "conn", None)
+        if held is not None:
+            with translate_errors(self.url):
+                yield held
+            return
         with translate_errors(self.url), self.engine.connect() as conn:
             yield conn
+
+    @contextlib.contextmanager
+    def one_reader(self) -> Iterator[sa.Connection]:
+        """Every read of this thread inside the block goes through one connection: one
+        pool checkout (a ping on PostgreSQL) and one rollback for all of them, not one
+        each (the runs panel's poll reads seven times). The reads share a transaction:
+        on SQLite one snapshot; `rollback()` the yielded connection to see writes made
+        since through other connections. Nested blocks share the outer one's."""
+        held = getattr(self._held, "conn", None)
+        if held is not None:
+            yield held
+            return
+        with translate_errors(self.url), self.engine.connect() as conn:
+            self._held.conn = conn
+            try:
+                yield conn
+            finally:
+                self._held.conn = None
 
     def _ensure_schema(self) -> None:
         with self.reading() as conn:

@@ -6,7 +6,9 @@ defines, the names it uses, and the names it redefines outright (a plain
 assignment, def, class or import of a name the cell does not read first).
 Mutations (`df["a"] = ...`, `model.fit(...)`, `x += 1`) count as both use and
 definition, so they are kept. Cells with IPython side effects (magics, `!cmd`)
-or that do not parse are always kept: static analysis cannot see through them.
+or that do not parse are always kept: static analysis cannot see through them;
+display and help magics (`%matplotlib inline`, `?name`: HARMLESS_MAGICS) are not
+side effects, so a cell holding only those is sliced like plain Python.
 """
 
 from __future__ import annotations
@@ -148,16 +150,117 @@ def free_uses(tree: ast.Module) -> tuple[set[str], set[str]]:
     return free, bound
 
 
+#: Line magics that change no value a later cell can read: display settings
+#: (`%matplotlib inline`, `%config InlineBackend...`) and help (`?name`, `%who`).
+#: A cell whose only IPython calls are these is analysed like plain Python; any
+#: other magic, `!cmd` or use of `get_ipython()` keeps the whole cell.
+HARMLESS_MAGICS = frozenset(
+    {
+        "matplotlib",
+        "config",
+        "pinfo",
+        "pinfo2",
+        "pdoc",
+        "pdef",
+        "psource",
+        "pfile",
+        "psearch",
+        "who",
+        "whos",
+        "lsmagic",
+        "magic",
+        "quickref",
+    }
+)
+
+
+#: Methods that only read their receiver (pandas, NumPy, str, dict): a cell that
+#: calls them to look at a value (`df.head()`, `df.describe()`) does not change it,
+#: so it is not kept for a later reader of that value. Methods that may change the
+#: receiver (`inplace=`, `fit`, `append`, `plot` on an Axes, `sample` drawing from
+#: the global RNG) are not listed.
+READ_ONLY_METHODS = frozenset(
+    {
+        "head",
+        "tail",
+        "describe",
+        "info",
+        "to_string",
+        "to_markdown",
+        "to_html",
+        "to_numpy",
+        "tolist",
+        "item",
+        "sum",
+        "mean",
+        "median",
+        "std",
+        "var",
+        "min",
+        "max",
+        "count",
+        "nunique",
+        "value_counts",
+        "unique",
+        "isna",
+        "isnull",
+        "notna",
+        "notnull",
+        "corr",
+        "cov",
+        "keys",
+        "values",
+        "items",
+        "all",
+        "any",
+        "argmax",
+        "argmin",
+        "idxmax",
+        "idxmin",
+        "memory_usage",
+        "equals",
+        "startswith",
+        "endswith",
+        "lower",
+        "upper",
+        "strip",
+        "format",
+    }
+)
+
+
+def _harmless_magic(node: ast.AST) -> bool:
+    """Is `node` `get_ipython().run_line_magic('<harmless>', '...')`?"""
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "run_line_magic"
+        and isinstance(node.func.value, ast.Call)
+        and isinstance(node.func.value.func, ast.Name)
+        and node.func.value.func.id == "get_ipython"
+        and bool(node.args)
+        and isinstance(node.args[0], ast.Constant)
+        and node.args[0].value in HARMLESS_MAGICS
+    )
+
+
+def _only_harmless_magics(tree: ast.Module) -> bool:
+    """Is every use of `get_ipython` in `tree` a call of a harmless line magic?"""
+    calls = [n for n in ast.walk(tree) if _harmless_magic(n)]
+    uses = sum(isinstance(n, ast.Name) and n.id == "get_ipython" for n in ast.walk(tree))
+    return uses == len(calls)
+
+
 def analyse(code: str) -> CellNames:
     """Names a cell of Python code defines, uses and redefines outright."""
     names = CellNames()
-    if "get_ipython()" in code:
-        names.opaque = True
     try:
         tree = ast.parse(code)
     except SyntaxError:
         names.opaque = True
         return names
+    if "get_ipython" in code and not _only_harmless_magics(tree):
+        names.opaque = True
     plain: set[str] = set()
     mutated: set[str] = set()
     for node in ast.walk(tree):
@@ -190,7 +293,9 @@ def analyse(code: str) -> CellNames:
                     names.imported.add(bound)
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             base = _base(node.func.value)
-            if base:  # a method call may change its receiver: model.fit(X)
+            # A method call may change its receiver (model.fit(X)); a look at it
+            # (df.head(), df.describe()) does not.
+            if base and node.func.attr not in READ_ONLY_METHODS:
                 names.called.add(base)
         elif isinstance(node, ast.Delete):
             for target in node.targets:

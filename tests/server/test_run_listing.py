@@ -4,6 +4,7 @@ metric (missing and NaN last), paging, the keys lists and the changed-since poll
 from __future__ import annotations
 
 import math
+import threading
 import time
 from typing import Any
 
@@ -244,3 +245,62 @@ def test_listing_is_a_few_statements_and_the_keys_are_not_reread(service: RunSer
     verdicts = [s for s in seen if s.lstrip().startswith("SELECT nbtrack_verdicts.")]
     assert len(verdicts) == 1 and "nbtrack_verdicts.run_id IN" in verdicts[0], verdicts
     assert not any(s.startswith("SELECT nbtrack_runs.params \nFROM nbtrack_runs") for s in seen)
+
+
+def test_a_poll_reads_through_one_connection_in_few_statements(service: RunService) -> None:
+    """On PostgreSQL each connection taken from the pool costs a ping and a rollback
+    (round trips): a poll takes one, whatever it reads."""
+    import sqlalchemy as sa
+
+    first = service.list_runs(runs_query({"q": "lr<1"}))
+    engine = service.store.engine
+    checkouts: list[int] = []
+    selects: list[str] = []
+
+    here = threading.get_ident()  # not the live run's writer thread
+
+    def checkout(*_: Any) -> None:
+        if threading.get_ident() == here:
+            checkouts.append(1)
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if threading.get_ident() == here and statement.lstrip()[:6].upper() in ("SELECT", "WITH R"):
+            selects.append(statement)
+
+    live = tracking.begin_run(name="polled", params={"lr": 0.5})
+    sa.event.listen(engine, "before_cursor_execute", record)
+    sa.event.listen(engine.pool, "checkout", checkout)
+    try:
+        poll = service.list_runs(runs_query({"q": "lr<1", "changed_since": first["cursor"]}))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+        sa.event.remove(engine.pool, "checkout", checkout)
+        tracking.end_run(live)
+    # The new run first; the fixture's runs, made seconds ago, are within the slack.
+    assert poll["runs"][0]["name"] == "polled"
+    assert poll["total"] == first["total"] + 1
+    assert len(checkouts) == 1, len(checkouts)
+    # Running runs (crash check), keys, changed runs, their count, the page, its
+    # summaries and verdicts.
+    assert len(selects) <= 7, selects
+
+
+def test_changed_sets_match_changed_since_at_each_time(service: RunService) -> None:
+    from nbtrack.server import run_query
+    from nbtrack.store.verdicts import save_verdict
+
+    st = service.store
+    ids = {name: st.find_run_ids(name=name)[0] for name in "abcde"}
+    now = time.time()
+    old = now - 3600
+    for name in "abcde":
+        st.update_run(ids[name], start_time=old - 10, end_time=old, heartbeat=old)
+    st.update_run(ids["a"], start_time=now - 100)  # started since the earlier time
+    st.update_run(ids["b"], end_time=now - 10)  # ended since both
+    st.update_run(ids["c"], heartbeat=now - 100)  # beat (crash window) since both
+    save_verdict(st, ids["d"], "reproduced", {})  # verified just now
+    times = [now - 300, now - 60]
+    expected = [sorted(st.run_ids([run_query.changed_since(t)])) for t in times]
+    assert [sorted(found) for found in run_query.changed_sets(st, times)] == expected
+    assert ids["a"] in expected[0] and ids["a"] not in expected[1]
+    assert {ids["b"], ids["c"], ids["d"]} <= set(expected[1]) and ids["e"] not in expected[0]
