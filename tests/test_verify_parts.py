@@ -146,6 +146,27 @@ def test_names_a_cell_binds_before_reading_are_its_own() -> None:
     assert kept[0] == 1 and kept[-1] == 3
 
 
+def test_rerunning_an_edited_tracked_cell_with_a_loop_is_not_stale() -> None:
+    # The everyday loop: edit the tracked cell (lr 0.1 -> 0.3) and run it again.
+    # Its loop variable, what the loop body binds before reading and what a
+    # `with` binds were all set by the cell's own earlier run: not stale inputs.
+    def cell(lr: float) -> str:
+        return (
+            f"lr = {lr}\nfor epoch in range(3):\n    loss = 1 / (1 + lr * epoch)\n"
+            "    log(loss=loss, step=epoch)\nwith open(p) as fh:\n    text = fh.read()\n"
+            "try:\n    n = int(text)\nexcept ValueError as e:\n    print(e)\nprint(text)"
+        )
+
+    assert analyse(cell(0.3)).uses == {"range", "log", "open", "p", "int", "ValueError", "print"}
+    history = [(1, "p = 'data.txt'"), (2, cell(0.1))]
+    saved = [("id-p", "p = 'data.txt'"), ("id-t", cell(0.3))]
+    assert find_stale(history, cell(0.3), {1: "id-p", 2: "id-t"}, saved) is None
+    # a name read before the loop binds it does come from before
+    tracked = "for i in range(2):\n    total = total + i"
+    stale = find_stale([(1, "total = 0")], tracked, {1: "id-x"}, [("id-x", "total = 5")])
+    assert stale is not None and "total" in stale["names"]
+
+
 def test_unseeded_default_rng_in_a_cell_replays_and_seeded_ones_are_untouched() -> None:
     # in a fresh process: numpy.random not loaded yet, as after `import numpy` in NumPy 2
     import subprocess

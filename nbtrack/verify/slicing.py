@@ -107,46 +107,83 @@ def _loads(node: ast.AST) -> set[str]:
     return set().union(set(), *(_loads(child) for child in ast.iter_child_nodes(node)))
 
 
-#: Statements whose bindings always happen when they run (not under a condition).
-_UNCONDITIONAL = (
-    ast.Assign,
-    ast.AnnAssign,
-    ast.Import,
-    ast.ImportFrom,
-    ast.FunctionDef,
-    ast.AsyncFunctionDef,
-    ast.ClassDef,
-)
+def _binds(stmt: ast.stmt) -> set[str]:
+    """Names `stmt` binds whenever it runs to its end (not under a condition or a
+    loop that may not run): assignments, imports, definitions, and what a `with`
+    binds, its body included."""
+    if isinstance(stmt, ast.Assign):
+        plain: set[str] = set()
+        for target in stmt.targets:
+            _target_names(target, plain, set())
+        return plain
+    if isinstance(stmt, ast.AnnAssign):
+        plain = set()
+        if stmt.value is not None:
+            _target_names(stmt.target, plain, set())
+        return plain
+    if isinstance(stmt, _SCOPES + (ast.ClassDef,)):
+        return {stmt.name}  # type: ignore[union-attr]
+    if isinstance(stmt, ast.Import | ast.ImportFrom):
+        return _stores([stmt])
+    if isinstance(stmt, ast.With | ast.AsyncWith):
+        named = _stores([i.optional_vars for i in stmt.items if i.optional_vars is not None])
+        return named.union(*(_binds(b) for b in stmt.body))
+    return set()
+
+
+def _block_free(stmts: list[ast.stmt], bound: set[str]) -> set[str]:
+    """Names a block reads before it binds them, given the names bound before it."""
+    bound = set(bound)
+    free: set[str] = set()
+    for stmt in stmts:
+        free |= _stmt_free(stmt, bound)
+        bound |= _binds(stmt)
+    return free
+
+
+def _stmt_free(stmt: ast.stmt, bound: set[str]) -> set[str]:
+    """Names `stmt` reads before they are bound, looking into compound statements
+    in order: a loop's target is bound before its body runs (`for epoch in ...:
+    log(epoch)` reads no earlier `epoch`), and so are `with ... as f` and
+    `except E as e`, and a name the body binds before it reads it."""
+    if isinstance(stmt, ast.For | ast.AsyncFor):
+        head = (_loads(stmt.iter) | _loads(stmt.target)) - bound
+        inside = _block_free(stmt.body, bound | _stores([stmt.target]))
+        return head | inside | _block_free(stmt.orelse, bound)
+    if isinstance(stmt, ast.While | ast.If):
+        head = _loads(stmt.test) - bound
+        return head | _block_free(stmt.body, bound) | _block_free(stmt.orelse, bound)
+    if isinstance(stmt, ast.With | ast.AsyncWith):
+        head: set[str] = set()
+        named: set[str] = set()
+        for item in stmt.items:
+            head |= _loads(item.context_expr) - bound
+            if item.optional_vars is not None:
+                head |= _loads(item.optional_vars) - bound
+                named |= _stores([item.optional_vars])
+        return head | _block_free(stmt.body, bound | named)
+    if isinstance(stmt, ast.Try):
+        free = _block_free(stmt.body, bound)
+        for handler in stmt.handlers:
+            if handler.type is not None:
+                free |= _loads(handler.type) - bound
+            own = {handler.name} if handler.name else set()
+            free |= _block_free(handler.body, bound | own)
+        return free | _block_free(stmt.orelse, bound) | _block_free(stmt.finalbody, bound)
+    return _loads(stmt) - bound
 
 
 def free_uses(tree: ast.Module) -> tuple[set[str], set[str]]:
     """(Names the cell reads before binding them itself, statement by statement —
-    `import hashlib as h; h.sha256()` does not read an earlier `h` —, names it
-    binds at its top level unconditionally.) Bindings under a condition or loop
-    do not count: the name may still come from before."""
+    `import hashlib as h; h.sha256()` does not read an earlier `h`; a loop's body
+    does not read an earlier value of the loop's variable —, names it binds at its
+    top level unconditionally.) Bindings under a condition or loop do not count:
+    the name may still come from before."""
     bound: set[str] = set()
     free: set[str] = set()
     for stmt in tree.body:
-        free |= _loads(stmt) - bound
-        if isinstance(stmt, _UNCONDITIONAL) and not (
-            isinstance(stmt, ast.AnnAssign) and stmt.value is None
-        ):
-            plain: set[str] = set()
-            _ignored: set[str] = set()
-            if isinstance(stmt, ast.Assign):
-                for target in stmt.targets:
-                    _target_names(target, plain, _ignored)
-            elif isinstance(stmt, ast.AnnAssign):
-                _target_names(stmt.target, plain, _ignored)
-            else:
-                plain = (
-                    _stores([stmt])
-                    if not isinstance(stmt, _SCOPES + (ast.ClassDef,))
-                    else {
-                        stmt.name  # type: ignore[union-attr]
-                    }
-                )
-            bound |= plain
+        free |= _stmt_free(stmt, bound)
+        bound |= _binds(stmt)
     return free, bound
 
 
