@@ -61,6 +61,42 @@ def test_trials_share_a_kernel_with_a_fresh_namespace(backend: str, project: Pat
     assert "%reset" not in nbformat.read(out[0], as_version=4).cells[0].source
 
 
+CYCLE = """import pathlib, weakref
+collected = len(list(pathlib.Path(".").glob("collected-*")))
+assert collected == n - 1, "an earlier trial's garbage lives on"
+class Node:
+    pass
+node = Node()
+node.me = node  # a reference cycle: only the cyclic collector frees it
+weakref.finalize(node, pathlib.Path(f"collected-{n}").touch)
+"""
+
+TRACKED_N = "%%track --no-plot\nimport os\nnbtrack.log(val_acc=n, pid=os.getpid())"
+
+
+def test_a_trials_cyclic_garbage_is_collected_before_the_next_one(project: Path) -> None:
+    """The kept kernel's collector skips what earlier trials left loaded (speed),
+    never what a trial made: each trial's reference cycles are freed before the
+    next trial runs, so trials in one kernel do not pile up memory."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    params = nbformat.v4.new_code_cell("n = 1")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [
+        nbformat.v4.new_code_cell("%load_ext nbtrack"),
+        params,
+        nbformat.v4.new_code_cell(CYCLE),
+        nbformat.v4.new_code_cell(TRACKED_N),
+    ]
+    path = project / "cycles.ipynb"
+    nbformat.write(nb, path)
+    s = nbtrack.sweep(path, {"n": [1, 2, 3, 4]}, method="grid", metric="val_acc", parallel=1)
+    assert [(t.params["n"], t.status) for t in s.trials] == [
+        (n, "finished") for n in (1, 2, 3, 4)
+    ], str(s)
+    assert len({_pid(i) for i in s.runs()["id"]}) == 1  # one kernel ran all four
+
+
 def test_a_crashing_trial_does_not_take_the_next_one_down(project: Path) -> None:
     path = _notebook(project)
     s = nbtrack.sweep(
