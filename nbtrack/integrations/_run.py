@@ -111,10 +111,30 @@ def numbers(metrics: Mapping[str, Any]) -> dict[str, float]:
 
 def save_model(path: str | os.PathLike[str], name: str) -> Any:
     """Keep a trained model (a file or a folder) as artifact `name` of type model,
-    linked to the active run. The one place integrations store models."""
+    linked to the active run, when no flavor can load it back."""
     from ..artifacts import log_artifact
 
     return log_artifact(Path(path), name=name, type="model")
+
+
+def log_model(model: Any, name: str, flavor: str) -> Any:
+    """Keep a trained model as a version of the model `name` saved with `flavor`,
+    so that `nbtrack.load_model("name:latest")` gives it back, linked to the
+    active run. The one place integrations log models."""
+    from ..models.api import log_model as log
+
+    return log(model, name, flavor=flavor)
+
+
+def log_checkpoint(path: str | os.PathLike[str], name: str, module_class: type | None) -> Any:
+    """Keep a Lightning checkpoint file as a `lightning` model version (loaded
+    back with `module_class.load_from_checkpoint`); a plain model file when the
+    module's class is unknown."""
+    if module_class is None:
+        return save_model(path, name)
+    from ..models.flavors import Checkpoint
+
+    return log_model(Checkpoint(Path(path), module_class), name, "lightning")
 
 
 def _end_with_failing_cell(run: tracking.ActiveRun) -> None:

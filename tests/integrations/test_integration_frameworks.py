@@ -24,6 +24,22 @@ def test_lightning_logger_records_hyperparams_steps_and_checkpoint(project: Path
     assert steps == list(range(16))  # 2 epochs x 8 batches, by global step
     assert [(v.name, v.type) for v in run.outputs] == [("model", "model")]
     assert run.outputs[0].meta["filename"].endswith(".ckpt")
+    # The checkpoint is a model version with the lightning flavor: it loads back
+    # as the LightningModule, with the checkpoint's weights.
+    assert run.outputs[0].meta["model"]["flavor"] == "lightning"
+    assert run.outputs[0].meta["model"]["class"] == "tiny_models:Tiny"
+    module = nbtrack.load_model("model:latest")
+    assert isinstance(module, tiny_models.Tiny) and module.hparams.hidden == 8
+    import torch
+
+    best = torch.load(trainer.checkpoint_callback.best_model_path, weights_only=False)
+    for key, value in best["state_dict"].items():
+        assert torch.equal(module.state_dict()[key], value), key
+    # The file is the checkpoint as Lightning wrote it: training resumes from it.
+    ckpt = nbtrack.use_artifact("model:latest")
+    more = tiny_models.lightning_trainer(False, project, epochs=3)
+    more.fit(tiny_models.lightning_module(), tiny_models.lightning_data(), ckpt_path=str(ckpt))
+    assert more.global_step == 24
 
 
 def test_lightning_failure_marks_run_failed_and_keeps_points(project: Path) -> None:
@@ -86,6 +102,9 @@ x, y = tiny_models.keras_data()
 model = tiny_models.keras_model()
 callback = nbtrack.keras.Callback(name="k", log_batches=True, log_model=True)
 model.fit(x, y, epochs=3, batch_size=8, validation_split=0.25, verbose=0, callbacks=[callback])
+loaded = nbtrack.load_model("model:latest")
+same = (loaded.predict(x, verbose=0) == model.predict(x, verbose=0)).all()
+print("loaded", type(loaded).__name__, bool(same))
 """
 
 
@@ -102,6 +121,8 @@ def test_keras_callback_records_epochs_batches_and_optimizer(project: Path) -> N
         [sys.executable, "-c", KERAS_FIT], cwd=project, env=env, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    # log_model=True logs a keras-flavored version that loads back as the model.
+    assert "loaded Sequential True" in done.stdout
     run = nbtrack.get_run("k")
     assert run.status == "finished"
     assert run.params["optimizer.class"] == "Adam"
@@ -110,3 +131,4 @@ def test_keras_callback_records_epochs_batches_and_optimizer(project: Path) -> N
     assert run.history("val_loss")["step"].tolist() == [0, 1, 2]
     assert run.history("batch/loss")["step"].tolist() == list(range(1, 10))  # 3 x 3 batches
     assert [(v.name, v.type) for v in run.outputs] == [("model", "model")]
+    assert run.outputs[0].meta["model"]["flavor"] == "keras"
