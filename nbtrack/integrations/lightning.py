@@ -3,7 +3,11 @@
 Hyperparameters (`save_hyperparameters()`, `log_hyperparams`) become params,
 `self.log(...)` values become metric points at the trainer's global step. In a
 `%%track` cell the cell's run gets them; elsewhere the logger records its own
-run, ended when training ends (`failed` when it raises). With `log_model=True`
+run. That run stays open after a stage that succeeds, so `trainer.test()`
+right after `trainer.fit()` (in the same cell, or the same script) records its
+metrics into the same run, as with MLflow and W&B; it ends, finished, at the end
+of the cell, when the next run begins, or when the process exits. A stage that
+raises ends it `failed` at once. With `log_model=True`
 the best (else the last) checkpoint is logged at the end as a version of the
 model `model_name` with the `lightning` flavor: the checkpoint file as Lightning
 wrote it, and the LightningModule's class, so `nbtrack.load_model("model:latest")`
@@ -103,10 +107,12 @@ class Logger(_LightningLogger):
             path = self._checkpoint.best_model_path or self._checkpoint.last_model_path
             if path:
                 _run.log_checkpoint(path, self._model_name, self._module_class)
+            self._checkpoint = None  # a test() after fit() logs it not again
         if ok:
-            _run.finish(run, owned)
-        else:
-            _run.fail(run, owned, sys.exc_info()[1])
+            # Open for the next stage: test() right after fit() records into this run.
+            _run.linger(run, owned)
+            return
+        _run.fail(run, owned, sys.exc_info()[1])
         if owned:
             self._run, self._owned = None, False  # a later fit/test records a new run
 
