@@ -13,6 +13,8 @@ the model does not come from:
   logger), kept byte for byte (so `trainer.fit(ckpt_path=...)` resumes from it)
   with its LightningModule's class path; loaded with that class's
   `load_from_checkpoint`. Never detected: the logger names it.
+- `transformers`: a Hugging Face `PreTrainedModel`, its `save_pretrained`
+  folder as one uncompressed tar; loaded with the class's `from_pretrained`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-ORDER = ("sklearn", "pytorch", "keras", "lightning", "cloudpickle")
+ORDER = ("sklearn", "pytorch", "keras", "lightning", "transformers", "cloudpickle")
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ def detect(model: Any) -> str:
 
         if importlib.util.find_spec("keras") is not None:
             return "keras"
+    if _from(model, "transformers") and hasattr(model, "save_pretrained"):
+        return "transformers"
     if _from(model, "torch") and _is_torch_module(model):
         return "pytorch"
     if _from(model, "sklearn") and type(model).__module__ != "__main__":
@@ -161,6 +165,35 @@ def _lightning_load(path: Path, meta: dict[str, Any]) -> Any:
     return _import_class(meta["class"]).load_from_checkpoint(path, map_location="cpu")
 
 
+# -- transformers (save_pretrained / from_pretrained) -------------------------------
+
+
+def _transformers_save(model: Any, sink: BinaryIO) -> dict[str, Any]:
+    import tarfile
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="nbtrack-hf-") as folder:
+        model.save_pretrained(folder)
+        with tarfile.open(fileobj=sink, mode="w|") as tar:  # type: ignore[call-overload]
+            for path in sorted(Path(folder).rglob("*")):
+                tar.add(path, arcname=str(path.relative_to(folder)), recursive=False)
+    return {"class": _class_path(model), "format": "save_pretrained"}
+
+
+def _transformers_load(path: Path, meta: dict[str, Any]) -> Any:
+    import tarfile
+    import tempfile
+
+    from .pytorch import _import_class
+
+    cls = _import_class(meta["class"])
+    with tempfile.TemporaryDirectory(prefix="nbtrack-hf-") as folder:
+        with tarfile.open(path, mode="r:") as tar:
+            tar.extractall(folder, filter="data")
+        model = cls.from_pretrained(folder)
+    return model
+
+
 def _class_path(model: Any) -> str:
     kind = type(model)
     return f"{kind.__module__}:{kind.__qualname__}"
@@ -181,6 +214,13 @@ def flavors() -> dict[str, Flavor]:
         "keras": Flavor("keras", "model.keras", ("keras",), _keras_save, _keras_load),
         "lightning": Flavor(
             "lightning", "model.ckpt", ("lightning", "torch"), _lightning_save, _lightning_load
+        ),
+        "transformers": Flavor(
+            "transformers",
+            "model.tar",
+            ("transformers", "torch"),
+            _transformers_save,
+            _transformers_load,
         ),
         "cloudpickle": Flavor(
             "cloudpickle", "model.pkl", ("cloudpickle",), _pickle_save, _pickle_load

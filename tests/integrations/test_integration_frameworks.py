@@ -120,6 +120,13 @@ def test_transformers_callback_records_args_steps_and_no_secret(project: Path) -
     assert run.params["average_tokens_across_devices"] is True  # a flag, kept
     assert run.history("loss")["step"].tolist() == list(range(1, 9))  # 2 epochs x 4 steps
     assert [(v.name, v.type) for v in run.outputs] == [("model", "model")]
+    assert run.outputs[0].meta["model"]["flavor"] == "transformers"
+    loaded = nbtrack.load_model("model:latest")  # the trained model, via from_pretrained
+    assert type(loaded).__name__ == "BertForSequenceClassification"
+    import torch
+
+    trained = trainer.model.state_dict()
+    assert all(torch.equal(trained[k], v) for k, v in loaded.state_dict().items())
     assert "BertForSequenceClassification" in run.tags
     assert tiny_models.HUB_TOKEN.encode() not in tiny_models.stored_bytes(project / ".nbtrack")
 
