@@ -86,6 +86,9 @@ class ActiveRun:
     # Called when the run ends, before its end is recorded: background work the
     # run's end must wait for (the media worker drains its queue here).
     on_end: list[Callable[[ActiveRun], None]] = field(default_factory=list)
+    #: Kept open by an integration for the next stage of its training (Lightning's
+    #: test() after fit()): the next run to begin ends it as finished first.
+    ends_when_next_begins: bool = False
     #: The system metrics thread (sysmetrics.SystemSampler), None when they are off.
     sampler: Any = None
 
@@ -311,6 +314,8 @@ def begin_run(
     run goes on, so the snapshot commits at its end with the final ones."""
     session = current()
     active = session.active
+    if active is not None and active.status == "running" and active.ends_when_next_begins:
+        end_run(active)
     if active is not None and active.status == "running":
         raise NbtrackError(
             f"run {active.name} is still active: finish it before starting another "

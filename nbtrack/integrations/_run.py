@@ -26,7 +26,7 @@ def attach(
     so must end it): the active run (a `%%track` cell's, or `start_run`'s) when
     there is one, else a new run."""
     run = tracking.active_run()
-    if run is not None and run.status == "running":
+    if run is not None and run.status == "running" and not run.ends_when_next_begins:
         if params:
             tracking.add_params(run, params)
         add_tags(run, tags)
@@ -45,6 +45,38 @@ def finish(
     """End `run` if this integration owns it; a run it attached to is the cell's to end."""
     if run is not None and owned and run.status == "running":
         tracking.end_run(run, status, error)
+
+
+def linger(run: tracking.ActiveRun | None, owned: bool) -> None:
+    """Keep an owned run open after a training stage that succeeded, so that the
+    next stage of the same trainer (Lightning's `test()` after `fit()`) records
+    into it, as MLflow and W&B users expect. It ends (finished) at the end of the
+    IPython cell, when the next run begins, or when the process exits."""
+    if run is None or not owned or run.status != "running":
+        return
+    run.ends_when_next_begins = True
+    shell = _shell()
+    if shell is None:
+        return
+
+    def after_cell(result: Any) -> None:
+        try:
+            shell.events.unregister("post_run_cell", after_cell)
+        except ValueError:
+            pass
+        if run.status == "running" and tracking.active_run() is run:
+            error = getattr(result, "error_in_exec", None)
+            if error is None:
+                finish(run, True)
+            else:
+                fail(run, True, error)
+
+    shell.events.register("post_run_cell", after_cell)
+
+
+def _shell() -> Any:
+    ipython = sys.modules.get("IPython")
+    return ipython.get_ipython() if ipython is not None else None
 
 
 def fail(run: tracking.ActiveRun | None, owned: bool, error: BaseException | None) -> None:
@@ -111,18 +143,37 @@ def numbers(metrics: Mapping[str, Any]) -> dict[str, float]:
 
 def save_model(path: str | os.PathLike[str], name: str) -> Any:
     """Keep a trained model (a file or a folder) as artifact `name` of type model,
-    linked to the active run. The one place integrations store models."""
+    linked to the active run, when no flavor can load it back."""
     from ..artifacts import log_artifact
 
     return log_artifact(Path(path), name=name, type="model")
+
+
+def log_model(model: Any, name: str, flavor: str) -> Any:
+    """Keep a trained model as a version of the model `name` saved with `flavor`,
+    so that `nbtrack.load_model("name:latest")` gives it back, linked to the
+    active run. The one place integrations log models."""
+    from ..models.api import log_model as log
+
+    return log(model, name, flavor=flavor)
+
+
+def log_checkpoint(path: str | os.PathLike[str], name: str, module_class: type | None) -> Any:
+    """Keep a Lightning checkpoint file as a `lightning` model version (loaded
+    back with `module_class.load_from_checkpoint`); a plain model file when the
+    module's class is unknown."""
+    if module_class is None:
+        return save_model(path, name)
+    from ..models.flavors import Checkpoint
+
+    return log_model(Checkpoint(Path(path), module_class), name, "lightning")
 
 
 def _end_with_failing_cell(run: tracking.ActiveRun) -> None:
     """In IPython, a run owned by an integration whose cell raised (training
     died: no framework hook said so) ends failed with that cell. A script that
     dies is handled by nbtrack's exit hook."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None else None
+    shell = _shell()
     if shell is None:
         return
 

@@ -6,14 +6,13 @@ config as params (`optimizer.learning_rate`...). In a `%%track` cell the
 cell's run gets them; elsewhere the callback records its own run, ended when
 `fit` ends. Keras has no hook for an exception in `fit`: a run of its own left
 running by one ends `failed` with the cell that raised (in IPython) or at
-exit (in a script). With `log_model=True` the trained model (`.keras`) is
-kept as a model artifact.
+exit (in a script). With `log_model=True` the trained model is logged with
+the `keras` flavor (`.keras`): `nbtrack.load_model("model:latest")` gives it
+back.
 """
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Any
 
 import keras
@@ -73,9 +72,6 @@ class Callback(keras.callbacks.Callback):
         if self._run is None:
             return
         if self._log_model:
-            with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / f"{self._model_name}.keras"
-                self.model.save(path)
-                _run.save_model(path, self._model_name)
+            _run.log_model(self.model, self._model_name, "keras")
         _run.finish(self._run, self._owned)
         self._run = None

@@ -3,9 +3,17 @@
 Hyperparameters (`save_hyperparameters()`, `log_hyperparams`) become params,
 `self.log(...)` values become metric points at the trainer's global step. In a
 `%%track` cell the cell's run gets them; elsewhere the logger records its own
-run, ended when training ends (`failed` when it raises). With `log_model=True`
-the best (else the last) checkpoint is kept as a model artifact at the end;
-`log_model="all"` keeps every checkpoint as it is saved.
+run. That run stays open after a stage that succeeds, so `trainer.test()`
+right after `trainer.fit()` (in the same cell, or the same script) records its
+metrics into the same run, as with MLflow and W&B; it ends, finished, at the end
+of the cell, when the next run begins, or when the process exits. A stage that
+raises ends it `failed` at once. With `log_model=True`
+the best (else the last) checkpoint is logged at the end as a version of the
+model `model_name` with the `lightning` flavor: the checkpoint file as Lightning
+wrote it, and the LightningModule's class, so `nbtrack.load_model("model:latest")`
+gives back the module (`load_from_checkpoint`; the class must be importable, or
+defined in the notebook doing the loading). `log_model="all"` logs every
+checkpoint as it is saved.
 """
 
 from __future__ import annotations
@@ -37,6 +45,7 @@ class Logger(_LightningLogger):
         self._run: Any = None
         self._owned = False
         self._checkpoint: Any = None
+        self._module_class: type | None = None
         self._pending_params: dict[str, Any] = {}
 
     # -- Lightning's logger interface -------------------------------------------------
@@ -73,6 +82,12 @@ class Logger(_LightningLogger):
             self._ensure_run().log(values, step=step)
 
     @rank_zero_only
+    def log_graph(self, model: Any, input_array: Any = None) -> None:
+        # Lightning hands every logger the module when training starts: its class
+        # is what loads the checkpoints back.
+        self._module_class = type(model)
+
+    @rank_zero_only
     def after_save_checkpoint(self, checkpoint_callback: Any) -> None:
         self._checkpoint = checkpoint_callback
         if self._log_model == "all" and self._run is not None:
@@ -80,7 +95,7 @@ class Logger(_LightningLogger):
                 checkpoint_callback, "best_model_path", ""
             )
             if path:
-                _run.save_model(path, self._model_name)
+                _run.log_checkpoint(path, self._model_name, self._module_class)
 
     @rank_zero_only
     def finalize(self, status: str) -> None:
@@ -91,11 +106,13 @@ class Logger(_LightningLogger):
         if ok and self._log_model is True and self._checkpoint is not None:
             path = self._checkpoint.best_model_path or self._checkpoint.last_model_path
             if path:
-                _run.save_model(path, self._model_name)
+                _run.log_checkpoint(path, self._model_name, self._module_class)
+            self._checkpoint = None  # a test() after fit() logs it not again
         if ok:
-            _run.finish(run, owned)
-        else:
-            _run.fail(run, owned, sys.exc_info()[1])
+            # Open for the next stage: test() right after fit() records into this run.
+            _run.linger(run, owned)
+            return
+        _run.fail(run, owned, sys.exc_info()[1])
         if owned:
             self._run, self._owned = None, False  # a later fit/test records a new run
 

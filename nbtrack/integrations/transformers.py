@@ -4,14 +4,14 @@ TrainingArguments become params (tokens and other secrets never: they are
 left out), every `on_log` dict becomes metric points at the trainer's global
 step. In a `%%track` cell the cell's run gets them; elsewhere the callback
 records its own run, ended when training ends (`failed` when `train()`
-raises). With `log_model=True` the final model (`save_pretrained`) is kept
-as a model artifact.
+raises). With `log_model=True` the final model is logged with the
+`transformers` flavor (its `save_pretrained` folder): `nbtrack.load_model(
+"model:latest")` gives it back through the class's `from_pretrained`.
 """
 
 from __future__ import annotations
 
 import sys
-import tempfile
 from typing import Any
 
 from transformers import TrainerCallback
@@ -60,9 +60,7 @@ class Callback(TrainerCallback):
             return
         model = kwargs.get("model")
         if self._log_model and model is not None:
-            with tempfile.TemporaryDirectory() as folder:
-                model.save_pretrained(folder)
-                _run.save_model(folder, self._model_name)
+            _run.log_model(model, self._model_name, "transformers")
         _run.finish(self._run, self._owned)
         self._run = None
 

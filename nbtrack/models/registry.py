@@ -121,18 +121,33 @@ def models(name: str | None = None, store: str | Store | None = None) -> pd.Data
     source (the logged model, e.g. digits-mlp:v3), flavor, run (`stem#seq` that
     logged it), run_name, linked (UTC), user, then `metrics.<key>` (that run's last
     values)."""
+    import numpy as np
     import pandas as pd
 
-    from ..query import _metrics_block
-    from .report import registry_columns, source_metrics
+    from .listing import paused_gc, read_listing
 
-    st = _store(store)
-    cols = registry_columns(st, name)
-    base = pd.DataFrame({k: cols[k] for k in MODEL_COLUMNS}, columns=MODEL_COLUMNS)
-    base["linked"] = pd.to_datetime(base["linked"].astype("float64"), unit="s", utc=True)
-    run_ids = [rid or "" for rid in cols["run_id"]]
-    lasts = source_metrics(st, name) if any(run_ids) else []
-    return pd.concat([base, _metrics_block(pd, run_ids, lasts)], axis=1)
+    listing = read_listing(_store(store), name, metrics=True, run_ids=False)
+    cols = listing.columns
+    with paused_gc():
+        base = pd.DataFrame(
+            {
+                "model": pd.array(listing.models(), dtype="str"),
+                "version": np.array(cols["version"], dtype="int64"),
+                "aliases": listing.alias_lists(),
+                **{k: pd.array(cols[k], dtype="str") for k in ("source", "flavor", "run")},
+                "run_name": pd.array(cols["run_name"], dtype="str"),
+                "linked": pd.to_datetime(
+                    np.array(cols["linked"], dtype="float64"), unit="s", utc=True
+                ),
+                "user": pd.array(cols["user"], dtype="str"),
+                # None (NaN, or a run deleted since) becomes NaN.
+                **{
+                    f"metrics.{key}": np.array(values, dtype="float64")
+                    for key, values in listing.metrics.items()
+                },
+            }
+        )
+    return base
 
 
 def history(name: str, store: str | Store | None = None) -> pd.DataFrame:

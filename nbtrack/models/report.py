@@ -40,82 +40,13 @@ ROW_FIELDS = (
 )
 
 
-def registry_columns(store: Store, name: str | None = None) -> dict[str, list[Any]]:
-    """The registry listing as columns (ROW_FIELDS), by model then version: one
-    join read as the driver's plain tuples (20,000 versions in tens of ms)."""
-    import sqlalchemy as sa
-
-    from ..store import schema
-    from ..store.registry_tables import registry_aliases as A
-    from ..store.registry_tables import registry_versions as RV
-
-    R = schema.runs
-    query = (
-        sa.select(
-            RV.c.name,
-            RV.c.version,
-            RV.c.source,
-            RV.c.flavor,
-            R.c.stem,
-            R.c.seq,
-            R.c.name,
-            R.c.id,
-            RV.c.created,
-            RV.c.user,
-        )
-        .select_from(RV)
-        .outerjoin(R, R.c.id == RV.c.run_id)
-        .order_by(RV.c.name, RV.c.version)
-    )
-    aliases_q = sa.select(A.c.name, A.c.version, A.c.alias).order_by(A.c.alias)
-    if name is not None:
-        query = query.where(RV.c.name == name)
-        aliases_q = aliases_q.where(A.c.name == name)
-    with store.reading() as conn:
-        rows = conn.execute(query).cursor.fetchall()
-        held: dict[tuple[str, int], list[str]] = {}
-        for n, v, alias in conn.execute(aliases_q):
-            held.setdefault((n, v), []).append(alias)
-    if not rows:
-        return {f: [] for f in ROW_FIELDS}
-    # Columns by transposing the tuples: no per-row work in Python but the run refs.
-    model, number, source, flavor, stem, seq, run_name, run_id, linked, user = map(
-        list, zip(*rows, strict=True)
-    )
-    return {
-        "model": model,
-        "version": number,
-        "aliases": [held.get(key, []) for key in zip(model, number, strict=True)],
-        "source": source,
-        "flavor": flavor,
-        "run": [f"{a}#{b}" if a is not None else None for a, b in zip(stem, seq, strict=True)],
-        "run_name": run_name,
-        "run_id": run_id,
-        "linked": linked,
-        "user": user,
-    }
-
-
-def source_metrics(store: Store, name: str | None = None) -> list[tuple[str, str, float | None]]:
-    """(run id, key, last value) of the runs that logged registered versions."""
-    import sqlalchemy as sa
-
-    from ..store import schema
-    from ..store.registry_tables import registry_versions as RV
-
-    S = schema.summaries
-    query = (
-        sa.select(S.c.run_id, S.c.key, S.c.last).select_from(RV).join(S, S.c.run_id == RV.c.run_id)
-    )
-    if name is not None:
-        query = query.where(RV.c.name == name)
-    with store.reading() as conn:
-        return conn.execute(query).cursor.fetchall()
-
-
 def registry_rows(store: Store, name: str | None = None) -> list[dict[str, Any]]:
-    """One dict per registered version (of `name`): ROW_FIELDS."""
-    cols = registry_columns(store, name)
+    """One dict per registered version (of `name`): ROW_FIELDS, by model then
+    version; the same reads as nbtrack.registry.models() (models/listing.py)."""
+    from .listing import read_listing
+
+    listing = read_listing(store, name)
+    cols = {**listing.columns, "model": listing.models(), "aliases": listing.alias_lists()}
     columns = [cols[f] for f in ROW_FIELDS]
     return [dict(zip(ROW_FIELDS, values, strict=True)) for values in zip(*columns, strict=True)]
 

@@ -17,13 +17,72 @@ def test_lightning_logger_records_hyperparams_steps_and_checkpoint(project: Path
     logger = nbtrack.lightning.Logger(name="lit", log_model=True)
     trainer = tiny_models.lightning_trainer(logger, project, epochs=2)
     trainer.fit(tiny_models.lightning_module(), tiny_models.lightning_data())
+    # test() right after fit() records into the same run, still open for it.
+    assert nbtrack.get_run("lit").status == "running"
+    trainer.test(trainer.lightning_module, tiny_models.lightning_data())
+    with nbtrack.start_run(name="next"):  # the next run ends it first
+        pass
+    assert list(nbtrack.runs()["name"]) == ["next", "lit"]
     run = nbtrack.get_run("lit")
     assert run.status == "finished"
+    assert run.metrics["test_loss"]["count"] == 1
     assert run.params["lr"] == 0.05 and run.params["hidden"] == 8
     steps = run.history("train_loss")["step"].tolist()
     assert steps == list(range(16))  # 2 epochs x 8 batches, by global step
     assert [(v.name, v.type) for v in run.outputs] == [("model", "model")]
     assert run.outputs[0].meta["filename"].endswith(".ckpt")
+    # The checkpoint is a model version with the lightning flavor: it loads back
+    # as the LightningModule, with the checkpoint's weights.
+    assert run.outputs[0].meta["model"]["flavor"] == "lightning"
+    assert run.outputs[0].meta["model"]["class"] == "tiny_models:Tiny"
+    module = nbtrack.load_model("model:latest")
+    assert isinstance(module, tiny_models.Tiny) and module.hparams.hidden == 8
+    import torch
+
+    best = torch.load(trainer.checkpoint_callback.best_model_path, weights_only=False)
+    for key, value in best["state_dict"].items():
+        assert torch.equal(module.state_dict()[key], value), key
+    # The file is the checkpoint as Lightning wrote it: training resumes from it.
+    ckpt = nbtrack.use_artifact("model:latest")
+    more = tiny_models.lightning_trainer(False, project, epochs=3)
+    more.fit(tiny_models.lightning_module(), tiny_models.lightning_data(), ckpt_path=str(ckpt))
+    assert more.global_step == 24
+
+
+LIGHTNING_SCRIPT = """
+import tiny_models, nbtrack
+trainer = tiny_models.lightning_trainer(nbtrack.lightning.Logger(name="lit"), ".", epochs=1)
+trainer.fit(tiny_models.lightning_module(), tiny_models.lightning_data())
+trainer.test(trainer.lightning_module, tiny_models.lightning_data())
+trainer = tiny_models.lightning_trainer(nbtrack.lightning.Logger(name="again"), ".", epochs=1)
+trainer.fit(tiny_models.lightning_module(), tiny_models.lightning_data())
+"""
+
+
+def test_lightning_fit_then_test_in_a_script_is_one_run(project: Path) -> None:
+    """A script: fit() and test() in one run; another logger's fit() in a run of
+    its own; each finished (the last one by the exit)."""
+    _script(LIGHTNING_SCRIPT, project)
+    assert sorted(nbtrack.runs()["name"]) == ["again", "lit"]
+    lit, again = nbtrack.get_run("lit"), nbtrack.get_run("again")
+    assert lit.status == again.status == "finished"
+    assert lit.metrics["train_loss"]["count"] == 8 and lit.metrics["test_loss"]["count"] == 1
+    assert "test_loss" not in again.metrics and again.metrics["train_loss"]["count"] == 8
+
+
+def _script(code: str, project: Path) -> str:
+    """Run `code` in a Python process of its own in `project`; its stdout."""
+    import os
+    import subprocess
+    import sys
+
+    here = str(Path(__file__).parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
 
 
 def test_lightning_failure_marks_run_failed_and_keeps_points(project: Path) -> None:
@@ -61,6 +120,13 @@ def test_transformers_callback_records_args_steps_and_no_secret(project: Path) -
     assert run.params["average_tokens_across_devices"] is True  # a flag, kept
     assert run.history("loss")["step"].tolist() == list(range(1, 9))  # 2 epochs x 4 steps
     assert [(v.name, v.type) for v in run.outputs] == [("model", "model")]
+    assert run.outputs[0].meta["model"]["flavor"] == "transformers"
+    loaded = nbtrack.load_model("model:latest")  # the trained model, via from_pretrained
+    assert type(loaded).__name__ == "BertForSequenceClassification"
+    import torch
+
+    trained = trainer.model.state_dict()
+    assert all(torch.equal(trained[k], v) for k, v in loaded.state_dict().items())
     assert "BertForSequenceClassification" in run.tags
     assert tiny_models.HUB_TOKEN.encode() not in tiny_models.stored_bytes(project / ".nbtrack")
 
@@ -86,22 +152,18 @@ x, y = tiny_models.keras_data()
 model = tiny_models.keras_model()
 callback = nbtrack.keras.Callback(name="k", log_batches=True, log_model=True)
 model.fit(x, y, epochs=3, batch_size=8, validation_split=0.25, verbose=0, callbacks=[callback])
+loaded = nbtrack.load_model("model:latest")
+same = (loaded.predict(x, verbose=0) == model.predict(x, verbose=0)).all()
+print("loaded", type(loaded).__name__, bool(same))
 """
 
 
 def test_keras_callback_records_epochs_batches_and_optimizer(project: Path) -> None:
     # The training runs in a process of its own: Keras loaded in the test process
     # closes the captured output of the IPython-shell tests that follow it there.
-    import os
-    import subprocess
-    import sys
-
-    here = str(Path(__file__).parent)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([here, os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run(
-        [sys.executable, "-c", KERAS_FIT], cwd=project, env=env, capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    out = _script(KERAS_FIT, project)
+    # log_model=True logs a keras-flavored version that loads back as the model.
+    assert "loaded Sequential True" in out
     run = nbtrack.get_run("k")
     assert run.status == "finished"
     assert run.params["optimizer.class"] == "Adam"
@@ -110,3 +172,4 @@ def test_keras_callback_records_epochs_batches_and_optimizer(project: Path) -> N
     assert run.history("val_loss")["step"].tolist() == [0, 1, 2]
     assert run.history("batch/loss")["step"].tolist() == list(range(1, 10))  # 3 x 3 batches
     assert [(v.name, v.type) for v in run.outputs] == [("model", "model")]
+    assert run.outputs[0].meta["model"]["flavor"] == "keras"

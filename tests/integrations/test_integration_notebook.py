@@ -33,6 +33,13 @@ LIGHTNING = """%%track --name lit
 trainer = tiny_models.lightning_trainer(nbtrack.lightning.Logger(), ".", epochs=1)
 trainer.fit(tiny_models.lightning_module(), tiny_models.lightning_data())"""
 
+# Not tracked: the logger's own run, with test() right after fit() in it, ended
+# (finished) with the cell.
+LIGHTNING_FIT_TEST = """logger = nbtrack.lightning.Logger(name="fit-test")
+trainer = tiny_models.lightning_trainer(logger, ".", epochs=1)
+trainer.fit(tiny_models.lightning_module(), tiny_models.lightning_data())
+trainer.test(trainer.lightning_module, tiny_models.lightning_data())"""
+
 KERAS = """%%track --name ker
 x, y = tiny_models.keras_data()
 tiny_models.keras_model().fit(x, y, epochs=2, batch_size=8, verbose=0,
@@ -54,12 +61,13 @@ trainer.train()"""
 
 def test_integrations_record_into_tracked_cells(project: Path) -> None:
     with_hf = all(importlib.util.find_spec(m) for m in ("transformers", "accelerate"))
-    cells = [SETUP, SKLEARN, LIGHTNING, KERAS, KERAS_FAILS] + ([TRANSFORMERS] if with_hf else [])
+    cells = [SETUP, SKLEARN, LIGHTNING, LIGHTNING_FIT_TEST, KERAS, KERAS_FAILS]
+    cells += [TRANSFORMERS] if with_hf else []
     nb = run_notebook(write_notebook(project / "frameworks.ipynb", cells), allow_errors=True)
     assert "loss is nan" in outputs_text(nb)
 
     names = sorted(nbtrack.runs()["name"])
-    assert names == sorted(["sk", "lit", "ker", "kfail"] + (["hf"] if with_hf else []))
+    assert names == sorted(["sk", "lit", "fit-test", "ker", "kfail"] + (["hf"] if with_hf else []))
 
     sk = nbtrack.get_run("sk")
     assert sk.status == "finished" and sk.params["C"] == 0.25
@@ -68,6 +76,10 @@ def test_integrations_record_into_tracked_cells(project: Path) -> None:
     lit = nbtrack.get_run("lit")
     assert lit.status == "finished" and lit.params["hidden"] == 8
     assert lit.history("train_loss")["step"].tolist() == list(range(8))
+
+    fit_test = nbtrack.get_run("fit-test")  # one run for fit() and test(), ended with the cell
+    assert fit_test.status == "finished"
+    assert fit_test.metrics["train_loss"]["count"] == 8 and "test_loss" in fit_test.metrics
 
     ker = nbtrack.get_run("ker")
     assert ker.status == "finished" and ker.params["optimizer.class"] == "Adam"

@@ -19,11 +19,24 @@ def stored_bytes(project: Path) -> bytes:
 
 
 def lightning_module(fail_at: int | None = None) -> Any:
+    import torch
+
+    torch.manual_seed(0)
+    return _lightning_class()(fail_at=fail_at)
+
+
+def _lightning_class() -> Any:
+    """Tiny, defined at this module's top level on first use (so that a logged
+    checkpoint loads back by the class's import path), without importing
+    Lightning when this module is imported."""
+    global Tiny
+    if "Tiny" in globals():
+        return Tiny
     import lightning.pytorch as pl
     import torch
     from torch import nn
 
-    class Tiny(pl.LightningModule):
+    class Tiny(pl.LightningModule):  # type: ignore[no-redef]
         def __init__(self, lr: float = 0.05, hidden: int = 8, fail_at: int | None = None):
             super().__init__()
             self.save_hyperparameters()
@@ -37,11 +50,16 @@ def lightning_module(fail_at: int | None = None) -> Any:
             self.log("train_loss", loss)
             return loss
 
+        def test_step(self, batch: Any, index: int) -> Any:
+            x, y = batch
+            self.log("test_loss", nn.functional.mse_loss(self.net(x), y))
+
         def configure_optimizers(self) -> Any:
             return torch.optim.SGD(self.parameters(), lr=self.hparams.lr)
 
-    torch.manual_seed(0)
-    return Tiny(fail_at=fail_at)
+    Tiny.__qualname__ = "Tiny"
+    Tiny.__module__ = __name__
+    return Tiny
 
 
 def lightning_data() -> Any:

@@ -1,0 +1,179 @@
+"""The registry listing's reads: every registered version (of one name) with its
+source run and, when asked, that run's last value of each metric, as columns.
+
+A fixed number of set-based statements, whatever the number of models, in one
+snapshot: the registered names with their version counts, the metric keys of
+the linked runs, the rows with their run and one LEFT JOIN of the summaries per
+key (a statement per KEYS_PER_QUERY keys), and the aliases. Every per-row value
+arrives in the rows' own order, so nothing is matched by run id or name in
+Python, and the run ref (`stem#seq`) is built by the database. What is left is
+the driver making Python objects of the cells, which is what the listing costs
+(benchmarks/bench_models.py).
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import gc
+import itertools
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+
+    from ..store import Store
+
+# SQLite joins at most 64 tables: the registry, the runs and this many summaries.
+KEYS_PER_QUERY = 48
+
+# The per-row columns, in the rows' order (by model, then version); "run_id" is
+# read only when asked (the DataFrame does not show it).
+FIELDS = ("version", "source", "flavor", "run", "run_name", "linked", "user", "run_id")
+
+
+class Listing(NamedTuple):
+    names: list[str]  # the registered names, in order
+    counts: list[int]  # how many rows (versions) each has
+    columns: dict[str, Sequence[Any]]  # FIELDS, one value per row
+    metrics: dict[str, Sequence[float | None]]  # key -> last value per row (sorted keys)
+    aliases: dict[tuple[str, int], list[str]]  # (name, version) -> aliases, sorted
+
+    def models(self) -> list[str]:
+        """The model column: each name repeated over its rows."""
+        return list(
+            itertools.chain.from_iterable(
+                itertools.repeat(n, c) for n, c in zip(self.names, self.counts, strict=True)
+            )
+        )
+
+    def alias_lists(self) -> list[list[str]]:
+        """Each row's aliases: a model's rows are one contiguous span of rows,
+        sorted by version, so each alias is placed by a binary search in it."""
+        out: list[list[str]] = [[] for _ in range(sum(self.counts))]
+        if not self.aliases:
+            return out
+        spans, start = {}, 0
+        for n, c in zip(self.names, self.counts, strict=True):
+            spans[n] = (start, start + c)
+            start += c
+        version = self.columns["version"]
+        for (n, v), held in self.aliases.items():
+            if n in spans:
+                lo, hi = spans[n]
+                i = bisect.bisect_left(version, v, lo, hi)
+                if i < hi and version[i] == v:
+                    out[i] = held
+        return out
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """No cyclic garbage collection while tens of thousands of rows are made: the
+    collector would otherwise run over all of them again and again (a third of the
+    listing's time). Nothing made here is cyclic; reference counting frees it."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _metric_keys(conn: sa.Connection, name: str | None) -> list[str]:
+    """The keys any linked run has a summary of, sorted."""
+    import sqlalchemy as sa
+
+    from ..store.registry_tables import registry_versions as RV
+    from ..store.schema import summaries as S
+
+    linked = sa.select(RV.c.run_id)
+    if name is not None:
+        linked = linked.where(RV.c.name == name)
+    query = sa.select(S.c.key).distinct().where(S.c.run_id.in_(linked))
+    return sorted(r[0] for r in conn.execute(query))
+
+
+def _with_metrics(
+    base: sa.FromClause, columns: list[Any], keys: list[str]
+) -> tuple[sa.FromClause, list[Any]]:
+    """`base` joined to each key's summary row of the version's run, and the
+    columns with each key's last value added."""
+    import sqlalchemy as sa
+
+    from ..store.registry_tables import registry_versions as RV
+    from ..store.schema import summaries as S
+
+    joined, out = base, list(columns)
+    for i, key in enumerate(keys):
+        s = S.alias(f"m{i}")
+        joined = joined.outerjoin(s, sa.and_(s.c.run_id == RV.c.run_id, s.c.key == key))
+        out.append(s.c.last)
+    return joined, out
+
+
+def _transpose(rows: list[Any], width: int) -> list[tuple[Any, ...]]:
+    return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
+
+
+def read_listing(
+    store: Store, name: str | None = None, metrics: bool = False, run_ids: bool = True
+) -> Listing:
+    """The listing of every registered version (of `name`); the source runs' last
+    metric values when `metrics`; without the "run_id" column unless `run_ids`.
+    All statements read one snapshot, so the columns line up."""
+    import sqlalchemy as sa
+
+    from ..store.registry_tables import registry_aliases as A
+    from ..store.registry_tables import registry_versions as RV
+    from ..store.schema import runs as R
+
+    columns = [
+        RV.c.version,
+        RV.c.source,
+        RV.c.flavor,
+        R.c.stem + "#" + sa.cast(R.c.seq, sa.Text),  # NULL once the run is deleted
+        R.c.name,
+        RV.c.created,
+        RV.c.user,
+        R.c.id,
+    ]
+    fields = FIELDS if run_ids else FIELDS[:-1]
+    columns = columns[: len(fields)]
+    base = RV.outerjoin(R, R.c.id == RV.c.run_id)
+    names_q = sa.select(RV.c.name, sa.func.count()).group_by(RV.c.name).order_by(RV.c.name)
+    aliases_q = sa.select(A.c.name, A.c.version, A.c.alias).order_by(A.c.alias)
+    if name is not None:
+        names_q = names_q.where(RV.c.name == name)
+        aliases_q = aliases_q.where(A.c.name == name)
+
+    def select(frm: sa.FromClause, cols: list[Any]) -> sa.Select[Any]:
+        query = sa.select(*cols).select_from(frm).order_by(RV.c.name, RV.c.version)
+        return query.where(RV.c.name == name) if name is not None else query
+
+    with store.reading() as conn, paused_gc():
+        if conn.dialect.name == "postgresql":  # one snapshot for all the statements
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        counted = conn.execute(names_q).all()
+        keys = _metric_keys(conn, name) if metrics and counted else []
+        chunks = [keys[i : i + KEYS_PER_QUERY] for i in range(0, len(keys), KEYS_PER_QUERY)]
+        first = chunks[0] if chunks else []
+        rows = conn.execute(select(*_with_metrics(base, columns, first))).cursor.fetchall()
+        cells = _transpose(rows, len(fields) + len(first))
+        del rows
+        values = dict(zip(first, cells[len(fields) :], strict=True))
+        for chunk in chunks[1:]:
+            more = conn.execute(select(*_with_metrics(RV, [], chunk))).cursor.fetchall()
+            values.update(zip(chunk, _transpose(more, len(chunk)), strict=True))
+        held: dict[tuple[str, int], list[str]] = {}
+        for n, v, alias in conn.execute(aliases_q):
+            held.setdefault((n, v), []).append(alias)
+    return Listing(
+        names=[r[0] for r in counted],
+        counts=[int(r[1]) for r in counted],
+        columns=dict(zip(fields, cells, strict=False)),
+        metrics=values,
+        aliases=held,
+    )

@@ -1,0 +1,122 @@
+"""The registry listing (models/listing.py) on both backends: a fixed number of
+statements whatever the number of models and versions (never one per model,
+version or run), and every value on its own row: aliases, the source run, its
+metrics (by key, in chunks of KEYS_PER_QUERY keys), a deleted run, a NaN."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import nbtrack
+
+
+def _register(models: range, versions: int) -> None:
+    """Models clf-<m>, each with `versions` versions from runs that log acc = m + v/10
+    and loss = v; model m's last version is `production`."""
+    for m in models:
+        for v in range(1, versions + 1):
+            with nbtrack.start_run(name=f"train-{m}"):
+                nbtrack.log(acc=m + v / 10, loss=float(v))
+                nbtrack.log_model({"m": m, "v": v}, f"net-{m}")
+            nbtrack.registry.link(f"net-{m}:v{v}", f"clf-{m}")
+        nbtrack.registry.set_alias(f"clf-{m}", "production", version=versions)
+
+
+@contextmanager
+def _selects() -> Iterator[list[str]]:
+    """The SELECT statements sent to the store inside the block."""
+    import sqlalchemy as sa
+
+    from nbtrack.artifacts.context import context_for
+
+    engine = context_for().store.engine
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            seen.append(statement)
+
+    sa.event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", record)
+
+
+def _count(read: Callable[[], Any]) -> int:
+    with _selects() as seen:
+        read()
+    return len(seen)
+
+
+def _rows() -> list[dict[str, Any]]:
+    from nbtrack.artifacts.context import context_for
+    from nbtrack.models.report import registry_rows
+
+    return registry_rows(context_for().store)
+
+
+def test_listing_is_a_fixed_number_of_statements(backend: str, project: Path) -> None:
+    _register(range(1), versions=2)
+    small_frame, small_rows = _count(nbtrack.registry.models), _count(_rows)
+    _register(range(1, 4), versions=3)  # 4 models, 11 versions, 11 runs
+    # The same statements for 2 versions as for 11: none per model, version or run.
+    assert _count(nbtrack.registry.models) == small_frame <= 4
+    assert _count(_rows) == small_rows <= 3
+
+    df = nbtrack.registry.models()
+    assert list(df["model"]) == ["clf-0"] * 2 + [f"clf-{m}" for m in (1, 2, 3) for _ in "vvv"]
+    assert list(df["version"]) == [1, 2] + [1, 2, 3] * 3
+    assert list(df["aliases"]) == [[], ["production"]] + [[], [], ["production"]] * 3
+    assert list(df["source"]) == [
+        f"net-{m}:v{v}" for m, v in zip(df["model"].str[4:], df["version"], strict=True)
+    ]
+    assert list(df["metrics.acc"]) == [
+        m + v / 10 for m, v in zip(df["model"].str[4:].astype(int), df["version"], strict=True)
+    ]
+    assert list(df["metrics.loss"]) == [float(v) for v in df["version"]]
+    assert list(df["run_name"]) == [f"train-{m}" for m in df["model"].str[4:]]
+    assert [r["aliases"] for r in _rows()] == list(df["aliases"])
+    assert [r["run"] for r in _rows()] == list(df["run"])
+
+
+def test_listing_keeps_rows_in_line_past_a_deleted_run_a_nan_and_a_key_chunk(
+    backend: str, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from nbtrack.cli import main
+    from nbtrack.models import listing
+
+    runs = []
+    for i, metrics in enumerate(
+        ({"a": 1.0, "b": 2.0, "c": 3.0}, {"b": math.nan, "d": 4.0}, {"a": 5.0, "e": 6.0})
+    ):
+        with nbtrack.start_run(name="train") as run:
+            nbtrack.log(**metrics)
+            nbtrack.log_model({"i": i}, "net")
+        runs.append(run.ref)
+    for v in (3, 1, 2):  # registered out of logging order
+        nbtrack.registry.link(f"net:v{v}", "clf", aliases=[f"from-v{v}"])
+    assert main(["rm", runs[0], "--yes"]) == 0  # net:v1's run is gone; the model stays
+    # Keys a, b, d, e (c was the deleted run's alone): read in two statements.
+    monkeypatch.setattr(listing, "KEYS_PER_QUERY", 3)
+
+    with _selects() as seen:
+        df = nbtrack.registry.models()
+    assert len(seen) == 5  # names, keys, the rows with a, b, d, the rows' e, aliases
+    assert list(df["source"]) == ["net:v3", "net:v1", "net:v2"]
+    assert list(df["aliases"]) == [["from-v3"], ["from-v1"], ["from-v2"]]
+    assert list(df["run"].fillna("-")) == [runs[2], "-", runs[1]]
+    assert [c for c in df.columns if c.startswith("metrics.")] == [f"metrics.{k}" for k in "abde"]
+    table = df[[f"metrics.{k}" for k in "abde"]].to_numpy().tolist()
+    nan = math.nan
+    expected = [[5.0, nan, nan, 6.0], [nan] * 4, [nan, nan, 4.0, nan]]
+    assert str(table) == str(expected)  # NaN compares unequal: compare the text
+    only = nbtrack.registry.models("clf")
+    assert list(only["source"]) == list(df["source"])
+    assert nbtrack.registry.models("other").empty
