@@ -1,6 +1,7 @@
 /**
  * The media endpoints of the REST API (nbtrack/server/media_handlers.py): a
- * run's media paged, a table's rows paged, a blob by hash. Every call goes
+ * run's media paged, a table's rows paged, a histogram over its steps, a blob
+ * by hash. Every call goes
  * through `ServerConnection.makeRequest` (token and XSRF header).
  */
 import { ServerConnection } from '@jupyterlab/services';
@@ -110,6 +111,33 @@ export async function runTable(
   return (await response.json()) as ITablePage;
 }
 
+export interface IHistogramStep {
+  step: number;
+  edges: number[];
+  counts: number[];
+  count: number;
+  nonfinite: number;
+  min: number | null;
+  max: number | null;
+  mean: number | null;
+}
+
+export interface IHistogramSteps {
+  name: string;
+  steps: IHistogramStep[];
+  total: number;
+}
+
+/** A histogram's bins at each step it was logged at (at most 200 steps, spaced). */
+export async function runHistograms(
+  api: NbtrackApi,
+  ref: string,
+  name: string
+): Promise<IHistogramSteps> {
+  const response = await get(api, api.url(`runs/${encodeRef(ref)}/histograms`, { name }));
+  return (await response.json()) as IHistogramSteps;
+}
+
 /** A data: URL of a media image blob (fetched with the token, like every call). */
 export async function blobUrl(api: NbtrackApi, hash: string): Promise<string> {
   const response = await get(api, api.url(`media/${hash}`));
@@ -120,4 +148,22 @@ export async function blobUrl(api: NbtrackApi, hash: string): Promise<string> {
     text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
   return `data:${type};base64,${btoa(text)}`;
+}
+
+/** What the Media view reads, as one object (tests answer it from memory). */
+export interface IMediaSource {
+  runMedia(ref: string, query?: { name?: string; step?: number; offset?: number; limit?: number }): Promise<IMediaPage>;
+  runTable(ref: string, name: string): Promise<ITablePage>;
+  runHistograms(ref: string, name: string): Promise<IHistogramSteps>;
+  blobUrl(hash: string): Promise<string>;
+}
+
+/** The Media view's reads from the server extension. */
+export function mediaSource(api: NbtrackApi): IMediaSource {
+  return {
+    runMedia: (ref, query) => runMedia(api, ref, query),
+    runTable: (ref, name) => runTable(api, ref, name),
+    runHistograms: (ref, name) => runHistograms(api, ref, name),
+    blobUrl: hash => blobUrl(api, hash)
+  };
 }
