@@ -150,12 +150,33 @@ export async function blobUrl(api: NbtrackApi, hash: string): Promise<string> {
   return `data:${type};base64,${btoa(text)}`;
 }
 
+/** At most this many images are asked for in one request (the server's limit). */
+export const IMAGES_PER_REQUEST = 100;
+
+/**
+ * data: URLs of many image blobs, read in one request per IMAGES_PER_REQUEST
+ * (a grid of thumbnails, not one request each); hashes not served are absent.
+ */
+export async function imageUrls(api: NbtrackApi, hashes: readonly string[]): Promise<Map<string, string>> {
+  const urls = new Map<string, string>();
+  for (let i = 0; i < hashes.length; i += IMAGES_PER_REQUEST) {
+    const chunk = hashes.slice(i, i + IMAGES_PER_REQUEST);
+    const response = await get(api, api.url('media/images', { hashes: chunk.join(',') }));
+    const body = (await response.json()) as { images: { hash: string; mime: string; data: string }[] };
+    for (const image of body.images) {
+      urls.set(image.hash, `data:${image.mime};base64,${image.data}`);
+    }
+  }
+  return urls;
+}
+
 /** What the Media view reads, as one object (tests answer it from memory). */
 export interface IMediaSource {
   runMedia(ref: string, query?: { name?: string; step?: number; offset?: number; limit?: number }): Promise<IMediaPage>;
   runTable(ref: string, name: string): Promise<ITablePage>;
   runHistograms(ref: string, name: string): Promise<IHistogramSteps>;
   blobUrl(hash: string): Promise<string>;
+  imageUrls(hashes: readonly string[]): Promise<Map<string, string>>;
 }
 
 /** The Media view's reads from the server extension. */
@@ -164,6 +185,7 @@ export function mediaSource(api: NbtrackApi): IMediaSource {
     runMedia: (ref, query) => runMedia(api, ref, query),
     runTable: (ref, name) => runTable(api, ref, name),
     runHistograms: (ref, name) => runHistograms(api, ref, name),
-    blobUrl: hash => blobUrl(api, hash)
+    blobUrl: hash => blobUrl(api, hash),
+    imageUrls: hashes => imageUrls(api, hashes)
   };
 }

@@ -1,14 +1,15 @@
 /**
  * A grid of a run's images at one step, for the Media view. Every figure is laid
  * out at once at its thumbnail size (so the grid does not jump), but an image's
- * bytes are read only when its figure comes near the view (IntersectionObserver):
- * a step with 1,000 images reads the few dozen in sight. Captions are text.
+ * bytes are read only when its figure comes near the view (IntersectionObserver),
+ * the images coming into view together in one request: a step with 1,000 images
+ * reads the few dozen in sight. Captions are text.
  */
 import { IMediaItem } from './mediaApi';
 import { thumbSize } from './mediaShape';
 
-/** Reads an image blob by hash into a URL an <img> can show. */
-export type ImageLoader = (hash: string) => Promise<string>;
+/** Reads image blobs by hash into URLs an <img> can show (absent: not read). */
+export type ImageLoader = (hashes: readonly string[]) => Promise<Map<string, string>>;
 
 /** Start reading images this far (CSS px) before they scroll into view. */
 const MARGIN = '256px';
@@ -21,6 +22,7 @@ export class ImageGrid {
     if (typeof IntersectionObserver !== 'undefined') {
       this._observer = new IntersectionObserver(entries => this._onSeen(entries), { rootMargin: MARGIN });
     }
+    const all: HTMLImageElement[] = [];
     for (const item of items) {
       const figure = document.createElement('figure');
       figure.className = 'nbtrack-Media-figure';
@@ -42,8 +44,11 @@ export class ImageGrid {
       if (this._observer) {
         this._observer.observe(img);
       } else {
-        void this._show(img);
+        all.push(img);
       }
+    }
+    if (all.length) {
+      void this._show(all);
     }
   }
 
@@ -56,28 +61,40 @@ export class ImageGrid {
   }
 
   private _onSeen(entries: IntersectionObserverEntry[]): void {
+    const seen: HTMLImageElement[] = [];
     for (const entry of entries) {
       if (entry.isIntersecting) {
         this._observer?.unobserve(entry.target);
-        void this._show(entry.target as HTMLImageElement);
+        seen.push(entry.target as HTMLImageElement);
       }
+    }
+    if (seen.length) {
+      void this._show(seen);
     }
   }
 
-  private async _show(img: HTMLImageElement): Promise<void> {
-    const hash = img.dataset.hash ?? '';
-    img.setAttribute('aria-busy', 'true');
+  private async _show(imgs: HTMLImageElement[]): Promise<void> {
+    imgs.forEach(img => img.setAttribute('aria-busy', 'true'));
     try {
-      const url = await this._load(hash);
-      if (!this._disposed) {
-        img.src = url;
+      const urls = await this._load(imgs.map(img => img.dataset.hash ?? ''));
+      for (const img of imgs) {
+        const url = urls.get(img.dataset.hash ?? '');
+        if (url && !this._disposed) {
+          img.src = url;
+        } else if (!url) {
+          this._failed(img, 'the server did not send it');
+        }
       }
     } catch (error) {
-      img.title = `not read: ${String(error)}`;
-      img.classList.add('nbtrack-mod-failed');
+      imgs.forEach(img => this._failed(img, String(error)));
     } finally {
-      img.removeAttribute('aria-busy');
+      imgs.forEach(img => img.removeAttribute('aria-busy'));
     }
+  }
+
+  private _failed(img: HTMLImageElement, why: string): void {
+    img.title = `image not read: ${why}`;
+    img.classList.add('nbtrack-mod-failed');
   }
 
   private _load: ImageLoader;

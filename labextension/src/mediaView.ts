@@ -202,7 +202,7 @@ export class MediaView extends Widget {
       return;
     }
     const grids = new Map<string, ImageGrid>();
-    const load = (hash: string) => this.source.blobUrl(hash);
+    const load = (hashes: readonly string[]) => this.source.imageUrls(hashes);
     this._slider(unionSteps(items.map(stepsOf)), head, step => {
       runs.forEach((run, i) => {
         grids.get(run.id)?.dispose();

@@ -15,6 +15,8 @@ from .records import count, select
 
 PAGE = 100
 MAX_PAGE = 1000
+#: At most this many images are sent in one answer of media/images.
+MAX_IMAGES = 100
 #: At most this many steps of a histogram are served at once (evenly spaced, the
 #: last always among them): the panel draws one row per step.
 MAX_HISTOGRAM_STEPS = 200
@@ -149,6 +151,29 @@ def histogram_steps(store: Any, blobs: Any, run_id: str, name: str, limit: int) 
     return {"name": name, "steps": steps, "total": len(ordered)}
 
 
+def images(store: Any, blobs: Any, digests: list[str]) -> dict[str, Any]:
+    """{"images": [{hash, mime, data (base64)}], "missing": [...]}: many small
+    image blobs in one answer, so a grid of thumbnails is not one request per
+    image (a browser opens six connections to a host at once). Only blobs the
+    media index names and that show inline as images are sent."""
+    import base64
+
+    found: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for digest in dict.fromkeys(digests):
+        try:
+            mime, disposition = blob_info(store, digest)
+        except MediaNotFoundError:
+            missing.append(digest)
+            continue
+        if disposition != "inline" or not mime.startswith("image/"):
+            missing.append(digest)
+            continue
+        data = base64.b64encode(blobs.read_bytes(digest)).decode("ascii")
+        found.append({"hash": digest, "mime": mime, "data": data})
+    return {"images": found, "missing": missing}
+
+
 def _finite(value: Any) -> float | None:
     import math
 
@@ -201,6 +226,7 @@ __all__ = [
     "blob_info",
     "count",
     "histogram_steps",
+    "images",
     "media_page",
     "spaced",
     "table_page",

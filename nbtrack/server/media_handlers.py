@@ -1,6 +1,6 @@
 """REST handlers of a run's media (nbtrack/media/): the media index paged, a
-table's rows paged as strict JSON, a histogram's bins at every step, and a blob
-by content hash. Imported by
+table's rows paged as strict JSON, a histogram's bins at every step, a blob by
+content hash, and many small images in one answer. Imported by
 handlers.py, which lists the routes.
 
 A blob is served with its own content type, an immutable cache lifetime and its
@@ -118,6 +118,26 @@ class RunHistogramsHandler(NbtrackHandler):
         await self.answer(work)
 
 
+class MediaImagesHandler(NbtrackHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        from ..media.serve import MAX_IMAGES, images
+        from .errors import bad_request
+
+        args = self.query_args()
+
+        def work() -> Any:
+            digests = [h for h in (args.get("hashes") or "").split(",") if h]
+            if not digests or len(digests) > MAX_IMAGES:
+                raise bad_request(
+                    f"name 1 to {MAX_IMAGES} image hashes: media/images?hashes=<hash>,<hash>"
+                )
+            return images(self.service.store, _blobs(self.service), digests)
+
+        await self.answer(work)
+
+
 class MediaBlobHandler(NbtrackHandler):
     @web.authenticated
     @authorized
@@ -156,5 +176,7 @@ ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
     (rf"runs/{_REF}/media/?", RunMediaHandler),
     (rf"runs/{_REF}/table/?", RunTableHandler),
     (rf"runs/{_REF}/histograms/?", RunHistogramsHandler),
+    # Before media/{hash}, which would take "images" for a hash.
+    (r"media/images/?", MediaImagesHandler),
     (rf"media/{_HASH}/?", MediaBlobHandler),
 ]

@@ -119,6 +119,25 @@ async def test_blobs_by_hash_with_type_cache_headers_and_etag(
     assert bad.code == 404
 
 
+async def test_many_images_are_read_in_one_answer(api: Any, media_run: str) -> None:
+    import base64
+
+    items = (await api("GET", "runs", media_run, "media", params={"limit": "100"})).body["media"]
+    samples = [m["hash"] for m in items if m["name"] == "samples"]
+    note = next(m["hash"] for m in items if m["name"] == "note")
+    asked = ",".join([*samples, note, "0" * 64])
+    body = (await api("GET", "media", "images", params={"hashes": asked})).body
+    assert [i["hash"] for i in body["images"]] == list(dict.fromkeys(samples))
+    first = base64.b64decode(body["images"][0]["data"])
+    assert first.startswith(b"\x89PNG") and body["images"][0]["mime"] == "image/png"
+    # Text is not an image, and an unknown hash is not served: both said missing.
+    assert body["missing"] == [note, "0" * 64]
+    too_many = await api("GET", "media", "images", params={"hashes": ",".join(["a" * 64] * 101)})
+    assert too_many.status == 400 and "1 to 100 image hashes" in too_many.body["message"]
+    none = await api("GET", "media", "images")
+    assert none.status == 400
+
+
 async def test_media_endpoints_need_a_token(
     http_server_client: Any, jp_base_url: str, media_run: str
 ) -> None:

@@ -166,7 +166,11 @@ function serve(): { api: NbtrackApi; source: IMediaSource; blobs: string[] } {
     runHistograms: async () => {
       throw new Error('no histograms here');
     },
-    blobUrl: async (hash: string) => (blobs.push(hash), 'data:image/png;base64,')
+    blobUrl: async (hash: string) => (blobs.push(hash), 'data:image/png;base64,'),
+    imageUrls: async (hashes: readonly string[]) => {
+      blobs.push(...hashes);
+      return new Map(hashes.map(h => [h, `data:image/png;base64,${h}`]));
+    }
   };
   return { api, source, blobs };
 }
@@ -209,8 +213,11 @@ describe('MediaView', () => {
     slider.value = '0';
     slider.dispatchEvent(new Event('input'));
     expect(captions()).toEqual([['a0'], ['no images at step 0']]);
-    // Images are read by hash through the API (no IntersectionObserver here: all at once).
+    // The step's images are read together by hash (no IntersectionObserver here: all at once).
     await until(() => blobs.includes('a0'.padEnd(64, '0')));
+    const img = node.querySelector('.nbtrack-Media-run img') as HTMLImageElement;
+    await until(() => img.src.startsWith('data:'));
+    expect(img.src).toBe(`data:image/png;base64,${'a0'.padEnd(64, '0')}`);
     view.dispose();
     model.dispose();
   });
