@@ -99,7 +99,9 @@ export class MediaView extends Widget {
     const read: IRunMedia[] = await Promise.all(
       shown.map(async run => {
         try {
-          return { run, page: await this.source.runMedia(run.id, { limit: 1 }) };
+          // A page as long as a name's: when it holds all the run's media, the
+          // sections take theirs from it instead of asking again.
+          return { run, page: await this.source.runMedia(run.id, { limit: ITEMS_PER_NAME }) };
         } catch {
           return { run, page: { media: [], total: 0, offset: 0, limit: 1, names: [] } };
         }
@@ -109,6 +111,9 @@ export class MediaView extends Widget {
       return;
     }
     this._dropGrids();
+    this._known = new Map(
+      read.filter(r => r.page.media.length >= r.page.total).map(r => [r.run.id, r.page.media])
+    );
     const total = read.reduce((sum, r) => sum + r.page.total, 0);
     const body = el('details', 'nbtrack-Media-details');
     body.open = true;
@@ -195,9 +200,7 @@ export class MediaView extends Widget {
     columns: Map<string, HTMLElement>,
     key: string
   ): Promise<void> {
-    const items = await Promise.all(
-      runs.map(async run => (await this.source.runMedia(run.id, { name, limit: ITEMS_PER_NAME })).media)
-    );
+    const items = await Promise.all(runs.map(run => this._items(run.id, name)));
     if (key !== this._key) {
       return;
     }
@@ -249,11 +252,11 @@ export class MediaView extends Widget {
     if (name.kind === 'table') {
       return this._table(ref, name.name, content);
     }
-    const page = await this.source.runMedia(ref, { name: name.name, limit: ITEMS_PER_NAME });
+    const media = await this._items(ref, name.name);
     if (key !== this._key) {
       return;
     }
-    const last = page.media[page.media.length - 1];
+    const last = media[media.length - 1];
     if (!last) {
       return;
     }
@@ -316,6 +319,15 @@ export class MediaView extends Widget {
     return table;
   }
 
+  /** A run's items of one name: from the first read when it held them all, else asked. */
+  private async _items(ref: string, name: string): Promise<IMediaItem[]> {
+    const known = this._known.get(ref);
+    if (known) {
+      return known.filter(item => item.name === name);
+    }
+    return (await this.source.runMedia(ref, { name, limit: ITEMS_PER_NAME })).media;
+  }
+
   /** Stop the image grids of the view being replaced from reading images. */
   private _dropGrids(): void {
     for (const grids of this._grids) {
@@ -327,4 +339,5 @@ export class MediaView extends Widget {
   private _key = '';
   private _active = true;
   private _grids: Map<string, ImageGrid>[] = [];
+  private _known = new Map<string, IMediaItem[]>();
 }

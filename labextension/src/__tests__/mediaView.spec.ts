@@ -153,11 +153,11 @@ function serve(): { api: NbtrackApi; source: IMediaSource; blobs: string[] } {
     listRuns: async () => ({ runs, total: runs.length, params: [], metrics: [], cursor: 't1.1' })
   } as unknown as NbtrackApi;
   const source: IMediaSource = {
-    runMedia: async (ref: string) => ({
-      media: media[ref],
+    runMedia: async (ref: string, query = {}) => ({
+      media: media[ref].slice(0, query.limit ?? 100),
       total: media[ref].length,
       offset: 0,
-      limit: 1000,
+      limit: query.limit ?? 100,
       names: [{ name: 'samples', kind: 'image', count: media[ref].length, last_step: media[ref][1].step }]
     }),
     runTable: async () => {
