@@ -15,6 +15,11 @@ from .records import count, select
 
 PAGE = 100
 MAX_PAGE = 1000
+#: At most this many images are sent in one answer of media/images.
+MAX_IMAGES = 100
+#: At most this many steps of a histogram are served at once (evenly spaced, the
+#: last always among them): the panel draws one row per step.
+MAX_HISTOGRAM_STEPS = 200
 #: A year: a blob's bytes never change (its name is their BLAKE3 hash).
 CACHE_CONTROL = "private, max-age=31536000, immutable"
 #: For SVG: the document may draw (inline styles, data: images) but runs no
@@ -110,6 +115,73 @@ def table_page(
     }
 
 
+def spaced(n: int, limit: int) -> list[int]:
+    """At most `limit` indexes of 0..n-1, evenly spaced, first and last included."""
+    if n <= limit:
+        return list(range(n))
+    if limit == 1:
+        return [n - 1]
+    return sorted({round(i * (n - 1) / (limit - 1)) for i in range(limit)})
+
+
+def histogram_steps(store: Any, blobs: Any, run_id: str, name: str, limit: int) -> dict[str, Any]:
+    """{"name", "steps": [{step, edges, counts, count, nonfinite, min, max, mean}],
+    "total"}: the bins a histogram was logged with at each step (at most `limit`
+    steps, evenly spaced), in one answer for the panel's histogram-over-steps."""
+    rows = select(store, run_id, name=name, kind="histogram")
+    if not rows:
+        raise MediaNotFoundError(
+            f"this run has no histogram named {name!r}: GET runs/{{ref}}/media lists its media"
+        )
+    last: dict[int, dict[str, Any]] = {}
+    for r in rows:  # one histogram per step: the last logged wins
+        last[r["step"]] = r
+    ordered = [last[s] for s in sorted(last)]
+    steps = []
+    for i in spaced(len(ordered), limit):
+        r = ordered[i]
+        data = json.loads(blobs.read_bytes(r["hash"]))
+        steps.append(
+            {
+                "step": r["step"],
+                **{k: data.get(k) for k in ("edges", "counts", "count", "nonfinite")},
+                **{k: _finite(data.get(k)) for k in ("min", "max", "mean")},
+            }
+        )
+    return {"name": name, "steps": steps, "total": len(ordered)}
+
+
+def images(store: Any, blobs: Any, digests: list[str]) -> dict[str, Any]:
+    """{"images": [{hash, mime, data (base64)}], "missing": [...]}: many small
+    image blobs in one answer, so a grid of thumbnails is not one request per
+    image (a browser opens six connections to a host at once). Only blobs the
+    media index names and that show inline as images are sent."""
+    import base64
+
+    found: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for digest in dict.fromkeys(digests):
+        try:
+            mime, disposition = blob_info(store, digest)
+        except MediaNotFoundError:
+            missing.append(digest)
+            continue
+        if disposition != "inline" or not mime.startswith("image/"):
+            missing.append(digest)
+            continue
+        data = base64.b64encode(blobs.read_bytes(digest)).decode("ascii")
+        found.append({"hash": digest, "mime": mime, "data": data})
+    return {"images": found, "missing": missing}
+
+
+def _finite(value: Any) -> float | None:
+    import math
+
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return float(value)
+    return None
+
+
 def blob_info(store: Any, digest: str) -> tuple[str, str]:
     """(content type, disposition) of a media blob, or MediaNotFoundError: only
     blobs the media index names are served here."""
@@ -149,4 +221,13 @@ def blob_headers(digest: str, mime: str, disposition: str) -> dict[str, str]:
     return headers
 
 
-__all__ = ["blob_headers", "blob_info", "count", "media_page", "table_page"]
+__all__ = [
+    "blob_headers",
+    "blob_info",
+    "count",
+    "histogram_steps",
+    "images",
+    "media_page",
+    "spaced",
+    "table_page",
+]

@@ -1,5 +1,6 @@
 """REST handlers of a run's media (nbtrack/media/): the media index paged, a
-table's rows paged as strict JSON, and a blob by content hash. Imported by
+table's rows paged as strict JSON, a histogram's bins at every step, a blob by
+content hash, and many small images in one answer. Imported by
 handlers.py, which lists the routes.
 
 A blob is served with its own content type, an immutable cache lifetime and its
@@ -95,6 +96,48 @@ class RunTableHandler(NbtrackHandler):
         await self.answer(work)
 
 
+class RunHistogramsHandler(NbtrackHandler):
+    @web.authenticated
+    @authorized
+    async def get(self, ref: str) -> None:
+        from ..media.serve import MAX_HISTOGRAM_STEPS, histogram_steps
+        from .errors import bad_request
+
+        args = self.query_args()
+
+        def work() -> Any:
+            name = args.get("name")
+            if not name:
+                raise bad_request("name the histogram: runs/{ref}/histograms?name=<name>")
+            limit = params.integer(
+                "limit", args.get("limit"), MAX_HISTOGRAM_STEPS, 1, MAX_HISTOGRAM_STEPS
+            )
+            run_id = self.service.resolve(ref)
+            return histogram_steps(self.service.store, _blobs(self.service), run_id, name, limit)
+
+        await self.answer(work)
+
+
+class MediaImagesHandler(NbtrackHandler):
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        from ..media.serve import MAX_IMAGES, images
+        from .errors import bad_request
+
+        args = self.query_args()
+
+        def work() -> Any:
+            digests = [h for h in (args.get("hashes") or "").split(",") if h]
+            if not digests or len(digests) > MAX_IMAGES:
+                raise bad_request(
+                    f"name 1 to {MAX_IMAGES} image hashes: media/images?hashes=<hash>,<hash>"
+                )
+            return images(self.service.store, _blobs(self.service), digests)
+
+        await self.answer(work)
+
+
 class MediaBlobHandler(NbtrackHandler):
     @web.authenticated
     @authorized
@@ -132,5 +175,8 @@ class MediaBlobHandler(NbtrackHandler):
 ROUTES: list[tuple[str, type[NbtrackHandler]]] = [
     (rf"runs/{_REF}/media/?", RunMediaHandler),
     (rf"runs/{_REF}/table/?", RunTableHandler),
+    (rf"runs/{_REF}/histograms/?", RunHistogramsHandler),
+    # Before media/{hash}, which would take "images" for a hash.
+    (r"media/images/?", MediaImagesHandler),
     (rf"media/{_HASH}/?", MediaBlobHandler),
 ]

@@ -74,6 +74,8 @@ class SpecChecker:
             template = "/runs/{ref}/" + parts[2]
         elif parts == ("diff",):
             template = "/diff"
+        elif parts == ("media", "images"):
+            template = "/media/images"
         elif parts[:1] == ("artifacts",) and len(parts) <= 3:
             template = ("/artifacts", "/artifacts/{ref}", "/artifacts/{ref}/lineage")[
                 len(parts) - 1

@@ -119,6 +119,25 @@ async def test_blobs_by_hash_with_type_cache_headers_and_etag(
     assert bad.code == 404
 
 
+async def test_many_images_are_read_in_one_answer(api: Any, media_run: str) -> None:
+    import base64
+
+    items = (await api("GET", "runs", media_run, "media", params={"limit": "100"})).body["media"]
+    samples = [m["hash"] for m in items if m["name"] == "samples"]
+    note = next(m["hash"] for m in items if m["name"] == "note")
+    asked = ",".join([*samples, note, "0" * 64])
+    body = (await api("GET", "media", "images", params={"hashes": asked})).body
+    assert [i["hash"] for i in body["images"]] == list(dict.fromkeys(samples))
+    first = base64.b64decode(body["images"][0]["data"])
+    assert first.startswith(b"\x89PNG") and body["images"][0]["mime"] == "image/png"
+    # Text is not an image, and an unknown hash is not served: both said missing.
+    assert body["missing"] == [note, "0" * 64]
+    too_many = await api("GET", "media", "images", params={"hashes": ",".join(["a" * 64] * 101)})
+    assert too_many.status == 400 and "1 to 100 image hashes" in too_many.body["message"]
+    none = await api("GET", "media", "images")
+    assert none.status == 400
+
+
 async def test_media_endpoints_need_a_token(
     http_server_client: Any, jp_base_url: str, media_run: str
 ) -> None:
@@ -147,3 +166,24 @@ async def test_ten_thousand_images_in_one_run_are_paged(api: Any, store_url: str
         await api("GET", "runs", run.ref, "media", params={"limit": "1000", "offset": "9500"})
     ).body["media"]
     assert len(last) == 500 and (last[-1]["step"], last[-1]["index"]) == (99, 99)
+
+
+async def test_a_histogram_is_served_over_its_steps(api: Any, store_url: str) -> None:
+    rng = np.random.default_rng(0)
+    with nbtrack.start_run(notebook="train.ipynb") as run:
+        for step in range(5):
+            nbtrack.log_histogram("w", rng.normal(step, 1.0, 500), step=step * 10, bins=8)
+        nbtrack.log_histogram("empty", [float("nan")], step=0)
+    body = (await api("GET", "runs", run.ref, "histograms", params={"name": "w"})).body
+    assert [s["step"] for s in body["steps"]] == [0, 10, 20, 30, 40] and body["total"] == 5
+    first, last = body["steps"][0], body["steps"][-1]
+    assert len(first["edges"]) == 9 and sum(first["counts"]) == first["count"] == 500
+    assert last["mean"] > first["mean"] + 3  # the distribution moved right over steps
+    few = (await api("GET", "runs", run.ref, "histograms", params={"name": "w", "limit": "3"})).body
+    assert [s["step"] for s in few["steps"]] == [0, 20, 40] and few["total"] == 5
+    empty = (await api("GET", "runs", run.ref, "histograms", params={"name": "empty"})).body
+    assert empty["steps"][0]["mean"] is None and empty["steps"][0]["nonfinite"] == 1
+    missing = await api("GET", "runs", run.ref, "histograms", params={"name": "nope"})
+    assert missing.status == 404 and "no histogram named 'nope'" in missing.body["message"]
+    unnamed = await api("GET", "runs", run.ref, "histograms")
+    assert unnamed.status == 400
