@@ -10,9 +10,6 @@ local blob storage, SQLite store):
   (target <= 5 ms), beside the background worker's cost per image until the
   run's end has drained the queue, and `PIL.Image.save(..., "PNG")` of the same
   array (the encoding limit the worker cannot beat);
-- PNG encoding of noisy and smooth 256x256 RGB arrays, Pillow's writer beside
-  nbtrack's numpy/zlib one (`nbtrack/media/png.py`): CPU ms and size per image,
-  and whether the decoded pixels are the same;
 - `log_table` of a 100,000-row DataFrame, call plus the Parquet write and store
   in the worker (target <= 0.5 s), beside `df.to_parquet` of the same frame;
 - a big image (200 megapixels full, 20 quick): the original kept, a display
@@ -76,46 +73,6 @@ def bench_images(n: int) -> None:
         "the worker's floor per image",
         None,
     )
-
-
-def bench_png_encoders(n: int) -> None:
-    """PNG encoding per image, Pillow's writer beside nbtrack's (png.py), on noisy
-    and smooth 256x256 RGB arrays: CPU time of this thread and size, pixels checked."""
-    import numpy as np
-    from PIL import Image
-
-    from nbtrack.media.png import encode_png
-
-    rng = np.random.default_rng(2)
-    base = np.linspace(0, 200, 256 * 256 * 3).reshape(256, 256, 3)
-    yy, xx = np.mgrid[0:256, 0:256]
-    sets = {
-        "noisy": [(base + rng.integers(0, 50, base.shape)).astype(np.uint8) for _ in range(n)],
-        "smooth": [
-            np.stack([xx, yy, np.full_like(xx, i % 256)], -1).astype(np.uint8) for i in range(n)
-        ],
-    }
-
-    def pil(arr: object) -> bytes:
-        buf = io.BytesIO()
-        Image.fromarray(arr).save(buf, format="PNG")
-        return buf.getvalue()
-
-    for kind, arrays in sets.items():
-        for label, encode in (("Pillow", pil), ("nbtrack", lambda a: encode_png(a, "RGB"))):
-            times, sizes = [], []
-            for arr in arrays:
-                start = time.thread_time()
-                data = encode(arr)
-                times.append(time.thread_time() - start)
-                sizes.append(len(data))
-            same = np.array_equal(np.asarray(Image.open(io.BytesIO(data))), arrays[-1])
-            _row(
-                f"PNG 256x256 RGB {kind}: {label}",
-                f"{statistics.median(times) * 1e3:.2f} ms",
-                f"{statistics.median(sizes) / 1024:.0f} KB, lossless: {same}",
-                None,
-            )
 
 
 def bench_table(rows: int) -> None:
@@ -201,7 +158,6 @@ def main() -> None:
     _row("figure", "measured", "limit", None)
     try:
         bench_images(images)
-        bench_png_encoders(min(images, 100))
         bench_table(rows)
         bench_big_image(megapixels)
     finally:

@@ -113,14 +113,6 @@ def to_pil(kind: str, value: Any) -> Any:
 
 
 def png_bytes(img: Any) -> bytes:
-    """Lossless PNG of a Pillow image: 8-bit grey, RGB and RGBA through the faster
-    numpy/zlib encoder (png.py), other modes through Pillow."""
-    if img.mode in ("L", "RGB", "RGBA"):
-        import numpy as np
-
-        from .png import encode_png
-
-        return encode_png(np.asarray(img), img.mode)
     buf = io.BytesIO()
     if img.mode not in ("1", "L", "LA", "I", "I;16", "P", "RGB", "RGBA"):
         img = img.convert("RGBA" if "A" in img.mode else "RGB")
