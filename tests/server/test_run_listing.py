@@ -211,17 +211,31 @@ def test_a_poll_under_a_metric_sort_finds_the_changed_runs_without_walking_the_s
 
 def test_a_crashed_run_shows_up_as_changed(service: RunService) -> None:
     """Reported crashed, a run's end is its last heartbeat: the poll still returns it."""
+    # A running run no live writer beats for (a live one could beat or revive it
+    # between the crash check and the poll), listed as running by the first poll.
+    service.store.create_run(
+        {
+            "id": "01doomedrun00000000000000a",
+            "experiment": "e",
+            "notebook": None,
+            "stem": "doomed",
+            "name": "doomed",
+            "status": "running",
+            "start_time": time.time(),
+            "heartbeat": time.time(),
+            "host": "another-host",
+            "pid": 1,
+            "params": {},
+            "tags": [],
+        }
+    )
     first = service.list_runs(runs_query({}))
-    live = tracking.begin_run(name="doomed")
-    try:
-        (run_id,) = service.store.find_run_ids(name="doomed")
-        stale = time.time() - 120
-        service.store.update_run(run_id, heartbeat=stale)
-        service.store.mark_crashed(time.time() - 60, [])
-        poll = service.list_runs(runs_query({"changed_since": first["cursor"]}))
-        assert ("doomed", "crashed") in [(r["name"], r["status"]) for r in poll["runs"]]
-    finally:
-        tracking.end_run(live)
+    assert ("doomed", "running") in [(r["name"], r["status"]) for r in first["runs"]]
+    # then its kernel goes away: no heartbeat since, and the crash check finds it
+    service.store.update_run("01doomedrun00000000000000a", heartbeat=time.time() - 120)
+    service.store.mark_crashed(time.time() - 60, [])
+    poll = service.list_runs(runs_query({"changed_since": first["cursor"]}))
+    assert ("doomed", "crashed") in [(r["name"], r["status"]) for r in poll["runs"]]
 
 
 def test_listing_is_a_few_statements_and_the_keys_are_not_reread(service: RunService) -> None:
