@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from openapi_spec import load_spec
 from pytest_jupyter.jupyter_server import *  # noqa: F403
 from traitlets.config import Config
-
-SPEC_PATH = Path(__file__).parents[2] / "nbtrack" / "server" / "openapi.yaml"
 
 
 @pytest.fixture
@@ -44,12 +43,6 @@ def jp_server_config(store_url: str) -> Config:
 
 
 # -- the OpenAPI description as a validator ---------------------------------------
-
-
-def load_spec() -> dict[str, Any]:
-    import yaml
-
-    return yaml.safe_load(SPEC_PATH.read_text(encoding="utf-8"))
 
 
 class SpecChecker:

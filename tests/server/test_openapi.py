@@ -6,27 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
+from openapi_spec import load_spec
 
 from nbtrack.server.handlers import ROUTES
 
-
-def _server_conftest() -> Any:
-    """tests/server/conftest.py itself: a bare `from conftest import` takes whichever
-    conftest module was imported first (tests/artifacts/, tests/models/...)."""
-    here = Path(__file__).with_name("conftest.py").resolve()
-    for module in list(sys.modules.values()):
-        if getattr(module, "__file__", None) and Path(module.__file__).resolve() == here:
-            return module
-    raise RuntimeError(f"{here} was not loaded by pytest")
-
-
 SpecChecker = Any
-load_spec = _server_conftest().load_spec
 
 
 @pytest.fixture
