@@ -24,6 +24,15 @@ def add_parsers(sub: Any) -> None:
             default="origin",
             help="a git remote name, URL or path (default: origin)",
         )
+        cmd.add_argument(
+            "--artifacts", metavar="URL", default=None,
+            help="the artifact remote blobs travel through (default: git config "
+            "remote.REMOTE.nbtrackArtifacts, else [tool.nbtrack] artifacts_remote)",
+        )  # fmt: skip
+        cmd.add_argument(
+            "--no-artifacts", action="store_true",
+            help="carry the snapshots only, not artifact blobs",
+        )  # fmt: skip
 
     export = sub.add_parser(
         "export", help="write runs, their metrics and snapshots to a .nbtrack archive"
@@ -52,23 +61,66 @@ def _project_root() -> Any:
     return current_project().root
 
 
+def _size(n: int) -> str:
+    from .artifacts.report import format_bytes
+
+    return format_bytes(n)
+
+
+def _blob_line(done: Any, remote: str, verb: str) -> str | None:
+    """One line on the artifact blobs a push/pull carried, or why it carried none."""
+    from .transfer.blobsync import not_configured
+
+    if done.shared is not None:
+        return f"artifacts: blobs are kept in shared storage ({done.shared}): nothing to {verb}"
+    if done.remote is None:
+        if not done.stranded:
+            return None
+        where = "stay on this machine" if verb == "push" else "are not on this machine"
+        return f"artifacts: {done.stranded} blob(s) {where}; {not_configured(remote)}"
+    way = "to" if verb == "push" else "from"
+    line = (f"artifacts: {verb}ed {done.moved} blob(s) ({_size(done.size)}) {way} "
+            f"{done.remote}; {done.present} already there")  # fmt: skip
+    if verb == "pull" and done.stranded:
+        line += (f"; {done.stranded} blob(s) are not in {done.remote} yet (the clone that "
+                 "logged them must `nbtrack push`)")  # fmt: skip
+    return line
+
+
 def run_push(args: argparse.Namespace) -> int:
+    from .context import current_project
+    from .transfer.blobsync import push_blobs
     from .versioning.remote import CLONES_PREFIX, push
 
-    done = push(_project_root(), args.remote)
+    project = current_project(args.store)
+    blobs = None
+    if not args.no_artifacts:  # blobs first: a failed upload leaves the remote untouched
+        blobs = push_blobs(project.root, project.store_url, args.remote, args.artifacts)
+    done = push(project.root, args.remote)
     if done.refs == 0:
         print("no snapshots to push yet")
     else:
         print(f"pushed {done.refs} snapshot ref(s) to {done.remote} "
               f"under {CLONES_PREFIX}{done.clone_id}/")  # fmt: skip
+    line = _blob_line(blobs, args.remote, "push") if blobs is not None else None
+    if line:
+        print(line)
     return 0
 
 
 def run_pull(args: argparse.Namespace) -> int:
+    from .context import current_project
+    from .transfer.blobsync import pull_blobs
     from .versioning.remote import FETCHED_PREFIX, pull
 
-    done = pull(_project_root(), args.remote)
+    project = current_project(args.store)
+    done = pull(project.root, args.remote)
     print(f"{done.refs} snapshot ref(s) from {done.remote} under {FETCHED_PREFIX}")
+    if not args.no_artifacts:
+        blobs = pull_blobs(project.root, project.store_url, args.remote, args.artifacts)
+        line = _blob_line(blobs, args.remote, "pull")
+        if line:
+            print(line)
     return 0
 
 
