@@ -53,6 +53,13 @@ def add_parsers(sub: Any) -> None:
     copy.add_argument("--from", dest="source", metavar="URL", required=True)
     copy.add_argument("--to", dest="target", metavar="URL", required=True)
     copy.add_argument("refs", metavar="REF", nargs="*", help="runs to copy (default: all)")
+    for side, text in (("from", "source"), ("to", "target")):
+        copy.add_argument(
+            f"--{side}-project", metavar="DIR", default=None,
+            help=f"the project the {text} store belongs to, whose git repository and "
+            "artifact storage hold the runs' snapshots and blobs (default: DIR for a "
+            "DIR/.nbtrack/*.db store, else this project)",
+        )  # fmt: skip
 
 
 def _project_root() -> Any:
@@ -147,7 +154,7 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_imported(done: Imported, where: str) -> None:
+def _print_imported(done: Imported, where: str, missing_hint: str | None = None) -> None:
     print(f"imported {done.runs} run(s) and {done.points:,} point(s) into {where}; "
           f"{done.skipped} already there")  # fmt: skip
     aliases = {a.split("@")[0]: a for a in done.aliases}
@@ -161,7 +168,9 @@ def _print_imported(done: Imported, where: str) -> None:
         print(f"  {old} is {new} here ({old} was taken); name:<hash prefix> names it in both")
     for kept in art.aliases_kept:
         print(f"  alias {kept} already pointed at another version here: left as it was")
-    if art.missing:
+    if art.missing and missing_hint:
+        print(f"  {art.missing} artifact version(s) have no files {missing_hint}")
+    elif art.missing:
         where = "in the archive" if art.unchecked else "in this project's artifact storage"
         print(f"  {art.missing} artifact version(s) have no files {where} (export with "
               "--with-artifacts to carry them); their metadata and lineage were imported")
@@ -179,13 +188,30 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_copy(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from .store.urls import mask_url
     from .transfer import copy_runs
     from .transfer.artifacts import storage_for
+    from .transfer.load import project_for_store
 
+    here = _project_root()
+    source = Path(args.from_project) if args.from_project else project_for_store(args.source, here)
+    target = Path(args.to_project) if args.to_project else project_for_store(args.target, here)
     done = copy_runs(args.source, args.target, args.refs or None,
-                     artifact_storage=storage_for(_project_root()))  # fmt: skip
-    _print_imported(done, mask_url(args.target))
+                     source_root=source, target_root=target)  # fmt: skip
+    shown = getattr(storage_for(source), "shown", None) or storage_for(source).url
+    hint = (f"in {target}'s artifact storage, and {source}'s ({shown}) lacks them too: "
+            "run `nbtrack pull` in the project that logged them (or pass --from-project "
+            "DIR), then copy again; their metadata and lineage were copied")  # fmt: skip
+    _print_imported(done, mask_url(args.target), hint)
+    if done.snapshots:
+        print(f"  {done.snapshots} snapshot(s) into {target}'s repository")
+    if done.snapshots_missing:
+        print(f"  {done.snapshots_missing} run snapshot(s) are not in {source}'s repository "
+              "(made in another clone, or another project): `nbtrack pull` there (or pass "
+              "--from-project DIR), then copy again; the runs were copied, `nbtrack diff` "
+              "and `checkout` of them need their snapshots")  # fmt: skip
     return 0
 
 

@@ -104,7 +104,7 @@ def _open(root: Path, url: str, options: dict[str, Any]) -> Any:
     return open_blobs(root, {"artifacts": url, "artifacts_options": options}, environ={})
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_storage(a: Any, b: Any) -> bool:
     from nbtrack.artifacts.blobstore import LocalBlobs
 
     if isinstance(a, LocalBlobs) and isinstance(b, LocalBlobs):
@@ -142,7 +142,7 @@ def _sides(root: Path, remote: str, override: str | None) -> tuple[Any, Any, Blo
     if where is None:
         return BlobSync(remote=None)
     shared = _open(root, *where)
-    if _same(local, shared):
+    if same_storage(local, shared):
         return BlobSync(remote=None, shared=_shown(shared))
     return local, shared, BlobSync(remote=_shown(shared))
 
