@@ -1,5 +1,6 @@
 """`nbtrack push | pull`: share notebook snapshots through a git remote, one
-namespace per clone so that no push is ever rejected (versioning/remote.py).
+namespace per clone so that no push is ever rejected (versioning/remote.py), and
+artifact blobs through that remote's artifact remote (transfer/blobsync.py).
 `nbtrack export | import | copy`: move runs between stores (transfer/)."""
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ if TYPE_CHECKING:
 
 def add_parsers(sub: Any) -> None:
     for name, text in (
-        ("push", "push this clone's notebook snapshots to a git remote (its own namespace)"),
-        ("pull", "fetch every clone's notebook snapshots from a git remote"),
+        ("push", "push this clone's notebook snapshots to a git remote (its own "
+                 "namespace), and its artifact blobs to the remote's artifact remote"),
+        ("pull", "fetch every clone's notebook snapshots from a git remote, and the "
+                 "artifact blobs the store's versions need from its artifact remote"),
     ):
         cmd = sub.add_parser(name, help=text, description=text)
         cmd.add_argument(
