@@ -52,18 +52,21 @@ def _mlflow_store(folder: Path, runs: int, points: int) -> str:
     with db:
         for table in ("runs", "tags", "params", "metrics", "latest_metrics"):
             cols = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+            # The first run's rows in a small table of their own: each copy reads
+            # them there, never from the table it is inserting into.
+            db.execute(f"CREATE TEMP TABLE first_{table} AS SELECT * FROM {table} "
+                       "WHERE run_uuid = ?", (first,))  # fmt: skip
             picked = {c: c for c in cols}
             picked["run_uuid"] = ":new AS run_uuid"
             if table == "runs":
                 picked["start_time"] = "start_time + :i AS start_time"
                 picked["artifact_uri"] = "REPLACE(artifact_uri, :old, :new) AS artifact_uri"
             copy = (f"INSERT INTO {table} ({', '.join(cols)}) "
-                    f"SELECT {', '.join(picked.values())} FROM {table} "
-                    "WHERE run_uuid = :old")  # fmt: skip
+                    f"SELECT {', '.join(picked.values())} FROM first_{table}")  # fmt: skip
             rows = [{"new": rid, "old": first, "i": i} for i, rid in enumerate(ids, 1)]
             db.executemany(copy, rows)
         lrs = [(str(0.001 * i), rid) for i, rid in enumerate(ids, 1)]
-        db.executemany("UPDATE params SET value = ? WHERE run_uuid = ? AND key = 'lr'", lrs)
+        db.executemany("UPDATE params SET value = ? WHERE key = 'lr' AND run_uuid = ?", lrs)
     db.close()
     return uri
 
