@@ -1,5 +1,6 @@
 """`nbtrack push | pull`: share notebook snapshots through a git remote, one
-namespace per clone so that no push is ever rejected (versioning/remote.py).
+namespace per clone so that no push is ever rejected (versioning/remote.py), and
+artifact blobs through that remote's artifact remote (transfer/blobsync.py).
 `nbtrack export | import | copy`: move runs between stores (transfer/)."""
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ if TYPE_CHECKING:
 
 def add_parsers(sub: Any) -> None:
     for name, text in (
-        ("push", "push this clone's notebook snapshots to a git remote (its own namespace)"),
-        ("pull", "fetch every clone's notebook snapshots from a git remote"),
+        ("push", "push this clone's notebook snapshots to a git remote (its own "
+                 "namespace), and its artifact blobs to the remote's artifact remote"),
+        ("pull", "fetch every clone's notebook snapshots from a git remote, and the "
+                 "artifact blobs the store's versions need from its artifact remote"),
     ):
         cmd = sub.add_parser(name, help=text, description=text)
         cmd.add_argument(
@@ -24,6 +27,15 @@ def add_parsers(sub: Any) -> None:
             default="origin",
             help="a git remote name, URL or path (default: origin)",
         )
+        cmd.add_argument(
+            "--artifacts", metavar="URL", default=None,
+            help="the artifact remote blobs travel through (default: git config "
+            "remote.REMOTE.nbtrackArtifacts, else [tool.nbtrack] artifacts_remote)",
+        )  # fmt: skip
+        cmd.add_argument(
+            "--no-artifacts", action="store_true",
+            help="carry the snapshots only, not artifact blobs",
+        )  # fmt: skip
 
     export = sub.add_parser(
         "export", help="write runs, their metrics and snapshots to a .nbtrack archive"
@@ -44,6 +56,13 @@ def add_parsers(sub: Any) -> None:
     copy.add_argument("--from", dest="source", metavar="URL", required=True)
     copy.add_argument("--to", dest="target", metavar="URL", required=True)
     copy.add_argument("refs", metavar="REF", nargs="*", help="runs to copy (default: all)")
+    for side, text in (("from", "source"), ("to", "target")):
+        copy.add_argument(
+            f"--{side}-project", metavar="DIR", default=None,
+            help=f"the project the {text} store belongs to, whose git repository and "
+            "artifact storage hold the runs' snapshots and blobs (default: DIR for a "
+            "DIR/.nbtrack/*.db store, else this project)",
+        )  # fmt: skip
 
 
 def _project_root() -> Any:
@@ -52,23 +71,66 @@ def _project_root() -> Any:
     return current_project().root
 
 
+def _size(n: int) -> str:
+    from .artifacts.report import format_bytes
+
+    return format_bytes(n)
+
+
+def _blob_line(done: Any, remote: str, verb: str) -> str | None:
+    """One line on the artifact blobs a push/pull carried, or why it carried none."""
+    from .transfer.blobsync import not_configured
+
+    if done.shared is not None:
+        return f"artifacts: blobs are kept in shared storage ({done.shared}): nothing to {verb}"
+    if done.remote is None:
+        if not done.stranded:
+            return None
+        where = "stay on this machine" if verb == "push" else "are not on this machine"
+        return f"artifacts: {done.stranded} blob(s) {where}; {not_configured(remote)}"
+    way = "to" if verb == "push" else "from"
+    line = (f"artifacts: {verb}ed {done.moved} blob(s) ({_size(done.size)}) {way} "
+            f"{done.remote}; {done.present} already there")  # fmt: skip
+    if verb == "pull" and done.stranded:
+        line += (f"; {done.stranded} blob(s) are not in {done.remote} yet (the clone that "
+                 "logged them must `nbtrack push`)")  # fmt: skip
+    return line
+
+
 def run_push(args: argparse.Namespace) -> int:
+    from .context import current_project
+    from .transfer.blobsync import push_blobs
     from .versioning.remote import CLONES_PREFIX, push
 
-    done = push(_project_root(), args.remote)
+    project = current_project(args.store)
+    blobs = None
+    if not args.no_artifacts:  # blobs first: a failed upload leaves the remote untouched
+        blobs = push_blobs(project.root, project.store_url, args.remote, args.artifacts)
+    done = push(project.root, args.remote)
     if done.refs == 0:
         print("no snapshots to push yet")
     else:
         print(f"pushed {done.refs} snapshot ref(s) to {done.remote} "
               f"under {CLONES_PREFIX}{done.clone_id}/")  # fmt: skip
+    line = _blob_line(blobs, args.remote, "push") if blobs is not None else None
+    if line:
+        print(line)
     return 0
 
 
 def run_pull(args: argparse.Namespace) -> int:
+    from .context import current_project
+    from .transfer.blobsync import pull_blobs
     from .versioning.remote import FETCHED_PREFIX, pull
 
-    done = pull(_project_root(), args.remote)
+    project = current_project(args.store)
+    done = pull(project.root, args.remote)
     print(f"{done.refs} snapshot ref(s) from {done.remote} under {FETCHED_PREFIX}")
+    if not args.no_artifacts:
+        blobs = pull_blobs(project.root, project.store_url, args.remote, args.artifacts)
+        line = _blob_line(blobs, args.remote, "pull")
+        if line:
+            print(line)
     return 0
 
 
@@ -95,7 +157,7 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_imported(done: Imported, where: str) -> None:
+def _print_imported(done: Imported, where: str, missing_hint: str | None = None) -> None:
     print(f"imported {done.runs} run(s) and {done.points:,} point(s) into {where}; "
           f"{done.skipped} already there")  # fmt: skip
     aliases = {a.split("@")[0]: a for a in done.aliases}
@@ -109,7 +171,9 @@ def _print_imported(done: Imported, where: str) -> None:
         print(f"  {old} is {new} here ({old} was taken); name:<hash prefix> names it in both")
     for kept in art.aliases_kept:
         print(f"  alias {kept} already pointed at another version here: left as it was")
-    if art.missing:
+    if art.missing and missing_hint:
+        print(f"  {art.missing} artifact version(s) have no files {missing_hint}")
+    elif art.missing:
         where = "in the archive" if art.unchecked else "in this project's artifact storage"
         print(f"  {art.missing} artifact version(s) have no files {where} (export with "
               "--with-artifacts to carry them); their metadata and lineage were imported")
@@ -127,13 +191,30 @@ def run_import(args: argparse.Namespace) -> int:
 
 
 def run_copy(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from .store.urls import mask_url
     from .transfer import copy_runs
     from .transfer.artifacts import storage_for
+    from .transfer.load import project_for_store
 
+    here = _project_root()
+    source = Path(args.from_project) if args.from_project else project_for_store(args.source, here)
+    target = Path(args.to_project) if args.to_project else project_for_store(args.target, here)
     done = copy_runs(args.source, args.target, args.refs or None,
-                     artifact_storage=storage_for(_project_root()))  # fmt: skip
-    _print_imported(done, mask_url(args.target))
+                     source_root=source, target_root=target)  # fmt: skip
+    shown = getattr(storage_for(source), "shown", None) or storage_for(source).url
+    hint = (f"in {target}'s artifact storage, and {source}'s ({shown}) lacks them too: "
+            "run `nbtrack pull` in the project that logged them (or pass --from-project "
+            "DIR), then copy again; their metadata and lineage were copied")  # fmt: skip
+    _print_imported(done, mask_url(args.target), hint)
+    if done.snapshots:
+        print(f"  {done.snapshots} snapshot(s) into {target}'s repository")
+    if done.snapshots_missing:
+        print(f"  {done.snapshots_missing} run snapshot(s) are not in {source}'s repository "
+              "(made in another clone, or another project): `nbtrack pull` there (or pass "
+              "--from-project DIR), then copy again; the runs were copied, `nbtrack diff` "
+              "and `checkout` of them need their snapshots")  # fmt: skip
     return 0
 
 

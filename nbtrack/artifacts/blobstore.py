@@ -170,8 +170,10 @@ class LocalBlobs:
     def _missing(self, digest: str) -> ArtifactStorageError:
         return ArtifactStorageError(
             f"blob {digest[:12]} is missing from {self.root}: its files were never stored "
-            "here (an archive imported without --with-artifacts) or were pruned or moved; "
-            "import the archive again with --with-artifacts, or log the artifact again"
+            "here (logged in another clone, or an archive imported without "
+            "--with-artifacts) or were pruned or moved. `nbtrack pull` fetches a "
+            "teammate's blobs once they `nbtrack push`; else import the archive again "
+            "with --with-artifacts, or log the artifact again"
         )
 
     def existing(self, digest: str) -> Path:

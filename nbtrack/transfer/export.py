@@ -25,6 +25,7 @@ class Exported:
     artifacts: int = 0  # artifact versions (metadata)
     blobs: int = 0  # blobs carried (--with-artifacts)
     blobs_missing: int = 0  # blobs the source storage no longer holds
+    snapshots_missing: int = 0  # the runs' snapshot commits project_root's repos lack
 
 
 def export_runs(
@@ -35,13 +36,15 @@ def export_runs(
     project_root: Path | None = None,
     with_artifacts: bool = False,
     artifact_storage: Any = None,
+    bundle: bool = True,
 ) -> Exported:
     """Write the runs named by ``refs`` (all runs when None) to the archive ``path``.
 
     With ``project_root``, the runs' notebook snapshots go in too, as a git bundle.
     The artifact versions the runs made or used travel as metadata (artifacts.py);
     ``with_artifacts`` adds their blobs, read from ``artifact_storage`` (default:
-    the storage of ``project_root``).
+    the storage of ``project_root``). With ``bundle=False`` the snapshots are only
+    looked for (``snapshots_missing``), not put in the archive.
     """
     from nbtrack import __version__
     from nbtrack.store import open_store
@@ -84,7 +87,13 @@ def export_runs(
         if with_artifacts:
             blobs, missing = _add_blobs(writer, art, artifact_storage, project_root)
         commits = sorted({r["snapshot"] for r in runs if r.get("snapshot")})
-        bundled = _bundle(project_root, commits) if project_root is not None and commits else None
+        bundled, found = None, 0
+        if project_root is not None and commits:
+            if bundle:
+                bundled = _bundle(project_root, commits)
+                found = len(bundled[1]) if bundled else 0
+            else:
+                found = len(_present(project_root, commits))
         if bundled is not None:
             writer.add(BUNDLE, bundled[0], commits=bundled[1])
         writer.close()
@@ -94,6 +103,7 @@ def export_runs(
     return Exported(
         Path(path), len(runs), points, len(bundled[1]) if bundled else 0,
         len(art["nbtrack_artifact_versions"]), blobs, missing,
+        len(commits) - found if project_root is not None else 0,
     )  # fmt: skip
 
 
@@ -143,6 +153,23 @@ def _rows(conn: sa.Connection, table: sa.Table, key: Any, ids: list[str]) -> lis
         query = sa.select(table).where(key.in_(part)).order_by(*order)
         out.extend(dict(r._mapping) for r in conn.execute(query))
     return out
+
+
+def _present(project_root: Path, commits: list[str]) -> set[str]:
+    """The ``commits`` some snapshot repository of the project holds."""
+    from nbtrack.versioning.gitstore import _repos_for_reading
+
+    found: set[str] = set()
+    for repo in _repos_for_reading(Path(project_root)):
+        todo = [c for c in commits if c not in found]
+        if not todo:
+            break
+        query = "".join(f"{c}^{{commit}}\n" for c in todo).encode()
+        out = repo.run("cat-file", "--batch-check", input=query, check=False).stdout
+        for commit, line in zip(todo, out.decode().splitlines(), strict=False):
+            if not line.endswith(" missing"):
+                found.add(commit)
+    return found
 
 
 def _bundle(project_root: Path, commits: list[str]) -> tuple[bytes, list[str]] | None:

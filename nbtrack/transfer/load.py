@@ -36,6 +36,7 @@ class Imported:
     aliases: dict[str, str] = field(default_factory=dict)  # old ref@origin -> run id
     snapshots: int = 0
     artifacts: ArtifactsImported = field(default_factory=ArtifactsImported)
+    snapshots_missing: int = 0  # copy: snapshot commits the source project lacks
 
 
 def import_archive(
@@ -273,21 +274,61 @@ def _unbundle(project_root: Path, bundle: bytes) -> int:
     return len(repo.run("for-each-ref", "--format=%(refname)", prefix).stdout.split())
 
 
+def project_for_store(url: str, default: Path) -> Path:
+    """The project a store belongs to: ``<dir>`` for an SQLite file under
+    ``<dir>/.nbtrack/``, else ``default`` (a server database, a file elsewhere). Pure."""
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        path = Path(parsed.database)
+        if path.parent.name == ".nbtrack":
+            return path.parent.parent
+    return Path(default)
+
+
 def copy_runs(
     source_url: str,
     target_url: str,
     refs: list[str] | None = None,
     *,
     artifact_storage: Any = None,
+    source_root: Path | None = None,
+    target_root: Path | None = None,
 ) -> Imported:
     """Export from ``source_url`` and import into ``target_url`` (one transaction there).
 
-    Artifact versions, edges and aliases are copied; their files are not (both stores
-    usually share one project's artifact storage): with ``artifact_storage``, the
-    versions whose files it lacks are counted in ``artifacts.missing``."""
+    Artifact versions, edges and aliases are always copied. With the projects the
+    stores belong to (``source_root``, ``target_root``), what lives in the projects
+    rather than the stores follows the runs: their snapshot commits (when the two
+    projects' repositories differ) and their artifact blobs (when the two projects'
+    artifact storages differ). ``snapshots_missing`` counts the runs' snapshots the
+    source project's repositories lack; ``artifacts.missing`` the versions whose
+    files the target storage (``artifact_storage``, else ``target_root``'s) lacks."""
+    from .blobsync import same_storage
     from .export import export_runs
 
+    same_repo = (
+        source_root is not None
+        and target_root is not None
+        and Path(source_root).resolve() == Path(target_root).resolve()
+    )
+    source_storage = artifacts.storage_for(source_root) if source_root is not None else None
+    storage = artifact_storage
+    if storage is None and target_root is not None:
+        storage = artifacts.storage_for(target_root)
+    carry = (
+        source_storage is not None
+        and storage is not None
+        and not same_storage(source_storage, storage)
+    )
     with tempfile.TemporaryDirectory(prefix="nbtrack-copy-") as tmp:
         path = Path(tmp) / "runs.nbtrack"
-        export_runs(source_url, path, refs)
-        return import_archive(path, target_url, artifact_storage=artifact_storage)
+        exported = export_runs(
+            source_url, path, refs, project_root=source_root, with_artifacts=carry,
+            artifact_storage=source_storage, bundle=not same_repo,
+        )  # fmt: skip
+        done = import_archive(
+            path, target_url, project_root=None if same_repo else target_root,
+            artifact_storage=storage,
+        )  # fmt: skip
+    done.snapshots_missing = exported.snapshots_missing
+    return done
