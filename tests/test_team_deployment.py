@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from s3_server import free_port, moto_server
 
 import nbtrack
 
@@ -103,12 +104,6 @@ def test_the_hub_config_hands_secrets_from_the_hubs_environment() -> None:
     )
     text = (EXAMPLE / "jupyterhub_config.py").read_text() + (EXAMPLE / "pyproject.toml").read_text()
     assert "secret-1" not in text and "PASSWORD '" not in text
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
@@ -251,23 +246,9 @@ def team_db(token: str) -> Iterator[TeamDatabase]:
 @pytest.fixture(scope="module")
 def s3(token: str) -> Iterator[tuple[str, str]]:
     """(endpoint URL, bucket) of an S3-compatible server process (moto)."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for_port(port, proc, "moto's S3 server")
-        import s3fs
-
-        bucket = f"team-{token}"
-        s3fs.S3FileSystem(key=S3_KEY, secret=S3_SECRET, endpoint_url=endpoint).mkdir(bucket)
+    bucket = f"team-{token}"
+    with moto_server(bucket) as endpoint:
         yield endpoint, bucket
-    finally:
-        proc.terminate()
-        proc.wait(timeout=60)
 
 
 def _notebook(path: Path, cells: list[str]) -> None:
@@ -363,7 +344,7 @@ def servers(team: list[User], team_dir: Path) -> Iterator[list[Server]]:
     started: list[tuple[Server, subprocess.Popen[bytes]]] = []
     try:
         for user in team:
-            server = Server(user, _free_port(), secrets.token_hex(16))
+            server = Server(user, free_port(), secrets.token_hex(16))
             argv = [
                 "python", "-m", "jupyter_server",
                 f"--config={team_dir / 'jupyter_server_config.py'}",

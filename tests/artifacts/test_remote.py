@@ -5,7 +5,6 @@ unreachable remote fails clearly, names the URL, and leaves nothing half-written
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from artifact_helpers import blob_files
+from s3_server import free_port, moto_server
 
 import nbtrack
 from nbtrack.artifacts import ArtifactStorageError
@@ -24,37 +24,10 @@ pytestmark = pytest.mark.slow
 BUCKET = "nbtrack-artifacts"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("moto's S3 server did not start") from None
-            time.sleep(0.2)
-    import s3fs
-
-    s3fs.S3FileSystem(key="test", secret="test", endpoint_url=url).mkdir(BUCKET)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    with moto_server(BUCKET) as url:
+        yield url
 
 
 def _use_s3(project: Path, endpoint: str, prefix: str) -> None:
@@ -120,7 +93,7 @@ def test_file_url_storage(project: Path, tmp_path: Path, monkeypatch: pytest.Mon
 def test_unreachable_remote_fails_clearly_and_the_run_still_finishes(
     backend: str, project: Path
 ) -> None:
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     (project / "pyproject.toml").write_text(
         "[tool.nbtrack]\n"
         'artifacts = "s3://bucket/prefix"\n'
@@ -153,7 +126,7 @@ def test_doctor_names_the_storage_masked_and_whether_it_answers(
     assert main(["doctor"]) == 0
     out = capsys.readouterr().out
     assert f"s3://{BUCKET}/{prefix} (remote, reachable), 1 version(s) of 1 artifact(s)" in out
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     (project / "pyproject.toml").write_text(
         "[tool.nbtrack]\n"
         'artifacts = "s3://bucket/prefix"\n'

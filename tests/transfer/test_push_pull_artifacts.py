@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from transfer_s3 import BUCKET, moto_server
+from s3_server import BUCKET, moto_server
 
 import nbtrack
 from nbtrack.artifacts import ArtifactStorageError

@@ -3,15 +3,12 @@ artifacts blob API: S3 for real over HTTP against moto's server process."""
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from s3_server import moto_server
 
 import nbtrack
 from nbtrack.artifacts.context import forget_contexts
@@ -24,37 +21,10 @@ pytest.importorskip("s3fs")
 BUCKET = "nbtrack-transfer"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def s3_endpoint() -> Iterator[str]:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120  # a startup condition, not a bound on the test
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or proc.poll() is not None:
-                proc.kill()
-                raise RuntimeError("moto's S3 server did not start") from None
-            time.sleep(0.2)
-    import s3fs
-
-    s3fs.S3FileSystem(key="test", secret="test", endpoint_url=url).mkdir(BUCKET)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=30)
+    with moto_server(BUCKET) as url:
+        yield url
 
 
 def test_import_writes_blobs_into_s3_storage(

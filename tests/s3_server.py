@@ -1,5 +1,5 @@
-"""A real S3-compatible server for the transfer tests: moto's server mode in its own
-process on a free port (as s3fs's own tests do), with one empty bucket."""
+"""A real S3-compatible server for the tests: moto's server mode in its own process
+on a free port (as s3fs's own tests do), with one empty bucket."""
 
 from __future__ import annotations
 
@@ -11,22 +11,23 @@ import time
 from collections.abc import Iterator
 
 BUCKET = "nbtrack-team"
+KEY = SECRET = "test"  # moto takes any credentials
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
 @contextlib.contextmanager
-def moto_server() -> Iterator[str]:
-    """The endpoint URL of a fresh moto S3 server holding the bucket BUCKET."""
+def moto_server(bucket: str = BUCKET) -> Iterator[str]:
+    """The endpoint URL of a fresh moto S3 server holding an empty `bucket`."""
     import pytest
 
     pytest.importorskip("moto")
     s3fs = pytest.importorskip("s3fs")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.DEVNULL,
@@ -43,8 +44,8 @@ def moto_server() -> Iterator[str]:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError("moto's S3 server did not start") from None
                 time.sleep(0.2)
-        s3fs.S3FileSystem(key="test", secret="test", endpoint_url=url).mkdir(BUCKET)
+        s3fs.S3FileSystem(key=KEY, secret=SECRET, endpoint_url=url).mkdir(bucket)
         yield url
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        proc.wait(timeout=60)
