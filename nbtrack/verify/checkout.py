@@ -45,8 +45,14 @@ def files_at_run(target: Path, root: Path, git: dict[str, Any] | None) -> str:
     archive = _git(["archive", "--format=tar", f"{commit}:{prefix}" if prefix else commit], root)
     if archive.returncode != 0:
         return f"the project's current files (git could not read commit {short})"
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-        tar.extractall(target, filter="data")
+    try:
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(target, filter="data")  # refuses links and paths out of it
+    except (tarfile.TarError, OSError) as exc:
+        return (
+            f"the project's current files, partly (git's files at {short} "
+            f"could not be written: {exc})"
+        )
     then = _lines(_git(["ls-tree", "-r", "--name-only", f"{commit}:{prefix}"], root))
     now = _lines(_git(["ls-files"], root))
     for name in sorted(now - then):  # added to git after the run: not there then
