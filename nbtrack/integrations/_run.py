@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,19 @@ def linger(run: tracking.ActiveRun | None, owned: bool) -> None:
     if run is None or not owned or run.status != "running":
         return
     run.ends_when_next_begins = True
+
+    def end(error: BaseException | None) -> None:
+        if error is None:
+            finish(run, True)
+        else:
+            fail(run, True, error)
+
+    _when_cell_ends(run, end)
+
+
+def _when_cell_ends(run: tracking.ActiveRun, end: Callable[[BaseException | None], None]) -> None:
+    """In IPython, call `end(error)` once, when the running cell has ended (`error`:
+    what it raised, or None), if `run` is then still the active, running run."""
     shell = _shell()
     if shell is None:
         return
@@ -65,11 +78,7 @@ def linger(run: tracking.ActiveRun | None, owned: bool) -> None:
         except ValueError:
             pass
         if run.status == "running" and tracking.active_run() is run:
-            error = getattr(result, "error_in_exec", None)
-            if error is None:
-                finish(run, True)
-            else:
-                fail(run, True, error)
+            end(getattr(result, "error_in_exec", None))
 
     shell.events.register("post_run_cell", after_cell)
 
@@ -173,17 +182,9 @@ def _end_with_failing_cell(run: tracking.ActiveRun) -> None:
     """In IPython, a run owned by an integration whose cell raised (training
     died: no framework hook said so) ends failed with that cell. A script that
     dies is handled by nbtrack's exit hook."""
-    shell = _shell()
-    if shell is None:
-        return
 
-    def after_cell(result: Any) -> None:
-        try:
-            shell.events.unregister("post_run_cell", after_cell)
-        except ValueError:
-            pass
-        error = getattr(result, "error_in_exec", None)
-        if run.status == "running" and error is not None and tracking.active_run() is run:
+    def end(error: BaseException | None) -> None:
+        if error is not None:
             fail(run, True, error)
 
-    shell.events.register("post_run_cell", after_cell)
+    _when_cell_ends(run, end)
