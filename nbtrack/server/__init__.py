@@ -48,6 +48,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     else:
         service = RunService(project.store_url, project.root)
         serverapp.log.info("nbtrack: runs API serving %s", _shown_url(project.store_url))
+        service.warm_up(serverapp.log)
     web_app = serverapp.web_app
     web_app.settings[SERVICE_KEY] = service
     web_app.add_handlers(".*$", routes(web_app.settings["base_url"]))

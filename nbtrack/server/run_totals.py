@@ -84,8 +84,12 @@ class RunTotals:
                     return split.settled
                 where = run_query.conditions(terms, statuses, now, correlated=True)
                 return split.settled + store.count_runs([RUNS.c.id.in_(ids), *where])
-        where = run_query.conditions(terms, statuses, now)
-        total, changeable_count = store.count_runs_split(where, run_query.changed_since(now))
+        ids = run_query.param_ids(terms, statuses)
+        if ids is not None:
+            total, changeable_count = store.count_ids_split(ids, run_query.changed_ids(now))
+        else:
+            where = run_query.conditions(terms, statuses, now)
+            total, changeable_count = store.count_runs_split(where, run_query.changed_since(now))
         with self._lock:
             if len(self._splits) >= MAX_FILTERS:
                 self._splits.clear()

