@@ -6,6 +6,7 @@
  * `textContent`.
  */
 import { IAliasMove, IDatasetPreview } from './api';
+import { el } from './dom';
 import { formatTime, JSONValue } from './format';
 
 /** Columns of a preview shown; the others are counted in "+N more". */
@@ -43,19 +44,6 @@ export function previewTable(
     more: Math.max(0, names.length - max),
     hidden: names.slice(max)
   };
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
 }
 
 /** The dataset's first rows, or null when the version has no preview. */

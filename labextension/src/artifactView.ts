@@ -13,9 +13,11 @@ import { Widget } from '@lumino/widgets';
 
 import { IArtifactDetail, IArtifactEdge, IArtifactVersion, ILineage, NbtrackApi } from './api';
 import { aliasHistorySection, previewSection } from './artifactFacts';
-import { formatTime } from './format';
+import { el } from './dom';
+import { formatTime, plural } from './format';
 import { cellLabel, formatBytes, ILineageLine, lineageTree } from './lineage';
 import { layoutLineage, lineageSvg, NODE_W } from './lineageGraph';
+import { ViewLoader } from './viewLoader';
 
 const COLUMNS: [string, string][] = [
   ['name', 'Name'],
@@ -25,19 +27,6 @@ const COLUMNS: [string, string][] = [
   ['made_by', 'Made by'],
   ['type', 'Type']
 ];
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 export class ArtifactView extends Widget {
   constructor(api: NbtrackApi) {
@@ -62,6 +51,8 @@ export class ArtifactView extends Widget {
     scroller.appendChild(this._list);
     this._detail = el('div', 'nbtrack-ArtifactDetail');
     this.node.append(this._status, scroller, this._detail);
+    this._listLoad = new ViewLoader(this._status);
+    this._detailLoad = new ViewLoader(this._detail);
     this.node.addEventListener('click', this);
   }
 
@@ -84,14 +75,17 @@ export class ArtifactView extends Widget {
 
   /** Read the versions again (and the selected version's detail). */
   async refresh(): Promise<void> {
-    try {
-      this._versions = await this.api.listArtifacts();
-      this._error = null;
-    } catch (error) {
-      this._error = error instanceof Error ? error.message : String(error);
-    }
-    this._renderList();
-    if (this._selected) {
+    const read = await this._listLoad.load(
+      'versions',
+      () => this.api.listArtifacts(),
+      versions => {
+        this._versions = versions;
+        this._renderStatus();
+        this._renderList();
+      },
+      'Loading artifacts…'
+    );
+    if (read === 'shown' && this._selected) {
       await this._loadDetail(this._selected);
     }
   }
@@ -131,15 +125,15 @@ export class ArtifactView extends Widget {
     super.dispose();
   }
 
-  private _renderList(): void {
+  private _renderStatus(): void {
     const count = this._versions.length;
     const names = new Set(this._versions.map(v => v.name)).size;
-    this._status.textContent = this._error
-      ? this._error
-      : count
-        ? `${plural(count, 'version')} of ${plural(names, 'artifact')}`
-        : 'No artifacts yet: nbtrack.log_artifact(path) or nbtrack.log_dataset(df, name) in a %%track cell';
-    this._status.classList.toggle('nbtrack-mod-error', this._error !== null);
+    this._status.textContent = count
+      ? `${plural(count, 'version')} of ${plural(names, 'artifact')}`
+      : 'No artifacts yet: nbtrack.log_artifact(path) or nbtrack.log_dataset(df, name) in a %%track cell';
+  }
+
+  private _renderList(): void {
     const rows = this._versions.map(v => {
       const tr = el('tr', 'nbtrack-ArtifactList-row');
       tr.dataset.ref = v.ref;
@@ -167,28 +161,19 @@ export class ArtifactView extends Widget {
   }
 
   private async _loadDetail(ref: string): Promise<void> {
-    const token = ++this._loading;
-    let detail: IArtifactDetail;
-    let lineage: ILineage;
-    try {
-      [detail, lineage] = await Promise.all([this.api.getArtifact(ref), this.api.lineage(ref)]);
-    } catch (error) {
-      if (token === this._loading) {
-        this._detail.replaceChildren(
-          el('div', 'nbtrack-mod-error', error instanceof Error ? error.message : String(error))
-        );
-      }
-      return;
-    }
-    if (token !== this._loading || this._selected !== ref) {
-      return; // another version was selected meanwhile
-    }
-    // `name:latest` resolves to a version: select its row.
-    if (detail.ref !== ref) {
-      this._selected = detail.ref;
-      this._renderList();
-    }
-    this._renderDetail(detail, lineage);
+    await this._detailLoad.load(
+      ref,
+      () => Promise.all([this.api.getArtifact(ref), this.api.lineage(ref)]),
+      ([detail, lineage]) => {
+        // `name:latest` resolves to a version: select its row.
+        if (detail.ref !== ref) {
+          this._selected = detail.ref;
+          this._renderList();
+        }
+        this._renderDetail(detail, lineage);
+      },
+      `Loading ${ref}…`
+    );
   }
 
   private _renderDetail(v: IArtifactDetail, lineage: ILineage): void {
@@ -257,17 +242,13 @@ export class ArtifactView extends Widget {
 
   private _versions: IArtifactVersion[] = [];
   private _selected: string | null = null;
-  private _error: string | null = null;
-  private _loading = 0;
   private _status: HTMLElement;
   private _list: HTMLTableElement;
   private _body: HTMLTableSectionElement;
   private _detail: HTMLElement;
+  private _listLoad: ViewLoader;
+  private _detailLoad: ViewLoader;
   private _runRequested = new Signal<this, string>(this);
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** A button that selects run `ref` in the runs table. */

@@ -13,23 +13,12 @@ import { Widget } from '@lumino/widgets';
 
 import { NbtrackApi } from './api';
 import { runLink } from './artifactView';
-import { formatTime } from './format';
+import { el } from './dom';
+import { formatTime, plural } from './format';
 import { cellLabel } from './lineage';
-import { getModel, IModelDetail, IRegistryRow, listModels, moveAlias } from './modelsApi';
+import { getModel, IModelDetail, listModels, moveAlias } from './modelsApi';
 import { IModelSummary, moveProblem, moveText, shortCommit, summarize, vLabel } from './modelsFormat';
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
+import { errorText, ViewLoader } from './viewLoader';
 
 /** A labelled part of a row: `<span class="nbtrack-col-ID">`, text or nodes. */
 function part(id: string, content: string | HTMLElement[], label?: string): HTMLElement {
@@ -82,6 +71,8 @@ export class ModelsView extends Widget {
     scroller.appendChild(this._list);
     this._detail = el('div', 'nbtrack-ModelDetail');
     this.node.append(this._status, scroller, this._detail);
+    this._listLoad = new ViewLoader(this._status);
+    this._detailLoad = new ViewLoader(this._detail);
     this.node.addEventListener('click', this);
     this.node.addEventListener('submit', this);
   }
@@ -110,25 +101,27 @@ export class ModelsView extends Widget {
 
   /** Read the listing again, and the selected model (the first, if none is). */
   async refresh(): Promise<void> {
-    let rows: IRegistryRow[];
-    try {
-      rows = await listModels(this.api);
-      this._error = null;
-    } catch (error) {
-      this._error = error instanceof Error ? error.message : String(error);
-      this._renderList();
+    const read = await this._listLoad.load(
+      'models',
+      () => listModels(this.api),
+      rows => {
+        this._models = summarize(rows);
+        if (this._selected === null || !this._models.some(m => m.name === this._selected)) {
+          this._selected = this._models.length ? this._models[0].name : null;
+        }
+        this._renderStatus();
+        this._renderList();
+      },
+      'Loading models…'
+    );
+    if (read !== 'shown') {
       return;
     }
-    this._models = summarize(rows);
-    if (this._selected === null || !this._models.some(m => m.name === this._selected)) {
-      this._selected = this._models.length ? this._models[0].name : null;
-    }
-    this._renderList();
     if (this._selected !== null) {
       await this._loadDetail(this._selected);
     } else {
       this._model = null;
-      this._detail.replaceChildren();
+      this._detailLoad.clear();
     }
   }
 
@@ -163,7 +156,7 @@ export class ModelsView extends Widget {
       };
     } catch (error) {
       this._busy = false;
-      this._showMoveMessage(error instanceof Error ? error.message : String(error), true);
+      this._showMoveMessage(errorText(error), true);
       return false;
     }
     this._busy = false;
@@ -215,15 +208,15 @@ export class ModelsView extends Widget {
     super.dispose();
   }
 
-  private _renderList(): void {
+  private _renderStatus(): void {
     const count = this._models.length;
     const versions = this._models.reduce((n, m) => n + m.versions, 0);
-    this._status.textContent = this._error
-      ? this._error
-      : count
-        ? `${plural(count, 'registered model')}, ${plural(versions, 'version')}`
-        : "No registered models yet: nbtrack.registry.link('<model>:vN', 'name', aliases=['candidate'])";
-    this._status.classList.toggle('nbtrack-mod-error', this._error !== null);
+    this._status.textContent = count
+      ? `${plural(count, 'registered model')}, ${plural(versions, 'version')}`
+      : "No registered models yet: nbtrack.registry.link('<model>:vN', 'name', aliases=['candidate'])";
+  }
+
+  private _renderList(): void {
     const rows = this._models.map(m => {
       const tr = row('nbtrack-ModelList-row');
       tr.dataset.model = m.name;
@@ -242,24 +235,18 @@ export class ModelsView extends Widget {
   }
 
   private async _loadDetail(name: string): Promise<void> {
-    const token = ++this._loading;
-    let model: IModelDetail;
-    try {
-      model = await getModel(this.api, name);
-    } catch (error) {
-      if (token === this._loading) {
-        this._model = null;
-        this._detail.replaceChildren(
-          el('div', 'nbtrack-mod-error', error instanceof Error ? error.message : String(error))
-        );
-      }
-      return;
+    const read = await this._detailLoad.load(
+      name,
+      () => getModel(this.api, name),
+      model => {
+        this._model = model;
+        this._renderDetail(model);
+      },
+      `Loading ${name}…`
+    );
+    if (read === 'failed') {
+      this._model = null;
     }
-    if (token !== this._loading || this._selected !== name) {
-      return; // another model was selected meanwhile
-    }
-    this._model = model;
-    this._renderDetail(model);
   }
 
   private _renderDetail(model: IModelDetail): void {
@@ -404,16 +391,12 @@ export class ModelsView extends Widget {
   private _models: IModelSummary[] = [];
   private _model: IModelDetail | null = null;
   private _selected: string | null = null;
-  private _error: string | null = null;
   private _moveMessage: { text: string; error: boolean } | null = null;
   private _busy = false;
-  private _loading = 0;
   private _status: HTMLElement;
   private _list: HTMLElement;
   private _detail: HTMLElement;
+  private _listLoad: ViewLoader;
+  private _detailLoad: ViewLoader;
   private _runRequested = new Signal<this, string>(this);
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

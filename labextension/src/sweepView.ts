@@ -9,25 +9,15 @@ import { Widget } from '@lumino/widgets';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { NbtrackApi } from './api';
+import { el } from './dom';
+import { plural } from './format';
 import { getSweep, ISweepDetail, ISweepSummary, listSweeps } from './sweepApi';
 import { axesOf, bestPath, formatValue, polylinePoints, trialClass } from './sweepPlot';
+import { ViewLoader } from './viewLoader';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 320;
 const H = 140;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 function svg(tag: string, attrs: { [k: string]: string | number }): SVGElement {
   const node = document.createElementNS(SVG, tag);
@@ -65,6 +55,8 @@ export class SweepView extends Widget {
     scroller.appendChild(this._list);
     this._detail = el('div', 'nbtrack-SweepDetail');
     this.node.append(this._status, scroller, this._detail);
+    this._listLoad = new ViewLoader(this._status);
+    this._detailLoad = new ViewLoader(this._detail);
     this.node.addEventListener('click', this);
   }
 
@@ -81,18 +73,19 @@ export class SweepView extends Widget {
 
   /** Read the sweeps again (and the selected sweep's detail). */
   async refresh(): Promise<void> {
-    try {
-      this._sweeps = await listSweeps(this.api);
-      this._status.textContent = this._sweeps.length
-        ? `${this._sweeps.length} sweeps`
-        : 'No sweeps yet: nbtrack.sweep(...) or nbtrack sweep runs one.';
-      this._status.classList.remove('nbtrack-mod-error');
-    } catch (error) {
-      this._status.textContent = error instanceof Error ? error.message : String(error);
-      this._status.classList.add('nbtrack-mod-error');
-    }
-    this._renderList();
-    if (this._selected) {
+    const read = await this._listLoad.load(
+      'sweeps',
+      () => listSweeps(this.api),
+      sweeps => {
+        this._sweeps = sweeps;
+        this._status.textContent = sweeps.length
+          ? plural(sweeps.length, 'sweep')
+          : 'No sweeps yet: nbtrack.sweep(...) or nbtrack sweep runs one.';
+        this._renderList();
+      },
+      'Loading sweeps…'
+    );
+    if (read === 'shown' && this._selected) {
       await this.showSweep(this._selected);
     }
   }
@@ -101,13 +94,12 @@ export class SweepView extends Widget {
   async showSweep(id: string): Promise<void> {
     this._selected = id;
     this._renderList();
-    try {
-      this._renderDetail(await getSweep(this.api, id));
-    } catch (error) {
-      this._detail.replaceChildren(
-        el('div', 'nbtrack-mod-error', error instanceof Error ? error.message : String(error))
-      );
-    }
+    await this._detailLoad.load(
+      id,
+      () => getSweep(this.api, id),
+      detail => this._renderDetail(detail),
+      `Loading ${id}…`
+    );
   }
 
   handleEvent(event: Event): void {
@@ -246,5 +238,7 @@ export class SweepView extends Widget {
   private _list: HTMLTableElement;
   private _body: HTMLTableSectionElement;
   private _detail: HTMLElement;
+  private _listLoad: ViewLoader;
+  private _detailLoad: ViewLoader;
   private _runRequested = new Signal<this, string>(this);
 }
