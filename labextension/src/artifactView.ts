@@ -8,16 +8,14 @@
  * (names, aliases, notebooks) is set with `textContent`.
  */
 import { Message } from '@lumino/messaging';
-import { ISignal, Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
 
 import { IArtifactDetail, IArtifactEdge, IArtifactVersion, ILineage, NbtrackApi } from './api';
 import { aliasHistorySection, previewSection } from './artifactFacts';
-import { el } from './dom';
+import { el, headedTable } from './dom';
 import { formatTime, plural } from './format';
 import { cellLabel, formatBytes, ILineageLine, lineageTree } from './lineage';
 import { layoutLineage, lineageSvg, NODE_W } from './lineageGraph';
-import { ViewLoader } from './viewLoader';
+import { ListDetailView } from './listDetailView';
 
 const COLUMNS: [string, string][] = [
   ['name', 'Name'],
@@ -28,39 +26,15 @@ const COLUMNS: [string, string][] = [
   ['type', 'Type']
 ];
 
-export class ArtifactView extends Widget {
+export class ArtifactView extends ListDetailView {
   constructor(api: NbtrackApi) {
-    super();
-    this.api = api;
-    this.addClass('nbtrack-ArtifactView');
-    this.node.setAttribute('aria-label', 'Artifacts');
-
-    this._status = el('div', 'nbtrack-ArtifactView-status');
-    this._status.setAttribute('aria-live', 'polite');
-    const scroller = el('div', 'nbtrack-ArtifactList-scroller');
-    this._list = el('table', 'nbtrack-ArtifactList');
-    this._list.setAttribute('aria-label', 'Artifact versions');
-    const head = el('tr', '');
-    for (const [id, label] of COLUMNS) {
-      const th = el('th', `nbtrack-col-${id}`, label);
-      th.scope = 'col';
-      head.appendChild(th);
-    }
-    this._list.createTHead().appendChild(head);
-    this._body = this._list.createTBody();
-    scroller.appendChild(this._list);
-    this._detail = el('div', 'nbtrack-ArtifactDetail');
-    this.node.append(this._status, scroller, this._detail);
-    this._listLoad = new ViewLoader(this._status);
-    this._detailLoad = new ViewLoader(this._detail);
-    this.node.addEventListener('click', this);
-  }
-
-  readonly api: NbtrackApi;
-
-  /** A run ref was clicked: the panel selects that run. */
-  get runRequested(): ISignal<this, string> {
-    return this._runRequested;
+    const list = headedTable(
+      'nbtrack-ArtifactList',
+      'Artifact versions',
+      COLUMNS.map(([id, label]) => ({ label, className: `nbtrack-col-${id}` }))
+    );
+    super(api, { label: 'Artifacts', view: 'nbtrack-ArtifactView', item: 'nbtrack-Artifact', list });
+    this._body = list.tBodies[0];
   }
 
   /** The versions listed, newest answer. */
@@ -75,7 +49,7 @@ export class ArtifactView extends Widget {
 
   /** Read the versions again (and the selected version's detail). */
   async refresh(): Promise<void> {
-    const read = await this._listLoad.load(
+    const read = await this.listLoad.load(
       'versions',
       () => this.api.listArtifacts(),
       versions => {
@@ -105,7 +79,7 @@ export class ArtifactView extends Widget {
     // Buttons and the graph's SVG nodes alike (an SVG node has no `dataset` everywhere).
     const run = target.closest('[data-run]');
     if (run) {
-      this._runRequested.emit(run.getAttribute('data-run') as string);
+      this.requestRun(run.getAttribute('data-run') as string);
       return;
     }
     const version = target.closest('[data-ref]');
@@ -119,16 +93,10 @@ export class ArtifactView extends Widget {
     void this.refresh();
   }
 
-  dispose(): void {
-    this.node.removeEventListener('click', this);
-    Signal.clearData(this);
-    super.dispose();
-  }
-
   private _renderStatus(): void {
     const count = this._versions.length;
     const names = new Set(this._versions.map(v => v.name)).size;
-    this._status.textContent = count
+    this.statusNode.textContent = count
       ? `${plural(count, 'version')} of ${plural(names, 'artifact')}`
       : 'No artifacts yet: nbtrack.log_artifact(path) or nbtrack.log_dataset(df, name) in a %%track cell';
   }
@@ -161,7 +129,7 @@ export class ArtifactView extends Widget {
   }
 
   private async _loadDetail(ref: string): Promise<void> {
-    await this._detailLoad.load(
+    await this.detailLoad.load(
       ref,
       () => Promise.all([this.api.getArtifact(ref), this.api.lineage(ref)]),
       ([detail, lineage]) => {
@@ -232,7 +200,7 @@ export class ArtifactView extends Widget {
       treeSection('Downstream', 'downstream', tree.downstream, 'no run used it yet')
     );
     parts.push(graph, lists);
-    this._detail.replaceChildren(...parts);
+    this.detailNode.replaceChildren(...parts);
     // A wide graph in a narrow panel scrolls: start with the selected version centred.
     const root = layout.nodes.find(n => n.root);
     if (root && layout.width > scroller.clientWidth) {
@@ -242,13 +210,7 @@ export class ArtifactView extends Widget {
 
   private _versions: IArtifactVersion[] = [];
   private _selected: string | null = null;
-  private _status: HTMLElement;
-  private _list: HTMLTableElement;
   private _body: HTMLTableSectionElement;
-  private _detail: HTMLElement;
-  private _listLoad: ViewLoader;
-  private _detailLoad: ViewLoader;
-  private _runRequested = new Signal<this, string>(this);
 }
 
 /** A button that selects run `ref` in the runs table. */

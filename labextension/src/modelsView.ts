@@ -8,17 +8,16 @@
  * names, aliases, users) is set with `textContent`.
  */
 import { Message } from '@lumino/messaging';
-import { ISignal, Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
 
 import { NbtrackApi } from './api';
 import { runLink } from './artifactView';
 import { el } from './dom';
 import { formatTime, plural } from './format';
 import { cellLabel } from './lineage';
+import { ListDetailView } from './listDetailView';
 import { getModel, IModelDetail, listModels, moveAlias } from './modelsApi';
 import { IModelSummary, moveProblem, moveText, shortCommit, summarize, vLabel } from './modelsFormat';
-import { errorText, ViewLoader } from './viewLoader';
+import { errorText } from './viewLoader';
 
 /** A labelled part of a row: `<span class="nbtrack-col-ID">`, text or nodes. */
 function part(id: string, content: string | HTMLElement[], label?: string): HTMLElement {
@@ -57,31 +56,12 @@ export function aliasChip(alias: string, version?: number): HTMLElement {
   return chip;
 }
 
-export class ModelsView extends Widget {
+export class ModelsView extends ListDetailView {
   constructor(api: NbtrackApi) {
-    super();
-    this.api = api;
-    this.addClass('nbtrack-ModelsView');
-    this.node.setAttribute('aria-label', 'Models');
-
-    this._status = el('div', 'nbtrack-ModelsView-status');
-    this._status.setAttribute('aria-live', 'polite');
-    const scroller = el('div', 'nbtrack-ModelList-scroller');
-    this._list = list('nbtrack-ModelList', 'Registered models');
-    scroller.appendChild(this._list);
-    this._detail = el('div', 'nbtrack-ModelDetail');
-    this.node.append(this._status, scroller, this._detail);
-    this._listLoad = new ViewLoader(this._status);
-    this._detailLoad = new ViewLoader(this._detail);
-    this.node.addEventListener('click', this);
+    const models = list('nbtrack-ModelList', 'Registered models');
+    super(api, { label: 'Models', view: 'nbtrack-ModelsView', item: 'nbtrack-Model', list: models });
+    this._list = models;
     this.node.addEventListener('submit', this);
-  }
-
-  readonly api: NbtrackApi;
-
-  /** A run ref was clicked: the panel selects that run. */
-  get runRequested(): ISignal<this, string> {
-    return this._runRequested;
   }
 
   /** The registered models listed, newest answer. */
@@ -101,7 +81,7 @@ export class ModelsView extends Widget {
 
   /** Read the listing again, and the selected model (the first, if none is). */
   async refresh(): Promise<void> {
-    const read = await this._listLoad.load(
+    const read = await this.listLoad.load(
       'models',
       () => listModels(this.api),
       rows => {
@@ -121,7 +101,7 @@ export class ModelsView extends Widget {
       await this._loadDetail(this._selected);
     } else {
       this._model = null;
-      this._detailLoad.clear();
+      this.detailLoad.clear();
     }
   }
 
@@ -160,7 +140,7 @@ export class ModelsView extends Widget {
       return false;
     }
     this._busy = false;
-    this._detail.dataset.shown = ''; // a fresh form: the move is made
+    this.detailNode.dataset.shown = ''; // a fresh form: the move is made
     await this.refresh();
     return true;
   }
@@ -180,7 +160,7 @@ export class ModelsView extends Widget {
     const target = event.target as HTMLElement;
     const run = target.closest<HTMLElement>('[data-run]');
     if (run) {
-      this._runRequested.emit(run.dataset.run as string);
+      this.requestRun(run.dataset.run as string);
       return;
     }
     const model = target.closest<HTMLElement>('[data-model]');
@@ -189,7 +169,7 @@ export class ModelsView extends Widget {
       return;
     }
     const version = target.closest<HTMLElement>('[data-version]');
-    const select = this._detail.querySelector('select');
+    const select = this.detailNode.querySelector('select');
     if (version && select) {
       // A version row chooses the version the form moves an alias to.
       select.value = version.dataset.version as string;
@@ -202,16 +182,14 @@ export class ModelsView extends Widget {
   }
 
   dispose(): void {
-    this.node.removeEventListener('click', this);
     this.node.removeEventListener('submit', this);
-    Signal.clearData(this);
     super.dispose();
   }
 
   private _renderStatus(): void {
     const count = this._models.length;
     const versions = this._models.reduce((n, m) => n + m.versions, 0);
-    this._status.textContent = count
+    this.statusNode.textContent = count
       ? `${plural(count, 'registered model')}, ${plural(versions, 'version')}`
       : "No registered models yet: nbtrack.registry.link('<model>:vN', 'name', aliases=['candidate'])";
   }
@@ -235,7 +213,7 @@ export class ModelsView extends Widget {
   }
 
   private async _loadDetail(name: string): Promise<void> {
-    const read = await this._detailLoad.load(
+    const read = await this.detailLoad.load(
       name,
       () => getModel(this.api, name),
       model => {
@@ -251,13 +229,13 @@ export class ModelsView extends Widget {
 
   private _renderDetail(model: IModelDetail): void {
     // Keep what the user is typing across a refresh of the same model.
-    const oldInput = this._detail.querySelector<HTMLInputElement>('.nbtrack-AliasMove-alias');
-    const oldSelect = this._detail.querySelector<HTMLSelectElement>('.nbtrack-AliasMove-version');
+    const oldInput = this.detailNode.querySelector<HTMLInputElement>('.nbtrack-AliasMove-alias');
+    const oldSelect = this.detailNode.querySelector<HTMLSelectElement>('.nbtrack-AliasMove-version');
     const keep =
-      this._detail.dataset.shown === model.name
+      this.detailNode.dataset.shown === model.name
         ? { alias: oldInput?.value ?? '', version: oldSelect?.value ?? '' }
         : null;
-    this._detail.dataset.shown = model.name;
+    this.detailNode.dataset.shown = model.name;
 
     const parts: HTMLElement[] = [el('h3', 'nbtrack-ModelDetail-title', model.name)];
 
@@ -315,10 +293,10 @@ export class ModelsView extends Widget {
     );
     const typing = keep !== null && oldInput !== null && document.activeElement === oldInput;
     const caret = typing ? oldInput.selectionStart : null;
-    this._detail.replaceChildren(...parts);
+    this.detailNode.replaceChildren(...parts);
     if (typing) {
       // A refresh while the alias is typed: the caret stays where it was.
-      const input = this._detail.querySelector<HTMLInputElement>('.nbtrack-AliasMove-alias');
+      const input = this.detailNode.querySelector<HTMLInputElement>('.nbtrack-AliasMove-alias');
       input?.focus();
       input?.setSelectionRange(caret, caret);
     }
@@ -372,7 +350,7 @@ export class ModelsView extends Widget {
 
   private _showMoveMessage(text: string, error: boolean): void {
     this._moveMessage = { text, error };
-    const message = this._detail.querySelector<HTMLElement>('.nbtrack-AliasMove-message');
+    const message = this.detailNode.querySelector<HTMLElement>('.nbtrack-AliasMove-message');
     if (message) {
       message.textContent = text;
       message.classList.toggle('nbtrack-mod-error', error);
@@ -381,7 +359,7 @@ export class ModelsView extends Widget {
   }
 
   private _syncForm(): void {
-    const button = this._detail.querySelector<HTMLButtonElement>('.nbtrack-AliasMove-button');
+    const button = this.detailNode.querySelector<HTMLButtonElement>('.nbtrack-AliasMove-button');
     if (button) {
       button.disabled = this._busy;
     }
@@ -393,10 +371,5 @@ export class ModelsView extends Widget {
   private _selected: string | null = null;
   private _moveMessage: { text: string; error: boolean } | null = null;
   private _busy = false;
-  private _status: HTMLElement;
   private _list: HTMLElement;
-  private _detail: HTMLElement;
-  private _listLoad: ViewLoader;
-  private _detailLoad: ViewLoader;
-  private _runRequested = new Signal<this, string>(this);
 }
