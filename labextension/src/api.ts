@@ -403,31 +403,17 @@ export class NbtrackApi {
     return search ? `${base}?${search}` : base;
   }
 
-  private async request<T>(
-    path: string,
-    options: {
-      method?: string;
-      query?: { [key: string]: unknown };
-      body?: unknown;
-    } = {}
-  ): Promise<T> {
-    const init: RequestInit = { method: options.method ?? 'GET' };
-    if (options.body !== undefined) {
-      init.body = JSON.stringify(options.body);
-      init.headers = { 'Content-Type': 'application/json' };
-    }
+  /**
+   * The server's answer to `url` (made by `url()`), through
+   * `ServerConnection.makeRequest`: an ok response, or an ApiError in the
+   * server's words (with what to do when the server extension is missing).
+   */
+  async response(url: string, init: RequestInit = {}): Promise<Response> {
     let response: Response;
     try {
-      response = await ServerConnection.makeRequest(
-        this.url(path, options.query),
-        init,
-        this.settings
-      );
+      response = await ServerConnection.makeRequest(url, init, this.settings);
     } catch (error) {
-      throw new ApiError(
-        `nbtrack: the Jupyter server did not answer (${String(error)})`,
-        0
-      );
+      throw new ApiError(`nbtrack: the Jupyter server did not answer (${String(error)})`, 0);
     }
     if (!response.ok) {
       let message = `${response.status} ${response.statusText}`;
@@ -446,6 +432,23 @@ export class NbtrackApi {
       }
       throw new ApiError(message, response.status);
     }
+    return response;
+  }
+
+  private async request<T>(
+    path: string,
+    options: {
+      method?: string;
+      query?: { [key: string]: unknown };
+      body?: unknown;
+    } = {}
+  ): Promise<T> {
+    const init: RequestInit = { method: options.method ?? 'GET' };
+    if (options.body !== undefined) {
+      init.body = JSON.stringify(options.body);
+      init.headers = { 'Content-Type': 'application/json' };
+    }
+    const response = await this.response(this.url(path, options.query), init);
     if (response.status === 204) {
       return null as T;
     }

@@ -6,6 +6,7 @@
  * `textContent`.
  */
 import { IAliasMove, IDatasetPreview } from './api';
+import { el, headedTable, IColumn } from './dom';
 import { formatTime, JSONValue } from './format';
 
 /** Columns of a preview shown; the others are counted in "+N more". */
@@ -45,19 +46,6 @@ export function previewTable(
   };
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
-
 /** The dataset's first rows, or null when the version has no preview. */
 export function previewSection(preview: IDatasetPreview | undefined, rows?: number): HTMLElement | null {
   const table = previewTable(preview);
@@ -70,22 +58,13 @@ export function previewSection(preview: IDatasetPreview | undefined, rows?: numb
     el('h4', '', rows !== undefined && rows > shown ? `Preview (first ${shown} of ${rows} rows)` : 'Preview')
   );
   const scroller = el('div', 'nbtrack-DatasetPreview-scroller');
-  const grid = el('table', 'nbtrack-DatasetPreview-table');
-  grid.setAttribute('aria-label', 'Dataset preview');
-  const head = el('tr', '');
-  for (const name of table.columns) {
-    const th = el('th', '', name);
-    th.scope = 'col';
-    th.title = name;
-    head.appendChild(th);
-  }
+  const columns: IColumn[] = table.columns.map(name => ({ label: name, title: name }));
   if (table.more) {
-    const th = el('th', 'nbtrack-DatasetPreview-more', `+${table.more} more`);
-    th.title = table.hidden.join(', ');
-    head.appendChild(th);
+    const more = `+${table.more} more`;
+    columns.push({ label: more, className: 'nbtrack-DatasetPreview-more', title: table.hidden.join(', ') });
   }
-  grid.createTHead().appendChild(head);
-  const body = grid.createTBody();
+  const grid = headedTable('nbtrack-DatasetPreview-table', 'Dataset preview', columns);
+  const body = grid.tBodies[0];
   for (const row of table.rows) {
     const tr = el('tr', '');
     for (const value of row) {
@@ -131,16 +110,8 @@ export function aliasHistorySection(
     section.appendChild(el('div', 'nbtrack-ArtifactDetail-none', 'no alias was set (latest moves by itself)'));
     return section;
   }
-  const grid = el('table', 'nbtrack-AliasHistory-table');
-  grid.setAttribute('aria-label', 'Alias history');
-  const head = el('tr', '');
-  for (const label of ['Alias', 'Moved', 'When', 'By']) {
-    const th = el('th', '', label);
-    th.scope = 'col';
-    head.appendChild(th);
-  }
-  grid.createTHead().appendChild(head);
-  const body = grid.createTBody();
+  const grid = headedTable('nbtrack-AliasHistory-table', 'Alias history', ['Alias', 'Moved', 'When', 'By']);
+  const body = grid.tBodies[0];
   for (const move of [...moves].reverse()) {
     const tr = el('tr', 'nbtrack-AliasHistory-row');
     tr.classList.toggle('nbtrack-mod-this', move.version === version || move.from_version === version);
@@ -162,7 +133,6 @@ export function aliasHistorySection(
     );
     body.appendChild(tr);
   }
-  grid.appendChild(body);
   section.appendChild(grid);
   return section;
 }

@@ -8,14 +8,14 @@
  * (names, aliases, notebooks) is set with `textContent`.
  */
 import { Message } from '@lumino/messaging';
-import { ISignal, Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
 
 import { IArtifactDetail, IArtifactEdge, IArtifactVersion, ILineage, NbtrackApi } from './api';
 import { aliasHistorySection, previewSection } from './artifactFacts';
-import { formatTime } from './format';
+import { el, headedTable } from './dom';
+import { formatTime, plural } from './format';
 import { cellLabel, formatBytes, ILineageLine, lineageTree } from './lineage';
 import { layoutLineage, lineageSvg, NODE_W } from './lineageGraph';
+import { ListDetailView } from './listDetailView';
 
 const COLUMNS: [string, string][] = [
   ['name', 'Name'],
@@ -26,50 +26,15 @@ const COLUMNS: [string, string][] = [
   ['type', 'Type']
 ];
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
-
-export class ArtifactView extends Widget {
+export class ArtifactView extends ListDetailView {
   constructor(api: NbtrackApi) {
-    super();
-    this.api = api;
-    this.addClass('nbtrack-ArtifactView');
-    this.node.setAttribute('aria-label', 'Artifacts');
-
-    this._status = el('div', 'nbtrack-ArtifactView-status');
-    this._status.setAttribute('aria-live', 'polite');
-    const scroller = el('div', 'nbtrack-ArtifactList-scroller');
-    this._list = el('table', 'nbtrack-ArtifactList');
-    this._list.setAttribute('aria-label', 'Artifact versions');
-    const head = el('tr', '');
-    for (const [id, label] of COLUMNS) {
-      const th = el('th', `nbtrack-col-${id}`, label);
-      th.scope = 'col';
-      head.appendChild(th);
-    }
-    this._list.createTHead().appendChild(head);
-    this._body = this._list.createTBody();
-    scroller.appendChild(this._list);
-    this._detail = el('div', 'nbtrack-ArtifactDetail');
-    this.node.append(this._status, scroller, this._detail);
-    this.node.addEventListener('click', this);
-  }
-
-  readonly api: NbtrackApi;
-
-  /** A run ref was clicked: the panel selects that run. */
-  get runRequested(): ISignal<this, string> {
-    return this._runRequested;
+    const list = headedTable(
+      'nbtrack-ArtifactList',
+      'Artifact versions',
+      COLUMNS.map(([id, label]) => ({ label, className: `nbtrack-col-${id}` }))
+    );
+    super(api, { label: 'Artifacts', view: 'nbtrack-ArtifactView', item: 'nbtrack-Artifact', list });
+    this._body = list.tBodies[0];
   }
 
   /** The versions listed, newest answer. */
@@ -84,14 +49,17 @@ export class ArtifactView extends Widget {
 
   /** Read the versions again (and the selected version's detail). */
   async refresh(): Promise<void> {
-    try {
-      this._versions = await this.api.listArtifacts();
-      this._error = null;
-    } catch (error) {
-      this._error = error instanceof Error ? error.message : String(error);
-    }
-    this._renderList();
-    if (this._selected) {
+    const read = await this.listLoad.load(
+      'versions',
+      () => this.api.listArtifacts(),
+      versions => {
+        this._versions = versions;
+        this._renderStatus();
+        this._renderList();
+      },
+      'Loading artifacts…'
+    );
+    if (read === 'shown' && this._selected) {
       await this._loadDetail(this._selected);
     }
   }
@@ -111,7 +79,7 @@ export class ArtifactView extends Widget {
     // Buttons and the graph's SVG nodes alike (an SVG node has no `dataset` everywhere).
     const run = target.closest('[data-run]');
     if (run) {
-      this._runRequested.emit(run.getAttribute('data-run') as string);
+      this.requestRun(run.getAttribute('data-run') as string);
       return;
     }
     const version = target.closest('[data-ref]');
@@ -125,21 +93,15 @@ export class ArtifactView extends Widget {
     void this.refresh();
   }
 
-  dispose(): void {
-    this.node.removeEventListener('click', this);
-    Signal.clearData(this);
-    super.dispose();
+  private _renderStatus(): void {
+    const count = this._versions.length;
+    const names = new Set(this._versions.map(v => v.name)).size;
+    this.statusNode.textContent = count
+      ? `${plural(count, 'version')} of ${plural(names, 'artifact')}`
+      : 'No artifacts yet: nbtrack.log_artifact(path) or nbtrack.log_dataset(df, name) in a %%track cell';
   }
 
   private _renderList(): void {
-    const count = this._versions.length;
-    const names = new Set(this._versions.map(v => v.name)).size;
-    this._status.textContent = this._error
-      ? this._error
-      : count
-        ? `${plural(count, 'version')} of ${plural(names, 'artifact')}`
-        : 'No artifacts yet: nbtrack.log_artifact(path) or nbtrack.log_dataset(df, name) in a %%track cell';
-    this._status.classList.toggle('nbtrack-mod-error', this._error !== null);
     const rows = this._versions.map(v => {
       const tr = el('tr', 'nbtrack-ArtifactList-row');
       tr.dataset.ref = v.ref;
@@ -167,28 +129,19 @@ export class ArtifactView extends Widget {
   }
 
   private async _loadDetail(ref: string): Promise<void> {
-    const token = ++this._loading;
-    let detail: IArtifactDetail;
-    let lineage: ILineage;
-    try {
-      [detail, lineage] = await Promise.all([this.api.getArtifact(ref), this.api.lineage(ref)]);
-    } catch (error) {
-      if (token === this._loading) {
-        this._detail.replaceChildren(
-          el('div', 'nbtrack-mod-error', error instanceof Error ? error.message : String(error))
-        );
-      }
-      return;
-    }
-    if (token !== this._loading || this._selected !== ref) {
-      return; // another version was selected meanwhile
-    }
-    // `name:latest` resolves to a version: select its row.
-    if (detail.ref !== ref) {
-      this._selected = detail.ref;
-      this._renderList();
-    }
-    this._renderDetail(detail, lineage);
+    await this.detailLoad.load(
+      ref,
+      () => Promise.all([this.api.getArtifact(ref), this.api.lineage(ref)]),
+      ([detail, lineage]) => {
+        // `name:latest` resolves to a version: select its row.
+        if (detail.ref !== ref) {
+          this._selected = detail.ref;
+          this._renderList();
+        }
+        this._renderDetail(detail, lineage);
+      },
+      `Loading ${ref}…`
+    );
   }
 
   private _renderDetail(v: IArtifactDetail, lineage: ILineage): void {
@@ -247,7 +200,7 @@ export class ArtifactView extends Widget {
       treeSection('Downstream', 'downstream', tree.downstream, 'no run used it yet')
     );
     parts.push(graph, lists);
-    this._detail.replaceChildren(...parts);
+    this.detailNode.replaceChildren(...parts);
     // A wide graph in a narrow panel scrolls: start with the selected version centred.
     const root = layout.nodes.find(n => n.root);
     if (root && layout.width > scroller.clientWidth) {
@@ -257,17 +210,7 @@ export class ArtifactView extends Widget {
 
   private _versions: IArtifactVersion[] = [];
   private _selected: string | null = null;
-  private _error: string | null = null;
-  private _loading = 0;
-  private _status: HTMLElement;
-  private _list: HTMLTableElement;
   private _body: HTMLTableSectionElement;
-  private _detail: HTMLElement;
-  private _runRequested = new Signal<this, string>(this);
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 /** A button that selects run `ref` in the runs table. */

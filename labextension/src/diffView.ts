@@ -14,23 +14,9 @@ import { NotebookDiffWidget } from 'nbdime/lib/diff/widget';
 import type { IDiffEntry } from 'nbdime/lib/diff/diffentries';
 
 import { IMetricDiff, IRun, IRunDiff, ITextDiff } from './api';
+import { el } from './dom';
 import { formatDelta, formatNumber, formatValue, JSONValue } from './format';
 import { inputRows, inputsNote } from './inputsDiff';
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 /** b − a of one summary statistic; null when a run lacks the metric or it is not finite. */
 function statDelta(m: IMetricDiff, stat: 'last' | 'min' | 'max' | 'count'): number | null {

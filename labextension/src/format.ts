@@ -181,3 +181,8 @@ export function xRange(min: number | null, max: number | null): [number, number]
   }
   return [min, max];
 }
+
+/** `1 version`, `2 versions`. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}

@@ -1,12 +1,11 @@
 /**
  * The media endpoints of the REST API (nbtrack/server/media_handlers.py): a
  * run's media paged, a table's rows paged, a histogram over its steps, a blob
- * by hash. Every call goes
- * through `ServerConnection.makeRequest` (token and XSRF header).
+ * by hash. Every call goes through `NbtrackApi.response` (token, XSRF header,
+ * errors as an `ApiError` in the server's words).
  */
-import { ServerConnection } from '@jupyterlab/services';
 
-import { ApiError, encodeRef, NbtrackApi } from './api';
+import { encodeRef, NbtrackApi } from './api';
 
 export type MediaKind =
   | 'image'
@@ -70,34 +69,12 @@ export interface ITablePage {
   limit: number;
 }
 
-async function get(api: NbtrackApi, url: string): Promise<Response> {
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(url, {}, api.settings);
-  } catch (error) {
-    throw new ApiError(`nbtrack: the Jupyter server did not answer (${String(error)})`, 0);
-  }
-  if (!response.ok) {
-    let message = `${response.status} ${response.statusText}`;
-    try {
-      const data = (await response.json()) as { message?: unknown };
-      if (typeof data.message === 'string' && data.message) {
-        message = data.message;
-      }
-    } catch {
-      // not JSON: keep the status line
-    }
-    throw new ApiError(message, response.status);
-  }
-  return response;
-}
-
 export async function runMedia(
   api: NbtrackApi,
   ref: string,
   query: { name?: string; step?: number; offset?: number; limit?: number } = {}
 ): Promise<IMediaPage> {
-  const response = await get(api, api.url(`runs/${encodeRef(ref)}/media`, query));
+  const response = await api.response(api.url(`runs/${encodeRef(ref)}/media`, query));
   return (await response.json()) as IMediaPage;
 }
 
@@ -107,7 +84,7 @@ export async function runTable(
   name: string,
   limit = 20
 ): Promise<ITablePage> {
-  const response = await get(api, api.url(`runs/${encodeRef(ref)}/table`, { name, limit }));
+  const response = await api.response(api.url(`runs/${encodeRef(ref)}/table`, { name, limit }));
   return (await response.json()) as ITablePage;
 }
 
@@ -134,13 +111,13 @@ export async function runHistograms(
   ref: string,
   name: string
 ): Promise<IHistogramSteps> {
-  const response = await get(api, api.url(`runs/${encodeRef(ref)}/histograms`, { name }));
+  const response = await api.response(api.url(`runs/${encodeRef(ref)}/histograms`, { name }));
   return (await response.json()) as IHistogramSteps;
 }
 
 /** A data: URL of a media image blob (fetched with the token, like every call). */
 export async function blobUrl(api: NbtrackApi, hash: string): Promise<string> {
-  const response = await get(api, api.url(`media/${hash}`));
+  const response = await api.response(api.url(`media/${hash}`));
   const type = (response.headers.get('Content-Type') ?? 'image/png').split(';')[0];
   const bytes = new Uint8Array(await response.arrayBuffer());
   let text = '';
@@ -161,7 +138,7 @@ export async function imageUrls(api: NbtrackApi, hashes: readonly string[]): Pro
   const urls = new Map<string, string>();
   for (let i = 0; i < hashes.length; i += IMAGES_PER_REQUEST) {
     const chunk = hashes.slice(i, i + IMAGES_PER_REQUEST);
-    const response = await get(api, api.url('media/images', { hashes: chunk.join(',') }));
+    const response = await api.response(api.url('media/images', { hashes: chunk.join(',') }));
     const body = (await response.json()) as { images: { hash: string; mime: string; data: string }[] };
     for (const image of body.images) {
       urls.set(image.hash, `data:${image.mime};base64,${image.data}`);

@@ -13,6 +13,7 @@ import { Signal } from '@lumino/signaling';
 import { Widget } from '@lumino/widgets';
 
 import { IRun } from './api';
+import { el } from './dom';
 import { IMediaItem, IMediaName, IMediaPage, IMediaSource, mediaSource } from './mediaApi';
 import { HistogramStrip } from './mediaHistogram';
 import { ImageGrid } from './mediaImages';
@@ -26,21 +27,6 @@ export function heat(value: number, max: number): number {
 
 /** Media items of one name read per run (the step slider's stops come from them). */
 const ITEMS_PER_NAME = 1000;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className?: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 /** A run's media names, as read for the summary. */
 interface IRunMedia {

@@ -2,12 +2,11 @@
  * The model registry endpoints of the REST API (nbtrack/server/model_handlers.py):
  * the registered versions of every model, one model (versions, aliases,
  * alias history, each version's source run and snapshot), and moving an
- * alias. Every call goes through `ServerConnection.makeRequest` (token and
- * XSRF header); a refused move throws an `ApiError` with the server's words.
+ * alias. Every call goes through `NbtrackApi.response` (token and XSRF
+ * header); a refused move throws an `ApiError` with the server's words.
  */
-import { ServerConnection } from '@jupyterlab/services';
 
-import { ApiError, encodeRef, NbtrackApi } from './api';
+import { encodeRef, NbtrackApi } from './api';
 
 /** One registered version in the listing (`GET models`). */
 export interface IRegistryRow {
@@ -87,25 +86,7 @@ export interface IAliasMoved {
 }
 
 async function call<T>(api: NbtrackApi, url: string, init: RequestInit = {}): Promise<T> {
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(url, init, api.settings);
-  } catch (error) {
-    throw new ApiError(`nbtrack: the Jupyter server did not answer (${String(error)})`, 0);
-  }
-  if (!response.ok) {
-    let message = `${response.status} ${response.statusText}`;
-    try {
-      const data = (await response.json()) as { message?: unknown };
-      if (typeof data.message === 'string' && data.message) {
-        message = data.message;
-      }
-    } catch {
-      // not JSON (a proxy's page): keep the status line
-    }
-    throw new ApiError(message, response.status);
-  }
-  return (await response.json()) as T;
+  return (await (await api.response(url, init)).json()) as T;
 }
 
 /** Every registered version, by model then version number. */

@@ -8,28 +8,16 @@
  * names, aliases, users) is set with `textContent`.
  */
 import { Message } from '@lumino/messaging';
-import { ISignal, Signal } from '@lumino/signaling';
-import { Widget } from '@lumino/widgets';
 
 import { NbtrackApi } from './api';
 import { runLink } from './artifactView';
-import { formatTime } from './format';
+import { el } from './dom';
+import { formatTime, plural } from './format';
 import { cellLabel } from './lineage';
-import { getModel, IModelDetail, IRegistryRow, listModels, moveAlias } from './modelsApi';
+import { ListDetailView } from './listDetailView';
+import { getModel, IModelDetail, listModels, moveAlias } from './modelsApi';
 import { IModelSummary, moveProblem, moveText, shortCommit, summarize, vLabel } from './modelsFormat';
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
+import { errorText } from './viewLoader';
 
 /** A labelled part of a row: `<span class="nbtrack-col-ID">`, text or nodes. */
 function part(id: string, content: string | HTMLElement[], label?: string): HTMLElement {
@@ -68,29 +56,12 @@ export function aliasChip(alias: string, version?: number): HTMLElement {
   return chip;
 }
 
-export class ModelsView extends Widget {
+export class ModelsView extends ListDetailView {
   constructor(api: NbtrackApi) {
-    super();
-    this.api = api;
-    this.addClass('nbtrack-ModelsView');
-    this.node.setAttribute('aria-label', 'Models');
-
-    this._status = el('div', 'nbtrack-ModelsView-status');
-    this._status.setAttribute('aria-live', 'polite');
-    const scroller = el('div', 'nbtrack-ModelList-scroller');
-    this._list = list('nbtrack-ModelList', 'Registered models');
-    scroller.appendChild(this._list);
-    this._detail = el('div', 'nbtrack-ModelDetail');
-    this.node.append(this._status, scroller, this._detail);
-    this.node.addEventListener('click', this);
+    const models = list('nbtrack-ModelList', 'Registered models');
+    super(api, { label: 'Models', view: 'nbtrack-ModelsView', item: 'nbtrack-Model', list: models });
+    this._list = models;
     this.node.addEventListener('submit', this);
-  }
-
-  readonly api: NbtrackApi;
-
-  /** A run ref was clicked: the panel selects that run. */
-  get runRequested(): ISignal<this, string> {
-    return this._runRequested;
   }
 
   /** The registered models listed, newest answer. */
@@ -110,25 +81,27 @@ export class ModelsView extends Widget {
 
   /** Read the listing again, and the selected model (the first, if none is). */
   async refresh(): Promise<void> {
-    let rows: IRegistryRow[];
-    try {
-      rows = await listModels(this.api);
-      this._error = null;
-    } catch (error) {
-      this._error = error instanceof Error ? error.message : String(error);
-      this._renderList();
+    const read = await this.listLoad.load(
+      'models',
+      () => listModels(this.api),
+      rows => {
+        this._models = summarize(rows);
+        if (this._selected === null || !this._models.some(m => m.name === this._selected)) {
+          this._selected = this._models.length ? this._models[0].name : null;
+        }
+        this._renderStatus();
+        this._renderList();
+      },
+      'Loading models…'
+    );
+    if (read !== 'shown') {
       return;
     }
-    this._models = summarize(rows);
-    if (this._selected === null || !this._models.some(m => m.name === this._selected)) {
-      this._selected = this._models.length ? this._models[0].name : null;
-    }
-    this._renderList();
     if (this._selected !== null) {
       await this._loadDetail(this._selected);
     } else {
       this._model = null;
-      this._detail.replaceChildren();
+      this.detailLoad.clear();
     }
   }
 
@@ -163,11 +136,11 @@ export class ModelsView extends Widget {
       };
     } catch (error) {
       this._busy = false;
-      this._showMoveMessage(error instanceof Error ? error.message : String(error), true);
+      this._showMoveMessage(errorText(error), true);
       return false;
     }
     this._busy = false;
-    this._detail.dataset.shown = ''; // a fresh form: the move is made
+    this.detailNode.dataset.shown = ''; // a fresh form: the move is made
     await this.refresh();
     return true;
   }
@@ -187,7 +160,7 @@ export class ModelsView extends Widget {
     const target = event.target as HTMLElement;
     const run = target.closest<HTMLElement>('[data-run]');
     if (run) {
-      this._runRequested.emit(run.dataset.run as string);
+      this.requestRun(run.dataset.run as string);
       return;
     }
     const model = target.closest<HTMLElement>('[data-model]');
@@ -196,7 +169,7 @@ export class ModelsView extends Widget {
       return;
     }
     const version = target.closest<HTMLElement>('[data-version]');
-    const select = this._detail.querySelector('select');
+    const select = this.detailNode.querySelector('select');
     if (version && select) {
       // A version row chooses the version the form moves an alias to.
       select.value = version.dataset.version as string;
@@ -209,21 +182,19 @@ export class ModelsView extends Widget {
   }
 
   dispose(): void {
-    this.node.removeEventListener('click', this);
     this.node.removeEventListener('submit', this);
-    Signal.clearData(this);
     super.dispose();
   }
 
-  private _renderList(): void {
+  private _renderStatus(): void {
     const count = this._models.length;
     const versions = this._models.reduce((n, m) => n + m.versions, 0);
-    this._status.textContent = this._error
-      ? this._error
-      : count
-        ? `${plural(count, 'registered model')}, ${plural(versions, 'version')}`
-        : "No registered models yet: nbtrack.registry.link('<model>:vN', 'name', aliases=['candidate'])";
-    this._status.classList.toggle('nbtrack-mod-error', this._error !== null);
+    this.statusNode.textContent = count
+      ? `${plural(count, 'registered model')}, ${plural(versions, 'version')}`
+      : "No registered models yet: nbtrack.registry.link('<model>:vN', 'name', aliases=['candidate'])";
+  }
+
+  private _renderList(): void {
     const rows = this._models.map(m => {
       const tr = row('nbtrack-ModelList-row');
       tr.dataset.model = m.name;
@@ -242,35 +213,29 @@ export class ModelsView extends Widget {
   }
 
   private async _loadDetail(name: string): Promise<void> {
-    const token = ++this._loading;
-    let model: IModelDetail;
-    try {
-      model = await getModel(this.api, name);
-    } catch (error) {
-      if (token === this._loading) {
-        this._model = null;
-        this._detail.replaceChildren(
-          el('div', 'nbtrack-mod-error', error instanceof Error ? error.message : String(error))
-        );
-      }
-      return;
+    const read = await this.detailLoad.load(
+      name,
+      () => getModel(this.api, name),
+      model => {
+        this._model = model;
+        this._renderDetail(model);
+      },
+      `Loading ${name}…`
+    );
+    if (read === 'failed') {
+      this._model = null;
     }
-    if (token !== this._loading || this._selected !== name) {
-      return; // another model was selected meanwhile
-    }
-    this._model = model;
-    this._renderDetail(model);
   }
 
   private _renderDetail(model: IModelDetail): void {
     // Keep what the user is typing across a refresh of the same model.
-    const oldInput = this._detail.querySelector<HTMLInputElement>('.nbtrack-AliasMove-alias');
-    const oldSelect = this._detail.querySelector<HTMLSelectElement>('.nbtrack-AliasMove-version');
+    const oldInput = this.detailNode.querySelector<HTMLInputElement>('.nbtrack-AliasMove-alias');
+    const oldSelect = this.detailNode.querySelector<HTMLSelectElement>('.nbtrack-AliasMove-version');
     const keep =
-      this._detail.dataset.shown === model.name
+      this.detailNode.dataset.shown === model.name
         ? { alias: oldInput?.value ?? '', version: oldSelect?.value ?? '' }
         : null;
-    this._detail.dataset.shown = model.name;
+    this.detailNode.dataset.shown = model.name;
 
     const parts: HTMLElement[] = [el('h3', 'nbtrack-ModelDetail-title', model.name)];
 
@@ -328,10 +293,10 @@ export class ModelsView extends Widget {
     );
     const typing = keep !== null && oldInput !== null && document.activeElement === oldInput;
     const caret = typing ? oldInput.selectionStart : null;
-    this._detail.replaceChildren(...parts);
+    this.detailNode.replaceChildren(...parts);
     if (typing) {
       // A refresh while the alias is typed: the caret stays where it was.
-      const input = this._detail.querySelector<HTMLInputElement>('.nbtrack-AliasMove-alias');
+      const input = this.detailNode.querySelector<HTMLInputElement>('.nbtrack-AliasMove-alias');
       input?.focus();
       input?.setSelectionRange(caret, caret);
     }
@@ -385,7 +350,7 @@ export class ModelsView extends Widget {
 
   private _showMoveMessage(text: string, error: boolean): void {
     this._moveMessage = { text, error };
-    const message = this._detail.querySelector<HTMLElement>('.nbtrack-AliasMove-message');
+    const message = this.detailNode.querySelector<HTMLElement>('.nbtrack-AliasMove-message');
     if (message) {
       message.textContent = text;
       message.classList.toggle('nbtrack-mod-error', error);
@@ -394,7 +359,7 @@ export class ModelsView extends Widget {
   }
 
   private _syncForm(): void {
-    const button = this._detail.querySelector<HTMLButtonElement>('.nbtrack-AliasMove-button');
+    const button = this.detailNode.querySelector<HTMLButtonElement>('.nbtrack-AliasMove-button');
     if (button) {
       button.disabled = this._busy;
     }
@@ -404,16 +369,7 @@ export class ModelsView extends Widget {
   private _models: IModelSummary[] = [];
   private _model: IModelDetail | null = null;
   private _selected: string | null = null;
-  private _error: string | null = null;
   private _moveMessage: { text: string; error: boolean } | null = null;
   private _busy = false;
-  private _loading = 0;
-  private _status: HTMLElement;
   private _list: HTMLElement;
-  private _detail: HTMLElement;
-  private _runRequested = new Signal<this, string>(this);
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -1,11 +1,11 @@
 /**
  * The sweep endpoints of the REST API (nbtrack/server/sweep_handlers.py): the
  * sweeps, and one sweep's trials, best-so-far series and parameter importances.
- * Requests go through `ServerConnection.makeRequest` (token and XSRF header).
+ * Requests go through `NbtrackApi.response` (token, XSRF header, errors as an
+ * `ApiError` in the server's words).
  */
-import { ServerConnection } from '@jupyterlab/services';
 
-import { ApiError, NbtrackApi } from './api';
+import { NbtrackApi } from './api';
 
 export interface ISweepSummary {
   sweep: string;
@@ -41,25 +41,7 @@ export interface ISweepDetail {
 }
 
 async function getJson<T>(api: NbtrackApi, path: string): Promise<T> {
-  let response: Response;
-  try {
-    response = await ServerConnection.makeRequest(api.url(path), {}, api.settings);
-  } catch (error) {
-    throw new ApiError(`nbtrack: the Jupyter server did not answer (${String(error)})`, 0);
-  }
-  if (!response.ok) {
-    let message = `${response.status} ${response.statusText}`;
-    try {
-      const data = (await response.json()) as { message?: unknown };
-      if (typeof data.message === 'string' && data.message) {
-        message = data.message;
-      }
-    } catch {
-      // not JSON: keep the status line
-    }
-    throw new ApiError(message, response.status);
-  }
-  return (await response.json()) as T;
+  return (await (await api.response(api.url(path))).json()) as T;
 }
 
 export async function listSweeps(api: NbtrackApi): Promise<ISweepSummary[]> {

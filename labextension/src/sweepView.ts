@@ -5,29 +5,16 @@
  * importances as bars, and its trials (a trial's run link selects that run in
  * the Runs view). All text goes in through textContent.
  */
-import { Widget } from '@lumino/widgets';
-import { ISignal, Signal } from '@lumino/signaling';
-
 import { NbtrackApi } from './api';
+import { el, headedTable } from './dom';
+import { plural } from './format';
+import { ListDetailView } from './listDetailView';
 import { getSweep, ISweepDetail, ISweepSummary, listSweeps } from './sweepApi';
 import { axesOf, bestPath, formatValue, polylinePoints, trialClass } from './sweepPlot';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const W = 320;
 const H = 140;
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  node.className = className;
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 function svg(tag: string, attrs: { [k: string]: string | number }): SVGElement {
   const node = document.createElementNS(SVG, tag);
@@ -43,36 +30,11 @@ function svgText(x: number, y: number, text: string, anchor = 'middle'): SVGElem
   return node;
 }
 
-export class SweepView extends Widget {
+export class SweepView extends ListDetailView {
   constructor(api: NbtrackApi) {
-    super();
-    this.api = api;
-    this.addClass('nbtrack-SweepView');
-    this.node.setAttribute('aria-label', 'Sweeps');
-    this._status = el('div', 'nbtrack-SweepView-status');
-    this._status.setAttribute('aria-live', 'polite');
-    this._list = el('table', 'nbtrack-SweepList');
-    this._list.setAttribute('aria-label', 'Sweeps');
-    const head = el('tr', '');
-    for (const label of ['Sweep', 'Target', 'Method', 'Metric', 'Trials', 'Best']) {
-      const th = el('th', '', label);
-      th.scope = 'col';
-      head.appendChild(th);
-    }
-    this._list.createTHead().appendChild(head);
-    this._body = this._list.createTBody();
-    const scroller = el('div', 'nbtrack-SweepList-scroller');
-    scroller.appendChild(this._list);
-    this._detail = el('div', 'nbtrack-SweepDetail');
-    this.node.append(this._status, scroller, this._detail);
-    this.node.addEventListener('click', this);
-  }
-
-  readonly api: NbtrackApi;
-
-  /** A trial's run was clicked: the panel selects that run. */
-  get runRequested(): ISignal<this, string> {
-    return this._runRequested;
+    const list = headedTable('nbtrack-SweepList', 'Sweeps', ['Sweep', 'Target', 'Method', 'Metric', 'Trials', 'Best']);
+    super(api, { label: 'Sweeps', view: 'nbtrack-SweepView', item: 'nbtrack-Sweep', list });
+    this._body = list.tBodies[0];
   }
 
   get sweeps(): readonly ISweepSummary[] {
@@ -81,18 +43,19 @@ export class SweepView extends Widget {
 
   /** Read the sweeps again (and the selected sweep's detail). */
   async refresh(): Promise<void> {
-    try {
-      this._sweeps = await listSweeps(this.api);
-      this._status.textContent = this._sweeps.length
-        ? `${this._sweeps.length} sweeps`
-        : 'No sweeps yet: nbtrack.sweep(...) or nbtrack sweep runs one.';
-      this._status.classList.remove('nbtrack-mod-error');
-    } catch (error) {
-      this._status.textContent = error instanceof Error ? error.message : String(error);
-      this._status.classList.add('nbtrack-mod-error');
-    }
-    this._renderList();
-    if (this._selected) {
+    const read = await this.listLoad.load(
+      'sweeps',
+      () => listSweeps(this.api),
+      sweeps => {
+        this._sweeps = sweeps;
+        this.statusNode.textContent = sweeps.length
+          ? plural(sweeps.length, 'sweep')
+          : 'No sweeps yet: nbtrack.sweep(...) or nbtrack sweep runs one.';
+        this._renderList();
+      },
+      'Loading sweeps…'
+    );
+    if (read === 'shown' && this._selected) {
       await this.showSweep(this._selected);
     }
   }
@@ -101,31 +64,25 @@ export class SweepView extends Widget {
   async showSweep(id: string): Promise<void> {
     this._selected = id;
     this._renderList();
-    try {
-      this._renderDetail(await getSweep(this.api, id));
-    } catch (error) {
-      this._detail.replaceChildren(
-        el('div', 'nbtrack-mod-error', error instanceof Error ? error.message : String(error))
-      );
-    }
+    await this.detailLoad.load(
+      id,
+      () => getSweep(this.api, id),
+      detail => this._renderDetail(detail),
+      `Loading ${id}…`
+    );
   }
 
   handleEvent(event: Event): void {
     const target = event.target as HTMLElement;
     const run = target.closest<HTMLElement>('[data-run]');
     if (run?.dataset.run) {
-      this._runRequested.emit(run.dataset.run);
+      this.requestRun(run.dataset.run);
       return;
     }
     const row = target.closest<HTMLElement>('tr[data-sweep]');
     if (row?.dataset.sweep) {
       void this.showSweep(row.dataset.sweep);
     }
-  }
-
-  dispose(): void {
-    Signal.clearData(this);
-    super.dispose();
   }
 
   private _renderList(): void {
@@ -210,15 +167,9 @@ export class SweepView extends Widget {
     }
 
     // Trials
-    const table = el('table', 'nbtrack-SweepTrials');
-    table.setAttribute('aria-label', 'Trials');
     const params = Array.from(new Set(d.trials.flatMap(t => Object.keys(t.params)))).sort();
-    const head = el('tr', '');
-    for (const label of ['#', 'Run', 'State', ...params, s.metric ?? 'value']) {
-      head.appendChild(el('th', '', label));
-    }
-    table.createTHead().appendChild(head);
-    const body = table.createTBody();
+    const table = headedTable('nbtrack-SweepTrials', 'Trials', ['#', 'Run', 'State', ...params, s.metric ?? 'value']);
+    const body = table.tBodies[0];
     for (const t of d.trials) {
       const tr = el('tr', `nbtrack-SweepTrials-row ${trialClass(t.state)}`);
       tr.appendChild(el('td', '', String(t.trial ?? '')));
@@ -237,14 +188,10 @@ export class SweepView extends Widget {
       body.appendChild(tr);
     }
     parts.push(table);
-    this._detail.replaceChildren(...parts);
+    this.detailNode.replaceChildren(...parts);
   }
 
   private _sweeps: ISweepSummary[] = [];
   private _selected: string | null = null;
-  private _status: HTMLElement;
-  private _list: HTMLTableElement;
   private _body: HTMLTableSectionElement;
-  private _detail: HTMLElement;
-  private _runRequested = new Signal<this, string>(this);
 }

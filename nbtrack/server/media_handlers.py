@@ -72,50 +72,59 @@ class RunMediaHandler(NbtrackHandler):
         await self.answer(work)
 
 
-class RunTableHandler(NbtrackHandler):
+class _NamedMediaHandler(NbtrackHandler):
+    """A run's media of one name: `?name=` is required (a 400 saying how to ask
+    when it is missing), the rest is the subclass's `read`."""
+
+    #: The 400's words when the name is missing.
+    usage = ""
+
     @web.authenticated
     @authorized
     async def get(self, ref: str) -> None:
+        from .errors import bad_request
+
+        args = self.query_args()
+
+        def work() -> Any:
+            name = args.get("name")
+            if not name:
+                raise bad_request(self.usage)
+            return self.read(ref, name, args)
+
+        await self.answer(work)
+
+    def read(self, ref: str, name: str, args: dict[str, str | None]) -> Any:
+        """The answer for `name` of run `ref` (runs in a worker thread)."""
+        raise NotImplementedError
+
+
+class RunTableHandler(_NamedMediaHandler):
+    usage = "name the table: runs/{ref}/table?name=<table name>"
+
+    def read(self, ref: str, name: str, args: dict[str, str | None]) -> Any:
         from ..media.serve import MAX_PAGE, PAGE, table_page
-        from .errors import bad_request
 
-        args = self.query_args()
-
-        def work() -> Any:
-            name = args.get("name")
-            if not name:
-                raise bad_request("name the table: runs/{ref}/table?name=<table name>")
-            offset = params.integer("offset", args.get("offset"), 0, 0, 2**62)
-            limit = params.integer("limit", args.get("limit"), PAGE, 1, MAX_PAGE)
-            step = _step(args.get("step"))
-            run_id = self.service.resolve(ref)
-            return table_page(
-                self.service.store, _blobs(self.service), run_id, name, step, offset, limit
-            )
-
-        await self.answer(work)
+        offset = params.integer("offset", args.get("offset"), 0, 0, 2**62)
+        limit = params.integer("limit", args.get("limit"), PAGE, 1, MAX_PAGE)
+        step = _step(args.get("step"))
+        run_id = self.service.resolve(ref)
+        return table_page(
+            self.service.store, _blobs(self.service), run_id, name, step, offset, limit
+        )
 
 
-class RunHistogramsHandler(NbtrackHandler):
-    @web.authenticated
-    @authorized
-    async def get(self, ref: str) -> None:
+class RunHistogramsHandler(_NamedMediaHandler):
+    usage = "name the histogram: runs/{ref}/histograms?name=<name>"
+
+    def read(self, ref: str, name: str, args: dict[str, str | None]) -> Any:
         from ..media.serve import MAX_HISTOGRAM_STEPS, histogram_steps
-        from .errors import bad_request
 
-        args = self.query_args()
-
-        def work() -> Any:
-            name = args.get("name")
-            if not name:
-                raise bad_request("name the histogram: runs/{ref}/histograms?name=<name>")
-            limit = params.integer(
-                "limit", args.get("limit"), MAX_HISTOGRAM_STEPS, 1, MAX_HISTOGRAM_STEPS
-            )
-            run_id = self.service.resolve(ref)
-            return histogram_steps(self.service.store, _blobs(self.service), run_id, name, limit)
-
-        await self.answer(work)
+        limit = params.integer(
+            "limit", args.get("limit"), MAX_HISTOGRAM_STEPS, 1, MAX_HISTOGRAM_STEPS
+        )
+        run_id = self.service.resolve(ref)
+        return histogram_steps(self.service.store, _blobs(self.service), run_id, name, limit)
 
 
 class MediaImagesHandler(NbtrackHandler):

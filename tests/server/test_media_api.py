@@ -81,6 +81,8 @@ async def test_tables_are_paged_as_strict_json(api: Any, media_run: str) -> None
     assert nan["rows"][0] == [1.0] and nan["rows"][1] in ([None], ["NaN"])
     missing = await api("GET", "runs", media_run, "table", params={"name": "nope"})
     assert missing.status == 404 and "no table named 'nope'" in missing.body["message"]
+    unnamed = await api("GET", "runs", media_run, "table")
+    assert unnamed.status == 400 and "runs/{ref}/table?name=" in unnamed.body["message"]
 
 
 async def _blob(jp_fetch: Any, digest: str, headers: dict[str, str] | None = None) -> Any:
@@ -186,4 +188,4 @@ async def test_a_histogram_is_served_over_its_steps(api: Any, store_url: str) ->
     missing = await api("GET", "runs", run.ref, "histograms", params={"name": "nope"})
     assert missing.status == 404 and "no histogram named 'nope'" in missing.body["message"]
     unnamed = await api("GET", "runs", run.ref, "histograms")
-    assert unnamed.status == 400
+    assert unnamed.status == 400 and "runs/{ref}/histograms?name=" in unnamed.body["message"]

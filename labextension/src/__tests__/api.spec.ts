@@ -1,4 +1,7 @@
 import { ApiError, encodeRef } from '../api';
+import { runMedia } from '../mediaApi';
+import { listModels } from '../modelsApi';
+import { listSweeps } from '../sweepApi';
 import { apiPath, FakeServer } from './fakeServer';
 
 import runs from './fixtures/runs.json';
@@ -101,5 +104,17 @@ describe('NbtrackApi', () => {
     const server = new FakeServer(() => ({ status: 404, body: 'Not Found' }));
     const error = await server.api().listRuns().catch(e => e);
     expect(error.message).toMatch(/server extension is not enabled/);
+  });
+
+  it('says so from the media, models and sweeps endpoints too, with the status', async () => {
+    const server = new FakeServer(() => ({ status: 404, body: 'Not Found' }));
+    const api = server.api();
+    for (const call of [() => runMedia(api, 'train#1'), () => listModels(api), () => listSweeps(api)]) {
+      const error = await call().catch(e => e);
+      expect(error).toBeInstanceOf(ApiError);
+      expect(error.status).toBe(404);
+      expect(error.message).toMatch(/server extension is not enabled/);
+    }
+    expect(server.requests.map(r => r.headers.get('Authorization'))).toEqual(Array(3).fill('token secret-token'));
   });
 });

@@ -3,7 +3,7 @@
  */
 import './domShim'; // before Lumino
 
-import { IArtifactDetail, IArtifactVersion, ILineage, NbtrackApi } from '../api';
+import { ApiError, IArtifactDetail, IArtifactVersion, ILineage, NbtrackApi } from '../api';
 import { ArtifactView } from '../artifactView';
 
 const EVIL = '<img src=x onerror=alert(1)>';
@@ -116,6 +116,29 @@ describe('ArtifactView', () => {
     view.node.querySelector<HTMLElement>('.nbtrack-AliasHistory-by .nbtrack-RunLink')?.click();
     expect(runs).toEqual(['prep#2', 'train#1', 'train#1', 'prep#2']);
     expect(view.selectedRef).toBe('digits:v1');
+    view.dispose();
+  });
+
+  it('says a failed listing in the status line and keeps the rows and the detail shown', async () => {
+    const { api, asked } = serve();
+    const view = new ArtifactView(api);
+    const status = view.node.querySelector('.nbtrack-ArtifactView-status') as HTMLElement;
+    const listing = view.refresh();
+    expect(status.textContent).toBe('Loading artifacts…');
+    await listing;
+    await view.showVersion('digits:v2');
+    const away = `the store is away: ${EVIL}`;
+    (api as unknown as { listArtifacts: () => Promise<never> }).listArtifacts = async () => {
+      throw new ApiError(away, 503);
+    };
+    asked.length = 0;
+    await view.refresh();
+    expect(status.querySelector('.nbtrack-mod-error')?.textContent).toBe(away);
+    expect(view.node.querySelector('img')).toBeNull();
+    expect(view.node.querySelectorAll('.nbtrack-ArtifactList-row').length).toBe(2);
+    // The detail is not read again (it would only repeat the error): it stays as shown.
+    expect(asked).toEqual([]);
+    expect(view.node.querySelector('.nbtrack-ArtifactDetail h3')?.textContent).toBe('digits:v2');
     view.dispose();
   });
 });

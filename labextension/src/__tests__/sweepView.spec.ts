@@ -25,13 +25,23 @@ const detail: ISweepDetail = {
   importances_reason: null
 };
 
-// The network edge: the sweep endpoints answered from memory (jsdom has no fetch).
+// The network edge: the sweep endpoints answered from memory (jsdom has no fetch);
+// a test may hold an answer back to answer it later.
+const mockHeld: { [what: string]: Promise<unknown> } = {};
 jest.mock('../sweepApi', () => ({
-  listSweeps: async () => [summary],
-  getSweep: async () => detail
+  listSweeps: async () => (mockHeld.list ?? [summary]),
+  getSweep: async (_api: unknown, id: string) => (mockHeld[id] ?? { ...detail, summary: { ...summary, sweep: id } })
 }));
 
+function held<T>(): { promise: Promise<T>; resolve: (v: T) => void } {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>(res => (resolve = res));
+  return { promise, resolve };
+}
+
 describe('SweepView', () => {
+  afterEach(() => Object.keys(mockHeld).forEach(key => delete mockHeld[key]));
+
   it('shows sweeps, a polyline per trial (pruned greyed, failed dashed), text escaped', async () => {
     const view = new SweepView({} as NbtrackApi);
     await view.refresh();
@@ -52,5 +62,32 @@ describe('SweepView', () => {
     view.runRequested.connect((_, ref) => asked.push(ref));
     (view.node.querySelector('[data-run="train#2"]') as HTMLElement).click();
     expect(asked).toEqual(['train#2']);
+  });
+
+  it('says it is loading until the sweeps are read, then counts them', async () => {
+    const list = held<ISweepSummary[]>();
+    mockHeld.list = list.promise;
+    const view = new SweepView({} as NbtrackApi);
+    const status = view.node.querySelector('.nbtrack-SweepView-status') as HTMLElement;
+    const done = view.refresh();
+    expect(status.textContent).toBe('Loading sweeps…');
+    list.resolve([summary]);
+    await done;
+    expect(status.textContent).toBe('1 sweep');
+  });
+
+  it('shows the sweep selected last, whichever answer comes first', async () => {
+    const slow = held<ISweepDetail>();
+    mockHeld.sw1 = slow.promise;
+    const view = new SweepView({} as NbtrackApi);
+    await view.refresh();
+    const first = view.showSweep('sw1');
+    const title = () => view.node.querySelector('.nbtrack-SweepDetail-title')?.textContent;
+    expect(view.node.querySelector('.nbtrack-SweepDetail')?.textContent).toBe('Loading sw1…');
+    await view.showSweep('sw2');
+    expect(title()).toBe(`sw2: tpe over ${EVIL}`);
+    slow.resolve(detail); // the answer for sw1 arrives late: dropped
+    await first;
+    expect(title()).toBe(`sw2: tpe over ${EVIL}`);
   });
 });
