@@ -11,6 +11,7 @@ grouped by a stable sort of its positions.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from itertools import groupby
 from math import isnan
@@ -22,13 +23,36 @@ from typing import Any
 Series = tuple[str, str, Sequence[int], Sequence[int]]
 
 
+class Batch(list):  # type: ignore[type-arg]
+    """A batch of points that works out its columns and series once, for both
+    the summaries (writer.py) and the rows (point_writes.py)."""
+
+    @functools.cached_property
+    def columns(self) -> list[tuple[Any, ...]]:
+        return list(zip(*self, strict=True))
+
+    @functools.cached_property
+    def series(self) -> list[Series]:
+        return split(self.columns[0], self.columns[1])
+
+
 def columns(points: Sequence[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """The batch's columns: run ids, keys, steps, values, times."""
+    if isinstance(points, Batch):
+        return points.columns
     return list(zip(*points, strict=True))
 
 
+def series(points: Sequence[tuple[Any, ...]]) -> list[Series]:
+    """The series of a batch, each once (in no particular order)."""
+    if isinstance(points, Batch):
+        return points.series
+    cols = columns(points)
+    return split(cols[0], cols[1]) if cols else []
+
+
 def split(runs: Sequence[str], keys: Sequence[str]) -> list[Series]:
-    """The series of a batch (its run and key columns), in order of first point."""
+    """The series of a batch (its run and key columns), each once."""
     n = len(runs)
     if not n:
         return []

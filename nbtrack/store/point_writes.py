@@ -27,7 +27,7 @@ from itertools import chain, repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from .batch_series import columns, nan_as_none, split, take
+from .batch_series import columns, nan_as_none, series, take
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -204,10 +204,10 @@ def _rows(
     the order it was logged: it grows at one place of the table), each run's seqs
     counted up from `first[run_id]` in the order the points were logged. Built in
     C (batch_series.py): the writer thread holds the GIL less."""
-    runs, keys, steps, values, times = columns(points)
+    _, _, steps, values, times = columns(points)
     values = nan_as_none(values)
     parts = []
-    for run_id, key, pos, ranks in split(runs, keys):
+    for run_id, key, pos, ranks in series(points):
         run_key, start = first[run_id]
         if isinstance(ranks, range):
             seqs: Iterable[int] = range(start + ranks.start, start + ranks.stop, ranks.step)

@@ -32,10 +32,11 @@ import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from ..errors import StoreError
-from .batch_series import columns, split, take, without_nan
+from .batch_series import Batch, columns, series, take, without_nan
 from .failures import is_disk_full, is_transient
 from .journal import Journal
 from .urls import mask_text
@@ -308,7 +309,7 @@ class MetricWriter:
     def _flush_locked(self) -> None:
         queue = self.queue
         n = len(queue)
-        batch = [queue.popleft() for _ in range(n)]
+        batch = Batch(islice(iter(queue.popleft, None), n))
         self.in_flight = n
         try:
             now = time.time()
@@ -431,8 +432,8 @@ class MetricWriter:
         if not batch:
             return updated
         current = self._summaries
-        runs, keys, steps, values, _ = columns(batch)
-        for run_id, key, pos, _ in split(runs, keys):
+        _, _, steps, values, _ = columns(batch)
+        for run_id, key, pos, _ in series(batch):
             k = (run_id, key)
             prev = current.get(k)
             s = updated[k] = list(prev) if prev else [0.0, 0, math.nan, math.nan, 0]
