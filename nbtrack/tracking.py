@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import session as _sessions
 from .capture.environment import (
     capture_environment,
     environment_id,
@@ -183,8 +184,9 @@ def log(
 ) -> None:
     """Record metric values for the active run: `log(loss=0.3, acc=0.9, step=10)`
     or `log({"loss": 0.3})`. Without `step`, each key counts its own steps from 0."""
-    session = current()
-    run = session.active
+    # current().active without its two calls: log() is the hot path.
+    session = _sessions._session
+    run = session._active
     if run is None:
         if session.replaying:
             return
