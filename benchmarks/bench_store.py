@@ -6,9 +6,11 @@ or its raw-driver baseline (issue 19).
 - size: 200 runs x 100 points (2 keys x 50 steps, 3 params), every file of the
   SQLite store counted (db, -wal, -shm, -journal); target <= 2 MB. PostgreSQL:
   nbtrack's tables with their indexes.
-- log cost: nbtrack.log() of N points (2 keys a call) including the run's end,
-  per point, beside raw sqlite3 executemany of the same rows into an unindexed
-  table of the same five columns, one transaction; target <= 1.5x.
+- log cost: nbtrack.log() of N points (2 keys a call, then 1 key with step=)
+  including the run's end, per point, wall and CPU (the calling thread's share
+  apart), beside raw sqlite3 executemany of the same rows in one transaction
+  into an unindexed table of the same five columns (the target: <= 1.5x), and
+  into a table with our points table's primary key and index (context).
 - finish: leaving `with start_run()` after 20,000 points logged over >= 1 s;
   target <= 0.01 s.
 - history(): one run of N points into a DataFrame, beside raw sqlite3 (psycopg)
@@ -25,6 +27,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -76,44 +79,102 @@ def bench_size(url: str | None) -> int:
     return size
 
 
-def bench_log(url: str | None, n: int) -> tuple[float, float, float, float]:
-    """(µs per point for nbtrack.log() incl. the run's end, the raw baseline), wall
-    then CPU (the process's, the writer thread's included)."""
+RAW_TABLES = {
+    # The issue's baseline: the same five columns, no index.
+    "unindexed": "CREATE TABLE raw (run_id TEXT, key TEXT, step INTEGER, value REAL, time REAL)",
+    # Context: nbtrack's own points table (clustered primary key, the seq index).
+    "same indexes": (
+        "CREATE TABLE raw (run_key INTEGER, key_id INTEGER, step INTEGER, seq INTEGER, "
+        "value REAL, time REAL NOT NULL, PRIMARY KEY (run_key, key_id, step, seq)) WITHOUT ROWID;"
+        "CREATE INDEX raw_seq ON raw (run_key, seq)"
+    ),
+}
+
+
+@dataclass
+class LogCost:
+    """µs per point: wall and process CPU of log() incl. the run's end, the calling
+    thread's share of that CPU (log() itself and the loop), then each raw baseline's
+    (wall, CPU)."""
+
+    wall: float
+    cpu: float
+    caller_cpu: float
+    raw: dict[str, tuple[float, float]]
+
+
+def bench_log(url: str | None, n: int, keys: int = 2) -> LogCost:
+    """nbtrack.log() of n points (`keys` per call: loss, acc; with step= when one)
+    including the run's end, then raw inserts of the same rows, in this process."""
     import nbtrack
     from nbtrack.store import forget_stores
 
     folder = _fresh_project(url)
     with nbtrack.start_run():  # warm up: store, schema, environment
         nbtrack.log(loss=0.0, acc=0.0)
-    t0, c0 = time.perf_counter(), time.process_time()
+    calls = n // keys
+    t0, c0, m0 = time.perf_counter(), time.process_time(), time.thread_time()
     with nbtrack.start_run():
         log = nbtrack.log
-        for i in range(n // 2):
-            log(loss=1.0 / (i + 1), acc=i * 1e-5)
-    ours = (time.perf_counter() - t0) / n * 1e6
-    ours_cpu = (time.process_time() - c0) / n * 1e6
+        if keys == 1:
+            for i in range(calls):
+                log(loss=1.0 / (i + 1), step=i)
+        else:
+            for i in range(calls):
+                log(loss=1.0 / (i + 1), acc=i * 1e-5)
+    wall = (time.perf_counter() - t0) / n * 1e6
+    cpu = (time.process_time() - c0) / n * 1e6
+    caller = (time.thread_time() - m0) / n * 1e6
     forget_stores()
-    rows = []
     now = time.time()
-    for i in range(n // 2):
-        rows.append(("01" * 13, "loss", i, 1.0 / (i + 1), now))
-        rows.append(("01" * 13, "acc", i, i * 1e-5, now))
+    names = ("loss", "acc")[:keys]
+    rows = [("01" * 13, k, i, 1.0 / (i + 1), now) for i in range(calls) for k in names]
     if url:
         c0 = time.process_time()
         raw_pg = _raw_pg_insert(url, rows) / n * 1e6
-        return ours, raw_pg, ours_cpu, (time.process_time() - c0) / n * 1e6
-    conn = sqlite3.connect(folder / "raw.db", isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("CREATE TABLE raw (run_id TEXT, key TEXT, step INTEGER, value REAL, time REAL)")
-    t0, c0 = time.perf_counter(), time.process_time()
-    conn.execute("BEGIN")
-    conn.executemany("INSERT INTO raw VALUES (?,?,?,?,?)", rows)
-    conn.execute("COMMIT")
-    raw = (time.perf_counter() - t0) / n * 1e6
-    raw_cpu = (time.process_time() - c0) / n * 1e6
-    conn.close()
-    return ours, raw, ours_cpu, raw_cpu
+        return LogCost(wall, cpu, caller, {"COPY": (raw_pg, (time.process_time() - c0) / n * 1e6)})
+    raw = {}
+    for name, ddl in RAW_TABLES.items():
+        conn = sqlite3.connect(folder / f"raw-{len(raw)}.db", isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.executescript(ddl)
+        if name == "unindexed":
+            table_rows = rows
+        else:
+            ids = {k: j + 1 for j, k in enumerate(names)}
+            table_rows = [(1, ids[k], s, q, v, w) for q, (_, k, s, v, w) in enumerate(rows, 1)]
+        marks = ",".join("?" * len(table_rows[0]))
+        t0, c0 = time.perf_counter(), time.process_time()
+        conn.execute("BEGIN")
+        conn.executemany(f"INSERT INTO raw VALUES ({marks})", table_rows)
+        conn.execute("COMMIT")
+        raw[name] = (
+            (time.perf_counter() - t0) / n * 1e6,
+            (time.process_time() - c0) / n * 1e6,
+        )
+        conn.close()
+    return LogCost(wall, cpu, caller, raw)
+
+
+def print_log_cost(url: str | None, n: int) -> None:
+    base = "unindexed" if url is None else "COPY"
+    for keys in (2, 1):
+        cost = bench_log(url, n, keys)
+        raw_wall, raw_cpu = cost.raw[base]
+        call = "log(loss=, acc=)" if keys == 2 else "log(loss=, step=i)"
+        print(
+            f"  {call} per point, {n:,} points + end: {cost.wall:6.2f} µs wall, "
+            f"{cost.cpu:.2f} µs CPU (calling thread {cost.caller_cpu:.2f}, writer and "
+            f"others {cost.cpu - cost.caller_cpu:.2f})"
+        )
+        for name, (w, c) in cost.raw.items():
+            target = "   (target <= 1.5x)" if name == base else "   (context)"
+            print(
+                f"    raw {'sqlite3 executemany' if url is None else 'psycopg'}, {name} table: "
+                f"{w:.2f} µs wall, {c:.2f} µs CPU   ratio {cost.wall / w:.2f}x wall, "
+                f"{cost.cpu / max(c, 1e-9):.2f}x CPU{target}"
+            )
 
 
 def _raw_pg_insert(url: str, rows: list[Any]) -> float:
@@ -380,14 +441,7 @@ def main() -> None:
         size = bench_size(url)
         target = "   (target <= 2 MB, all files)" if url is None else "   (tables + indexes)"
         print(f"  200 runs x 100 points on disk:         {size / 1e6:8.2f} MB{target}")
-        ours, raw, ours_cpu, raw_cpu = bench_log(url, n)
-        what = "sqlite3 executemany" if url is None else "psycopg COPY"
-        print(
-            f"  log() per point, {n:,} points + end: {ours:8.2f} µs   raw {what}, unindexed "
-            f"table: {raw:.2f} µs   ratio {ours / raw:.2f}x (target <= 1.5x)\n"
-            f"    CPU per point:                      {ours_cpu:8.2f} µs   raw: "
-            f"{raw_cpu:.2f} µs   ratio {ours_cpu / max(raw_cpu, 1e-9):.2f}x (target <= 1.5x)"
-        )
+        print_log_cost(url, n)
         finishes = [bench_finish(url) for _ in range(repeat)]
         walls, cpus = [w for w, _ in finishes], [c for _, c in finishes]
         print(

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import session as _sessions
 from .capture.environment import (
     capture_environment,
     environment_id,
@@ -183,8 +184,9 @@ def log(
 ) -> None:
     """Record metric values for the active run: `log(loss=0.3, acc=0.9, step=10)`
     or `log({"loss": 0.3})`. Without `step`, each key counts its own steps from 0."""
-    session = current()
-    run = session.active
+    # current().active without its two calls: log() is the hot path.
+    session = _sessions._session
+    run = session._active
     if run is None:
         if session.replaying:
             return
@@ -217,32 +219,39 @@ def _log_to(
     if run.status != "running":
         raise NoActiveRunError(f"run {run.name} has ended ({run.status}); start a new run to log")
     # Everything is checked before anything is queued: one bad key or value
-    # refuses the whole call, and nothing invalid ever reaches the writer.
+    # refuses the whole call, and nothing invalid ever reaches the writer. One
+    # pass builds the points; a refusal undoes the step counts it had taken.
     keys = run.keys
-    rows = []
-    for key, value in metrics.items():
-        stored = keys.get(key) if isinstance(key, str) else None
-        if stored is None:
-            stored = _new_key(run, key)
-        if type(value) is not float:
-            value = as_float(stored, value)
-        rows.append((stored, value))
-    now = time.time()
-    writer = run.writer
-    queue = writer.queue
-    append = queue.append
     steps = run.steps
     run_id = run.id
-    for key, value in rows:
+    now = time.time()
+    points = []
+    try:
+        for key, value in metrics.items():
+            stored = keys.get(key) if isinstance(key, str) else None
+            if stored is None:
+                stored = _new_key(run, key)
+            if type(value) is not float:
+                value = as_float(stored, value)
+            if step is None:
+                s = steps.get(stored, 0)
+                steps[stored] = s + 1
+                points.append((run_id, stored, s, value, now))
+            else:
+                points.append((run_id, stored, step, value, now))
+    except BaseException:
         if step is None:
-            s = steps.get(key, 0)
-            steps[key] = s + 1
-        else:
-            s = step
-            if s >= steps.get(key, 0):
-                steps[key] = s + 1
-        append((run_id, key, s, value, now))
+            _uncount(steps, points)
+        raise
+    if step is not None:
+        for point in points:
+            if step >= steps.get(point[1], 0):
+                steps[point[1]] = step + 1
+    writer = run.writer
+    queue = writer.queue
+    queue.extend(points)
     if hooks and run.on_log:
+        rows = [(p[1], p[3]) for p in points]
         for hook in run.on_log:
             hook(run, rows, step)
     # Backpressure: the writer must keep up, so the backlog (and what a kill
@@ -250,13 +259,23 @@ def _log_to(
     # (The writer thread may have taken the queue since: an empty one is young.)
     if len(queue) + writer.in_flight >= writer.max_points:
         writer.make_room()
-    elif queue:
-        try:
-            oldest = queue[0][4]
-        except IndexError:
-            return
-        if now - oldest > writer.max_age:
-            writer.make_room()
+        return
+    try:
+        oldest = queue[0][4]
+    except IndexError:
+        return
+    if now - oldest > writer.max_age:
+        writer.make_room()
+
+
+def _uncount(steps: dict[str, int], points: list[tuple[str, str, int, float, float]]) -> None:
+    """Give back the steps a refused log() call had counted (a key never counted
+    before leaves run.steps again)."""
+    for point in reversed(points):
+        if point[2]:
+            steps[point[1]] = point[2]
+        else:
+            del steps[point[1]]
 
 
 def _new_key(run: ActiveRun, key: Any) -> str:

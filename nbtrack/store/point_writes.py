@@ -12,8 +12,11 @@ A batch of points `(run_id, key, step, value, time)` becomes rows
 
 SQLite takes the rows in multi-row INSERTs of up to a thousand rows each: one
 call into SQLite per statement, which runs without the GIL, instead of one per
-row (the user's training loop holds the GIL the rest of the time). PostgreSQL
-takes them through COPY.
+row (the user's training loop holds the GIL the rest of the time; each
+statement's return waits for it, up to the interpreter's 5 ms switch interval).
+`executemany` of one prepared statement measured twice the CPU per row here, and
+takes the GIL back after every row. PostgreSQL takes them through COPY. The rows
+are built series by series from the batch's columns (batch_series.py).
 """
 
 from __future__ import annotations
@@ -22,10 +25,12 @@ import functools
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from itertools import chain, count
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
+
+from .batch_series import columns, nan_as_none, series, take
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -35,6 +40,7 @@ Row = tuple[int, int, int, int, float | None, float]
 
 POINTS_TABLE = "nbtrack_points"  # schema.points (a test checks); no SQLAlchemy import
 _COLUMNS = "run_key, key_id, step, seq, value, time"
+_COLUMN_COUNT = 6
 # The standard library's SQL for a SQLite store's writes (sqlite_writes.py), the
 # same statements SQLAlchemy compiles from `_seq_statements` and `_key_ids_of`.
 _BUMP_SQL = (
@@ -84,7 +90,7 @@ class PointWrites:
         new_ids = self._key_ids_of(conn, set(map(itemgetter(1), points)) - known.keys())
         rows = _rows(points, first, {**known, **new_ids} if new_ids else known)
         if self.dialect == "sqlite":
-            self._insert_sqlite(conn.connection.dbapi_connection, rows, len(first) == 1)  # type: ignore[arg-type]
+            self._insert_sqlite(conn.connection.dbapi_connection, rows)  # type: ignore[arg-type]
         else:
             self._copy_postgres(conn, rows)
         return new_ids
@@ -97,7 +103,7 @@ class PointWrites:
         known = self._key_ids
         new_ids = _key_ids_sqlite3(db, set(map(itemgetter(1), points)) - known.keys())
         rows = _rows(points, first, {**known, **new_ids} if new_ids else known)
-        self._insert_sqlite(db, rows, len(first) == 1)
+        self._insert_sqlite(db, rows)
         return new_ids
 
     def _take_seqs(self, conn: sa.Connection, run_id: str, n: int) -> tuple[int, int]:
@@ -171,22 +177,21 @@ class PointWrites:
             sql = self._statements[n] = f"INSERT INTO {POINTS_TABLE} ({_COLUMNS}) VALUES {values}"
         return sql
 
-    def _insert_sqlite(self, db: sqlite3.Connection, rows: list[Row], one_run: bool) -> None:
-        # Series by series (a stable sort keeps each in the order it was logged): each
-        # grows at one place of the table.
-        rows.sort(key=itemgetter(1) if one_run else itemgetter(0, 1))
+    def _insert_sqlite(self, db: sqlite3.Connection, rows: Iterable[Row]) -> None:
+        params = list(flatten(rows))
+        n = len(params) // _COLUMN_COUNT
         cursor = db.cursor()
         try:
-            i, n = 0, len(rows)
+            i = 0
             while i < n:
                 size = min(_MAX_ROWS_PER_INSERT, 1 << ((n - i).bit_length() - 1))
-                chunk = rows[i : i + size]
-                cursor.execute(self._statement(size), list(flatten(chunk)))
+                chunk = params[i * _COLUMN_COUNT : (i + size) * _COLUMN_COUNT]
+                cursor.execute(self._statement(size), chunk)
                 i += size
         finally:
             cursor.close()
 
-    def _copy_postgres(self, conn: sa.Connection, rows: list[Row]) -> None:
+    def _copy_postgres(self, conn: sa.Connection, rows: Iterable[Row]) -> None:
         raw = conn.connection.driver_connection
         with raw.cursor() as cursor:  # type: ignore[union-attr]
             with cursor.copy(f"COPY {POINTS_TABLE} ({_COLUMNS}) FROM STDIN") as copy:
@@ -197,21 +202,33 @@ class PointWrites:
 
 def _rows(
     points: Sequence[Point], first: dict[str, tuple[int, int]], ids: dict[str, int]
-) -> list[Row]:
-    """The table rows of `points`, each run's seqs counted up from `first[run_id]`."""
-    if len(first) == 1:
-        ((run_key, start),) = first.values()
-        return [
-            (run_key, ids[k], s, q, v if v == v else None, w)
-            for (_, k, s, v, w), q in zip(points, count(start))
-        ]
-    rows: list[Row] = []
-    nxt = {run_id: list(pair) for run_id, pair in first.items()}
-    for r, k, s, v, w in points:
-        slot = nxt[r]
-        rows.append((slot[0], ids[k], s, slot[1], v if v == v else None, w))
-        slot[1] += 1
-    return rows
+) -> Iterator[Row]:
+    """The table rows of `points`, series by series (run key, then key id; each in
+    the order it was logged: it grows at one place of the table), each run's seqs
+    counted up from `first[run_id]` in the order the points were logged. Built in
+    C (batch_series.py): the writer thread holds the GIL less."""
+    _, _, steps, values, times = columns(points)
+    values = nan_as_none(values)
+    parts = []
+    for run_id, key, pos, ranks in series(points):
+        run_key, start = first[run_id]
+        if isinstance(ranks, range):
+            seqs: Iterable[int] = range(start + ranks.start, start + ranks.stop, ranks.step)
+        else:
+            seqs = map(start.__add__, ranks)
+        n = len(pos)
+        rows = zip(
+            repeat(run_key, n),
+            repeat(ids[key], n),
+            take(steps, pos),
+            seqs,
+            take(values, pos),
+            take(times, pos),
+            strict=True,
+        )
+        parts.append((run_key, ids[key], rows))
+    parts.sort(key=itemgetter(0, 1))
+    return flatten(map(itemgetter(2), parts))
 
 
 def _take_seqs_sqlite3(db: sqlite3.Connection, run_id: str, n: int) -> tuple[int, int]:
