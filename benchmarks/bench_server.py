@@ -15,7 +15,7 @@ over HTTP (best and median of several requests, seconds):
 - GET /runs/{ref}/metrics?max_points=2000 over a metric of 1,000,000 points;
 - the panel's poll, GET metrics?after=<cursor>, with nothing new and with 100 new points;
 - latency from `nbtrack.log()` to the point showing in a poll (the panel's path:
-  writer flush every 0.2 s, a poll every 0.25 s): median and 95th percentile.
+  writer flush every 0.05 s, a poll every 0.25 s): median and 95th percentile.
 """
 
 from __future__ import annotations
@@ -439,7 +439,7 @@ def report(
     best, med, body = timed(poll_with_new, repeat * 4)
     line("poll: after=<cursor>, 100 new points", best, med)
 
-    print("log() -> point in a poll (writer flush 0.2 s, poll every 0.25 s)")
+    print("log() -> point in a poll (writer flush every 0.05 s, poll every 0.25 s)")
     lags = sorted(latency(server, url, seconds=latency_s))
     p50 = lags[len(lags) // 2]
     p95 = lags[int(len(lags) * 0.95)]
