@@ -1,11 +1,12 @@
 """The registry listing's reads: every registered version (of one name) with its
 source run and, when asked, that run's last value of each metric, as columns.
 
-A fixed number of set-based statements, whatever the number of models, in one
-snapshot: the registered names with their version counts, the metric keys of
-the linked runs, the rows with their run and one LEFT JOIN of the summaries per
-key (a statement per KEYS_PER_QUERY keys), and the aliases. Every per-row value
-arrives in the rows' own order, so nothing is matched by run id or name in
+Four set-based statements in one snapshot, whatever the number of models,
+versions or metric keys: the registered names with their version counts, the
+rows with their run, the linked runs' summaries as long (run, key, last) rows,
+and the aliases. The summaries are pivoted into one column per key by arrays
+(pandas' factorize and get_indexer), not joined once per key in SQL; every other
+per-row value arrives in the rows' own order, so nothing is matched by name in
 Python, and the run ref (`stem#seq`) is built by the database. What is left is
 the driver making Python objects of the cells, which is what the listing costs
 (benchmarks/bench_models.py).
@@ -24,9 +25,6 @@ if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from ..store import Store
-
-# SQLite joins at most 64 tables: the registry, the runs and this many summaries.
-KEYS_PER_QUERY = 48
 
 # The per-row columns, in the rows' order (by model, then version); "run_id" is
 # read only when asked (the DataFrame does not show it).
@@ -82,8 +80,9 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _metric_keys(conn: sa.Connection, name: str | None) -> list[str]:
-    """The keys any linked run has a summary of, sorted."""
+def _summaries_q(name: str | None) -> sa.Select[Any]:
+    """The linked runs' last value of each key: long (run_id, key, last) rows, each
+    run once however many versions it is the source of."""
     import sqlalchemy as sa
 
     from ..store.registry_tables import registry_versions as RV
@@ -92,26 +91,32 @@ def _metric_keys(conn: sa.Connection, name: str | None) -> list[str]:
     linked = sa.select(RV.c.run_id)
     if name is not None:
         linked = linked.where(RV.c.name == name)
-    query = sa.select(S.c.key).distinct().where(S.c.run_id.in_(linked))
-    return sorted(r[0] for r in conn.execute(query))
+    return sa.select(S.c.run_id, S.c.key, S.c.last).where(S.c.run_id.in_(linked))
 
 
-def _with_metrics(
-    base: sa.FromClause, columns: list[Any], keys: list[str]
-) -> tuple[sa.FromClause, list[Any]]:
-    """`base` joined to each key's summary row of the version's run, and the
-    columns with each key's last value added."""
-    import sqlalchemy as sa
+def _pivot(
+    row_runs: Sequence[str | None], summaries: list[Any]
+) -> dict[str, Sequence[float | None]]:
+    """Each key's value per row (sorted keys; NaN where the row's run has no such
+    key or is gone), from the long (run_id, key, last) rows: a grid of one row per
+    distinct run, then each listing row takes its run's row (a run may be the
+    source of several registered versions)."""
+    import numpy as np
+    import pandas as pd
 
-    from ..store.registry_tables import registry_versions as RV
-    from ..store.schema import summaries as S
-
-    joined, out = base, list(columns)
-    for i, key in enumerate(keys):
-        s = S.alias(f"m{i}")
-        joined = joined.outerjoin(s, sa.and_(s.c.run_id == RV.c.run_id, s.c.key == key))
-        out.append(s.c.last)
-    return joined, out
+    if not summaries:
+        return {}
+    run_ids, keys, last = _transpose(summaries, 3)
+    # Rows without a run (None) get code -1: the grid's last row, all NaN. Every
+    # summary's run is some row's (the same snapshot, the same name filter).
+    row_codes, runs = pd.factorize(np.array(row_runs, dtype=object))
+    at = {run: i for i, run in enumerate(runs)}
+    run_codes = np.fromiter(map(at.__getitem__, run_ids), np.intp, len(run_ids))
+    key_codes, names = pd.factorize(np.array(keys, dtype=object), sort=True)
+    grid = np.full((len(runs) + 1, len(names)), np.nan)
+    grid[run_codes, key_codes] = np.array(last, dtype="float64")  # None becomes NaN
+    table = grid[row_codes]
+    return {str(key): table[:, i] for i, key in enumerate(names)}
 
 
 def _transpose(rows: list[Any], width: int) -> list[tuple[Any, ...]]:
@@ -140,40 +145,41 @@ def read_listing(
         RV.c.user,
         R.c.id,
     ]
-    fields = FIELDS if run_ids else FIELDS[:-1]
-    columns = columns[: len(fields)]
-    base = RV.outerjoin(R, R.c.id == RV.c.run_id)
+    read = list(FIELDS if run_ids else FIELDS[:-1])
+    columns = columns[: len(read)]
+    if metrics:  # the run whose summaries each row shows (kept after the run's deletion)
+        read.append("linked_run")
+        columns.append(RV.c.run_id)
+    query = (
+        sa.select(*columns)
+        .select_from(RV.outerjoin(R, R.c.id == RV.c.run_id))
+        .order_by(RV.c.name, RV.c.version)
+    )
     names_q = sa.select(RV.c.name, sa.func.count()).group_by(RV.c.name).order_by(RV.c.name)
     aliases_q = sa.select(A.c.name, A.c.version, A.c.alias).order_by(A.c.alias)
     if name is not None:
+        query = query.where(RV.c.name == name)
         names_q = names_q.where(RV.c.name == name)
         aliases_q = aliases_q.where(A.c.name == name)
-
-    def select(frm: sa.FromClause, cols: list[Any]) -> sa.Select[Any]:
-        query = sa.select(*cols).select_from(frm).order_by(RV.c.name, RV.c.version)
-        return query.where(RV.c.name == name) if name is not None else query
 
     with store.reading() as conn, paused_gc():
         if conn.dialect.name == "postgresql":  # one snapshot for all the statements
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         counted = conn.execute(names_q).all()
-        keys = _metric_keys(conn, name) if metrics and counted else []
-        chunks = [keys[i : i + KEYS_PER_QUERY] for i in range(0, len(keys), KEYS_PER_QUERY)]
-        first = chunks[0] if chunks else []
-        rows = conn.execute(select(*_with_metrics(base, columns, first))).cursor.fetchall()
-        cells = _transpose(rows, len(fields) + len(first))
+        rows = conn.execute(query).cursor.fetchall() if counted else []
+        cells = dict(zip(read, _transpose(rows, len(read)), strict=True))
         del rows
-        values = dict(zip(first, cells[len(fields) :], strict=True))
-        for chunk in chunks[1:]:
-            more = conn.execute(select(*_with_metrics(RV, [], chunk))).cursor.fetchall()
-            values.update(zip(chunk, _transpose(more, len(chunk)), strict=True))
+        linked = cells.pop("linked_run", ())
+        values: dict[str, Sequence[float | None]] = {}
+        if metrics and counted:
+            values = _pivot(linked, conn.execute(_summaries_q(name)).cursor.fetchall())
         held: dict[tuple[str, int], list[str]] = {}
         for n, v, alias in conn.execute(aliases_q):
             held.setdefault((n, v), []).append(alias)
     return Listing(
         names=[r[0] for r in counted],
         counts=[int(r[1]) for r in counted],
-        columns=dict(zip(fields, cells, strict=False)),
+        columns=cells,
         metrics=values,
         aliases=held,
     )
