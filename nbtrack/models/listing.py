@@ -35,7 +35,7 @@ class Listing(NamedTuple):
     names: list[str]  # the registered names, in order
     counts: list[int]  # how many rows (versions) each has
     columns: dict[str, Sequence[Any]]  # FIELDS, one value per row
-    metrics: dict[str, Sequence[float | None]]  # key -> last value per row (sorted keys)
+    metrics: dict[str, Sequence[float]]  # key -> last value per row, NaN if none (sorted keys)
     aliases: dict[tuple[str, int], list[str]]  # (name, version) -> aliases, sorted
 
     def models(self) -> list[str]:
@@ -80,43 +80,48 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _summaries_q(name: str | None) -> sa.Select[Any]:
-    """The linked runs' last value of each key: long (run_id, key, last) rows, each
-    run once however many versions it is the source of."""
+def _row_key(sqlite: bool) -> Any:
+    """What ties a summary to its listing row, an integer: SQLite's rowid of the
+    registry row (read with the rows too), elsewhere the row's number in the
+    listing's order (1, 2, ...: the same order and filter, one snapshot)."""
+    import sqlalchemy as sa
+
+    from ..store.registry_tables import registry_versions as RV
+
+    if sqlite:
+        return sa.literal_column(f"{RV.name}.rowid")
+    return sa.func.row_number().over(order_by=(RV.c.name, RV.c.version))
+
+
+def _summaries_q(name: str | None, key: Any) -> sa.Select[Any]:
+    """The linked runs' last value of each key: long (row key, key, last) rows."""
     import sqlalchemy as sa
 
     from ..store.registry_tables import registry_versions as RV
     from ..store.schema import summaries as S
 
-    linked = sa.select(RV.c.run_id)
-    if name is not None:
-        linked = linked.where(RV.c.name == name)
-    return sa.select(S.c.run_id, S.c.key, S.c.last).where(S.c.run_id.in_(linked))
+    rows = sa.select(RV.c.run_id, key.label("row_key"))
+    rows = rows.where(RV.c.name == name) if name is not None else rows
+    v = rows.subquery()
+    return sa.select(v.c.row_key, S.c.key, S.c.last).select_from(
+        v.join(S, S.c.run_id == v.c.run_id)
+    )
 
 
-def _pivot(
-    row_runs: Sequence[str | None], summaries: list[Any]
-) -> dict[str, Sequence[float | None]]:
+def _pivot(row_keys: Sequence[int], summaries: list[Any]) -> dict[str, Sequence[float]]:
     """Each key's value per row (sorted keys; NaN where the row's run has no such
-    key or is gone), from the long (run_id, key, last) rows: a grid of one row per
-    distinct run, then each listing row takes its run's row (a run may be the
-    source of several registered versions)."""
+    key or is gone), from the long (row key, key, last) rows."""
     import numpy as np
     import pandas as pd
 
     if not summaries:
         return {}
-    run_ids, keys, last = _transpose(summaries, 3)
-    # Rows without a run (None) get code -1: the grid's last row, all NaN. Every
-    # summary's run is some row's (the same snapshot, the same name filter).
-    row_codes, runs = pd.factorize(np.array(row_runs, dtype=object))
-    at = {run: i for i, run in enumerate(runs)}
-    run_codes = np.fromiter(map(at.__getitem__, run_ids), np.intp, len(run_ids))
-    key_codes, names = pd.factorize(np.array(keys, dtype=object), sort=True)
-    grid = np.full((len(runs) + 1, len(names)), np.nan)
-    grid[run_codes, key_codes] = np.array(last, dtype="float64")  # None becomes NaN
-    table = grid[row_codes]
-    return {str(key): table[:, i] for i, key in enumerate(names)}
+    at, keys, last = _transpose(summaries, 3)
+    rows = pd.Index(np.asarray(row_keys, dtype=np.int64)).get_indexer(np.array(at, np.int64))
+    codes, names = pd.factorize(np.array(keys, dtype=object), sort=True)
+    grid = np.full((len(row_keys), len(names)), np.nan)
+    grid[rows, codes] = np.array(last, dtype="float64")  # None becomes NaN
+    return {str(key): grid[:, i] for i, key in enumerate(names)}
 
 
 def _transpose(rows: list[Any], width: int) -> list[tuple[Any, ...]]:
@@ -147,9 +152,11 @@ def read_listing(
     ]
     read = list(FIELDS if run_ids else FIELDS[:-1])
     columns = columns[: len(read)]
-    if metrics:  # the run whose summaries each row shows (kept after the run's deletion)
-        read.append("linked_run")
-        columns.append(RV.c.run_id)
+    sqlite = store.dialect == "sqlite"
+    key = _row_key(sqlite)
+    if metrics and sqlite:
+        read.append("row_key")
+        columns.append(key)
     query = (
         sa.select(*columns)
         .select_from(RV.outerjoin(R, R.c.id == RV.c.run_id))
@@ -165,16 +172,16 @@ def read_listing(
     with store.reading() as conn, paused_gc():
         if conn.dialect.name == "postgresql":  # one snapshot for all the statements
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        counted = conn.execute(names_q).all()
+        counted = conn.execute(names_q).cursor.fetchall()
         rows = conn.execute(query).cursor.fetchall() if counted else []
         cells = dict(zip(read, _transpose(rows, len(read)), strict=True))
         del rows
-        linked = cells.pop("linked_run", ())
-        values: dict[str, Sequence[float | None]] = {}
+        row_keys = cells.pop("row_key", None) or range(1, len(cells["version"]) + 1)
+        values: dict[str, Sequence[float]] = {}
         if metrics and counted:
-            values = _pivot(linked, conn.execute(_summaries_q(name)).cursor.fetchall())
+            values = _pivot(row_keys, conn.execute(_summaries_q(name, key)).cursor.fetchall())
         held: dict[tuple[str, int], list[str]] = {}
-        for n, v, alias in conn.execute(aliases_q):
+        for n, v, alias in conn.execute(aliases_q).cursor.fetchall():
             held.setdefault((n, v), []).append(alias)
     return Listing(
         names=[r[0] for r in counted],
