@@ -1,12 +1,12 @@
 """The registry listing's reads: every registered version (of one name) with its
 source run and, when asked, that run's last value of each metric, as columns.
 
-Four set-based statements in one snapshot, whatever the number of models,
-versions or metric keys: the registered names with their version counts, the
-rows with their run, the linked runs' summaries as long (run, key, last) rows,
-and the aliases. The summaries are pivoted into one column per key by arrays
-(pandas' factorize and get_indexer), not joined once per key in SQL; every other
-per-row value arrives in the rows' own order, so nothing is matched by name in
+A fixed number of set-based statements, whatever the number of models and
+versions, in one snapshot: the registered names with their version counts, the
+rows with their run, the metrics (listing_metrics.py: on SQLite more columns of
+the rows, a statement more per KEYS_PER_QUERY keys; on PostgreSQL one statement
+of long rows whatever the number of keys), and the aliases. Every per-row value
+arrives in the rows' own order, so nothing is matched by run id or name in
 Python, and the run ref (`stem#seq`) is built by the database. What is left is
 the driver making Python objects of the cells, which is what the listing costs
 (benchmarks/bench_models.py).
@@ -20,6 +20,8 @@ import gc
 import itertools
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from . import listing_metrics as lm
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
@@ -35,7 +37,7 @@ class Listing(NamedTuple):
     names: list[str]  # the registered names, in order
     counts: list[int]  # how many rows (versions) each has
     columns: dict[str, Sequence[Any]]  # FIELDS, one value per row
-    metrics: dict[str, Sequence[float]]  # key -> last value per row, NaN if none (sorted keys)
+    metrics: dict[str, Sequence[float | None]]  # key -> last value per row (sorted keys)
     aliases: dict[tuple[str, int], list[str]]  # (name, version) -> aliases, sorted
 
     def models(self) -> list[str]:
@@ -80,50 +82,6 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _row_key(sqlite: bool) -> Any:
-    """What ties a summary to its listing row, an integer: SQLite's rowid of the
-    registry row (read with the rows too), elsewhere the row's number in the
-    listing's order (1, 2, ...: the same order and filter, one snapshot)."""
-    import sqlalchemy as sa
-
-    from ..store.registry_tables import registry_versions as RV
-
-    if sqlite:
-        return sa.literal_column(f"{RV.name}.rowid")
-    return sa.func.row_number().over(order_by=(RV.c.name, RV.c.version))
-
-
-def _summaries_q(name: str | None, key: Any) -> sa.Select[Any]:
-    """The linked runs' last value of each key: long (row key, key, last) rows."""
-    import sqlalchemy as sa
-
-    from ..store.registry_tables import registry_versions as RV
-    from ..store.schema import summaries as S
-
-    rows = sa.select(RV.c.run_id, key.label("row_key"))
-    rows = rows.where(RV.c.name == name) if name is not None else rows
-    v = rows.subquery()
-    return sa.select(v.c.row_key, S.c.key, S.c.last).select_from(
-        v.join(S, S.c.run_id == v.c.run_id)
-    )
-
-
-def _pivot(row_keys: Sequence[int], summaries: list[Any]) -> dict[str, Sequence[float]]:
-    """Each key's value per row (sorted keys; NaN where the row's run has no such
-    key or is gone), from the long (row key, key, last) rows."""
-    import numpy as np
-    import pandas as pd
-
-    if not summaries:
-        return {}
-    at, keys, last = _transpose(summaries, 3)
-    rows = pd.Index(np.asarray(row_keys, dtype=np.int64)).get_indexer(np.array(at, np.int64))
-    codes, names = pd.factorize(np.array(keys, dtype=object), sort=True)
-    grid = np.full((len(row_keys), len(names)), np.nan)
-    grid[rows, codes] = np.array(last, dtype="float64")  # None becomes NaN
-    return {str(key): grid[:, i] for i, key in enumerate(names)}
-
-
 def _transpose(rows: list[Any], width: int) -> list[tuple[Any, ...]]:
     return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
 
@@ -150,43 +108,47 @@ def read_listing(
         RV.c.user,
         R.c.id,
     ]
-    read = list(FIELDS if run_ids else FIELDS[:-1])
-    columns = columns[: len(read)]
-    sqlite = store.dialect == "sqlite"
-    key = _row_key(sqlite)
-    if metrics and sqlite:
-        read.append("row_key")
-        columns.append(key)
-    query = (
-        sa.select(*columns)
-        .select_from(RV.outerjoin(R, R.c.id == RV.c.run_id))
-        .order_by(RV.c.name, RV.c.version)
-    )
+    fields = FIELDS if run_ids else FIELDS[:-1]
+    columns = columns[: len(fields)]
+    base = RV.outerjoin(R, R.c.id == RV.c.run_id)
     names_q = sa.select(RV.c.name, sa.func.count()).group_by(RV.c.name).order_by(RV.c.name)
     aliases_q = sa.select(A.c.name, A.c.version, A.c.alias).order_by(A.c.alias)
     if name is not None:
-        query = query.where(RV.c.name == name)
         names_q = names_q.where(RV.c.name == name)
         aliases_q = aliases_q.where(A.c.name == name)
 
+    def select(frm: sa.FromClause, cols: list[Any]) -> sa.Select[Any]:
+        query = sa.select(*cols).select_from(frm).order_by(RV.c.name, RV.c.version)
+        return query.where(RV.c.name == name) if name is not None else query
+
     with store.reading() as conn, paused_gc():
-        if conn.dialect.name == "postgresql":  # one snapshot for all the statements
+        sqlite = conn.dialect.name == "sqlite"
+        if not sqlite:  # one snapshot for all the statements
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         counted = conn.execute(names_q).cursor.fetchall()
-        rows = conn.execute(query).cursor.fetchall() if counted else []
-        cells = dict(zip(read, _transpose(rows, len(read)), strict=True))
+        # SQLite: the metrics as more columns of the rows (listing_metrics.py).
+        keys = lm.metric_keys(conn, name) if metrics and sqlite and counted else []
+        chunks = [keys[i : i + lm.KEYS_PER_QUERY] for i in range(0, len(keys), lm.KEYS_PER_QUERY)]
+        first = chunks[0] if chunks else []
+        rows = conn.execute(select(*lm.with_metrics(base, columns, first))).cursor.fetchall()
+        cells = _transpose(rows, len(fields) + len(first))
+        count = len(rows)
         del rows
-        row_keys = cells.pop("row_key", None) or range(1, len(cells["version"]) + 1)
-        values: dict[str, Sequence[float]] = {}
-        if metrics and counted:
-            values = _pivot(row_keys, conn.execute(_summaries_q(name, key)).cursor.fetchall())
+        values: dict[str, Sequence[float | None]] = dict(
+            zip(first, cells[len(fields) :], strict=True)
+        )
+        for chunk in chunks[1:]:
+            more = conn.execute(select(*lm.with_metrics(RV, [], chunk))).cursor.fetchall()
+            values.update(zip(chunk, _transpose(more, len(chunk)), strict=True))
+        if metrics and not sqlite and counted:  # long rows, pivoted
+            values.update(lm.pivot(count, conn.execute(lm.summaries_q(name)).cursor.fetchall()))
         held: dict[tuple[str, int], list[str]] = {}
         for n, v, alias in conn.execute(aliases_q).cursor.fetchall():
             held.setdefault((n, v), []).append(alias)
     return Listing(
         names=[r[0] for r in counted],
         counts=[int(r[1]) for r in counted],
-        columns=cells,
+        columns=dict(zip(fields, cells, strict=False)),
         metrics=values,
         aliases=held,
     )
