@@ -1,10 +1,11 @@
 """The registry listing's reads: every registered version (of one name) with its
 source run and, when asked, that run's last value of each metric, as columns.
 
-A fixed number of set-based statements, whatever the number of models, in one
-snapshot: the registered names with their version counts, the metric keys of
-the linked runs, the rows with their run and one LEFT JOIN of the summaries per
-key (a statement per KEYS_PER_QUERY keys), and the aliases. Every per-row value
+A fixed number of set-based statements, whatever the number of models and
+versions, in one snapshot: the registered names with their version counts, the
+rows with their run, the metrics (listing_metrics.py: on SQLite more columns of
+the rows, a statement more per KEYS_PER_QUERY keys; on PostgreSQL one statement
+of long rows whatever the number of keys), and the aliases. Every per-row value
 arrives in the rows' own order, so nothing is matched by run id or name in
 Python, and the run ref (`stem#seq`) is built by the database. What is left is
 the driver making Python objects of the cells, which is what the listing costs
@@ -20,13 +21,12 @@ import itertools
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from . import listing_metrics as lm
+
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
     from ..store import Store
-
-# SQLite joins at most 64 tables: the registry, the runs and this many summaries.
-KEYS_PER_QUERY = 48
 
 # The per-row columns, in the rows' order (by model, then version); "run_id" is
 # read only when asked (the DataFrame does not show it).
@@ -82,38 +82,6 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _metric_keys(conn: sa.Connection, name: str | None) -> list[str]:
-    """The keys any linked run has a summary of, sorted."""
-    import sqlalchemy as sa
-
-    from ..store.registry_tables import registry_versions as RV
-    from ..store.schema import summaries as S
-
-    linked = sa.select(RV.c.run_id)
-    if name is not None:
-        linked = linked.where(RV.c.name == name)
-    query = sa.select(S.c.key).distinct().where(S.c.run_id.in_(linked))
-    return sorted(r[0] for r in conn.execute(query))
-
-
-def _with_metrics(
-    base: sa.FromClause, columns: list[Any], keys: list[str]
-) -> tuple[sa.FromClause, list[Any]]:
-    """`base` joined to each key's summary row of the version's run, and the
-    columns with each key's last value added."""
-    import sqlalchemy as sa
-
-    from ..store.registry_tables import registry_versions as RV
-    from ..store.schema import summaries as S
-
-    joined, out = base, list(columns)
-    for i, key in enumerate(keys):
-        s = S.alias(f"m{i}")
-        joined = joined.outerjoin(s, sa.and_(s.c.run_id == RV.c.run_id, s.c.key == key))
-        out.append(s.c.last)
-    return joined, out
-
-
 def _transpose(rows: list[Any], width: int) -> list[tuple[Any, ...]]:
     return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
 
@@ -154,21 +122,28 @@ def read_listing(
         return query.where(RV.c.name == name) if name is not None else query
 
     with store.reading() as conn, paused_gc():
-        if conn.dialect.name == "postgresql":  # one snapshot for all the statements
+        sqlite = conn.dialect.name == "sqlite"
+        if not sqlite:  # one snapshot for all the statements
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        counted = conn.execute(names_q).all()
-        keys = _metric_keys(conn, name) if metrics and counted else []
-        chunks = [keys[i : i + KEYS_PER_QUERY] for i in range(0, len(keys), KEYS_PER_QUERY)]
+        counted = conn.execute(names_q).cursor.fetchall()
+        # SQLite: the metrics as more columns of the rows (listing_metrics.py).
+        keys = lm.metric_keys(conn, name) if metrics and sqlite and counted else []
+        chunks = [keys[i : i + lm.KEYS_PER_QUERY] for i in range(0, len(keys), lm.KEYS_PER_QUERY)]
         first = chunks[0] if chunks else []
-        rows = conn.execute(select(*_with_metrics(base, columns, first))).cursor.fetchall()
+        rows = conn.execute(select(*lm.with_metrics(base, columns, first))).cursor.fetchall()
         cells = _transpose(rows, len(fields) + len(first))
+        count = len(rows)
         del rows
-        values = dict(zip(first, cells[len(fields) :], strict=True))
+        values: dict[str, Sequence[float | None]] = dict(
+            zip(first, cells[len(fields) :], strict=True)
+        )
         for chunk in chunks[1:]:
-            more = conn.execute(select(*_with_metrics(RV, [], chunk))).cursor.fetchall()
+            more = conn.execute(select(*lm.with_metrics(RV, [], chunk))).cursor.fetchall()
             values.update(zip(chunk, _transpose(more, len(chunk)), strict=True))
+        if metrics and not sqlite and counted:  # long rows, pivoted
+            values.update(lm.pivot(count, conn.execute(lm.summaries_q(name)).cursor.fetchall()))
         held: dict[tuple[str, int], list[str]] = {}
-        for n, v, alias in conn.execute(aliases_q):
+        for n, v, alias in conn.execute(aliases_q).cursor.fetchall():
             held.setdefault((n, v), []).append(alias)
     return Listing(
         names=[r[0] for r in counted],

@@ -1,7 +1,8 @@
 """The registry listing (models/listing.py) on both backends: a fixed number of
 statements whatever the number of models and versions (never one per model,
-version or run), and every value on its own row: aliases, the source run, its
-metrics (by key, in chunks of KEYS_PER_QUERY keys), a deleted run, a NaN."""
+version or run) and, on PostgreSQL, of metric keys (SQLite: one more per
+KEYS_PER_QUERY keys), and every value on its own row: aliases, the source run,
+its metrics, a deleted run, a NaN, a run that is the source of two versions."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 import nbtrack
 
@@ -85,12 +84,23 @@ def test_listing_is_a_fixed_number_of_statements(backend: str, project: Path) ->
     assert [r["aliases"] for r in _rows()] == list(df["aliases"])
     assert [r["run"] for r in _rows()] == list(df["run"])
 
+    # 70 metric keys on one run (more than SQLite's 64 tables in a join): the same
+    # statements on PostgreSQL (long rows), one more on SQLite (a second chunk of
+    # keys); each key its own column.
+    with nbtrack.start_run(name="wide"):
+        nbtrack.log(**{f"k{i:02d}": float(i) for i in range(70)})
+        nbtrack.log_model({"wide": True}, "net-wide")
+    nbtrack.registry.link("net-wide:v1", "clf-wide")
+    assert _count(nbtrack.registry.models) == small_frame + backend.startswith("sqlite")
+    wide = nbtrack.registry.models("clf-wide")
+    assert [wide[f"metrics.k{i:02d}"].iloc[0] for i in range(70)] == [float(i) for i in range(70)]
+    assert len(nbtrack.registry.models().columns) == len(df.columns) + 70
 
-def test_listing_keeps_rows_in_line_past_a_deleted_run_a_nan_and_a_key_chunk(
-    backend: str, project: Path, monkeypatch: pytest.MonkeyPatch
+
+def test_listing_keeps_rows_in_line_past_a_deleted_run_a_nan_and_a_shared_run(
+    backend: str, project: Path
 ) -> None:
     from nbtrack.cli import main
-    from nbtrack.models import listing
 
     runs = []
     for i, metrics in enumerate(
@@ -102,13 +112,17 @@ def test_listing_keeps_rows_in_line_past_a_deleted_run_a_nan_and_a_key_chunk(
         runs.append(run.ref)
     for v in (3, 1, 2):  # registered out of logging order
         nbtrack.registry.link(f"net:v{v}", "clf", aliases=[f"from-v{v}"])
+    nbtrack.registry.link("net:v3", "best")  # net:v3's run is the source of two versions
     assert main(["rm", runs[0], "--yes"]) == 0  # net:v1's run is gone; the model stays
-    # Keys a, b, d, e (c was the deleted run's alone): read in two statements.
-    monkeypatch.setattr(listing, "KEYS_PER_QUERY", 3)
 
     with _selects() as seen:
-        df = nbtrack.registry.models()
-    assert len(seen) == 5  # names, keys, the rows with a, b, d, the rows' e, aliases
+        both = nbtrack.registry.models()
+    assert len(seen) == 4  # names, (SQLite) keys, the rows, (PostgreSQL) summaries, aliases
+    # Keys a, b, d, e (c was the deleted run's alone).
+    assert list(both["model"]) == ["best", "clf", "clf", "clf"]
+    assert both.iloc[0]["metrics.e"] == both.iloc[1]["metrics.e"] == 6.0
+    assert both.iloc[0]["run"] == both.iloc[1]["run"] == runs[2]
+    df = both.iloc[1:]
     assert list(df["source"]) == ["net:v3", "net:v1", "net:v2"]
     assert list(df["aliases"]) == [["from-v3"], ["from-v1"], ["from-v2"]]
     assert list(df["run"].fillna("-")) == [runs[2], "-", runs[1]]
