@@ -257,13 +257,12 @@ def search(
         "metric": metric,
         "pruner": pack_pruner(prune),
     }
-    pending: dict[object, tuple[Any, SearchTrial, float]] = {}
+    # asked and unfinished trials: token -> (Optuna's trial, ours, task, start time)
+    pending: dict[object, list[Any]] = {}
     lock = threading.Lock()
     width = max(3, len(str(trials)))
-    slots = Slots(parallel, Tickets(remaining), lambda: one_trial())
 
-    def one_trial() -> SearchTrial | None:
-        """Ask, run and tell one trial (in a slot's thread when parallel > 1)."""
+    def ask() -> object:
         ot = study.ask(dists)
         ot.set_user_attr("driver", f"{_HOST}:{os.getpid()}")
         number = ot.number + 1
@@ -288,13 +287,19 @@ def search(
             result.output_dir,
             width,
         )
-        token, start = object(), time.time()
-        with lock:  # before submit(): an in-process trial runs inside it
+        token = object()
+        with lock:
             result.trials.append(trial)
-            pending[token] = (ot, trial, start)
-        outcome = ex.submit(task).result()
-        if slots.stopping.is_set():
-            return None  # interrupted: the driver's thread settles it
+            pending[token] = [ot, trial, task, time.time()]
+        return token
+
+    def submit(token: object) -> Any:
+        entry = pending[token]
+        entry[3] = time.time()  # an in-process trial runs inside submit()
+        return ex.submit(entry[2])
+
+    def tell(token: object, outcome: dict[str, Any]) -> SearchTrial:
+        ot, trial, _, start = pending[token]
         trial.seconds = time.time() - start
         if settle(result, study, ot, trial, outcome, notebook, project):
             slots.tickets.give()  # a crashed trial is tried once more
@@ -302,8 +307,10 @@ def search(
             del pending[token]
         return trial
 
-    def on_done(trial: SearchTrial | None) -> None:
-        if trial is not None and on_trial is not None:
+    slots = Slots(parallel, Tickets(remaining), ask, submit, tell)
+
+    def on_done(trial: SearchTrial) -> None:
+        if on_trial is not None:
             on_trial(trial, result)
 
     try:
@@ -313,7 +320,7 @@ def search(
         ex.close(cancel=True)
         slots.stop()
         with lock:
-            interrupted(result, study, dict(pending))
+            interrupted(result, study, {k: (v[0], v[1], v[3]) for k, v in pending.items()})
         raise
     finally:
         result.trials.sort(key=lambda t: t.number)
