@@ -152,6 +152,7 @@ def functions(trials: int) -> None:
     import nbtrack
 
     work = 0.1
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
     folder = Path(tempfile.mkdtemp(prefix="nbtrack-bench-sweeps-dask-"))
     os.chdir(folder)
     store = os.environ.get("NBTRACK_BENCH_PG_URL") or f"sqlite:///{folder / 'nbtrack.db'}"
@@ -210,6 +211,7 @@ def functions(trials: int) -> None:
             on_trial=on_trial,
         )
         ours = time.perf_counter() - t
+        assert all(tr.status == "finished" for tr in s.trials), str(s)
         _row(label, ours, trials, 2, work)
         print(
             f"    ratio {ours / base:.2f}x (target ≤ 1.5x); driver CPU "
