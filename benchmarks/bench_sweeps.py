@@ -27,6 +27,7 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 WORK_S = 1.0
 TRACKED = """%%track --no-plot
@@ -91,11 +92,33 @@ def _clock() -> tuple[list[float], object]:
     return ends, lambda trial, sweep: ends.append(time.perf_counter())
 
 
+def _timed_sweep(
+    target: Any, method: str, metric: str, trials: int, **options: Any
+) -> tuple[Any, float, list[float]]:
+    """`nbtrack.sweep` of `target` over x in [0, 1], 2 at a time, every trial
+    finished: the sweep, its wall time and its trials' completion times."""
+    import nbtrack
+
+    ends, on_trial = _clock()
+    t = time.perf_counter()
+    s = nbtrack.sweep(
+        target,
+        {"x": nbtrack.uniform(0, 1)},
+        method=method,
+        metric=metric,
+        trials=trials,
+        parallel=2,
+        on_trial=on_trial,
+        **options,
+    )
+    seconds = time.perf_counter() - t
+    assert all(tr.status == "finished" for tr in s.trials), str(s)
+    return s, seconds, ends
+
+
 def notebooks(trials: int) -> None:
     import optuna
     import papermill
-
-    import nbtrack
 
     folder = Path(tempfile.mkdtemp(prefix="nbtrack-bench-sweeps-"))
     subprocess.run(["git", "init", "-q"], cwd=folder, check=True)
@@ -118,19 +141,8 @@ def notebooks(trials: int) -> None:
         )
     _row("papermill alone (new kernel each)", time.perf_counter() - t, trials, 2, WORK_S)
 
-    ends, on_trial = _clock()
-    t = time.perf_counter()
-    s = nbtrack.sweep(
-        nb,
-        {"x": nbtrack.uniform(0, 1)},
-        method="random",
-        metric="val_acc",
-        trials=trials,
-        parallel=2,
-        on_trial=on_trial,
-    )
-    _row("nbtrack.sweep (kept kernels, tracked runs)", time.perf_counter() - t, trials, 2, WORK_S)
-    assert all(tr.status == "finished" for tr in s.trials), str(s)
+    s, seconds, ends = _timed_sweep(nb, "random", "val_acc", trials)
+    _row("nbtrack.sweep (kept kernels, tracked runs)", seconds, trials, 2, WORK_S)
     _steady(s.trials[2:], WORK_S, ends)
 
     def objective(trial: optuna.Trial) -> float:
@@ -148,8 +160,6 @@ def notebooks(trials: int) -> None:
 
 def functions(trials: int) -> None:
     import optuna
-
-    import nbtrack
 
     work = 0.1
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -196,22 +206,10 @@ def functions(trials: int) -> None:
         )
 
     def dask_sweep(label: str, scheduler: str | None) -> None:
-        ends, on_trial = _clock()
-        t, cpu = time.perf_counter(), time.process_time()
-        s = nbtrack.sweep(
-            train,
-            {"x": nbtrack.uniform(0, 1)},
-            method="tpe",
-            metric="score",
-            trials=trials,
-            parallel=2,
-            executor="dask",
-            scheduler=scheduler,
-            store=store,
-            on_trial=on_trial,
+        cpu = time.process_time()
+        s, ours, ends = _timed_sweep(
+            train, "tpe", "score", trials, executor="dask", scheduler=scheduler, store=store
         )
-        ours = time.perf_counter() - t
-        assert all(tr.status == "finished" for tr in s.trials), str(s)
         _row(label, ours, trials, 2, work)
         print(
             f"    ratio {ours / base:.2f}x (target ≤ 1.5x); driver CPU "
@@ -229,18 +227,8 @@ def functions(trials: int) -> None:
             n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
         ) as cluster:
             dask_sweep("  the same on a running cluster (scheduler=...)", cluster.scheduler_address)
-    t = time.perf_counter()
-    s = nbtrack.sweep(
-        train,
-        {"x": nbtrack.uniform(0, 1)},
-        method="tpe",
-        metric="score",
-        trials=trials,
-        parallel=2,
-        store=store,
-    )
-    _row("nbtrack.sweep(fn), local pool of 2 processes", time.perf_counter() - t, trials, 2, work)
-    assert all(tr.status == "finished" for tr in s.trials), str(s)
+    _, seconds, _ = _timed_sweep(train, "tpe", "score", trials, store=store)
+    _row("nbtrack.sweep(fn), local pool of 2 processes", seconds, trials, 2, work)
 
 
 def main() -> None:
