@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,61 @@ def test_trials_run_on_dask_worker_processes(pg: str) -> None:
             at = int(re.search(r"at step (\d+)", run.error).group(1))
             assert run.metrics["val_acc"]["count"] == at + 1 < 20
     assert statuses[0.9] == "finished"
+
+
+def meet(x: float, folder: str) -> float:
+    """Each trial says it started, then waits (a minute at most) until two have:
+    trials 1 and 2 meet only when both workers run one at once."""
+    here = Path(folder)
+    (here / f"{x}").touch()
+    deadline = time.monotonic() + 60
+    while len(list(here.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    nbtrack.log(met=float(len(list(here.iterdir())) >= 2))
+    return x
+
+
+@pytest.mark.postgres
+def test_both_workers_busy_and_the_driver_never_reads_a_function_trial_back(
+    pg: str, tmp_path: Path
+) -> None:
+    import optuna
+    import sqlalchemy as sa
+
+    from nbtrack.store import open_store
+
+    reads: list[str] = []
+
+    def listen(sweep: object) -> None:  # from the first trial on
+        sa.event.listen(
+            open_store(pg).engine,
+            "before_cursor_execute",
+            lambda conn, cursor, statement, *args: reads.append(statement),
+        )
+
+    folder = tmp_path / "met"
+    folder.mkdir()
+    s = nbtrack.sweep(
+        meet,
+        {"x": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], "folder": [str(folder)]},
+        method="grid",
+        metric="x",
+        executor="dask",
+        parallel=2,
+        on_start=listen,
+    )
+    during = list(reads)
+    assert [t.status for t in s.trials] == ["finished"] * 6
+    runs = s.runs()
+    assert all(nbtrack.get_run(i).metrics["met"]["last"] == 1.0 for i in runs["id"])
+    assert {t.value for t in s.trials} == {0.1, 0.2, 0.3, 0.4, 0.5, 0.6}
+    # the trial's process reported its run: no read of nbtrack's tables per trial
+    assert during == []
+    # asked and unfinished at once: at most two a worker (one running, one in hand)
+    spans = [(t.datetime_start, t.datetime_complete) for t in s.study.trials]
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in s.study.trials)
+    most = max(sum(a <= start < b for a, b in spans) for start, _ in spans)
+    assert most <= 4
 
 
 def test_sqlite_is_refused_for_a_remote_scheduler(project: Path) -> None:

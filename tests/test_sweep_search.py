@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 import nbtrack
@@ -199,6 +201,28 @@ def test_interrupted_sweep_resumes_with_its_id(backend: str) -> None:
     assert s.trials[0].params["x"] == pytest.approx(calls[2])
     assert all(t.status == "finished" for t in s.trials)
     assert len(nbtrack.runs(sweep="sw-resume")) == 5
+
+
+def test_a_parallel_sweep_stopped_leaves_no_trial_running_and_resumes(backend: str) -> None:
+    """Two slots, each with a trial running and the next in hand: stopped by a
+    failing callback after the first trial ends, every asked trial is settled
+    (none left running), and the sweep continued with its id ends at its total."""
+
+    def train(x: float) -> None:
+        time.sleep(0.2)
+        nbtrack.log(val_acc=x)
+
+    def stop(trial: object, sweep: object) -> None:
+        raise RuntimeError("stop here")
+
+    options = dict(method="random", metric="val_acc", trials=6, parallel=2, sweep_id="sw-par")
+    with pytest.raises(RuntimeError, match="stop here"):
+        nbtrack.sweep(train, {"x": nbtrack.uniform(0, 1)}, on_trial=stop, **options)
+    assert "running" not in set(nbtrack.runs(sweep="sw-par")["status"])
+    s = nbtrack.sweep(train, {"x": nbtrack.uniform(0, 1)}, **options)
+    states = [t.state.name for t in s.study.trials]
+    assert "RUNNING" not in states and states.count("COMPLETE") == 6
+    assert "running" not in set(nbtrack.runs(sweep="sw-par")["status"])
 
 
 def test_bad_options_are_refused_before_any_trial(backend: str) -> None:

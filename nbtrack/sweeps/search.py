@@ -15,9 +15,9 @@ marked failed and their values tried again first.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +26,7 @@ from ..capture.params import to_json_value
 from ..capture.sweep import SweepContext
 from .grid import SweepError, describe, file_stem, new_sweep_id
 from .settle import _HOST, counted, interrupted, queue_grid, recover, settle
+from .slots import Slots, Tickets
 from .space import (
     canonical,
     check_space,
@@ -256,59 +257,73 @@ def search(
         "metric": metric,
         "pruner": pack_pruner(prune),
     }
-    pending: dict[Any, tuple[Any, SearchTrial, float]] = {}
-    submitting = None
-    launched = 0
+    # asked and unfinished trials: token -> (Optuna's trial, ours, task, start time)
+    pending: dict[object, list[Any]] = {}
+    lock = threading.Lock()
     width = max(3, len(str(trials)))
+
+    def ask() -> object:
+        ot = study.ask(dists)
+        ot.set_user_attr("driver", f"{_HOST}:{os.getpid()}")
+        number = ot.number + 1
+        params = {k: from_choice(checked, k, v) for k, v in ot.params.items()}
+        trial = SearchTrial(number, params)
+        ctx = SweepContext(
+            sid,
+            number,
+            to_json_value(_defaults(notebook) | params),
+            {**search_info, "trial_id": ot._trial_id},
+        )
+        task = _task(
+            kind,
+            target,
+            trial,
+            ctx,
+            project.store_url,
+            metric,
+            notebook,
+            kernel_name,
+            timeout,
+            result.output_dir,
+            width,
+        )
+        token = object()
+        with lock:
+            result.trials.append(trial)
+            pending[token] = [ot, trial, task, time.time()]
+        return token
+
+    def submit(token: object) -> Any:
+        entry = pending[token]
+        entry[3] = time.time()  # an in-process trial runs inside submit()
+        return ex.submit(entry[2])
+
+    def tell(token: object, outcome: dict[str, Any]) -> SearchTrial:
+        ot, trial, _, start = pending[token]
+        trial.seconds = time.time() - start
+        if settle(result, study, ot, trial, outcome, notebook, project):
+            slots.tickets.give()  # a crashed trial is tried once more
+        with lock:
+            del pending[token]
+        return trial
+
+    slots = Slots(parallel, Tickets(remaining), ask, submit, tell)
+
+    def on_done(trial: SearchTrial) -> None:
+        if on_trial is not None:
+            on_trial(trial, result)
+
     try:
-        while True:
-            while len(pending) < parallel and launched < remaining:
-                ot = study.ask(dists)
-                ot.set_user_attr("driver", f"{_HOST}:{os.getpid()}")
-                number = ot.number + 1
-                params = {k: from_choice(checked, k, v) for k, v in ot.params.items()}
-                trial = SearchTrial(number, params)
-                result.trials.append(trial)
-                ctx = SweepContext(
-                    sid,
-                    number,
-                    to_json_value(_defaults(notebook) | params),
-                    {**search_info, "trial_id": ot._trial_id},
-                )
-                task = _task(
-                    kind,
-                    target,
-                    trial,
-                    ctx,
-                    project.store_url,
-                    metric,
-                    notebook,
-                    kernel_name,
-                    timeout,
-                    result.output_dir,
-                    width,
-                )
-                launched += 1
-                submitting = (ot, trial, time.time())  # in-process: runs inside submit()
-                pending[ex.submit(task)] = submitting
-                submitting = None
-            if not pending:
-                break
-            done, _ = wait(list(pending), return_when=FIRST_COMPLETED)
-            for future in done:
-                ot, trial, start = pending.pop(future)
-                outcome = future.result()
-                trial.seconds = time.time() - start
-                if settle(result, study, ot, trial, outcome, notebook, project):
-                    remaining += 1  # a crashed trial is tried once more
-                if on_trial is not None:
-                    on_trial(trial, result)
+        slots.run(on_done)
     except BaseException:
+        slots.stopping.set()
         ex.close(cancel=True)
-        if submitting is not None:
-            pending[object()] = submitting
-        interrupted(result, study, pending)
+        slots.stop()
+        with lock:
+            interrupted(result, study, {k: (v[0], v[1], v[3]) for k, v in pending.items()})
         raise
+    finally:
+        result.trials.sort(key=lambda t: t.number)
     ex.close()
     return result
 

@@ -97,11 +97,9 @@ def interrupted(result: SearchSweep, study: Any, pending: dict[Any, Any]) -> Non
         retry(study, ot._trial_id, ot.params, ot.number)
 
 
-def settle(result, study, ot, trial, outcome, notebook, project) -> bool:  # type: ignore[no-untyped-def]
-    """Read the trial's runs, tell Optuna how it ended. True: try it once more."""
-    import optuna
-
-    from ..capture.environment import public_text
+def _read_runs(result: SearchSweep, trial: Any, outcome: dict[str, Any]) -> tuple:
+    """A trial's runs read from the store (oldest first; `trial.runs` named), the
+    metric's last value and the run that logged it."""
     from ..query import reap_crashed, store_for
 
     st = store_for(result.store_url)
@@ -123,8 +121,26 @@ def settle(result, study, ot, trial, outcome, notebook, project) -> bool:  # typ
         s = summaries.get(r["id"], {}).get(result.metric)
         if s is not None and s["last"] == s["last"]:  # not NaN
             value, run_id = s["last"], r["id"]
-    if run_id is not None:
-        ot.set_user_attr("run", run_id)
+    return rows, value, run_id
+
+
+def settle(result, study, ot, trial, outcome, notebook, project) -> bool:  # type: ignore[no-untyped-def]
+    """Tell Optuna how the trial ended (a function trial says so in its outcome, a
+    notebook's runs are read from the store). True: try it once more."""
+    import optuna
+
+    from ..capture.environment import public_text
+
+    if outcome.get("run"):  # a function trial's one run, as its process ended it
+        ended = outcome["run"]
+        rows = [{"id": ended["id"], "status": ended["status"]}]
+        trial.runs = [ended["ref"]]
+        value = ended.get("last")
+        run_id = ended["id"] if value is not None else None
+    else:
+        rows, value, run_id = _read_runs(result, trial, outcome)
+        if run_id is not None and len(rows) > 1:  # which of the trial's runs holds the value
+            ot.set_user_attr("run", run_id)
     state = optuna.trial.TrialState
     if outcome.get("pruned") or any(r["status"] == "pruned" for r in rows):
         trial.status = "pruned"

@@ -5,7 +5,8 @@ executed in a kernel that is kept for the next trial.
 A task is plain data (picklable, JSON-able); its outcome is a dict:
 {"ok": bool, "error": one line, "cell": the failing cell's number or None,
 "line": its first line, "detail": the traceback, "crashed": the kernel or
-process died, "runs": the ids of the trial's runs when known (functions)}.
+process died, "runs": the ids of the trial's runs when known (functions), "run":
+a function trial's ended run (id, ref, status, the metric's last value)}.
 """
 
 from __future__ import annotations
@@ -121,13 +122,28 @@ def run_function(fn: Any, task: TrialTask) -> dict[str, Any]:
             return {
                 "ok": False,
                 "runs": [run.id],
+                "run": _ended(run, task.metric),
                 "pruned": pruned,
                 "error": f"{type(exc).__name__}: {exc}",
                 "cell": None,
                 "detail": "" if pruned else format_error(exc),
             }
         end_run(run, "finished")
-    return {"ok": True, "runs": [run.id]}
+    return {"ok": True, "runs": [run.id], "run": _ended(run, task.metric)}
+
+
+def _ended(run: Any, metric: str | None) -> dict[str, Any]:
+    """What the driver needs of a function trial's ended run (its reference, status
+    and the metric's last value), so that it tells the study without reading the
+    run back from the store."""
+    summary = run.summaries.get(metric) if metric else None
+    last = summary.get("last") if summary else None
+    return {
+        "id": run.id,
+        "ref": f"{run.stem}#{run.seq}",
+        "status": run.status,
+        "last": last if isinstance(last, (int, float)) and last == last else None,
+    }
 
 
 # -- notebooks in kept kernels ------------------------------------------------------
