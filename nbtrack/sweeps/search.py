@@ -262,8 +262,15 @@ def search(
     lock = threading.Lock()
     width = max(3, len(str(trials)))
 
+    asking = threading.Lock()
+
     def ask() -> object:
-        ot = study.ask(dists)
+        # One ask at a time in this process: on SQLite, Optuna claims a queued
+        # (WAITING) trial by a read then an update outside one transaction (FOR
+        # UPDATE means nothing there), so two slots asking at once could both claim
+        # the same retried trial and run it twice.
+        with asking:
+            ot = study.ask(dists)
         ot.set_user_attr("driver", f"{_HOST}:{os.getpid()}")
         number = ot.number + 1
         params = {k: from_choice(checked, k, v) for k, v in ot.params.items()}
