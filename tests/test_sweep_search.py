@@ -243,6 +243,45 @@ def test_parallel_slots_never_run_one_queued_trial_twice(backend: str) -> None:
         assert ran == list(range(6)), (attempt, ran)
 
 
+def test_two_drivers_asking_at_once_never_claim_one_queued_trial(backend: str) -> None:
+    """Two drivers (here two threads with no lock between them, as two processes
+    would be) ask the same study at the same moment for its one queued trial: one
+    gets it, the other a new trial. On SQLite, Optuna's claim (a read, then an update)
+    ran in a deferred transaction, and both drivers claimed the trial about 1 time in
+    5; every transaction of its engine now takes the write lock at its BEGIN."""
+    import threading
+
+    import optuna
+
+    from nbtrack.store import open_store
+    from nbtrack.sweeps.study import open_study
+
+    open_store(backend)
+    attrs = {"target": "t", "kind": "function", "space": "{}", "metric": "m", "goal": "max",
+             "method": "random"}
+    study, _ = open_study(backend, "sw-claim", attrs, direction="maximize",
+                          sampler=optuna.samplers.RandomSampler(seed=0),
+                          pruner=optuna.pruners.NopPruner())
+    dists = {"x": optuna.distributions.FloatDistribution(0, 1)}
+    for _ in range(60):
+        study.enqueue_trial({"x": 0.5})
+        start = threading.Barrier(2)
+        got: list[optuna.Trial] = []
+
+        def ask(start: threading.Barrier, got: list[optuna.Trial]) -> None:
+            start.wait()
+            got.append(study.ask(dists))
+
+        threads = [threading.Thread(target=ask, args=(start, got)) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert got[0]._trial_id != got[1]._trial_id
+        for trial in got:
+            study.tell(trial, 0.0)
+
+
 def test_bad_options_are_refused_before_any_trial(backend: str) -> None:
     with pytest.raises(SweepError, match="needs the metric"):
         nbtrack.sweep(_train, _space(), method="tpe", trials=3)

@@ -42,7 +42,7 @@ def create_engine(url: str) -> sa.Engine:
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
             poolclass=sa.pool.NullPool if path is None else sa.pool.QueuePool,
         )
-        _configure_sqlite(engine)
+        configure_sqlite(engine)
         return engine
     if backend == "postgresql":
         quiet_psycopg()
@@ -66,7 +66,10 @@ def quiet_psycopg() -> None:
         logger.addFilter(_drop_psycopg_cleanup_noise)
 
 
-def _configure_sqlite(engine: sa.Engine) -> None:
+def configure_sqlite(engine: sa.Engine) -> None:
+    """WAL, commits without a flush, BEGIN IMMEDIATE for writes (`nbtrack_write`), and
+    every transaction inside the fork guard: for nbtrack's engines and Optuna's."""
+
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # type: ignore[no-untyped-def]
         # Let us issue BEGIN ourselves: IMMEDIATE for writes, so two writers queue on

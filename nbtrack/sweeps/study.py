@@ -47,25 +47,17 @@ def _open(store_url: str) -> Any:
         kwargs["pool_pre_ping"] = True
     storage = optuna.storages.RDBStorage(store_url, engine_kwargs=kwargs)
     if url.get_backend_name() == "sqlite":
-        sa.event.listen(storage.engine, "connect", _sqlite_pragmas)
+        from ..store.engine import configure_sqlite
+
+        # Every transaction of Optuna's takes the write lock at its BEGIN, as
+        # nbtrack's own writes do: Optuna claims a queued trial by a read and then an
+        # update, and in a deferred transaction two drivers (or two slots of one)
+        # both read it WAITING and both ran it. Also WAL's commit without a flush
+        # (Optuna commits 5-7 times a trial) and the fork guard.
+        storage.engine.update_execution_options(nbtrack_write=True)
+        configure_sqlite(storage.engine)
         storage.engine.dispose()  # the connections opened while checking the schema
     return storage
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Commit as nbtrack's own store does (store/engine.py): in WAL mode (which
-    the store set on its file), `synchronous=NORMAL` skips the disk flush at each
-    commit (a power cut may lose the last commits, never the file). Optuna
-    commits 5-7 times per trial; a flush each was a fifth of the driver's time
-    per trial here. A file in another journal mode keeps the full flush."""
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode")
-        row = cursor.fetchone()
-        if row is not None and str(row[0]).lower() == "wal":
-            cursor.execute("PRAGMA synchronous=NORMAL")
-    finally:
-        cursor.close()
 
 
 def _ensure_schema(sa: Any, store_url: str) -> None:
