@@ -228,9 +228,9 @@ def test_a_parallel_sweep_stopped_leaves_no_trial_running_and_resumes(backend: s
 def test_parallel_slots_never_run_one_queued_trial_twice(backend: str) -> None:
     """A grid queues its combinations (Optuna's WAITING trials) and two slots ask at
     the same moment: each combination runs exactly once. On SQLite, Optuna claims a
-    queued trial by a read and an update outside one transaction, so two threads
+    queued trial by a read and an update, and in a deferred transaction two threads
     asking at once claimed the same one about 1 time in 5 (run twice, then "Cannot
-    tell a COMPLETE trial"); the driver asks one at a time."""
+    tell a COMPLETE trial"); Optuna's engine now begins with BEGIN IMMEDIATE."""
 
     def train(x: int) -> float:
         return float(x)

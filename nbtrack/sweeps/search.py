@@ -262,15 +262,10 @@ def search(
     lock = threading.Lock()
     width = max(3, len(str(trials)))
 
-    asking = threading.Lock()
-
     def ask() -> object:
-        # One ask at a time in this process: on SQLite, Optuna claims a queued
-        # (WAITING) trial by a read then an update outside one transaction (FOR
-        # UPDATE means nothing there), so two slots asking at once could both claim
-        # the same retried trial and run it twice.
-        with asking:
-            ot = study.ask(dists)
+        # Slots ask at once: a queued trial is claimed by one of them only (on
+        # SQLite because Optuna's engine begins with BEGIN IMMEDIATE: study.py).
+        ot = study.ask(dists)
         ot.set_user_attr("driver", f"{_HOST}:{os.getpid()}")
         number = ot.number + 1
         params = {k: from_choice(checked, k, v) for k, v in ot.params.items()}

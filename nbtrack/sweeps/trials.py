@@ -140,7 +140,7 @@ def _ended(run: Any, metric: str | None) -> dict[str, Any]:
     last = summary.get("last") if summary else None
     return {
         "id": run.id,
-        "ref": f"{run.stem}#{run.seq}",
+        "ref": run.ref,
         "status": run.status,
         "last": last if isinstance(last, (int, float)) and last == last else None,
     }
