@@ -147,20 +147,37 @@ def log_artifact(
     p = p.absolute()
     if p.is_symlink() and _inside(p.resolve(), ctx.root):
         p = p.resolve()  # a link within the project: its target is the content
+    run = active_run()
+    version, _created = store_version(
+        ctx, p, name, type, run.id if run is not None else None, current_cell(run)
+    )
+    _edge(ctx, version, "out")
+    _aliases(ctx, version, aliases)
+    return version
+
+
+def store_version(
+    ctx: ArtifactContext,
+    p: Path,
+    name: str,
+    type: str,
+    run_id: str | None,
+    cell: dict[str, Any] | None,
+) -> tuple[Version, bool]:
+    """Store the file or folder at `p` by hash (unless that content is stored under
+    `name` already) and record it as a version of `name` made by `run_id`.
+    Returns (version, created)."""
     kind, digest, size, files, blobs, meta, entries, manifest = _content(
         ctx, p, store=True, name=name
     )
-    existing = _existing_stored(ctx, name, digest)
-    if existing is None:
+    if _existing_stored(ctx, name, digest) is None:
         if entries is not None and kind == "folder":
             _store_entries(ctx, entries)
-        elif entries is not None:
-            if not ctx.blobs.has(digest):
-                ctx.blobs.put_file(p, digest)
+        elif entries is not None and not ctx.blobs.has(digest):
+            ctx.blobs.put_file(p, digest)
         if manifest is not None:
             ctx.blobs.put_bytes(manifest, digest)
-    run = active_run()
-    version, _created = record_version(
+    return record_version(
         ctx.store,
         name=name,
         type=type,
@@ -171,12 +188,9 @@ def log_artifact(
         stored=True,
         meta=meta,
         blobs=blobs,
-        run_id=run.id if run is not None else None,
-        cell=current_cell(run),
+        run_id=run_id,
+        cell=cell,
     )
-    _edge(ctx, version, "out")
-    _aliases(ctx, version, aliases)
-    return version
 
 
 def _existing_stored(ctx: ArtifactContext, name: str, digest: str) -> Version | None:

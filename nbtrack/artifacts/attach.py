@@ -16,7 +16,7 @@ from typing import Any
 from .context import ArtifactContext, context_for
 from .errors import ArtifactError
 from .names import check_name
-from .records import Version, add_edge, record_version
+from .records import Version, add_edge
 
 
 def artifact_name(text: str) -> str:
@@ -37,36 +37,13 @@ def log_artifact_for_run(
 ) -> tuple[Version, bool]:
     """Store the file or folder at ``path`` as a version of ``name`` made by the run
     ``run_id`` (which must exist in the context's store). Returns (version, created)."""
-    from .api import _content, _existing_stored, _store_entries
+    from .api import store_version
 
     p = Path(path).expanduser().absolute()
     if not os.path.lexists(p):
         raise ArtifactError(f"no file or folder at {p}: nothing to record for run {run_id}")
     name = check_name(name if name is not None else p.name)
     ctx = ctx if ctx is not None else context_for()
-    kind, digest, size, files, blobs, meta, entries, manifest = _content(
-        ctx, p, store=True, name=name
-    )
-    if _existing_stored(ctx, name, digest) is None:
-        if entries is not None and kind == "folder":
-            _store_entries(ctx, entries)
-        elif entries is not None and not ctx.blobs.has(digest):
-            ctx.blobs.put_file(p, digest)
-        if manifest is not None:
-            ctx.blobs.put_bytes(manifest, digest)
-    version, created = record_version(
-        ctx.store,
-        name=name,
-        type=type,
-        hash=digest,
-        kind=kind,
-        size=size,
-        files=files,
-        stored=True,
-        meta=meta,
-        blobs=blobs,
-        run_id=run_id,
-        cell=cell,
-    )
+    version, created = store_version(ctx, p, name, type, run_id, cell)
     add_edge(ctx.store, run_id, version.id, "out", cell)
     return version, created
