@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from artifact_helpers import blob_files
+from process_helpers import blob_files
 
 import nbtrack
 from nbtrack.cli import main

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from artifact_helpers import run_python
+from process_helpers import run_python
 
 import nbtrack
 from nbtrack.artifacts import ArtifactError

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from artifact_helpers import blob_files
+from process_helpers import blob_files
 
 import nbtrack
 from nbtrack.artifacts import ArtifactError, ArtifactNotFoundError

@@ -106,7 +106,7 @@ v = nbtrack.log_model(Net(), "nb-net")
 m = nbtrack.load_model("nb-net")
 print(v.meta["model"]["format"], float(m(torch.ones(1, 2))))
 """
-    from model_helpers import run_python
+    from process_helpers import run_python
 
     made = run_python(code, project).split()
     assert made[0] == "module"

@@ -1,4 +1,4 @@
-"""Helpers of the artifact tests: blob counts, and Python run in a fresh process."""
+"""Helpers of the artifact and model tests: blob counts, and Python run in a fresh process."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def run_python(code: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     """Run `code` in a new Python process in `cwd`; its stdout (fails on error)."""
     full_env = {**os.environ, **(env or {})}
     full_env["PYTHONPATH"] = os.pathsep.join(
-        [str(Path(__file__).resolve().parents[2]), full_env.get("PYTHONPATH", "")]
+        [str(Path(__file__).resolve().parents[1]), full_env.get("PYTHONPATH", "")]
     )
     done = subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
