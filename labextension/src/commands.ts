@@ -42,6 +42,20 @@ export function registerCommands(app: JupyterFrontEnd, deps: ICommandDeps): void
   const one = (): IRun | undefined =>
     model.selectedRuns.length === 1 ? model.selectedRuns[0] : undefined;
 
+  /** A command on the one selected run: enabled only while exactly one is. */
+  function addOneRunCommand(id: string, label: string, act: (run: IRun) => Promise<void>): void {
+    commands.addCommand(id, {
+      label,
+      isEnabled: () => !!one(),
+      execute: async () => {
+        const run = one();
+        if (run) {
+          await act(run);
+        }
+      }
+    });
+  }
+
   async function resolve(ref: string): Promise<IRun> {
     const known = model.get(ref) ?? model.runs.find(r => r.ref === ref || r.name === ref);
     return known ?? (await api.getRun(ref));
@@ -139,60 +153,36 @@ export function registerCommands(app: JupyterFrontEnd, deps: ICommandDeps): void
     }
   });
 
-  commands.addCommand(CommandIDs.rename, {
-    label: 'Rename Run…',
-    isEnabled: () => !!one(),
-    execute: async () => {
-      const run = one();
-      if (!run) {
-        return;
-      }
-      const result = await InputDialog.getText({
-        title: `Rename ${run.ref}`,
-        text: run.name,
-        okLabel: 'Rename'
-      });
-      if (result.button.accept && result.value && result.value.trim() !== run.name) {
-        await model.update(run.id, { name: result.value.trim() }).catch(report('Could not rename'));
-      }
+  addOneRunCommand(CommandIDs.rename, 'Rename Run…', async run => {
+    const result = await InputDialog.getText({
+      title: `Rename ${run.ref}`,
+      text: run.name,
+      okLabel: 'Rename'
+    });
+    if (result.button.accept && result.value && result.value.trim() !== run.name) {
+      await model.update(run.id, { name: result.value.trim() }).catch(report('Could not rename'));
     }
   });
 
-  commands.addCommand(CommandIDs.tag, {
-    label: 'Edit Run Tags…',
-    isEnabled: () => !!one(),
-    execute: async () => {
-      const run = one();
-      if (!run) {
-        return;
-      }
-      const result = await InputDialog.getText({
-        title: `Tags of ${run.ref || run.name} (comma-separated)`,
-        text: run.tags.join(', '),
-        okLabel: 'Save'
-      });
-      if (result.button.accept && result.value !== null) {
-        const tags = result.value
-          .split(',')
-          .map(t => t.trim())
-          .filter((t, i, all) => t && all.indexOf(t) === i);
-        await model.update(run.id, { tags }).catch(report('Could not save the tags'));
-      }
+  addOneRunCommand(CommandIDs.tag, 'Edit Run Tags…', async run => {
+    const result = await InputDialog.getText({
+      title: `Tags of ${run.ref || run.name} (comma-separated)`,
+      text: run.tags.join(', '),
+      okLabel: 'Save'
+    });
+    if (result.button.accept && result.value !== null) {
+      const tags = result.value
+        .split(',')
+        .map(t => t.trim())
+        .filter((t, i, all) => t && all.indexOf(t) === i);
+      await model.update(run.id, { tags }).catch(report('Could not save the tags'));
     }
   });
 
-  commands.addCommand(CommandIDs.note, {
-    label: 'Edit Run Notes…',
-    isEnabled: () => !!one(),
-    execute: async () => {
-      const run = one();
-      if (!run) {
-        return;
-      }
-      const notes = await editNotes(`Notes on ${run.ref || run.name}`, run.notes);
-      if (notes !== null && notes !== run.notes) {
-        await model.update(run.id, { notes }).catch(report('Could not save the notes'));
-      }
+  addOneRunCommand(CommandIDs.note, 'Edit Run Notes…', async run => {
+    const notes = await editNotes(`Notes on ${run.ref || run.name}`, run.notes);
+    if (notes !== null && notes !== run.notes) {
+      await model.update(run.id, { notes }).catch(report('Could not save the notes'));
     }
   });
 
