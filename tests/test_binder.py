@@ -133,7 +133,9 @@ def binder(tmp_path_factory: pytest.TempPathFactory) -> Binder:
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
-            timeout=900,
+            # A guard against a hang, not a speed bound: the install builds the
+            # extension (~8 min on a quiet 2-core machine; over 15 at load 9).
+            timeout=3600,
         )
     if done.returncode != 0:
         pytest.fail(f"binder/postBuild failed ({done.returncode}):\n{log.read_text()[-4000:]}")

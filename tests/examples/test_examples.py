@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,7 +31,6 @@ class Example:
     repo: Path
     store: str
     stdout: str
-    seconds: float
 
 
 def git(repo: Path, *args: str) -> str:
@@ -58,7 +56,6 @@ def repo(project: Path) -> Path:
 
 def run_example(repo: Path, *args: str) -> Example:
     env = {k: v for k, v in os.environ.items() if k not in ("NBTRACK_STORE", "JPY_SESSION_NAME")}
-    start = time.monotonic()
     proc = subprocess.run(
         [sys.executable, str(repo / "example_notebooks" / "run.py"), *args],
         cwd=repo,
@@ -67,10 +64,9 @@ def run_example(repo: Path, *args: str) -> Example:
         text=True,
         timeout=600,
     )
-    seconds = time.monotonic() - start
     assert proc.returncode == 0, f"run.py {' '.join(args)} failed:\n{proc.stdout}\n{proc.stderr}"
     store = f"sqlite:///{repo / '.nbtrack' / 'nbtrack.db'}"
-    return Example(repo=repo, store=store, stdout=proc.stdout, seconds=seconds)
+    return Example(repo=repo, store=store, stdout=proc.stdout)
 
 
 def in_order(text: str, *parts: str) -> bool:
@@ -132,7 +128,6 @@ def test_quickstart(repo: Path) -> None:
 @pytest.mark.slow
 def test_digits_classifier(repo: Path) -> None:
     ex = run_example(repo, "digits_classifier.ipynb")
-    assert ex.seconds < 120, f"the digits example took {ex.seconds:.0f}s"
 
     runs = nbtrack.runs(store=ex.store)
     assert list(runs["name"]) == ["mlp-128-fast", "mlp-128", "mlp-32", "logreg"]
@@ -236,7 +231,6 @@ def test_out_of_order(repo: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_sweep(repo: Path) -> None:
     ex = run_example(repo, "sweep.ipynb")
-    assert ex.seconds < 120, f"the sweep example took {ex.seconds:.0f}s"
 
     runs = nbtrack.runs(store=ex.store)
     assert len(runs) == 4 and set(runs["status"]) == {"finished"}
