@@ -3,7 +3,8 @@ way each backend reads them cheapest, as one column of last values per key.
 
 - SQLite: one LEFT JOIN of the summaries per key onto the listing's rows (wide
   rows; the first KEYS_PER_QUERY keys in the rows' own statement, then a
-  statement per KEYS_PER_QUERY more), after a statement for the keys. The stdlib
+  statement per KEYS_PER_QUERY more), after a statement for the keys (a
+  few index seeks a key). The stdlib
   driver costs about 0.5 us a row whatever its width, so wide rows are the cheap
   shape there: long rows cost 30-40% more at 20 keys (benchmarks/bench_models.py).
 - PostgreSQL: the linked runs' summaries once, as long (row number, key, last)
@@ -25,18 +26,48 @@ if TYPE_CHECKING:
 KEYS_PER_QUERY = 48
 
 
+# Versions whose runs are looked at first for a key (see metric_keys).
+QUICK_VERSIONS = 64
+
+# SQLite's plan spelled out (CROSS JOIN keeps the versions outside, INDEXED BY
+# reads the key's summaries): the store's distinct keys by a skip scan of the
+# summaries' key index, each kept when a linked run has it.
+_KEYS_SQL = """
+WITH RECURSIVE k(key) AS (
+    SELECT (SELECT min(key) FROM nbtrack_summaries)
+    UNION ALL
+    SELECT (SELECT min(s.key) FROM nbtrack_summaries AS s WHERE s.key > k.key)
+    FROM k WHERE k.key IS NOT NULL
+)
+SELECT key FROM k WHERE key IS NOT NULL AND (
+    EXISTS (
+        SELECT 1 FROM (
+            SELECT run_id FROM nbtrack_registry_versions {where} LIMIT {quick}
+        ) AS v
+        CROSS JOIN nbtrack_summaries AS s ON s.run_id = v.run_id AND s.key = k.key
+    )
+    OR EXISTS (
+        SELECT 1 FROM nbtrack_summaries AS s INDEXED BY ix_nbtrack_summaries_key_last
+        WHERE s.key = k.key
+        AND s.run_id IN (SELECT run_id FROM nbtrack_registry_versions {where})
+    )
+)
+"""
+
+
 def metric_keys(conn: sa.Connection, name: str | None) -> list[str]:
-    """The keys any linked run has a summary of, sorted."""
+    """The keys any linked run has a summary of, sorted (SQLite).
+
+    A key is looked for first among the first QUICK_VERSIONS versions' runs (a
+    seek each: where a key is found in practice), else among that key's
+    summaries, each looked up in the linked runs: a few seeks a key, where
+    reading every linked run's summaries cost 0.1-0.15 s at 20,000 versions x
+    20 keys (benchmarks/bench_models.py)."""
     import sqlalchemy as sa
 
-    from ..store.registry_tables import registry_versions as RV
-    from ..store.schema import summaries as S
-
-    linked = sa.select(RV.c.run_id)
-    if name is not None:
-        linked = linked.where(RV.c.name == name)
-    query = sa.select(S.c.key).distinct().where(S.c.run_id.in_(linked))
-    return sorted(r[0] for r in conn.execute(query))
+    where = "WHERE name = :name" if name is not None else ""
+    query = sa.text(_KEYS_SQL.format(where=where, quick=QUICK_VERSIONS))
+    return sorted(r[0] for r in conn.execute(query, {"name": name} if name is not None else {}))
 
 
 def with_metrics(
