@@ -82,6 +82,17 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+def fetch(conn: sa.Connection, query: sa.Executable) -> list[Any]:
+    """The rows of `query`; on PostgreSQL in psycopg's binary format, which
+    spares both sides formatting and parsing the values as text."""
+    if conn.dialect.name != "postgresql":
+        return conn.execute(query).cursor.fetchall()
+    compiled = query.compile(dialect=conn.dialect)
+    with conn.connection.dbapi_connection.cursor(binary=True) as cursor:
+        cursor.execute(str(compiled), compiled.params)
+        return cursor.fetchall()
+
+
 def _transpose(rows: list[Any], width: int) -> list[tuple[Any, ...]]:
     return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
 
@@ -125,12 +136,12 @@ def read_listing(
         sqlite = conn.dialect.name == "sqlite"
         if not sqlite:  # one snapshot for all the statements
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        counted = conn.execute(names_q).cursor.fetchall()
+        counted = conn.execute(names_q).cursor.fetchall()  # begins the snapshot
         # SQLite: the metrics as more columns of the rows (listing_metrics.py).
         keys = lm.metric_keys(conn, name) if metrics and sqlite and counted else []
         chunks = [keys[i : i + lm.KEYS_PER_QUERY] for i in range(0, len(keys), lm.KEYS_PER_QUERY)]
         first = chunks[0] if chunks else []
-        rows = conn.execute(select(*lm.with_metrics(base, columns, first))).cursor.fetchall()
+        rows = fetch(conn, select(*lm.with_metrics(base, columns, first)))
         cells = _transpose(rows, len(fields) + len(first))
         count = len(rows)
         del rows
@@ -141,9 +152,9 @@ def read_listing(
             more = conn.execute(select(*lm.with_metrics(RV, [], chunk))).cursor.fetchall()
             values.update(zip(chunk, _transpose(more, len(chunk)), strict=True))
         if metrics and not sqlite and counted:  # long rows, pivoted
-            values.update(lm.pivot(count, conn.execute(lm.summaries_q(name)).cursor.fetchall()))
+            values.update(lm.pivot(count, fetch(conn, lm.summaries_q(name))))
         held: dict[tuple[str, int], list[str]] = {}
-        for n, v, alias in conn.execute(aliases_q).cursor.fetchall():
+        for n, v, alias in fetch(conn, aliases_q):
             held.setdefault((n, v), []).append(alias)
     return Listing(
         names=[r[0] for r in counted],
