@@ -82,15 +82,25 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def fetch(conn: sa.Connection, query: sa.Executable) -> list[Any]:
-    """The rows of `query`; on PostgreSQL in psycopg's binary format, which
-    spares both sides formatting and parsing the values as text."""
-    if conn.dialect.name != "postgresql":
-        return conn.execute(query).cursor.fetchall()
-    compiled = query.compile(dialect=conn.dialect)
-    with conn.connection.dbapi_connection.cursor(binary=True) as cursor:
-        cursor.execute(str(compiled), compiled.params)
-        return cursor.fetchall()
+@contextlib.contextmanager
+def binary_rows(conn: sa.Connection) -> Iterator[None]:
+    """Rows read through `conn` inside the block come, on PostgreSQL, in psycopg's
+    binary format: neither the server nor the driver formats and parses each
+    value as text (a third of the driver's time for the listing)."""
+    if conn.dialect.driver != "psycopg":
+        yield
+        return
+    import sqlalchemy as sa
+    from psycopg.pq import Format
+
+    def binary(_conn: Any, cursor: Any, *_: Any) -> None:
+        cursor.format = Format.BINARY
+
+    sa.event.listen(conn, "before_cursor_execute", binary)
+    try:
+        yield
+    finally:
+        sa.event.remove(conn, "before_cursor_execute", binary)
 
 
 def _transpose(rows: list[Any], width: int) -> list[tuple[Any, ...]]:
@@ -132,16 +142,16 @@ def read_listing(
         query = sa.select(*cols).select_from(frm).order_by(RV.c.name, RV.c.version)
         return query.where(RV.c.name == name) if name is not None else query
 
-    with store.reading() as conn, paused_gc():
+    with store.reading() as conn, paused_gc(), binary_rows(conn):
         sqlite = conn.dialect.name == "sqlite"
         if not sqlite:  # one snapshot for all the statements
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        counted = conn.execute(names_q).cursor.fetchall()  # begins the snapshot
+        counted = conn.execute(names_q).cursor.fetchall()
         # SQLite: the metrics as more columns of the rows (listing_metrics.py).
         keys = lm.metric_keys(conn, name) if metrics and sqlite and counted else []
         chunks = [keys[i : i + lm.KEYS_PER_QUERY] for i in range(0, len(keys), lm.KEYS_PER_QUERY)]
         first = chunks[0] if chunks else []
-        rows = fetch(conn, select(*lm.with_metrics(base, columns, first)))
+        rows = conn.execute(select(*lm.with_metrics(base, columns, first))).cursor.fetchall()
         cells = _transpose(rows, len(fields) + len(first))
         count = len(rows)
         del rows
@@ -152,9 +162,9 @@ def read_listing(
             more = conn.execute(select(*lm.with_metrics(RV, [], chunk))).cursor.fetchall()
             values.update(zip(chunk, _transpose(more, len(chunk)), strict=True))
         if metrics and not sqlite and counted:  # long rows, pivoted
-            values.update(lm.pivot(count, fetch(conn, lm.summaries_q(name))))
+            values.update(lm.pivot(count, conn.execute(lm.summaries_q(name)).cursor.fetchall()))
         held: dict[tuple[str, int], list[str]] = {}
-        for n, v, alias in fetch(conn, aliases_q):
+        for n, v, alias in conn.execute(aliases_q).cursor.fetchall():
             held.setdefault((n, v), []).append(alias)
     return Listing(
         names=[r[0] for r in counted],
