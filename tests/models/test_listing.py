@@ -165,3 +165,31 @@ def test_sqlite_metric_keys_do_not_read_every_linked_summary(project: Path) -> N
     few = _key_steps()
     _register(range(1, 4), versions=10)
     assert _key_steps() < 1.5 * few
+
+
+def test_postgresql_reads_a_row_per_metric_key_not_per_version_and_key(backend: str) -> None:
+    # The summaries come one row per key (its rows and values packed), so the rows
+    # the driver makes are the versions' and a few more, not versions x keys.
+    import pytest
+    import sqlalchemy as sa
+
+    from nbtrack.artifacts.context import context_for
+
+    if not backend.startswith("postgresql"):
+        pytest.skip("SQLite reads the metrics as columns of the versions' rows")
+    _register(range(3), versions=4)  # 3 models, 12 versions, keys acc and loss
+    read: list[int] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            read.append(cursor.rowcount)
+
+    engine = context_for().store.engine
+    sa.event.listen(engine, "after_cursor_execute", count)
+    try:
+        df = nbtrack.registry.models()
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", count)
+    assert list(df["metrics.loss"]) == [1.0, 2.0, 3.0, 4.0] * 3
+    # names, the versions' rows, one per key, the aliases
+    assert read == [3, 12, 2, 3]
