@@ -3,10 +3,10 @@ way each backend reads them cheapest, as one column of last values per key.
 
 - SQLite: one LEFT JOIN of the summaries per key onto the listing's rows (wide
   rows; the first KEYS_PER_QUERY keys in the rows' own statement, then a
-  statement per KEYS_PER_QUERY more), after a statement for the keys (a
-  few index seeks a key). The stdlib
-  driver costs about 0.5 us a row whatever its width, so wide rows are the cheap
-  shape there: long rows cost 30-40% more at 20 keys (benchmarks/bench_models.py).
+  statement per KEYS_PER_QUERY more), after a statement for the keys (a few
+  index seeks a key). The stdlib driver costs about 0.5 us a row whatever its
+  width, so wide rows are the cheap shape there: long rows cost 30-40% more at
+  20 keys (benchmarks/bench_models.py).
 - PostgreSQL: the linked runs' summaries once, a row per key with its rows and
   last values packed as binary arrays that numpy reads as they are (no Python
   object a value; long (row, key, last) rows cost the driver 0.26 s at 20 keys
