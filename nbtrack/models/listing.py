@@ -82,6 +82,27 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+@contextlib.contextmanager
+def binary_rows(conn: sa.Connection) -> Iterator[None]:
+    """Rows read through `conn` inside the block come, on PostgreSQL, in psycopg's
+    binary format: neither the server nor the driver formats and parses each
+    value as text (a third of the driver's time for the listing)."""
+    if conn.dialect.driver != "psycopg":
+        yield
+        return
+    import sqlalchemy as sa
+    from psycopg.pq import Format
+
+    def binary(_conn: Any, cursor: Any, *_: Any) -> None:
+        cursor.format = Format.BINARY
+
+    sa.event.listen(conn, "before_cursor_execute", binary)
+    try:
+        yield
+    finally:
+        sa.event.remove(conn, "before_cursor_execute", binary)
+
+
 def _transpose(rows: list[Any], width: int) -> list[tuple[Any, ...]]:
     return list(zip(*rows, strict=True)) if rows else [() for _ in range(width)]
 
@@ -121,7 +142,7 @@ def read_listing(
         query = sa.select(*cols).select_from(frm).order_by(RV.c.name, RV.c.version)
         return query.where(RV.c.name == name) if name is not None else query
 
-    with store.reading() as conn, paused_gc():
+    with store.reading() as conn, paused_gc(), binary_rows(conn):
         sqlite = conn.dialect.name == "sqlite"
         if not sqlite:  # one snapshot for all the statements
             conn = conn.execution_options(isolation_level="REPEATABLE READ")

@@ -3,18 +3,21 @@ way each backend reads them cheapest, as one column of last values per key.
 
 - SQLite: one LEFT JOIN of the summaries per key onto the listing's rows (wide
   rows; the first KEYS_PER_QUERY keys in the rows' own statement, then a
-  statement per KEYS_PER_QUERY more), after a statement for the keys. The stdlib
-  driver costs about 0.5 us a row whatever its width, so wide rows are the cheap
-  shape there: long rows cost 30-40% more at 20 keys (benchmarks/bench_models.py).
-- PostgreSQL: the linked runs' summaries once, as long (row number, key, last)
-  rows, pivoted by arrays. One join whatever the number of keys, where a join
-  per key made the server hash every summary of that key in the store (1.6 s of
-  server CPU at 20 keys beside 20,000 other runs; 0.5 s this way).
+  statement per KEYS_PER_QUERY more), after a statement for the keys (a few
+  index seeks a key). The stdlib driver costs about 0.5 us a row whatever its
+  width, so wide rows are the cheap shape there: long rows cost 30-40% more at
+  20 keys (benchmarks/bench_models.py).
+- PostgreSQL: the linked runs' summaries once, a row per key with its rows and
+  last values packed as binary arrays that numpy reads as they are (no Python
+  object a value; long (row, key, last) rows cost the driver 0.26 s at 20 keys
+  x 20,000 versions, and the pivot as much again). One join whatever the number
+  of keys, where a join per key made the server hash every summary of that key
+  in the store (1.6 s of server CPU at 20 keys beside 20,000 other runs; 0.5 s
+  this way).
 """
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,18 +28,48 @@ if TYPE_CHECKING:
 KEYS_PER_QUERY = 48
 
 
+# Versions whose runs are looked at first for a key (see metric_keys).
+QUICK_VERSIONS = 64
+
+# SQLite's plan spelled out (CROSS JOIN keeps the versions outside, INDEXED BY
+# reads the key's summaries): the store's distinct keys by a skip scan of the
+# summaries' key index, each kept when a linked run has it.
+_KEYS_SQL = """
+WITH RECURSIVE k(key) AS (
+    SELECT (SELECT min(key) FROM nbtrack_summaries)
+    UNION ALL
+    SELECT (SELECT min(s.key) FROM nbtrack_summaries AS s WHERE s.key > k.key)
+    FROM k WHERE k.key IS NOT NULL
+)
+SELECT key FROM k WHERE key IS NOT NULL AND (
+    EXISTS (
+        SELECT 1 FROM (
+            SELECT run_id FROM nbtrack_registry_versions {where} LIMIT {quick}
+        ) AS v
+        CROSS JOIN nbtrack_summaries AS s ON s.run_id = v.run_id AND s.key = k.key
+    )
+    OR EXISTS (
+        SELECT 1 FROM nbtrack_summaries AS s INDEXED BY ix_nbtrack_summaries_key_last
+        WHERE s.key = k.key
+        AND s.run_id IN (SELECT run_id FROM nbtrack_registry_versions {where})
+    )
+)
+"""
+
+
 def metric_keys(conn: sa.Connection, name: str | None) -> list[str]:
-    """The keys any linked run has a summary of, sorted."""
+    """The keys any linked run has a summary of, sorted (SQLite).
+
+    A key is looked for first among the first QUICK_VERSIONS versions' runs (a
+    seek each: where a key is found in practice), else among that key's
+    summaries, each looked up in the linked runs: a few seeks a key, where
+    reading every linked run's summaries cost 0.1-0.15 s at 20,000 versions x
+    20 keys (benchmarks/bench_models.py)."""
     import sqlalchemy as sa
 
-    from ..store.registry_tables import registry_versions as RV
-    from ..store.schema import summaries as S
-
-    linked = sa.select(RV.c.run_id)
-    if name is not None:
-        linked = linked.where(RV.c.name == name)
-    query = sa.select(S.c.key).distinct().where(S.c.run_id.in_(linked))
-    return sorted(r[0] for r in conn.execute(query))
+    where = "WHERE name = :name" if name is not None else ""
+    query = sa.text(_KEYS_SQL.format(where=where, quick=QUICK_VERSIONS))
+    return sorted(r[0] for r in conn.execute(query, {"name": name} if name is not None else {}))
 
 
 def with_metrics(
@@ -58,9 +91,12 @@ def with_metrics(
 
 
 def summaries_q(name: str | None) -> sa.Select[Any]:
-    """The linked runs' summaries as long (row, key, last) rows: `row` is the
+    """The linked runs' summaries, one row per key (PostgreSQL): the key, then the
+    rows holding it and their last values, each packed as one big-endian array
+    (int8send / float8send: 8 bytes a value; a NULL last as NaN). `row` is the
     version's number in the listing's order (1, 2, ...: the same order and name
-    filter as the rows' statement, in the same snapshot)."""
+    filter as the rows' statement, in the same snapshot). Both aggregates read
+    the group's rows in one order, so the n-th row goes with the n-th value."""
     import sqlalchemy as sa
 
     from ..store.registry_tables import registry_versions as RV
@@ -69,25 +105,29 @@ def summaries_q(name: str | None) -> sa.Select[Any]:
     number = sa.func.row_number().over(order_by=(RV.c.name, RV.c.version))
     rows = sa.select(RV.c.run_id, number.label("row"))
     v = (rows.where(RV.c.name == name) if name is not None else rows).subquery()
-    return sa.select(v.c.row, S.c.key, S.c.last).select_from(v.join(S, S.c.run_id == v.c.run_id))
+    nan = sa.func.float8send(sa.cast(sa.literal("NaN"), sa.Float(53)))
+    last = sa.func.coalesce(sa.func.float8send(S.c.last), nan)
+    empty = sa.cast(sa.literal(b""), sa.LargeBinary)
+    return (
+        sa.select(
+            S.c.key,
+            sa.func.string_agg(sa.func.int8send(v.c.row), empty),
+            sa.func.string_agg(last, empty),
+        )
+        .select_from(v.join(S, S.c.run_id == v.c.run_id))
+        .group_by(S.c.key)
+    )
 
 
-def pivot(count: int, summaries: list[Any]) -> dict[str, Sequence[float]]:
+def pivot(count: int, packed: list[Any]) -> dict[str, Sequence[float]]:
     """Each key's value for each of `count` rows (sorted keys; NaN where the row's
-    run has no such key or is gone), from summaries_q's rows. Each column is taken
-    out of the rows on its own (one zip(*rows) over many rows costs several times
-    more), the keys coded through a dict of the few distinct ones."""
+    run has no such key or is gone), from summaries_q's rows: numpy reads the
+    packed arrays as they are, no Python object a value."""
     import numpy as np
 
-    if not summaries:
-        return {}
-    n = len(summaries)
-    rows = np.fromiter(map(operator.itemgetter(0), summaries), np.intp, n) - 1
-    keys = list(map(operator.itemgetter(1), summaries))
-    names = sorted(set(keys))
-    code = {key: i for i, key in enumerate(names)}
-    codes = np.fromiter(map(code.__getitem__, keys), np.intp, n)
-    grid = np.full((count, len(names)), np.nan)
-    # None (a NaN stored as NULL) becomes NaN.
-    grid[rows, codes] = np.array(list(map(operator.itemgetter(2), summaries)), dtype="float64")
-    return {key: grid[:, i] for i, key in enumerate(names)}
+    out = {}
+    for key, rows, lasts in sorted(packed, key=lambda r: r[0]):
+        column = np.full(count, np.nan)
+        column[np.frombuffer(rows, ">i8") - 1] = np.frombuffer(lasts, ">f8")
+        out[key] = column
+    return out

@@ -14,7 +14,7 @@ so `name:v2` always means one thing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import registry_records as rr
@@ -116,6 +116,23 @@ def _number(version: int | str) -> int:
     return int(digits)
 
 
+def _strings(values: Sequence[str | None], take: Any = None) -> Any:
+    """A pandas "str" column of `values` (None: missing), picked by the indexes
+    `take` when given. When pandas keeps strings in pyarrow (pandas 3), through
+    one pyarrow array: half the cost of pandas checking each value."""
+    import numpy as np
+    import pandas as pd
+
+    dtype = pd.api.types.pandas_dtype("str")
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        import pyarrow as pa
+
+        array = pa.array(values, pa.large_string())
+        return pd.array(array if take is None else array.take(take), dtype=dtype)
+    picked = values if take is None else np.asarray(values, dtype=object)[take]
+    return pd.array(picked, dtype="str")
+
+
 def models(name: str | None = None, store: str | Store | None = None) -> pd.DataFrame:
     """Every registered version (of `name`), one row each: model, version, aliases,
     source (the logged model, e.g. digits-mlp:v3), flavor, run (`stem#seq` that
@@ -129,17 +146,18 @@ def models(name: str | None = None, store: str | Store | None = None) -> pd.Data
     listing = read_listing(_store(store), name, metrics=True, run_ids=False)
     cols = listing.columns
     with paused_gc():
+        # Each model's name repeated over its rows.
+        rows_of = np.repeat(np.arange(len(listing.names)), listing.counts)
         base = pd.DataFrame(
             {
-                "model": pd.array(listing.models(), dtype="str"),
+                "model": _strings(listing.names, rows_of),
                 "version": np.array(cols["version"], dtype="int64"),
                 "aliases": listing.alias_lists(),
-                **{k: pd.array(cols[k], dtype="str") for k in ("source", "flavor", "run")},
-                "run_name": pd.array(cols["run_name"], dtype="str"),
+                **{k: _strings(cols[k]) for k in ("source", "flavor", "run", "run_name")},
                 "linked": pd.to_datetime(
                     np.array(cols["linked"], dtype="float64"), unit="s", utc=True
                 ),
-                "user": pd.array(cols["user"], dtype="str"),
+                "user": _strings(cols["user"]),
                 # None (NaN, or a run deleted since) becomes NaN.
                 **{
                     f"metrics.{key}": np.array(values, dtype="float64")

@@ -38,7 +38,7 @@ def _selects() -> Iterator[list[str]]:
     seen: list[str] = []
 
     def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
+        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
             seen.append(statement)
 
     sa.event.listen(engine, "before_cursor_execute", record)
@@ -134,3 +134,62 @@ def test_listing_keeps_rows_in_line_past_a_deleted_run_a_nan_and_a_shared_run(
     only = nbtrack.registry.models("clf")
     assert list(only["source"]) == list(df["source"])
     assert nbtrack.registry.models("other").empty
+
+
+def _key_steps() -> int:
+    """SQLite virtual-machine steps of finding the linked runs' metric keys."""
+    from nbtrack.artifacts.context import context_for
+    from nbtrack.models import listing_metrics as lm
+
+    steps = [0]
+
+    def tick() -> int:
+        steps[0] += 1
+        return 0
+
+    with context_for().store.reading() as conn:
+        raw = conn.connection.dbapi_connection
+        raw.set_progress_handler(tick, 1)
+        try:
+            assert lm.metric_keys(conn, None) == ["acc", "loss"]
+            assert lm.metric_keys(conn, "clf-0") == ["acc", "loss"]
+        finally:
+            raw.set_progress_handler(None, 1)
+    return steps[0]
+
+
+def test_sqlite_metric_keys_do_not_read_every_linked_summary(project: Path) -> None:
+    # A key is found by a few index seeks: 16 times the versions, (about) the
+    # same work, where reading the linked runs' summaries grew with them.
+    _register(range(1), versions=2)
+    few = _key_steps()
+    _register(range(1, 4), versions=10)
+    assert _key_steps() < 1.5 * few
+
+
+def test_postgresql_reads_a_row_per_metric_key_not_per_version_and_key(backend: str) -> None:
+    # The summaries come one row per key (its rows and values packed), so the rows
+    # the driver makes are the versions' and a few more, not versions x keys.
+    import pytest
+    import sqlalchemy as sa
+
+    from nbtrack.artifacts.context import context_for
+
+    if not backend.startswith("postgresql"):
+        pytest.skip("SQLite reads the metrics as columns of the versions' rows")
+    _register(range(3), versions=4)  # 3 models, 12 versions, keys acc and loss
+    read: list[int] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            read.append(cursor.rowcount)
+
+    engine = context_for().store.engine
+    sa.event.listen(engine, "after_cursor_execute", count)
+    try:
+        df = nbtrack.registry.models()
+    finally:
+        sa.event.remove(engine, "after_cursor_execute", count)
+    assert list(df["metrics.loss"]) == [1.0, 2.0, 3.0, 4.0] * 3
+    # names, the versions' rows, one per key, the aliases
+    assert read == [3, 12, 2, 3]
