@@ -34,6 +34,11 @@ _PG_HEAD = sa.text(
     f"CREATE TABLE IF NOT EXISTS {HEAD} (id INTEGER PRIMARY KEY, last BIGINT NOT NULL)"
 )
 _READ = sa.text(f"SELECT entry FROM {TABLE} WHERE number >= :start ORDER BY number")
+# SQLite, in a BEGIN IMMEDIATE transaction: each row numbered after the last.
+_SQLITE_APPEND = sa.text(
+    f"INSERT INTO {TABLE} (number, entry) "
+    f"VALUES ((SELECT coalesce(max(number), -1) + 1 FROM {TABLE}), :entry)"
+)
 # One statement, one round trip: the head row's lock orders the appends (the
 # next waits for this one's commit and then reads its new head), so numbers
 # are gapless and no reader ever sees a later entry before an earlier one.
@@ -43,6 +48,18 @@ _PG_APPEND = sa.text(
     "SELECT head.last - :count + e.ord, e.entry "
     "FROM head, unnest(CAST(:entries AS text[])) WITH ORDINALITY AS e(entry, ord)"
 )
+
+
+def has_table(url: str, name: str, schema: str | None = None) -> bool:
+    """Whether the store's database has the table (a read: nothing created)."""
+    from ..store import open_store
+
+    with open_store(url).reading() as conn:
+        return sa.inspect(conn).has_table(name, schema=schema)
+
+
+def has_log(url: str) -> bool:
+    return has_table(url, TABLE)
 
 
 class StoreJournalBackend(BaseJournalBackend):
@@ -93,13 +110,8 @@ class StoreJournalBackend(BaseJournalBackend):
             with self._appends.connect() as conn:
                 conn.execute(_PG_APPEND, {"count": len(entries), "entries": entries})
             return
-        t = log_table
         with self._writes.begin() as conn:  # BEGIN IMMEDIATE: one appender at a time
-            last = conn.execute(sa.select(sa.func.max(t.c.number))).scalar()
-            start = -1 if last is None else last
-            conn.execute(
-                sa.insert(t), [{"number": start + 1 + i, "entry": e} for i, e in enumerate(entries)]
-            )
+            conn.execute(_SQLITE_APPEND, [{"entry": e} for e in entries])
 
     def close(self) -> None:
         for engine in {self.engine, self._appends, self._writes}:

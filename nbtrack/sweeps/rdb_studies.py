@@ -29,15 +29,10 @@ def rdb_storage(store_url: str) -> Any | None:
 def _has_tables(store_url: str) -> bool:
     import sqlalchemy as sa
 
-    from ..store.engine import create_engine
+    from .journal_backend import has_table
 
     pg = sa.make_url(store_url).get_backend_name() == "postgresql"
-    engine = create_engine(store_url)
-    try:
-        with engine.connect() as conn:
-            return sa.inspect(conn).has_table("studies", schema=PG_SCHEMA if pg else None)
-    finally:
-        engine.dispose()
+    return has_table(store_url, "studies", PG_SCHEMA if pg else None)
 
 
 def _open(store_url: str) -> Any:

@@ -71,9 +71,14 @@ def forget_storages() -> None:
 
 def all_studies(store_url: str) -> dict[str, Any]:
     """{sweep id: FrozenStudy} of every searched sweep of the store, old ones too."""
+    from .journal_backend import has_log
     from .rdb_studies import rdb_studies
 
-    journal = {s.study_name: s for s in storage_for(store_url).get_all_studies()}
+    journal = {}
+    with _lock:  # reads only: a store without the log (no searched sweep yet) gets none
+        opened = (store_url, os.getpid()) in _storages
+    if opened or has_log(store_url):
+        journal = {s.study_name: s for s in storage_for(store_url).get_all_studies()}
     return {**rdb_studies(store_url), **journal}
 
 
