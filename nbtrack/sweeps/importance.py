@@ -20,8 +20,9 @@ def importances(store_url: str, sweep_id: str) -> dict[str, Any]:
         return _none("a grid sweep over a notebook has no Optuna study to weigh its parameters")
     import optuna
 
-    storage = _storage(store_url)
-    loaded = optuna.load_study(study_name=sweep_id, storage=storage)
+    from .study import load_study
+
+    loaded = load_study(store_url, sweep_id)
     done = [t for t in loaded.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
     if len(done) < 2:
         return _none(f"{len(done)} finished trial(s): importances need at least 2")
@@ -37,12 +38,6 @@ def importances(store_url: str, sweep_id: str) -> dict[str, Any]:
     with _lock:
         _cache[key] = result
     return result
-
-
-def _storage(store_url: str) -> Any:
-    from .study import storage_for
-
-    return storage_for(store_url)
 
 
 def _none(reason: str) -> dict[str, Any]:

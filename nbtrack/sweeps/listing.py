@@ -1,6 +1,7 @@
 """What the store knows of its sweeps: one row per sweep (grid or search) for
 `nbtrack sweeps`, and one sweep's trials for `nbtrack sweep show ID`. Reads
-only: Optuna's tables are looked at when they exist, never created."""
+only: the studies' journal (study.py), and Optuna's RDB tables of earlier
+versions when they exist, never created."""
 
 from __future__ import annotations
 
@@ -11,18 +12,9 @@ from .grid import SweepError, describe
 
 def _studies(store_url: str) -> dict[str, Any]:
     """{sweep id: FrozenStudy} of the search sweeps in the store, if any."""
-    import sqlalchemy as sa
+    from .study import all_studies
 
-    from ..store import open_store
-    from .study import PG_SCHEMA, storage_for
-
-    st = open_store(store_url)
-    schema = PG_SCHEMA if sa.make_url(store_url).get_backend_name() == "postgresql" else None
-    with st.reading() as conn:
-        if not sa.inspect(conn).has_table("studies", schema=schema):
-            return {}
-    storage = storage_for(store_url)
-    return {s.study_name: s for s in storage.get_all_studies()}
+    return all_studies(store_url)
 
 
 def _trial_rows(store_url: str, sweep_id: str | None = None) -> list[dict[str, Any]]:

@@ -1,100 +1,85 @@
 """The Optuna study of a search sweep, kept in the project's own store database.
 
-Optuna's RDB storage writes its tables (`studies`, `trials`, `alembic_version`,
-...) through SQLAlchemy. In an SQLite store they sit beside nbtrack's
-`nbtrack_*` tables in the same file (no second file). In PostgreSQL they go into
-their own schema, `nbtrack_optuna`, so their generic names never meet a team's
-own tables. The study is named by the sweep id; what the sweep searches
-(target, space, metric, goal) is kept in the study's user attributes, so that a
-reused sweep id is checked against it.
+Every study of a store is one journal (`optuna.storages.JournalStorage`) in the
+store's table `nbtrack_study_log` (journal_backend.py): each change to a study
+is one appended row, and each process replays the rows in memory, so Optuna
+reads a study (TPE reads all its trials at each ask) as fast as from its
+in-memory storage. No second file, no server: the same SQLite file or
+PostgreSQL database as the runs. The study is named by the sweep id; what the
+sweep searches (target, space, metric, goal) is kept in the study's user
+attributes, so that a reused sweep id is checked against it.
+
+Studies made by earlier versions in Optuna's RDB tables stay readable where
+they are, and move into the journal once when their sweep is continued
+(rdb_studies.py).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
 from .grid import SweepError
 
-PG_SCHEMA = "nbtrack_optuna"
 ATTR = "nbtrack"
-_storages: dict[str, Any] = {}
+_storages: dict[tuple[str, int], Any] = {}
 _lock = threading.Lock()
 
 
 def storage_for(store_url: str) -> Any:
-    """Optuna's RDBStorage on the store at `store_url`, one per process."""
+    """Optuna's JournalStorage on the store at `store_url`, one per process."""
+    key = (store_url, os.getpid())
     with _lock:
-        storage = _storages.get(store_url)
+        storage = _storages.get(key)
         if storage is None:
-            storage = _storages[store_url] = _open(store_url)
+            storage = _storages[key] = _open(store_url)
         return storage
 
 
 def _open(store_url: str) -> Any:
     import optuna
-    import sqlalchemy as sa
+
+    from .journal_backend import StoreJournalBackend
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    url = sa.make_url(store_url)
-    kwargs: dict[str, Any] = {}
-    if url.get_backend_name() == "sqlite":
-        # Many trial processes write one file: wait for the lock as nbtrack does.
-        kwargs["connect_args"] = {"timeout": 60}
-    elif url.get_backend_name() == "postgresql":
-        _ensure_schema(sa, store_url)
-        kwargs["connect_args"] = {"options": f"-csearch_path={PG_SCHEMA}"}
-        kwargs["pool_pre_ping"] = True
-    storage = optuna.storages.RDBStorage(store_url, engine_kwargs=kwargs)
-    if url.get_backend_name() == "sqlite":
-        from ..store.engine import configure_sqlite
-
-        # Every transaction of Optuna's takes the write lock at its BEGIN, as
-        # nbtrack's own writes do: Optuna claims a queued trial by a read and then an
-        # update, and in a deferred transaction two drivers (or two slots of one)
-        # both read it WAITING and both ran it. Also WAL's commit without a flush
-        # (Optuna commits 5-7 times a trial) and the fork guard.
-        storage.engine.update_execution_options(nbtrack_write=True)
-        configure_sqlite(storage.engine)
-        storage.engine.dispose()  # the connections opened while checking the schema
-    return storage
+    return optuna.storages.JournalStorage(StoreJournalBackend(store_url))
 
 
-def _ensure_schema(sa: Any, store_url: str) -> None:
-    """Create the study's schema unless it is there (a database owner may have made
-    it for a role that cannot create schemas, as team stores often are)."""
-    from ..store.urls import mask_url
+def _after_fork_in_child() -> None:
+    """A forked child replays the journal afresh (its own worker id for Optuna's
+    claims) on connections of its own; the parent's are dropped, not closed."""
+    global _lock
+    _lock = threading.Lock()
+    for storage in _storages.values():
+        storage._backend.after_fork_in_child()
+    _storages.clear()
 
-    engine = sa.create_engine(store_url)
-    try:
-        with engine.begin() as conn:
-            found = conn.execute(
-                sa.text("SELECT 1 FROM pg_namespace WHERE nspname = :name"), {"name": PG_SCHEMA}
-            ).first()
-            if found is None:
-                conn.execute(sa.text(f"CREATE SCHEMA {PG_SCHEMA}"))
-    except sa.exc.ProgrammingError as exc:
-        if "permission denied" not in str(exc).lower():
-            raise
-        role = sa.make_url(store_url).username or "the store's role"
-        raise SweepError(
-            f"the store at {mask_url(store_url)} does not let {role} create the schema "
-            f"{PG_SCHEMA}, where searched sweeps keep their Optuna study: ask the "
-            f"database's owner to run CREATE SCHEMA {PG_SCHEMA} AUTHORIZATION {role}; "
-            "then run the sweep again"
-        ) from None
-    finally:
-        engine.dispose()
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def forget_storages() -> None:
+    from .rdb_studies import forget
+
     with _lock:
         for storage in _storages.values():
-            try:
-                storage.engine.dispose()
-            except Exception:  # noqa: BLE001 - closing a pool that is already gone
-                pass
+            storage._backend.close()
         _storages.clear()
+    forget()
+
+
+def all_studies(store_url: str) -> dict[str, Any]:
+    """{sweep id: FrozenStudy} of every searched sweep of the store, old ones too."""
+    from .journal_backend import has_log
+    from .rdb_studies import rdb_studies
+
+    journal = {}
+    with _lock:  # reads only: a store without the log (no searched sweep yet) gets none
+        opened = (store_url, os.getpid()) in _storages
+    if opened or has_log(store_url):
+        journal = {s.study_name: s for s in storage_for(store_url).get_all_studies()}
+    return {**rdb_studies(store_url), **journal}
 
 
 def open_study(
@@ -110,9 +95,11 @@ def open_study(
     and whether it existed before."""
     import optuna
 
+    from .rdb_studies import move_to_journal
+
     storage = storage_for(store_url)
     existing = {s.study_name for s in storage.get_all_studies()}
-    existed = sweep_id in existing
+    existed = sweep_id in existing or move_to_journal(store_url, sweep_id, storage)
     study = optuna.create_study(
         storage=storage,
         study_name=sweep_id,
@@ -129,9 +116,17 @@ def open_study(
 
 
 def load_study(store_url: str, sweep_id: str, pruner: Any = None) -> Any:
+    """The study of `sweep_id`, from the journal or (made by an earlier version
+    and not continued since) Optuna's RDB tables."""
     import optuna
 
-    return optuna.load_study(study_name=sweep_id, storage=storage_for(store_url), pruner=pruner)
+    storage = storage_for(store_url)
+    if sweep_id not in {s.study_name for s in storage.get_all_studies()}:
+        from .rdb_studies import rdb_storage, rdb_studies
+
+        if sweep_id in rdb_studies(store_url):
+            storage = rdb_storage(store_url)
+    return optuna.load_study(study_name=sweep_id, storage=storage, pruner=pruner)
 
 
 def check_same(sweep_id: str, old: dict[str, Any], new: dict[str, Any]) -> None:
