@@ -5,9 +5,10 @@ Optuna replays the log in memory, so reading a study costs what its in-memory
 storage costs, and each change is one appended row. Every process that uses a
 study (the sweep's drivers, a trial reporting values to its pruner) appends and
 reads the same table, so appends are serialised and their numbers gapless and
-in order: on PostgreSQL under a transaction-scoped advisory lock, on SQLite in a
-`BEGIN IMMEDIATE` transaction (the store engine's write path). A read fetches
-only the rows above those this process has replayed.
+in order: on PostgreSQL by the row lock of a one-row head counter that each
+append updates, on SQLite in a `BEGIN IMMEDIATE` transaction (the store
+engine's write path). A read fetches only the rows above those this process
+has replayed.
 """
 
 from __future__ import annotations
