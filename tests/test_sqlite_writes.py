@@ -15,9 +15,9 @@ import pytest
 
 from nbtrack.errors import StoreError
 from nbtrack.store import schema
+from nbtrack.store.chunks import CHUNKS_TABLE
 from nbtrack.store.failures import is_transient
 from nbtrack.store.migrations import SCHEMA_VERSION
-from nbtrack.store.chunks import CHUNKS_TABLE
 from nbtrack.store.sqlite_writes import RUN_COLUMNS, WRITES_SCHEMA_VERSION, SqliteStore
 from nbtrack.store.store import Store
 
