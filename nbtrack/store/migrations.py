@@ -259,16 +259,21 @@ def _chunks(op: Any) -> None:
 
     op.create_table(
         "nbtrack_chunks",
-        sa.Column("run_key", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("key_id", sa.Integer, primary_key=True, autoincrement=False),
-        sa.Column("first_seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("run_key", sa.Integer, nullable=False),
+        sa.Column("key_id", sa.Integer, nullable=False),
+        sa.Column("first_seq", sa.BigInteger, nullable=False),
         sa.Column("last_seq", sa.BigInteger, nullable=False),
         sa.Column("n", sa.Integer, nullable=False),
         sa.Column("seqs", sa.LargeBinary),
         sa.Column("steps", sa.LargeBinary, nullable=False),
         sa.Column("vals", sa.LargeBinary, nullable=False),
         sa.Column("times", sa.LargeBinary, nullable=False),
-        sqlite_with_rowid=False,
+    )
+    op.create_index(
+        "ix_nbtrack_chunks_series",
+        "nbtrack_chunks",
+        ["run_key", "key_id", "first_seq"],
+        unique=True,
     )
     op.create_index("ix_nbtrack_chunks_run_seq", "nbtrack_chunks", ["run_key", "last_seq"])
     conn = op.get_bind()

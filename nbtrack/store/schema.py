@@ -98,23 +98,25 @@ metric_keys = sa.Table(
 
 # Metric points in chunks (chunks.py): one row per (run, metric key, flush) holding
 # that flush's points of the series as packed arrays, so a flush of any size is a
-# few rows and no B-tree insert per point. Clustered by run and key (SQLite: WITHOUT
-# ROWID): a series is one contiguous range of the table, its chunks in seq order.
-# (run_key, last_seq) finds the chunks holding points written since a cursor.
+# few rows and no B-tree insert per point. A rowid table, not WITHOUT ROWID: SQLite
+# keeps a row of up to ~4 KB (some 170 points) in its page there, where a WITHOUT
+# ROWID row moves to an overflow page of its own past ~1 KB (a 50-point chunk then
+# takes 4 KB). (run_key, key_id, first_seq) finds a series' chunks in seq order,
+# (run_key, last_seq) the chunks holding points written since a cursor.
 chunks = sa.Table(
     "nbtrack_chunks",
     metadata,
-    sa.Column("run_key", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("key_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("first_seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("run_key", sa.Integer, nullable=False),
+    sa.Column("key_id", sa.Integer, nullable=False),
+    sa.Column("first_seq", sa.BigInteger, nullable=False),
     sa.Column("last_seq", sa.BigInteger, nullable=False),
     sa.Column("n", sa.Integer, nullable=False),
     sa.Column("seqs", sa.LargeBinary),  # NULL: evenly spaced from first_seq to last_seq
     sa.Column("steps", sa.LargeBinary, nullable=False),
     sa.Column("vals", sa.LargeBinary, nullable=False),
     sa.Column("times", sa.LargeBinary, nullable=False),
+    sa.Index("ix_nbtrack_chunks_series", "run_key", "key_id", "first_seq", unique=True),
     sa.Index("ix_nbtrack_chunks_run_seq", "run_key", "last_seq"),
-    sqlite_with_rowid=False,
 )
 
 summaries = sa.Table(
