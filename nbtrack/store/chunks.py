@@ -131,17 +131,13 @@ class Points:
 
         return self.take(np.argsort(self.seq, kind="stable"))
 
+    def tuples(self, *columns: str) -> list[tuple[Any, ...]]:
+        """The points as tuples of the named columns, Python values."""
+        return list(zip(*(getattr(self, c).tolist() for c in columns), strict=True))
+
     def rows(self) -> list[tuple[Any, ...]]:
         """(seq, step, value, time) tuples."""
-        return list(
-            zip(
-                self.seq.tolist(),
-                self.step.tolist(),
-                self.value.tolist(),
-                self.time.tolist(),
-                strict=True,
-            )
-        )
+        return self.tuples("seq", "step", "value", "time")
 
 
 def empty_points() -> Points:

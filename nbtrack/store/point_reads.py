@@ -74,16 +74,7 @@ class PointReads:
         by id."""
         keys = None if keys is None else list(keys)
         p = self._read(run_id, keys=keys, after=after_id, upto=upto_id).by_seq()
-        return list(
-            zip(
-                p.seq.tolist(),
-                p.key.tolist(),
-                p.step.tolist(),
-                p.value.tolist(),
-                p.time.tolist(),
-                strict=True,
-            )
-        )
+        return p.tuples("seq", "key", "step", "value", "time")
 
     def key_points(
         self, run_id: str, key: str, upto_id: int
@@ -98,16 +89,7 @@ class PointReads:
         those of `skip_keys`: key by key (not in name order), each by step then id. One
         read of the run's range of the table, however many keys the run has."""
         p = self._read(run_id, skip_keys=list(skip_keys), upto=upto_id).by_step()
-        return list(
-            zip(
-                p.key.tolist(),
-                p.seq.tolist(),
-                p.step.tolist(),
-                p.value.tolist(),
-                p.time.tolist(),
-                strict=True,
-            )
-        )
+        return p.tuples("key", "seq", "step", "value", "time")
 
     def count_points(self, run_id: str, key: str, upto_id: int, cap: int) -> int:
         """How many points the key has with `id <= upto_id`, counting no further than `cap`."""
