@@ -10,11 +10,13 @@ or its raw-driver baseline (issue 19).
   including the run's end, per point, wall and CPU (the calling thread's share
   apart), beside raw sqlite3 executemany of the same rows in one transaction
   into an unindexed table of the same five columns (the target: <= 1.5x), and
-  into a table with our points table's primary key and index (context).
+  into the row-per-point table nbtrack had before chunks (context). Points are
+  stored in chunks (store/chunks.py): a row per run, key and flush.
 - finish: leaving `with start_run()` after 20,000 points logged over >= 1 s;
   target <= 0.01 s.
 - history(): one run of N points into a DataFrame, beside raw sqlite3 (psycopg)
-  reading the same rows (key, step, value, time) into a DataFrame; target <= 1.5x.
+  reading the same rows (key, step, value, time), a row per point in a plain
+  table of the same engine, into a DataFrame; target <= 1.5x.
 - --layouts: the schema choices measured on raw SQL (size, insert, full read).
 """
 
@@ -82,8 +84,9 @@ def bench_size(url: str | None) -> int:
 RAW_TABLES = {
     # The issue's baseline: the same five columns, no index.
     "unindexed": "CREATE TABLE raw (run_id TEXT, key TEXT, step INTEGER, value REAL, time REAL)",
-    # Context: nbtrack's own points table (clustered primary key, the seq index).
-    "same indexes": (
+    # Context: the row-per-point table nbtrack used before chunks (schema 14:
+    # clustered primary key, the seq index).
+    "row-per-point (before chunks)": (
         "CREATE TABLE raw (run_key INTEGER, key_id INTEGER, step INTEGER, seq INTEGER, "
         "value REAL, time REAL NOT NULL, PRIMARY KEY (run_key, key_id, step, seq)) WITHOUT ROWID;"
         "CREATE INDEX raw_seq ON raw (run_key, seq)"
@@ -237,23 +240,35 @@ def bench_history(url: str | None, n: int, repeat: int) -> tuple[float, float]:
         assert len(df) == n
         return time.perf_counter() - t0
 
-    sql = (
-        "SELECT k.key, p.step, p.value, p.time FROM nbtrack_points p "
-        "JOIN nbtrack_metric_keys k ON k.id = p.key_id "
-        "WHERE p.run_key = (SELECT run_key FROM nbtrack_run_keys WHERE run_id = {m}) "
-        "ORDER BY p.key_id, p.step, p.seq"
-    )
+    # The baseline: the same rows (key, step, value, time), a row per point, in a plain
+    # table of the same database engine, read by the driver into a DataFrame.
+    rows = [(k, s, v, t) for _, k, s, v, t in store.points([run.id])]
+    ddl = "CREATE TABLE bench_raw_points (key TEXT, step BIGINT, value FLOAT, time FLOAT)"
+    if store.dialect == "sqlite":
+        raw_file = folder / "raw.db"
+        with sqlite3.connect(raw_file) as conn:
+            conn.execute(ddl)
+            conn.executemany("INSERT INTO bench_raw_points VALUES (?, ?, ?, ?)", rows)
+    else:
+        import psycopg
+
+        dsn = url.replace("postgresql+psycopg", "postgresql")
+        with psycopg.connect(dsn) as conn:
+            conn.execute("DROP TABLE IF EXISTS bench_raw_points")
+            conn.execute(ddl)
+            with conn.cursor() as cur, cur.copy("COPY bench_raw_points FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+    sql = "SELECT key, step, value, time FROM bench_raw_points"
 
     def raw() -> float:
         t0 = time.perf_counter()
         if store.dialect == "sqlite":
-            conn = sqlite3.connect(store.sqlite_file)
-            rows = conn.execute(sql.format(m="?"), (run.id,)).fetchall()
+            conn = sqlite3.connect(raw_file)
+            rows = conn.execute(sql).fetchall()
         else:
-            import psycopg
-
-            conn = psycopg.connect(url.replace("postgresql+psycopg", "postgresql"))
-            rows = conn.execute(sql.format(m="%s"), (run.id,)).fetchall()
+            conn = psycopg.connect(dsn)
+            rows = conn.execute(sql).fetchall()
         df = pd.DataFrame.from_records(rows, columns=["key", "step", "value", "time"])
         conn.close()
         assert len(df) == n
@@ -261,6 +276,9 @@ def bench_history(url: str | None, n: int, repeat: int) -> tuple[float, float]:
 
     ours(), raw()  # warm
     result = _best(ours, repeat), _best(raw, repeat)
+    if store.dialect != "sqlite":
+        with psycopg.connect(dsn) as conn:
+            conn.execute("DROP TABLE bench_raw_points")
     forget_stores()
     return result
 

@@ -15,9 +15,9 @@ import pytest
 
 from nbtrack.errors import StoreError
 from nbtrack.store import schema
+from nbtrack.store.chunks import CHUNKS_TABLE
 from nbtrack.store.failures import is_transient
 from nbtrack.store.migrations import SCHEMA_VERSION
-from nbtrack.store.point_writes import POINTS_TABLE
 from nbtrack.store.sqlite_writes import RUN_COLUMNS, WRITES_SCHEMA_VERSION, SqliteStore
 from nbtrack.store.store import Store
 
@@ -30,7 +30,7 @@ def test_the_statements_are_written_for_the_current_schema() -> None:
         "bump WRITES_SCHEMA_VERSION"
     )
     assert RUN_COLUMNS == tuple(c.name for c in schema.runs.columns)
-    assert POINTS_TABLE == schema.points.name
+    assert CHUNKS_TABLE == schema.chunks.name
 
 
 def _run(run_id: str, stem: str, **extra: Any) -> dict[str, Any]:
@@ -86,7 +86,7 @@ def _exercise(store: Any) -> list[Any]:
 
 
 def _dump(path: Path) -> dict[str, list[tuple[Any, ...]]]:
-    tables = ("environments", "runs", "params", "run_keys", "metric_keys", "points", "summaries")
+    tables = ("environments", "runs", "params", "run_keys", "metric_keys", "chunks", "summaries")
     with sqlite3.connect(path) as db:
         return {
             t: sorted(db.execute(f"SELECT * FROM nbtrack_{t}").fetchall(), key=repr) for t in tables
@@ -104,7 +104,8 @@ def test_the_standard_library_path_writes_the_rows_sqlalchemy_writes(tmp_path: P
         lite.close()
     got, want = _dump(b), _dump(a)
     assert got == want
-    assert len(got["points"]) == 7 and ("R2",) in {(r[0],) for r in got["runs"]}
+    # A chunk per series and batch: R1 loss, R1 acc, R2 loss (twice), R3 loss, R3 new.
+    assert len(got["chunks"]) == 6 and ("R2",) in {(r[0],) for r in got["runs"]}
     revived = {r[0]: r[6] for r in got["runs"]}
     assert revived["R2"] == "running"  # the crashed run's heartbeat revived it
 
@@ -193,7 +194,7 @@ def test_a_locked_store_is_an_outage_not_a_refusal(tmp_path: Path) -> None:
     finally:
         other.close()
         lite.close()
-    assert _dump(path)["points"] == [(1, 1, 0, 1, 1.0, 1.0)]
+    assert [(r[0], r[1], r[2], r[4]) for r in _dump(path)["chunks"]] == [(1, 1, 1, 1)]
 
 
 _SCRIPT = """

@@ -29,7 +29,7 @@ def _points_in_a_copy_of_the_db_alone(project: Path, tmp_path: Path) -> int:
     shutil.copyfile(project / ".nbtrack" / "nbtrack.db", copy)  # no -wal, no -shm
     conn = sqlite3.connect(copy)
     try:
-        return conn.execute("SELECT count(*) FROM nbtrack_points").fetchone()[0]
+        return conn.execute("SELECT coalesce(sum(n), 0) FROM nbtrack_chunks").fetchone()[0]
     finally:
         conn.close()
 

@@ -88,10 +88,27 @@ def _same(a: list, b: list) -> bool:
     return norm(a) == norm(b)
 
 
-def test_a_version_6_store_is_upgraded_with_every_point_kept(backend: str) -> None:
+def _bring_to(url: str, version: int) -> None:
+    """Upgrade a store to `version` (what the nbtrack of that schema would have made)."""
+    from nbtrack.store.migrations import upgrade
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        upgrade(conn, url, target=version)
+    engine.dispose()
+
+
+# 6: points keyed by text run id; 14: a row per point (the schema before chunks).
+@pytest.mark.parametrize("start", [V6, SCHEMA_VERSION - 1], ids=["v6", "rows"])
+def test_an_older_store_is_upgraded_with_every_point_kept(backend: str, start: int) -> None:
     rng = random.Random(6)
     points = _v6_points(rng)
     _build_v6_store(backend, points)
+    if start > V6:
+        _bring_to(backend, start)
+        with sa.create_engine(backend).connect() as conn:
+            rows = conn.execute(sa.text("SELECT count(*) FROM nbtrack_points")).scalar()
+        assert rows == len(points)
     store = open_store(backend)
     assert store.schema_version() == SCHEMA_VERSION
     with store.reading() as conn:

@@ -53,9 +53,9 @@ def test_interleaved_keys_with_nan_and_inf_are_written_and_summarised_exactly(
         assert stored == [None if math.isnan(x) else x for _, x in pts]
 
 
-def test_a_batch_goes_in_one_transaction_of_few_multi_row_inserts(project: Path) -> None:
-    """5,000 points of two keys: one BEGIN and one COMMIT, and the rows in a
-    handful of INSERTs (never a statement per row)."""
+def test_a_batch_goes_in_one_transaction_of_a_row_per_series(project: Path) -> None:
+    """5,000 points of two keys: one BEGIN and one COMMIT, and one chunk row per
+    series (never a statement or a row per point)."""
     with nbtrack.start_run() as run:
         nbtrack.log(loss=0.0)
     store = open_store(f"sqlite:///{project / '.nbtrack' / 'nbtrack.db'}")
@@ -70,16 +70,15 @@ def test_a_batch_goes_in_one_transaction_of_few_multi_row_inserts(project: Path)
         writer.flush()
     finally:
         db.set_trace_callback(None)
-    inserts = [s for s in statements if s.startswith("INSERT INTO nbtrack_points")]
+    inserts = [s for s in statements if s.startswith("INSERT INTO nbtrack_chunks")]
     assert [s for s in statements if s.startswith(("BEGIN", "COMMIT"))] == [
         "BEGIN IMMEDIATE",
         "COMMIT",
     ]
-    assert 1 <= len(inserts) <= 5000 // 1024 + 10
-    assert sum(s.count("),(") + 1 for s in inserts) == 5000
+    assert len(inserts) == 2  # loss, acc
     with sqlite3.connect(store.sqlite_file) as check:
-        count = check.execute("SELECT count(*) FROM nbtrack_points").fetchone()[0]
-    assert count == 5001
+        rows, points = check.execute("SELECT count(*), sum(n) FROM nbtrack_chunks").fetchone()
+    assert (rows, points) == (3, 5001)  # the first run's one point, then a row per key
 
 
 @pytest.mark.parametrize("step", [None, 4], ids=["own-steps", "step-given"])

@@ -1,10 +1,10 @@
 """Every point of some runs as columns (numpy arrays), for `nbtrack.history()`.
 
-One read per run, in the order of the points table (key id, step, seq: no sort
-in the database), fetched in bulk through the driver, turned into columns with
-numpy, and put in key-name order by moving whole series (a stable sort that is
-skipped when key ids already follow the names). No Row object, no Python work
-per point but one `zip`.
+One read of the chunks table per run (key id, first seq: no sort in the
+database), its packed arrays joined by numpy (chunks.py), each key put in step
+order where its chunks are not already, then the runs' keys put in key-name
+order by moving whole series (a stable sort that is skipped when key ids
+already follow the names). No Python work per point.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from . import schema
+from .chunks import empty_points, read_points
 
 if TYPE_CHECKING:
     from .store import Store
@@ -23,74 +24,48 @@ _IN_CHUNK = 500
 COLUMNS = ("run", "key", "step", "value", "time")
 
 
-def _marks(store: Store, n: int) -> str:
-    mark = "?" if store.engine.dialect.paramstyle == "qmark" else "%s"
-    return ", ".join([mark] * n)
-
-
 def point_columns(
     store: Store, run_ids: Sequence[str], keys: Sequence[str] | None = None
 ) -> dict[str, Any]:
     """{run, key, step, value, time}: numpy arrays of every point of `run_ids` (of
     `keys` only, when given), ordered by run (as given), key name, step, then the
-    order they were written. `value` holds NaN where the store has NULL."""
+    order they were written. `value` holds NaN and ±inf as they were logged."""
     import numpy as np
 
     ids = list(dict.fromkeys(run_ids))
-    rk, mk = schema.run_keys, schema.metric_keys
-    mark = "?" if store.engine.dialect.paramstyle == "qmark" else "%s"
-    parts: list[tuple[int, list[Any]]] = []
-    names: dict[int, str] = {}
+    rk = schema.run_keys
+    parts = []
     with store.reading() as conn:
         run_keys: dict[str, int] = {}
         for i in range(0, len(ids), _IN_CHUNK):
             chunk = ids[i : i + _IN_CHUNK]
             query = sa.select(rk.c.run_id, rk.c.run_key).where(rk.c.run_id.in_(chunk))
             run_keys.update(conn.execute(query).all())  # type: ignore[arg-type]
-        where_keys = ""
-        key_args: list[int] = []
-        if keys is not None:
-            wanted = list(dict.fromkeys(keys))
-            for i in range(0, len(wanted), _IN_CHUNK):
-                query = sa.select(mk.c.id, mk.c.key).where(mk.c.key.in_(wanted[i : i + _IN_CHUNK]))
-                names.update(conn.execute(query).all())  # type: ignore[arg-type]
-            if not names:
-                run_keys = {}
-            key_args = sorted(names)
-            where_keys = f" AND key_id IN ({_marks(store, len(key_args))})"
-        sql = (
-            f"SELECT key_id, step, value, time FROM {schema.points.name} "
-            f"WHERE run_key = {mark}{where_keys} ORDER BY key_id, step, seq"
-        )
-        raw = conn.connection.driver_connection
-        cursor = raw.cursor()  # type: ignore[union-attr]
-        try:
-            for pos, run_id in enumerate(ids):
-                if run_id in run_keys:
-                    cursor.execute(sql, (run_keys[run_id], *key_args))
-                    rows = cursor.fetchall()
-                    if rows:
-                        parts.append((pos, rows))
-        finally:
-            cursor.close()
-        if parts:
-            all_rows = parts[0][1] if len(parts) == 1 else [r for _, rows in parts for r in rows]
-            key_ids, steps, values, times = zip(*all_rows, strict=True)
-            key_id = np.array(key_ids, dtype=np.int64)
-        if keys is None and parts:
-            missing = np.unique(key_id).tolist()
-            for i in range(0, len(missing), _IN_CHUNK):
-                query = sa.select(mk.c.id, mk.c.key).where(mk.c.id.in_(missing[i : i + _IN_CHUNK]))
-                names.update(conn.execute(query).all())  # type: ignore[arg-type]
+        wanted = None if keys is None else list(dict.fromkeys(keys))
+        for pos, run_id in enumerate(ids):
+            if run_id in run_keys:
+                points = read_points(conn, run_keys[run_id], keys=wanted, by_name=False)
+                points = points.by_step()
+                if len(points):
+                    parts.append((pos, points))
+        found = [p.key for _, p in parts]
+        key_ids = np.unique(np.concatenate(found)).tolist() if found else []
+        mk = schema.metric_keys
+        names: dict[int, str] = {}
+        for i in range(0, len(key_ids), _IN_CHUNK):
+            query = sa.select(mk.c.id, mk.c.key).where(mk.c.id.in_(key_ids[i : i + _IN_CHUNK]))
+            names.update(conn.execute(query).all())  # type: ignore[arg-type]
     if not parts:
+        empty = empty_points()
         return {
             "run": np.array([], dtype=object),
-            "key": np.array([], dtype=object),
-            "step": np.array([], dtype=np.int64),
-            "value": np.array([], dtype=np.float64),
-            "time": np.array([], dtype=np.float64),
+            "key": empty.key,
+            "step": empty.step,
+            "value": empty.value,
+            "time": empty.time,
         }
-    sizes = [len(rows) for _, rows in parts]
+    sizes = [len(points) for _, points in parts]
+    key_id = np.concatenate([points.key for _, points in parts]).astype(np.int64)
     by_id = np.array(sorted(names), dtype=np.int64)
     name_of = np.array([names[i] for i in by_id.tolist()], dtype=object)
     where = np.searchsorted(by_id, key_id)
@@ -102,9 +77,9 @@ def point_columns(
     out = {
         "run": np.array(ids, dtype=object)[run_pos],
         "key": name_of[where],
-        "step": np.array(steps, dtype=np.int64),
-        "value": np.array(values, dtype=np.float64),
-        "time": np.array(times, dtype=np.float64),
+        "step": np.concatenate([points.step for _, points in parts]),
+        "value": np.concatenate([points.value for _, points in parts]),
+        "time": np.concatenate([points.time for _, points in parts]),
     }
     if len(order_key) > 1 and not bool(np.all(order_key[1:] >= order_key[:-1])):
         order = np.argsort(order_key, kind="stable")

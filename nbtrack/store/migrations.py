@@ -248,9 +248,53 @@ def _run_user(op: Any) -> None:
     op.add_column("nbtrack_runs", sa.Column("user_name", sa.Text))
 
 
+def _chunks(op: Any) -> None:
+    """Metric points move into chunks (store/chunks.py): one row per run, key and
+    flush holding the points as packed arrays, so a flush costs a few rows instead of
+    a B-tree insert per point. Every point is copied, series by series in seq order
+    (NULL values become the NaN they stood for), in chunks of at most
+    `chunks.MAX_CHUNK` points; the old table is dropped (SQLite keeps its pages for
+    new chunks: `nbtrack doctor --compact` gives them back to the disk)."""
+    from .chunks import insert_sql, series_chunks
+
+    op.create_table(
+        "nbtrack_chunks",
+        sa.Column("run_key", sa.Integer, nullable=False),
+        sa.Column("key_id", sa.Integer, nullable=False),
+        sa.Column("first_seq", sa.BigInteger, nullable=False),
+        sa.Column("last_seq", sa.BigInteger, nullable=False),
+        sa.Column("n", sa.Integer, nullable=False),
+        sa.Column("seqs", sa.LargeBinary),
+        sa.Column("steps", sa.LargeBinary, nullable=False),
+        sa.Column("vals", sa.LargeBinary, nullable=False),
+        sa.Column("times", sa.LargeBinary, nullable=False),
+    )
+    op.create_index(
+        "ix_nbtrack_chunks_series",
+        "nbtrack_chunks",
+        ["run_key", "key_id", "first_seq"],
+        unique=True,
+    )
+    op.create_index("ix_nbtrack_chunks_run_seq", "nbtrack_chunks", ["run_key", "last_seq"])
+    conn = op.get_bind()
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    series = conn.exec_driver_sql("SELECT DISTINCT run_key, key_id FROM nbtrack_points").all()
+    read = (
+        "SELECT seq, step, value, time FROM nbtrack_points "
+        f"WHERE run_key = {mark} AND key_id = {mark} ORDER BY seq"
+    )
+    for run_key, key_id in series:
+        rows = conn.exec_driver_sql(read, (run_key, key_id)).all()
+        conn.exec_driver_sql(
+            insert_sql(conn.dialect.paramstyle), series_chunks(run_key, key_id, rows)
+        )
+    op.drop_index("ix_nbtrack_points_run_seq", "nbtrack_points")
+    op.drop_table("nbtrack_points")
+
+
 STEPS: list[Callable[[Any], None]] = [
     _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _media, _run_aliases, _registry,
-    _run_user,
+    _run_user, _chunks,
 ]  # fmt: skip
 SCHEMA_VERSION = len(STEPS)
 

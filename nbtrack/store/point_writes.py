@@ -1,7 +1,8 @@
-"""Writing metric points into the compact points table (schema.points).
+"""Writing metric points into the chunks table (schema.chunks, chunks.py).
 
-A batch of points `(run_id, key, step, value, time)` becomes rows
-`(run_key, key_id, step, seq, value, time)`:
+A batch of points `(run_id, key, step, value, time)` becomes one chunk row per
+series (run, key): `(run_key, key_id, first_seq, last_seq, n, seqs, steps, vals,
+times)`, its columns packed in C:
 - a run's key and its points' `seq` come from one statement per run and batch on
   `nbtrack_run_keys` (`points = points + n ... RETURNING`), which also locks the
   run's counter until commit: two writers of one run (forked workers) take turns,
@@ -10,13 +11,9 @@ A batch of points `(run_id, key, step, value, time)` becomes rows
 - metric names get an id once per store (`nbtrack_metric_keys`, kept in a cache
   that only learns ids whose transaction committed).
 
-SQLite takes the rows in multi-row INSERTs of up to a thousand rows each: one
-call into SQLite per statement, which runs without the GIL, instead of one per
-row (the user's training loop holds the GIL the rest of the time; each
-statement's return waits for it, up to the interpreter's 5 ms switch interval).
-`executemany` of one prepared statement measured twice the CPU per row here, and
-takes the GIL back after every row. PostgreSQL takes them through COPY. The rows
-are built series by series from the batch's columns (batch_series.py).
+A flush of 100,000 points of two keys is two rows: the cost per point is the
+batch's split into series (batch_series.py) and the packing, both C, with no
+B-tree insert per point (issue 19: log() within 1.5x of a raw unindexed insert).
 """
 
 from __future__ import annotations
@@ -25,22 +22,18 @@ import functools
 import sqlite3
 import threading
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain, repeat
+from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from .batch_series import columns, nan_as_none, series, take
+from .batch_series import columns, series, take
+from .chunks import CHUNK_COLUMNS, CHUNKS_TABLE, Chunk, chunk_row
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
 Point = tuple[str, str, int, float, float]
-Row = tuple[int, int, int, int, float | None, float]
-
-POINTS_TABLE = "nbtrack_points"  # schema.points (a test checks); no SQLAlchemy import
-_COLUMNS = "run_key, key_id, step, seq, value, time"
-_COLUMN_COUNT = 6
+_INSERT_SQL = f"INSERT INTO {CHUNKS_TABLE} ({CHUNK_COLUMNS}) VALUES ({', '.join(['?'] * 9)})"
 # The standard library's SQL for a SQLite store's writes (sqlite_writes.py), the
 # same statements SQLAlchemy compiles from `_seq_statements` and `_key_ids_of`.
 _BUMP_SQL = (
@@ -53,12 +46,7 @@ _ADD_SQL = (
 )
 _ADD_KEY_SQL = "INSERT INTO nbtrack_metric_keys (key) VALUES (?) ON CONFLICT (key) DO NOTHING"
 _KEY_IDS_SQL = "SELECT key, id FROM nbtrack_metric_keys WHERE key IN ({})"
-# Rows per multi-row INSERT, at most: SQLite before 3.32 binds at most 999 variables.
-# A batch goes in statements of power-of-two sizes, so a dozen statements, each
-# compiled once per connection, serve every batch size.
-_MAX_ROWS_PER_INSERT = 1024 if sqlite3.sqlite_version_info >= (3, 32) else 128
 _IN_CHUNK = 500
-flatten = chain.from_iterable  # C speed: the writer thread holds the GIL less
 
 
 class PointWrites:
@@ -68,7 +56,6 @@ class PointWrites:
         self.dialect = dialect
         self._key_ids: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._statements: dict[int, str] = {}
 
     def forget(self) -> None:
         """Drop what this process knows of the store (it was replaced or reopened)."""
@@ -88,11 +75,13 @@ class PointWrites:
         first = {run_id: self._take_seqs(conn, run_id, n) for run_id, n in runs.items()}
         known = self._key_ids
         new_ids = self._key_ids_of(conn, set(map(itemgetter(1), points)) - known.keys())
-        rows = _rows(points, first, {**known, **new_ids} if new_ids else known)
+        rows = chunk_rows(points, first, {**known, **new_ids} if new_ids else known)
+        raw = conn.connection.driver_connection
         if self.dialect == "sqlite":
-            self._insert_sqlite(conn.connection.dbapi_connection, rows)  # type: ignore[arg-type]
+            raw.executemany(_INSERT_SQL, rows)  # type: ignore[union-attr]
         else:
-            self._copy_postgres(conn, rows)
+            with raw.cursor() as cursor:  # type: ignore[union-attr]
+                cursor.executemany(_INSERT_SQL.replace("?", "%s"), rows)
         return new_ids
 
     def insert_sqlite3(self, db: sqlite3.Connection, points: Sequence[Point]) -> dict[str, int]:
@@ -102,8 +91,8 @@ class PointWrites:
         first = {run_id: _take_seqs_sqlite3(db, run_id, n) for run_id, n in runs.items()}
         known = self._key_ids
         new_ids = _key_ids_sqlite3(db, set(map(itemgetter(1), points)) - known.keys())
-        rows = _rows(points, first, {**known, **new_ids} if new_ids else known)
-        self._insert_sqlite(db, rows)
+        ids = {**known, **new_ids} if new_ids else known
+        db.executemany(_INSERT_SQL, chunk_rows(points, first, ids))
         return new_ids
 
     def _take_seqs(self, conn: sa.Connection, run_id: str, n: int) -> tuple[int, int]:
@@ -170,65 +159,28 @@ class PointWrites:
             from sqlalchemy.dialects.sqlite import insert
         return insert(table).on_conflict_do_nothing(index_elements=unique)
 
-    def _statement(self, n: int) -> str:
-        sql = self._statements.get(n)
-        if sql is None:
-            values = ",".join(["(?,?,?,?,?,?)"] * n)
-            sql = self._statements[n] = f"INSERT INTO {POINTS_TABLE} ({_COLUMNS}) VALUES {values}"
-        return sql
 
-    def _insert_sqlite(self, db: sqlite3.Connection, rows: Iterable[Row]) -> None:
-        params = list(flatten(rows))
-        n = len(params) // _COLUMN_COUNT
-        cursor = db.cursor()
-        try:
-            i = 0
-            while i < n:
-                size = min(_MAX_ROWS_PER_INSERT, 1 << ((n - i).bit_length() - 1))
-                chunk = params[i * _COLUMN_COUNT : (i + size) * _COLUMN_COUNT]
-                cursor.execute(self._statement(size), chunk)
-                i += size
-        finally:
-            cursor.close()
-
-    def _copy_postgres(self, conn: sa.Connection, rows: Iterable[Row]) -> None:
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cursor:  # type: ignore[union-attr]
-            with cursor.copy(f"COPY {POINTS_TABLE} ({_COLUMNS}) FROM STDIN") as copy:
-                write = copy.write_row
-                for row in rows:
-                    write(row)
-
-
-def _rows(
+def chunk_rows(
     points: Sequence[Point], first: dict[str, tuple[int, int]], ids: dict[str, int]
-) -> Iterator[Row]:
-    """The table rows of `points`, series by series (run key, then key id; each in
-    the order it was logged: it grows at one place of the table), each run's seqs
-    counted up from `first[run_id]` in the order the points were logged. Built in
-    C (batch_series.py): the writer thread holds the GIL less."""
+) -> list[Chunk]:
+    """One chunk row per series of `points` (chunks.py), each run's seqs counted up
+    from `first[run_id]` in the order the points were logged. Built in C
+    (batch_series.py, array): the writer thread holds the GIL less."""
     _, _, steps, values, times = columns(points)
-    values = nan_as_none(values)
-    parts = []
+    out = []
     for run_id, key, pos, ranks in series(points):
         run_key, start = first[run_id]
         if isinstance(ranks, range):
-            seqs: Iterable[int] = range(start + ranks.start, start + ranks.stop, ranks.step)
+            seqs: Sequence[int] = range(start + ranks.start, start + ranks.stop, ranks.step)
         else:
-            seqs = map(start.__add__, ranks)
-        n = len(pos)
-        rows = zip(
-            repeat(run_key, n),
-            repeat(ids[key], n),
-            take(steps, pos),
-            seqs,
-            take(values, pos),
-            take(times, pos),
-            strict=True,
+            seqs = list(map(start.__add__, ranks))
+        out.append(
+            chunk_row(
+                run_key, ids[key], seqs, take(steps, pos), take(values, pos), take(times, pos)
+            )
         )
-        parts.append((run_key, ids[key], rows))
-    parts.sort(key=itemgetter(0, 1))
-    return flatten(map(itemgetter(2), parts))
+    out.sort(key=itemgetter(0, 1))
+    return out
 
 
 def _take_seqs_sqlite3(db: sqlite3.Connection, run_id: str, n: int) -> tuple[int, int]:

@@ -5,7 +5,8 @@ result and are what queries are written against. A test checks that a store
 built by the migrations matches them exactly.
 
 Conventions: times are float seconds since the epoch (UTC); JSON is stored as
-text; a metric value of NULL means NaN (SQLite cannot store NaN).
+text; metric points are packed arrays (chunks.py) that keep NaN and ±inf as they
+are; a summary's value of NULL means NaN (SQLite cannot store NaN).
 
 A new store is created from these tables directly (`migrations.create`), without
 alembic; a table added elsewhere must be defined on this `metadata` too.
@@ -73,7 +74,7 @@ runs = sa.Table(
     sa.Index("ix_nbtrack_runs_heartbeat", "heartbeat"),
 )
 
-# A run's compact key in the points table (its 26-character id would be repeated in
+# A run's compact key in the chunks table (its 26-character id would be repeated in
 # every point), and how many points it has: a point's `seq` numbers it within its run
 # (1, 2, ...) in the order the points were committed, so the count is the cursor of
 # "points written since". Allocated at a run's first points; never reused
@@ -95,21 +96,27 @@ metric_keys = sa.Table(
     sa.Column("key", sa.Text, nullable=False, unique=True),
 )
 
-# Metric points, clustered by run, key and step: a series is one contiguous range of
-# the table (SQLite: WITHOUT ROWID, so the primary key is the table and no index
-# repeats the rows), read in step order without a sort, and its per-bucket extremes
-# come from the table alone. (run_key, seq) finds the points written since a cursor.
-points = sa.Table(
-    "nbtrack_points",
+# Metric points in chunks (chunks.py): one row per (run, metric key, flush) holding
+# that flush's points of the series as packed arrays, so a flush of any size is a
+# few rows and no B-tree insert per point. A rowid table, not WITHOUT ROWID: SQLite
+# keeps a row of up to ~4 KB (some 170 points) in its page there, where a WITHOUT
+# ROWID row moves to an overflow page of its own past ~1 KB (a 50-point chunk then
+# takes 4 KB). (run_key, key_id, first_seq) finds a series' chunks in seq order,
+# (run_key, last_seq) the chunks holding points written since a cursor.
+chunks = sa.Table(
+    "nbtrack_chunks",
     metadata,
-    sa.Column("run_key", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("key_id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("step", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
-    sa.Column("value", sa.Double),
-    sa.Column("time", sa.Double, nullable=False),
-    sa.Index("ix_nbtrack_points_run_seq", "run_key", "seq"),
-    sqlite_with_rowid=False,
+    sa.Column("run_key", sa.Integer, nullable=False),
+    sa.Column("key_id", sa.Integer, nullable=False),
+    sa.Column("first_seq", sa.BigInteger, nullable=False),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("seqs", sa.LargeBinary),  # NULL: evenly spaced from first_seq to last_seq
+    sa.Column("steps", sa.LargeBinary, nullable=False),
+    sa.Column("vals", sa.LargeBinary, nullable=False),
+    sa.Column("times", sa.LargeBinary, nullable=False),
+    sa.Index("ix_nbtrack_chunks_series", "run_key", "key_id", "first_seq", unique=True),
+    sa.Index("ix_nbtrack_chunks_run_seq", "run_key", "last_seq"),
 )
 
 summaries = sa.Table(

@@ -34,8 +34,9 @@ if TYPE_CHECKING:
 # nbtrack_runs, nbtrack_summaries or nbtrack_environments, check the SQL against
 # it and raise this; until then stores of the new version are read by the Store.
 # (Steps 10 to 13 — an index on verdicts, the media index, run aliases, the model
-# registry — leave the SQL below unchanged; 14 adds the runs' user_name, read below.)
-READ_VERSION = 14
+# registry — leave the SQL below unchanged; 14 adds the runs' user_name, read below;
+# 15 moves metric points into chunks, which the SQL below does not read.)
+READ_VERSION = 15
 _VERSION_KEY = "schema_version"  # migrations.VERSION_KEY
 _JSON_FIELDS = ("params", "tags", "git")  # store.RUN_JSON_FIELDS
 _RUN_COLUMNS = frozenset(

@@ -259,7 +259,7 @@ class Store(PointReads, RunListing):
         keys = schema.run_keys
         run_key = sa.select(keys.c.run_key).where(keys.c.run_id == run_id).scalar_subquery()
         with self.writing() as conn:
-            conn.execute(sa.delete(schema.points).where(schema.points.c.run_key == run_key))
+            conn.execute(sa.delete(schema.chunks).where(schema.chunks.c.run_key == run_key))
             for table in (keys, schema.summaries, schema.params):
                 conn.execute(sa.delete(table).where(table.c.run_id == run_id))
             conn.execute(sa.delete(schema.runs).where(schema.runs.c.id == run_id))

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from . import artifacts
 from .archive import BUNDLE, ArchiveWriter, TransferError, encode_rows, table_member
+from .points import MEMBER as POINTS_MEMBER
 from .points import read_groups
 from .tables import chunks, run_tables
 
@@ -79,7 +80,7 @@ def export_runs(
                 writer.add(table_member(table.name), encode_rows(rows), rows=len(rows))
             groups = list(read_groups(conn, ids))
             points = sum(g["n"] for g in groups)
-            writer.add(table_member(sch.points.name), encode_rows(groups), points=points)
+            writer.add(table_member(POINTS_MEMBER), encode_rows(groups), points=points)
             art = artifacts.export_rows(conn, ids)
             for name, rows in art.items():
                 writer.add(table_member(name), encode_rows(rows), rows=len(rows))

@@ -21,6 +21,7 @@ from . import artifacts
 from .archive import BUNDLE, TransferError, decode_rows, read_archive
 from .artifacts import ArtifactsImported
 from .points import COLUMNS as POINT_COLUMNS
+from .points import MEMBER as POINTS_MEMBER
 from .points import unpack_group
 from .tables import all_tables, chunks, run_tables
 
@@ -61,12 +62,12 @@ def import_archive(
         tname = name[len("tables/") : -len(".jsonl")]
         rows = list(decode_rows(members[name]))
         table = tables.get(tname)
-        if table is None:
+        if table is None and tname != POINTS_MEMBER:
             if rows:
                 raise _too_new(manifest, f"table {tname}")
             continue
         # Points travel by run id and metric name, not the store's compact keys.
-        known = POINT_COLUMNS if tname == "nbtrack_points" else set(table.c.keys())
+        known = POINT_COLUMNS if table is None else set(table.c.keys())
         extra = {c for r in rows for c in r} - known
         if extra:
             raise _too_new(manifest, f"column(s) {', '.join(sorted(extra))} of {tname}")
@@ -173,7 +174,7 @@ def _load(
         part_rows = [r for r in data.get(table.name, []) if r["run_id"] in new_ids]
         if part_rows:
             conn.execute(sa.insert(table), part_rows)
-    groups = [g for g in data.get(sch.points.name, []) if g["run_id"] in new_ids]
+    groups = [g for g in data.get(POINTS_MEMBER, []) if g["run_id"] in new_ids]
     done.points = _load_points(conn, store, groups)
     add_aliases(conn, done.aliases)
     done.runs = len(rows)
@@ -204,53 +205,28 @@ def _load_points(conn: sa.Connection, store: Any, groups: list[dict[str, Any]]) 
     for run_id, n in counts.items():
         insert = sa.insert(sch.run_keys).values(run_id=run_id, points=n)
         run_keys[run_id] = conn.execute(insert.returning(sch.run_keys.c.run_key)).scalar_one()
-    if conn.dialect.name == "postgresql":
-        return _copy_points(conn, groups, run_keys, key_ids)
-    sql = (
-        "INSERT INTO nbtrack_points (run_key, key_id, step, seq, value, time) "
-        "VALUES (?, ?, ?, ?, ?, ?)"
-    )
-    total, batch = 0, []
-    for rows in _point_rows(groups, run_keys, key_ids):
-        batch.extend(rows)
-        if len(batch) >= 50_000:
-            conn.exec_driver_sql(sql, batch)
-            total, batch = total + len(batch), []
-    if batch:
-        conn.exec_driver_sql(sql, batch)
-        total += len(batch)
+    from nbtrack.store.chunks import insert_sql, series_chunks
+
+    sql = insert_sql(conn.dialect.paramstyle)
+    total = 0
+    for run_key, key_id, points in _series(groups, run_keys, key_ids):
+        conn.exec_driver_sql(sql, series_chunks(run_key, key_id, points))
+        total += len(points)
     return total
 
 
-def _point_rows(
-    groups: list[dict[str, Any]], run_keys: dict[str, int], key_ids: dict[str, int]
-) -> Any:
+def _series(groups: list[dict[str, Any]], run_keys: dict[str, int], key_ids: dict[str, int]) -> Any:
+    """(run_key, key_id, its (seq, step, value, time) points in seq order) per group."""
     for g in groups:
         run_key, key_id = run_keys[g["run_id"]], key_ids[g["key"]]
         try:
-            yield [(run_key, key_id, *p) for p in unpack_group(g)]
+            points = sorted((q, s, v, t) for s, q, v, t in unpack_group(g))
         except (ValueError, KeyError, TypeError) as exc:
             raise TransferError(
                 f"the archive's points are damaged ({exc}); nothing was imported"
             ) from exc
-
-
-def _copy_points(
-    conn: sa.Connection,
-    groups: list[dict[str, Any]],
-    run_keys: dict[str, int],
-    key_ids: dict[str, int],
-) -> int:
-    """PostgreSQL: COPY, several times faster than INSERTs (same transaction)."""
-    total = 0
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    sql = "COPY nbtrack_points (run_key, key_id, step, seq, value, time) FROM STDIN"
-    with cursor.copy(sql) as copy:
-        for rows in _point_rows(groups, run_keys, key_ids):
-            for row in rows:
-                copy.write_row(row)
-            total += len(rows)
-    return total
+        if points:
+            yield run_key, key_id, points
 
 
 def _unbundle(project_root: Path, bundle: bytes) -> int:

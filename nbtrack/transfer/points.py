@@ -1,6 +1,7 @@
 """Metric points in an archive: one JSON line per (run, metric) holding its
 columns as base64 of little-endian 64-bit arrays (``step``, ``seq`` int64;
-``value``, ``time`` float64) and the positions of NULL values (NaN in the store).
+``value``, ``time`` float64) and the positions of NaN values (``null``: the
+store kept NaN as NULL before chunks, and archives keep that form both ways).
 
 Columnar and binary because points are nearly all of an archive: this is exact
 bit for bit by construction, and encodes in a handful of C calls per run and
@@ -18,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 COLUMNS = {"run_id", "key", "n", "step", "seq", "value", "time", "null"}
+MEMBER = "nbtrack_points"  # the archive's table of point groups (not a store table)
 
 
 def _pack(code: str, values: list[Any]) -> str:
@@ -35,51 +37,44 @@ def _unpack(code: str, text: str) -> list[Any]:
     return arr.tolist()
 
 
-def read_groups(conn: sa.Connection, run_ids: list[str]) -> Iterator[dict[str, Any]]:
-    """The points of ``run_ids``, one group per (run, metric), in primary-key order.
+def _b64(column: Any, dtype: str) -> str:
+    return base64.b64encode(column.astype(dtype).tobytes()).decode()
 
-    Read through the driver's own cursor, one run at a time by the primary key:
-    SQLAlchemy's Row objects would cost more than the rest of the export."""
+
+def read_groups(conn: sa.Connection, run_ids: list[str]) -> Iterator[dict[str, Any]]:
+    """The points of ``run_ids``, one group per (run, metric), each in step order.
+
+    Read through the driver's own cursor, one run at a time, its chunks unpacked by
+    numpy (store/chunks.py)."""
+    import numpy as np
+
     from nbtrack.store import schema as sch
+    from nbtrack.store.chunks import read_points
 
     from .tables import chunks
 
-    keys = dict(conn.execute(sa.select(sch.metric_keys.c.id, sch.metric_keys.c.key)).all())
     rk = sch.run_keys
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        "SELECT key_id, step, seq, value, time FROM nbtrack_points "
-        f"WHERE run_key = {mark} ORDER BY key_id, step, seq"
-    )
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        for part in chunks(run_ids):
-            query = sa.select(rk.c.run_key, rk.c.run_id).where(rk.c.run_id.in_(part))
-            for run_key, run_id in sorted(conn.execute(query).all()):
-                cursor.execute(sql, (run_key,))
-                rows = cursor.fetchall()
-                start = 0
-                for i in range(1, len(rows) + 1):
-                    if i < len(rows) and rows[i][0] == rows[start][0]:
-                        continue
-                    yield _group(run_id, keys[rows[start][0]], rows[start:i])
-                    start = i
-    finally:
-        cursor.close()
-
-
-def _group(run_id: str, key: str, rows: list[Any]) -> dict[str, Any]:
-    key_ids, steps, seqs, values, times = zip(*rows, strict=True)
-    return {
-        "run_id": run_id,
-        "key": key,
-        "n": len(rows),
-        "step": _pack("q", list(steps)),
-        "seq": _pack("q", list(seqs)),
-        "value": _pack("d", [0.0 if v is None else v for v in values]),
-        "null": [j for j, v in enumerate(values) if v is None],
-        "time": _pack("d", list(times)),
-    }
+    for part in chunks(run_ids):
+        query = sa.select(rk.c.run_key, rk.c.run_id).where(rk.c.run_id.in_(part))
+        for run_key, run_id in sorted(conn.execute(query).all()):
+            p = read_points(conn, run_key).by_step()
+            if not len(p):
+                continue
+            starts = np.flatnonzero(np.concatenate(([True], p.key[1:] != p.key[:-1])))
+            ends = np.append(starts[1:], len(p))
+            for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+                value = p.value[a:b]
+                null = np.isnan(value)
+                yield {
+                    "run_id": run_id,
+                    "key": p.key[a],
+                    "n": b - a,
+                    "step": _b64(p.step[a:b], "<i8"),
+                    "seq": _b64(p.seq[a:b], "<i8"),
+                    "value": _b64(np.where(null, 0.0, value), "<f8"),
+                    "null": np.flatnonzero(null).tolist(),
+                    "time": _b64(p.time[a:b], "<f8"),
+                }
 
 
 def group_points(group: dict[str, Any]) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-SPECIAL = {"nbtrack_runs", "nbtrack_run_keys", "nbtrack_points", "nbtrack_environments"}
+SPECIAL = {"nbtrack_runs", "nbtrack_run_keys", "nbtrack_chunks", "nbtrack_environments"}
 
 
 def all_tables() -> sa.MetaData:

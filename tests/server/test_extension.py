@@ -133,7 +133,7 @@ def statements(store_url: str) -> Iterator[tuple[RunService, list[tuple[str, Any
     seen: list[tuple[str, Any]] = []
 
     def record(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "nbtrack_points" in statement and statement.lstrip().startswith("SELECT"):
+        if "nbtrack_chunks" in statement and statement.lstrip().startswith("SELECT"):
             seen.append((statement, parameters))
 
     sa.event.listen(service.store.engine, "before_cursor_execute", record)
@@ -150,12 +150,14 @@ def _plans(service: RunService, seen: list[tuple[str, Any]]) -> list[str]:
     return plans
 
 
-def test_metric_reads_never_scan_the_points_table(statements: Any) -> None:
+def test_metric_reads_never_scan_the_chunks_table(statements: Any) -> None:
+    """Every read of points seeks its run's chunks by an index: a poll by the
+    (run_key, last_seq) index, a key's points by the series index (run, key)."""
     service, seen = statements
     with nbtrack.start_run(name="long") as run:
         for step in range(3000):
             run.log(loss=float(step % 13), acc=1.0, step=step)
-    first = service.metrics("long", metrics_query({"max_points": "10"}))  # bucketed in SQL
+    first = service.metrics("long", metrics_query({"max_points": "10"}))  # bucketed
     service.metrics("long", metrics_query({"max_points": "2000"}))  # loaded whole
     from nbtrack.server import cursor
 
@@ -164,43 +166,33 @@ def test_metric_reads_never_scan_the_points_table(statements: Any) -> None:
     plans = _plans(service, seen)
     assert plans
     for plan in plans:
-        assert "SCAN nbtrack_points" not in plan, plan
-        assert "SEARCH nbtrack_points USING" in plan, plan
-    polls = [p for (s, _), p in zip(seen, plans, strict=True) if "seq >" in s]
-    assert polls and all("INDEX ix_nbtrack_points_run_seq (run_key=? AND seq>?" in p for p in polls)
-    per_key = [p for (s, _), p in zip(seen, plans, strict=True) if "key_id =" in s]
-    assert per_key and all("PRIMARY KEY (run_key=? AND key_id=?" in p for p in per_key)
+        assert "SCAN c" not in plan and "SCAN nbtrack_chunks" not in plan, plan
+    polls = [p for (s, _), p in zip(seen, plans, strict=True) if "last_seq >" in s]
+    assert polls and all(
+        "INDEX ix_nbtrack_chunks_run_seq (run_key=? AND last_seq>?)" in p for p in polls
+    )
+    per_key = [
+        p
+        for (s, _), p in zip(seen, plans, strict=True)
+        if "k.key IN" in s and "last_seq >" not in s
+    ]
+    assert per_key and all(
+        "INDEX ix_nbtrack_chunks_series (run_key=? AND key_id=?" in p for p in per_key
+    ), per_key
 
 
-def test_bucket_extremes_read_the_table_alone(statements: Any) -> None:
-    """Downsampling a long series reads each bucket as one range of the points table
-    (clustered by run, key, step) and then only the winners, by the seq index."""
+def test_a_long_series_is_a_few_rows_read_by_an_index(statements: Any) -> None:
+    """8,100 points logged in a loop are a row of the chunks table per flush, and
+    downsampling them reads that row by an index, never a scan."""
     service, seen = statements
     with nbtrack.start_run(name="long") as run:
         for step in range(8100):
             run.log(loss=float(step % 13), step=step)
-    service.metrics("long", metrics_query({"max_points": "402"}))
-    from nbtrack.series import bucket_width, grid_bounds
-
-    buckets = len(grid_bounds(0, 8099, int(bucket_width(0, 8099, 402))))
-    bucket_reads = [(s, p) for s, p in seen if "min(coalesce(" in s]
-    assert len(bucket_reads) == 2  # the buckets are read in two halves
-    read = 0
     with service.store.engine.connect() as conn:
-        for statement, parameters in bucket_reads:
-            plan = [
-                r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
-            ]
-            searches = [d for d in plan if "nbtrack_points" in d]
-            per_bucket = [
-                d
-                for d in searches
-                if d == "SEARCH nbtrack_points USING PRIMARY KEY "
-                "(run_key=? AND key_id=? AND step>? AND step<?)"
-            ]
-            read += len(per_bucket)
-            assert set(searches) - set(per_bucket) == {
-                "SEARCH nbtrack_points USING INDEX ix_nbtrack_points_run_seq (run_key=? AND seq=?)"
-            }, plan
-            assert not any("TEMP B-TREE" in d for d in plan), plan
-    assert read == 2 * buckets  # each bucket: one range for its low, one for its high
+        rows, points = conn.exec_driver_sql("SELECT count(*), sum(n) FROM nbtrack_chunks").one()
+    assert points == 8100 and rows <= 10  # a row per flush (at least every 0.5 s)
+    seen.clear()
+    got = service.metrics("long", metrics_query({"max_points": "402"}))
+    assert 2 < len(got["series"]["loss"]["step"]) <= 402
+    plans = _plans(service, seen)
+    assert plans and all("SEARCH c USING INDEX ix_nbtrack_chunks_" in p for p in plans), plans

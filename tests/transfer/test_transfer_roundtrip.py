@@ -36,14 +36,17 @@ def _record_runs(url: str, notebook: Path) -> list[str]:
 
 
 def _points(url: str) -> list[tuple]:
-    """Every point as (run id, metric, step, seq, value bits, time bits)."""
-    p, k, mk = sch.points, sch.run_keys, sch.metric_keys
-    query = sa.select(k.c.run_id, mk.c.key, p.c.step, p.c.seq, p.c.value, p.c.time).select_from(
-        p.join(k, k.c.run_key == p.c.run_key).join(mk, mk.c.id == p.c.key_id)
-    )
+    """Every point as (run id, metric, step, seq, value bits, time bits); NaN as None."""
+    from nbtrack.store.chunks import read_points
+
     with open_store(url).reading() as conn:
-        rows = conn.execute(query).all()
-    bits = lambda x: None if x is None else struct.pack("<d", x)  # noqa: E731
+        run_keys = conn.execute(sa.select(sch.run_keys.c.run_key, sch.run_keys.c.run_id)).all()
+        rows = []
+        for run_key, run_id in run_keys:
+            p = read_points(conn, run_key)
+            columns = (p.key, p.step, p.seq, p.value, p.time)
+            rows += [(run_id, *row) for row in zip(*(c.tolist() for c in columns), strict=True)]
+    bits = lambda x: None if x != x else struct.pack("<d", x)  # noqa: E731
     return sorted((r[0], r[1], r[2], r[3], bits(r[4]), bits(r[5])) for r in rows)
 
 
