@@ -16,8 +16,8 @@ points, in x order. Buckets are aligned on a power-of-two width
 keeps the same buckets for its old part, so live appends never make old
 points jump, and thinning an already thinned curve with a wider width picks
 exactly what thinning the raw curve would (each wide bucket is a union of
-narrow ones). The server computes the same selection in SQL for series too
-long to load (`Store.bucket_extremes` over `grid_bounds`).
+narrow ones). The store computes the same selection with numpy for series too
+long to send whole (`Store.bucket_extremes` over `grid_bounds`).
 
 **x.** Points must come sorted by x (then by id: ties in x keep input order).
 The server and the widgets bucket by *step* (integers: whole-step widths,

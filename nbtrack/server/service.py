@@ -24,9 +24,11 @@ from .errors import ApiError, bad_request
 from .params import MetricsQuery, RunsQuery
 from .run_totals import RunTotals
 
-# A long series is downsampled in SQL (Store.bucket_extremes, which reads the index
-# alone) when it has more than this many points per bucket; shorter ones are cheaper
-# to load whole. Measured crossover: ~2 on SQLite, ~4 on PostgreSQL.
+# A long series is downsampled in the store (Store.bucket_extremes: numpy over the
+# series' chunks, only the picked points become Python objects) when it has more
+# than this many points per bucket; shorter ones are cheaper to load whole. The
+# crossover was measured (~2 on SQLite, ~4 on PostgreSQL) when the extremes were
+# computed in SQL over a row per point; it was not measured again with chunks.
 SQL_POINTS_PER_BUCKET = 4
 
 _SEQ_REF = re.compile(r"^(?P<stem>.+)#(?P<seq>\d+)$")
@@ -252,7 +254,7 @@ class RunService:
         self, run_id: str, upto: int, max_points: int
     ) -> tuple[dict[str, list[Point]], bool]:
         """Every key's series: the short ones (by their summaries' counts) in one read
-        of the run, the long ones downsampled in SQL key by key. However many keys the
+        of the run, the long ones downsampled in the store key by key. However many keys the
         run has, that is two queries plus a few per series too long to load whole."""
         st = self.store
         counts = {k: s["count"] for k, s in st.summaries([run_id]).get(run_id, {}).items()}
