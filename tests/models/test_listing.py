@@ -167,16 +167,15 @@ def test_sqlite_metric_keys_do_not_read_every_linked_summary(project: Path) -> N
     assert _key_steps() < 1.5 * few
 
 
-def test_postgresql_reads_a_row_per_metric_key_not_per_version_and_key(backend: str) -> None:
+def test_postgresql_reads_a_row_per_metric_key_not_per_version_and_key(
+    postgres_store: str,
+) -> None:
     # The summaries come one row per key (its rows and values packed), so the rows
     # the driver makes are the versions' and a few more, not versions x keys.
-    import pytest
     import sqlalchemy as sa
 
     from nbtrack.artifacts.context import context_for
 
-    if not backend.startswith("postgresql"):
-        pytest.skip("SQLite reads the metrics as columns of the versions' rows")
     _register(range(3), versions=4)  # 3 models, 12 versions, keys acc and loss
     read: list[int] = []
 
