@@ -133,7 +133,7 @@ def clear(url: str) -> int:
         conn.execute(sa.delete(schema.params).where(schema.params.c.run_id.in_(ids)))
         conn.execute(sa.delete(schema.summaries).where(schema.summaries.c.run_id.in_(ids)))
         keys = sa.select(schema.run_keys.c.run_key).where(schema.run_keys.c.run_id.in_(ids))
-        conn.execute(sa.delete(schema.points).where(schema.points.c.run_key.in_(keys)))
+        conn.execute(sa.delete(schema.chunks).where(schema.chunks.c.run_key.in_(keys)))
         conn.execute(sa.delete(schema.run_keys).where(schema.run_keys.c.run_id.in_(ids)))
         return conn.execute(
             sa.delete(schema.runs).where(schema.runs.c.experiment == EXPERIMENT)
