@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from nbtrack.store.batch_series import Batch, columns, nan_as_none, series, take, without_nan
+from nbtrack.store.batch_series import Batch, columns, series, take, without_nan
 
 
 def _naive(points: list[tuple]) -> dict[tuple[str, str], tuple[list[int], list[int]]]:
@@ -75,11 +75,10 @@ def test_a_batch_works_out_its_columns_once() -> None:
     assert series(batch) is series(batch)
 
 
-def test_nan_is_left_out_of_extremes_and_stored_as_none() -> None:
+def test_nan_is_left_out_of_extremes() -> None:
     nan, inf = math.nan, math.inf
     values = (1.0, nan, -inf, 3.0)
     assert without_nan(values) == [1.0, -inf, 3.0]
-    assert nan_as_none(values) == [1.0, None, -inf, 3.0]
     clean = (1.0, inf)
-    assert without_nan(clean) is clean and nan_as_none(clean) is clean
+    assert without_nan(clean) is clean
     assert without_nan([None, 2.0]) == [2.0]  # a NaN as a journal may hold it

@@ -90,13 +90,3 @@ def without_nan(values: Sequence[float]) -> Sequence[float]:
     except TypeError:  # a None (a NaN as a journal may hold it)
         pass
     return [v for v in values if v == v and v is not None]
-
-
-def nan_as_none(values: Sequence[float]) -> Sequence[float | None]:
-    """`values` with NaN as None, as the points table stores it."""
-    try:
-        if not any(map(isnan, values)):
-            return values
-    except TypeError:
-        pass
-    return [v if v == v else None for v in values]

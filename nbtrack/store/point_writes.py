@@ -27,13 +27,13 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from .batch_series import columns, series, take
-from .chunks import CHUNK_COLUMNS, CHUNKS_TABLE, Chunk, chunk_row
+from .chunks import Chunk, chunk_row, insert_sql
 
 if TYPE_CHECKING:
     import sqlalchemy as sa
 
 Point = tuple[str, str, int, float, float]
-_INSERT_SQL = f"INSERT INTO {CHUNKS_TABLE} ({CHUNK_COLUMNS}) VALUES ({', '.join(['?'] * 9)})"
+_INSERT_SQL = insert_sql("qmark")
 # The standard library's SQL for a SQLite store's writes (sqlite_writes.py), the
 # same statements SQLAlchemy compiles from `_seq_statements` and `_key_ids_of`.
 _BUMP_SQL = (
@@ -81,7 +81,7 @@ class PointWrites:
             raw.executemany(_INSERT_SQL, rows)  # type: ignore[union-attr]
         else:
             with raw.cursor() as cursor:  # type: ignore[union-attr]
-                cursor.executemany(_INSERT_SQL.replace("?", "%s"), rows)
+                cursor.executemany(insert_sql("format"), rows)
         return new_ids
 
     def insert_sqlite3(self, db: sqlite3.Connection, points: Sequence[Point]) -> dict[str, int]:
