@@ -83,3 +83,19 @@ export function recordFigure(key: string, value: unknown): void {
   figures[key] = value;
   fs.writeFileSync(file, JSON.stringify(figures, null, 2));
 }
+
+/**
+ * Python for a notebook's first cell: `gate(name)` waits until the test opens
+ * that gate (`openGate`). A cell that stops at gates stays running for as long as
+ * the test needs to see it running, however slow the machine, instead of
+ * running for a guessed number of seconds.
+ */
+export const GATE_PY = `import os, time
+def gate(name):
+    while not os.path.exists(name):
+        time.sleep(0.02)`;
+
+/** Let a cell waiting at `gate(name)` go on (the kernel runs in the notebook's folder). */
+export async function openGate(page: IJupyterLabPageFixture, tmpPath: string, name: string): Promise<void> {
+  await page.contents.uploadContent('open', 'text', `${tmpPath}/${name}`);
+}

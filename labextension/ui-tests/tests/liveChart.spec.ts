@@ -11,15 +11,18 @@
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 import { Locator } from '@playwright/test';
 
-import { openNotebook, screenshot } from './helpers';
+import { GATE_PY, openGate, openNotebook, screenshot } from './helpers';
 
 test.use({ autoGoto: true });
 
-// About 4 s of logging: two metrics, five orders of magnitude apart.
+// Two metrics, five orders of magnitude apart. The cell stops at two gates the
+// test opens, so it is still running while the test looks at the live chart.
 const LIVE_CELL = `%%track --name live-chart
 import math, time
 lr = 0.05
 for step in range(400):
+    if step in (100, 300):
+        gate(f'live-chart-{step}')
     nbtrack.log(loss=math.exp(-step / 80), tokens=1000.0 * step, step=step)
     time.sleep(0.01)`;
 
@@ -72,7 +75,7 @@ test('the live chart under a %%track cell draws and grows while it runs, then sh
   page,
   tmpPath
 }) => {
-  await openNotebook(page, tmpPath, 'live.ipynb', ['%load_ext nbtrack', LIVE_CELL]);
+  await openNotebook(page, tmpPath, 'live.ipynb', [`%load_ext nbtrack\n${GATE_PY}`, LIVE_CELL]);
   await page.notebook.runCell(0);
   await page.notebook.runCell(1, { wait: false });
 
@@ -87,10 +90,13 @@ test('the live chart under a %%track cell draws and grows while it runs, then sh
     await expect(loss.locator('path.line')).toHaveCount(1);
     await expect.poll(async () => (await linePoints(loss))[0]).toBeGreaterThan(1);
     const first = { points: (await linePoints(loss))[0], d: await loss.locator('path.line').getAttribute('d') };
+    // The cell waits at step 100 (at most 100 points drawn) until this gate opens.
+    await openGate(page, tmpPath, 'live-chart-100');
     await expect.poll(async () => (await linePoints(loss))[0]).toBeGreaterThan(first.points);
     expect(await loss.locator('path.line').getAttribute('d')).not.toBe(first.d);
     await expect(header).toHaveText(/^live-chart · running/);
-    // Mid-run, for the README: the curves well under way, the cell still running.
+    // Mid-run, for the README: the curves well under way, the cell still running
+    // (it waits at step 300).
     await expect.poll(async () => (await linePoints(loss))[0]).toBeGreaterThanOrEqual(150);
     await expect(header).toHaveText(/^live-chart · running/);
     await screenshot(cell(page, 1), 'live-chart.png');
@@ -106,6 +112,7 @@ test('the live chart under a %%track cell draws and grows while it runs, then sh
   });
 
   await test.step('after the cell: a picture of the final state replaces the widget', async () => {
+    await openGate(page, tmpPath, 'live-chart-300');
     // The picture, unlike a widget view, still shows when the notebook is reopened
     // without its kernel or saved widget state.
     const picture = cell(page, 1).locator('.jp-RenderedSVG img');

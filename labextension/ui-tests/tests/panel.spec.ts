@@ -6,19 +6,23 @@
 import { expect, test } from '@jupyterlab/galata';
 import { Locator } from '@playwright/test';
 
-import { openNotebook, openRunsPanel, runRow, screenshot } from './helpers';
+import { GATE_PY, openGate, openNotebook, openRunsPanel, runRow, screenshot } from './helpers';
 
 test.use({ autoGoto: true });
 
+// The cell stops at two gates the test opens, so it is still running while the
+// test looks for a growing curve.
 const LIVE_CELL = `%%track --name live-demo --tag ui-test
 import time
 lr = 0.1
 for step in range(60):
+    if step in (20, 40):
+        gate(f'live-demo-{step}')
     nbtrack.log(loss=1 / (step + 1), acc=step / 60, step=step)
-    time.sleep(0.1)`;
+    time.sleep(0.02)`;
 
 test('a %%track run appears in the panel and its curve grows while the cell runs', async ({ page, tmpPath }) => {
-  await openNotebook(page, tmpPath, 'live.ipynb', ['%load_ext nbtrack', LIVE_CELL]);
+  await openNotebook(page, tmpPath, 'live.ipynb', [`%load_ext nbtrack\n${GATE_PY}`, LIVE_CELL]);
   await page.notebook.runCell(0);
   const panel = await openRunsPanel(page);
 
@@ -33,9 +37,12 @@ test('a %%track run appears in the panel and its curve grows while the cell runs
   const points = async () => Number((await chart.getAttribute('data-points')) ?? 0);
   await expect.poll(points).toBeGreaterThan(0);
   const first = await points();
+  await openGate(page, tmpPath, 'live-demo-20');
   await expect.poll(points).toBeGreaterThan(first);
+  // The cell waits at step 40: the curve grew while the run was running.
   expect(await row.locator('.nbtrack-kind-status').textContent()).toBe('running');
 
+  await openGate(page, tmpPath, 'live-demo-40');
   await expect(row.locator('.nbtrack-kind-status')).toHaveText('finished', { timeout: 30000 });
   await expect.poll(points).toBe(60);
   // Params and last metric values are columns.
@@ -90,12 +97,15 @@ test('commands are in the palette and the refresh interval is a setting', async 
   expect(setting.title).toBe('Refresh interval (ms)');
 });
 
-// About 20 s of logging, so that reads fail and are retried while the run is running.
+// The cell waits at two gates, so that reads fail, are retried and the curve
+// grows again while the run is running.
 const FOLLOW_CELL = `%%track --name follow-through
 import time
 for step in range(200):
+    if step in (100, 150):
+        gate(f'follow-{step}')
     nbtrack.log(loss=1 / (step + 1), step=step)
-    time.sleep(0.1)`;
+    time.sleep(0.02)`;
 
 test('curves keep following a running run through failed metrics requests', async ({ page, tmpPath }) => {
   // The network edge fails the 2nd to 4th metrics requests; the data still
@@ -111,7 +121,7 @@ test('curves keep following a running run through failed metrics requests', asyn
       await route.continue();
     }
   });
-  await openNotebook(page, tmpPath, 'follow.ipynb', ['%load_ext nbtrack', FOLLOW_CELL]);
+  await openNotebook(page, tmpPath, 'follow.ipynb', [`%load_ext nbtrack\n${GATE_PY}`, FOLLOW_CELL]);
   await page.notebook.runCell(0);
   const panel = await openRunsPanel(page);
   await page.notebook.runCell(1, { wait: false });
@@ -127,7 +137,9 @@ test('curves keep following a running run through failed metrics requests', asyn
   });
   await expect.poll(() => aborted.length, { timeout: 60000 }).toBe(3);
   const afterFailures = (await state()).points;
-  // The curve grows again while the run is still running (not only at its end).
+  await openGate(page, tmpPath, 'follow-100');
+  // The curve grows again while the run is still running (not only at its end):
+  // the cell waits at step 150.
   await expect
     .poll(
       async () => {
@@ -137,6 +149,7 @@ test('curves keep following a running run through failed metrics requests', asyn
       { timeout: 60000 }
     )
     .toBe(true);
+  await openGate(page, tmpPath, 'follow-150');
   await expect(row.locator('.nbtrack-kind-status')).toHaveText('finished', { timeout: 90000 });
   // Every point the run logged, each once.
   await expect.poll(async () => (await state()).points, { timeout: 30000 }).toBe(200);
