@@ -16,8 +16,8 @@ points, in x order. Buckets are aligned on a power-of-two width
 keeps the same buckets for its old part, so live appends never make old
 points jump, and thinning an already thinned curve with a wider width picks
 exactly what thinning the raw curve would (each wide bucket is a union of
-narrow ones). The store computes the same selection with numpy for series too
-long to send whole (`Store.bucket_extremes` over `grid_bounds`).
+narrow ones). The server computes the same selection over a series' numpy
+columns for series too long to send whole (`store/extremes.py`, over `grid_bounds`).
 
 **x.** Points must come sorted by x (then by id: ties in x keep input order).
 The server and the widgets bucket by *step* (integers: whole-step widths,
@@ -89,7 +89,7 @@ def bucket_width(first: float, last: float, max_points: int, at_least: float = 0
 
 def grid_bounds(first: int, last: int, width: int) -> list[tuple[int, int]]:
     """The half-open ranges `[lo, hi)` of the aligned buckets of `width` covering
-    `first..last` (integer x: what `Store.bucket_extremes` reads)."""
+    `first..last` (integer x: what `store/extremes.py` reads)."""
     lo, hi = first // width, last // width
     return [(k * width, (k + 1) * width) for k in range(lo, hi + 1)]
 

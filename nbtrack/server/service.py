@@ -16,20 +16,14 @@ from typing import Any
 from .. import query, refs
 from ..errors import StoreError
 from ..jsonenc import finite_list, strict
-from ..series import Point, bucket_count, bucket_width, downsample, grid_bounds, merge
+from ..series import Point, downsample
 from ..store import Store, open_store
+from ..store.extremes import downsampled
 from ..store.sqlite_files import plain_sqlite_path
 from . import cursor, run_query, runfilter
 from .errors import ApiError, bad_request
 from .params import MetricsQuery, RunsQuery
 from .run_totals import RunTotals
-
-# A long series is downsampled in the store (Store.bucket_extremes: numpy over the
-# series' chunks, only the picked points become Python objects) when it has more
-# than this many points per bucket; shorter ones are cheaper to load whole. The
-# crossover was measured (~2 on SQLite, ~4 on PostgreSQL) when the extremes were
-# computed in SQL over a row per point; it was not measured again with chunks.
-SQL_POINTS_PER_BUCKET = 4
 
 _SEQ_REF = re.compile(r"^(?P<stem>.+)#(?P<seq>\d+)$")
 _BACK_REF = re.compile(r"^.+?~\d+$")
@@ -254,12 +248,12 @@ class RunService:
         self, run_id: str, upto: int, max_points: int
     ) -> tuple[dict[str, list[Point]], bool]:
         """Every key's series: the short ones (by their summaries' counts) in one read
-        of the run, the long ones downsampled in the store key by key. However many keys the
-        run has, that is two queries plus a few per series too long to load whole."""
+        of the run, the long ones (more than `max_points`) read and downsampled key by
+        key. However many keys the run has, that is two queries plus one per series too
+        long to send whole."""
         st = self.store
         counts = {k: s["count"] for k, s in st.summaries([run_id]).get(run_id, {}).items()}
-        threshold = max(max_points, bucket_count(max_points) * SQL_POINTS_PER_BUCKET)
-        long_keys = sorted(k for k, n in counts.items() if n > threshold)
+        long_keys = sorted(k for k, n in counts.items() if n > max_points)
         series: dict[str, list[Point]] = {key: [] for key in sorted(counts)}
         for key, *point in st.run_points(run_id, upto, skip_keys=long_keys):
             series.setdefault(key, []).append(Point(*point))
@@ -276,26 +270,12 @@ class RunService:
     def _whole_series(
         self, run_id: str, key: str, upto: int, max_points: int
     ) -> tuple[list[Point], bool]:
-        """A key's points with `id <= upto`, at most `max_points` of them."""
-        st = self.store
-        threshold = max(max_points, bucket_count(max_points) * SQL_POINTS_PER_BUCKET)
-        if st.count_points(run_id, key, upto, cap=threshold + 1) > threshold:
-            return self._whole_series_sql(run_id, key, upto, max_points)
-        points = [Point(*row) for row in st.key_points(run_id, key, upto)]
-        return downsample(points, max_points), len(points) > max_points
-
-    def _whole_series_sql(
-        self, run_id: str, key: str, upto: int, max_points: int
-    ) -> tuple[list[Point], bool]:
-        """`downsample` computed by the store, without loading the series."""
-        st = self.store
-        ends = [Point(*row) for row in st.series_ends(run_id, key, upto)]
-        if not ends:
-            return [], False
-        width = bucket_width(ends[0].step, ends[-1].step, max_points)
-        bounds = grid_bounds(ends[0].step, ends[-1].step, int(width))
-        extremes = [Point(*row) for row in st.bucket_extremes(run_id, key, upto, bounds)]
-        return merge(ends + extremes), True
+        """A key's points with `id <= upto`, at most `max_points` of them: one read of
+        its columns, and only the points sent become Python objects (a series longer
+        than `max_points` is downsampled over its numpy columns: extremes.py)."""
+        series = self.store.key_series(run_id, key, upto)
+        cut = len(series) > max_points
+        return [Point(*row) for row in downsampled(series, max_points)], cut
 
     # -- snapshots and diffs ------------------------------------------------------
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
 from . import schema
 from .chunks import Points, empty_points, read_points
-from .extremes import bucket_extremes
 
 RK = schema.run_keys
 MK = schema.metric_keys
@@ -76,11 +75,16 @@ class PointReads:
         p = self._read(run_id, keys=keys, after=after_id, upto=upto_id).by_seq()
         return p.tuples("seq", "key", "step", "value", "time")
 
+    def key_series(self, run_id: str, key: str, upto_id: int) -> Points:
+        """One key's points with `id <= upto_id` as numpy columns, by step then id:
+        for reads that pick a few of many points (extremes.downsampled)."""
+        return self._read(run_id, keys=[key], upto=upto_id).by_step()
+
     def key_points(
         self, run_id: str, key: str, upto_id: int
     ) -> list[tuple[int, int, float, float]]:
         """(id, step, value, time) of one key's points with `id <= upto_id`, by step then id."""
-        return self._read(run_id, keys=[key], upto=upto_id).by_step().rows()
+        return self.key_series(run_id, key, upto_id).rows()
 
     def run_points(
         self, run_id: str, upto_id: int, skip_keys: Sequence[str] = ()
@@ -91,28 +95,10 @@ class PointReads:
         p = self._read(run_id, skip_keys=list(skip_keys), upto=upto_id).by_step()
         return p.tuples("key", "seq", "step", "value", "time")
 
-    def count_points(self, run_id: str, key: str, upto_id: int, cap: int) -> int:
-        """How many points the key has with `id <= upto_id`, counting no further than `cap`."""
-        return min(len(self._read(run_id, keys=[key], upto=upto_id)), cap)
-
     def series_ends(
         self, run_id: str, key: str, upto_id: int
     ) -> list[tuple[int, int, float, float]]:
         """(id, step, value, time) of the key's first and last point by step (`id <= upto_id`);
         [] when it has none."""
-        p = self._read(run_id, keys=[key], upto=upto_id).by_step()
+        p = self.key_series(run_id, key, upto_id)
         return p.take([0, len(p) - 1]).rows() if len(p) else []
-
-    def bucket_extremes(
-        self, run_id: str, key: str, upto_id: int, bounds: Iterable[tuple[int, int]]
-    ) -> list[tuple[int, int, float, float]]:
-        """(id, step, value, time) of the lowest and the highest point of the key
-        (`id <= upto_id`) in each step range `[lo, hi)` of `bounds`, each point once, in
-        no particular order; NaN counts as neither, ties go to the earliest point.
-        The store's form of `nbtrack.series.downsample`, for series too long to send
-        (extremes.py)."""
-        ranges = list(bounds)
-        if not ranges:
-            return []
-        p = self._read(run_id, keys=[key], upto=upto_id).by_step()
-        return bucket_extremes(p, ranges)

@@ -118,7 +118,7 @@ def _log_wave(n: int, spikes: dict[int, float]) -> None:
             run.log(loss=spikes.get(step, rng.random()), step=step)
 
 
-@pytest.mark.parametrize("n", [30, 5000])  # loaded whole, and bucketed in SQL
+@pytest.mark.parametrize("n", [30, 5000])  # a short and a long series, both over max_points
 async def test_downsampling_keeps_min_max_first_and_last(api: Any, store_url: str, n: int) -> None:
     _log_wave(n, {7: -40.0, n // 2: 99.0})
     reply = await api("GET", "runs", "long", "metrics", params={"max_points": "20"})
@@ -144,8 +144,8 @@ async def test_a_series_of_max_points_comes_back_whole(
     assert reply.body["series"]["loss"]["step"] == list(range(max_points))
 
 
-def test_sql_bucketing_matches_the_pure_reference(backend: str) -> None:
-    """Store.bucket_extremes + series_ends pick exactly what `downsample` picks,
+def test_bucketing_over_columns_matches_the_pure_reference(backend: str) -> None:
+    """The server's downsampling over numpy columns picks exactly what `downsample` picks,
     NaN, infinities, ties, repeated steps and gaps included."""
     rng = random.Random(11)
     values = [rng.choice([math.nan, math.inf, -math.inf, 1.0, 1.0]) for _ in range(300)]
@@ -161,23 +161,23 @@ def test_sql_bucketing_matches_the_pure_reference(backend: str) -> None:
     points = [Point(*row) for row in store.key_points(run_id, "loss", upto)]
     for max_points in (4, 10, 101, 1000):
         expected = downsample(points, max_points)
-        sql_points, cut = service._whole_series_sql(run_id, "loss", upto, max_points)
+        picked, cut = service._whole_series(run_id, "loss", upto, max_points)
         assert cut
-        assert [p.id for p in sql_points] == [p.id for p in expected], max_points
+        assert [p.id for p in picked] == [p.id for p in expected], max_points
 
 
-def _sql_matches_reference(backend: str, upto: int | None, max_points: tuple[int, ...]) -> None:
+def _matches_reference(backend: str, upto: int | None, max_points: tuple[int, ...]) -> None:
     store = open_store(backend)
     service = RunService(backend)
     run_id = service.resolve("mixed")
     upto = store.last_point_id(run_id) if upto is None else upto
     points = [Point(*row) for row in store.key_points(run_id, "loss", upto)]
     for n in max_points:
-        sql_points, _ = service._whole_series_sql(run_id, "loss", upto, n)
-        assert [p.id for p in sql_points] == [p.id for p in downsample(points, n)], n
+        picked, _ = service._whole_series(run_id, "loss", upto, n)
+        assert [p.id for p in picked] == [p.id for p in downsample(points, n)], n
 
 
-def test_sql_bucketing_stops_at_the_cursor(backend: str) -> None:
+def test_bucketing_over_columns_stops_at_the_cursor(backend: str) -> None:
     """Points written after the cursor's last one move no extreme, whether the
     buckets are read in one piece (4 of them) or in two halves (499)."""
     rng = random.Random(5)
@@ -190,12 +190,12 @@ def test_sql_bucketing_stops_at_the_cursor(backend: str) -> None:
         for step in range(0, 3000, 7):
             nbtrack.log(loss=rng.choice([-1e9, 1e9, math.nan, -math.inf]), step=step)
         run.writer.flush()
-        _sql_matches_reference(backend, upto, (10, 1000))
+        _matches_reference(backend, upto, (10, 1000))
     finally:
         tracking.end_run(run)
 
 
-def test_sql_bucketing_breaks_ties_exactly_past_float_precision(backend: str) -> None:
+def test_bucketing_over_columns_breaks_ties_exactly_past_float_precision(backend: str) -> None:
     """Steps past 2**53 (nanosecond timestamps, say) are not rounded: of two equal
     values one step apart, the earlier step wins even when it was logged later."""
     base = 2**62
@@ -204,7 +204,7 @@ def test_sql_bucketing_breaks_ties_exactly_past_float_precision(backend: str) ->
             run.log(loss=0.0, step=base + 4 * i + 2)
             run.log(loss=0.0, step=base + 4 * i + 1)
             run.log(loss=float(i % 5), step=base + 4 * i + 3)
-    _sql_matches_reference(backend, None, (10, 101))
+    _matches_reference(backend, None, (10, 101))
 
 
 @pytest.mark.slow
@@ -239,3 +239,34 @@ def test_every_key_without_keys_is_a_bounded_number_of_queries(backend: str) -> 
     by_key = service.metrics("wide", metrics_query({"max_points": "100", "keys": ",".join(some)}))
     for key in some:
         assert whole["series"][key] == by_key["series"][key]
+
+
+def test_a_long_series_is_read_once(backend: str) -> None:
+    """Downsampling a series far over max_points reads its chunks once (it was read
+    three times: to count it, for its ends, for its extremes) and picks what the
+    pure reference picks."""
+    import sqlalchemy as sa
+
+    from nbtrack.server.params import metrics_query
+
+    _log_wave(20_000, {11: -5.0, 15_000: 7.0})
+    service = RunService(backend)
+    reads: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "nbtrack_chunks" in statement:
+            reads.append(statement)
+
+    sa.event.listen(service.store.engine, "before_cursor_execute", record)
+    try:
+        body = service.metrics("long", metrics_query({"max_points": "50", "keys": "loss"}))
+    finally:
+        sa.event.remove(service.store.engine, "before_cursor_execute", record)
+    assert len(reads) == 1, reads
+    store = open_store(backend)
+    run_id = service.resolve("long")
+    points = [Point(*row) for row in store.key_points(run_id, "loss", store.last_point_id(run_id))]
+    expected = downsample(points, 50)
+    assert body["downsampled"] is True
+    assert body["series"]["loss"]["step"] == [p.step for p in expected]
+    assert -5.0 in body["series"]["loss"]["value"] and 7.0 in body["series"]["loss"]["value"]
