@@ -1,6 +1,6 @@
 """Search sweep benchmark, side by side in one run:
 
-    python benchmarks/bench_sweeps.py [--quick]
+    python benchmarks/bench_sweeps.py [--quick] [--part 1|2]
 
 1. Per-trial cost of a notebook whose work takes 1 s (`time.sleep(1)` in a
    `%%track` cell that logs 10 points), two at a time: `nbtrack.sweep` (random
@@ -254,10 +254,15 @@ def _rdb_storage(store: str) -> Any:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer trials (CI smoke)")
+    parser.add_argument(
+        "--part", type=int, choices=(1, 2), help="only part 1 (notebooks) or 2 (functions)"
+    )
     args = parser.parse_args()
     os.environ.pop("NBTRACK_STORE", None)
-    notebooks(6 if args.quick else 12)
-    functions(20 if args.quick else 200)
+    if args.part in (None, 1):
+        notebooks(6 if args.quick else 12)
+    if args.part in (None, 2):
+        functions(20 if args.quick else 200)
 
 
 if __name__ == "__main__":  # Dask's worker processes import this module
