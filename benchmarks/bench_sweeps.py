@@ -69,15 +69,16 @@ def _row(label: str, seconds: float, trials: int, parallel: int, work: float) ->
 def _steady(trials: list, work: float, ends: list[float] | None = None, parallel: int = 2) -> None:
     """A trial once its worker's kernel is up: the kernel start is paid once per
     worker, so the steady cost is what a long search pays per trial. Two views:
-    a trial's own time (submitted to done), and the throughput between the
-    completions after the first `parallel` (driver time included: telling
-    Optuna, asking the next trial), as time per trial per slot."""
+    a trial's own time (as its worker timed it: its next trial waits with the
+    executor meanwhile), and the throughput between the completions after the
+    first `parallel` (driver time included: telling Optuna, asking the next
+    trial), as time per trial per slot."""
     import statistics
 
     if trials:
         per = statistics.median(t.seconds for t in trials)
         print(
-            f"    steady state (trials 3+, median, end to end): {per:.2f} s/trial, "
+            f"    steady state (trials 3+, median, in the worker): {per:.2f} s/trial, "
             f"+{per - work:.2f} s over the work (target ≤ +0.5 s)"
         )
     if ends and len(ends) > parallel:
