@@ -195,3 +195,50 @@ def test_a_study_made_in_optunas_rdb_tables_continues(
     assert (
         len(load_study(backend, "sw-old").trials) == 6
     )  # from the journal, in a new process's view
+
+
+def test_a_read_right_after_a_read_costs_no_round_trip(
+    backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Optuna reads the journal before each of its reads (about ten times a TPE
+    ask): a read soon after the last one, with nothing appended by this process
+    since, sends no statement; an append of its own is seen at the next read
+    with everything before it, in order; another process's append once the
+    window (FRESH_S) has passed."""
+    from nbtrack.store import open_store
+    from nbtrack.sweeps import journal_backend
+
+    open_store(backend)
+    reader = journal_backend.StoreJournalBackend(backend)
+    other = journal_backend.StoreJournalBackend(backend)
+    other.append_logs([{"who": "first"}])
+    monkeypatch.setattr(journal_backend, "FRESH_S", 3600.0)
+    reads: list[str] = []
+
+    def listen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        if statement.lstrip().upper().startswith("SELECT ENTRY"):
+            reads.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", listen)
+    try:
+        seen = [e["who"] for e in reader.read_logs(0)]
+        assert seen == ["first"] and len(reads) == 1
+        for _ in range(10):
+            assert list(reader.read_logs(1)) == []
+        assert len(reads) == 1
+        other.append_logs([{"who": "other"}])
+        assert list(reader.read_logs(1)) == []  # within the window: not asked yet
+        reader.append_logs([{"who": "mine"}])
+        assert [e["who"] for e in reader.read_logs(1)] == ["other", "mine"]
+        assert len(reads) == 2
+        monkeypatch.setattr(journal_backend, "FRESH_S", 0.0)  # the window passed
+        late = journal_backend.StoreJournalBackend(backend)
+        assert len(list(late.read_logs(0))) == 3
+        other.append_logs([{"who": "later"}])
+        assert [e["who"] for e in late.read_logs(3)] == ["later"]
+        assert len(reads) == 4
+        late.close()
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", listen)
+        reader.close()
+        other.close()

@@ -138,3 +138,22 @@ def test_an_unreachable_scheduler_is_an_error_before_any_trial(pg: str) -> None:
             scheduler="tcp://127.0.0.1:1",
         )
     assert len(nbtrack.runs()) == 0
+
+
+def test_the_local_cluster_of_a_sweep_runs_no_profiler(project: Path) -> None:
+    """The LocalCluster a sweep starts has no dashboard, and its workers do not
+    sample their own stacks every 10 ms for one (Dask's profiler took the GIL
+    from the trials: ~10 ms of a 0.1 s trial); what the user's Dask config says
+    outside the sweep is left as it was."""
+    import dask
+
+    from nbtrack.sweeps.executors import DaskExecutor
+
+    before = dask.config.get("distributed.worker.profile.enabled")
+    ex = DaskExecutor(None, 1, f"sqlite:///{project / 'x.db'}")
+    try:
+        seen = ex.client.run(lambda: dask.config.get("distributed.worker.profile.enabled"))
+    finally:
+        ex.close()
+    assert list(seen.values()) == [False]
+    assert dask.config.get("distributed.worker.profile.enabled") == before

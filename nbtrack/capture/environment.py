@@ -45,6 +45,7 @@ REDACTED = "[redacted]"
 _MIN_SECRET_LEN = 6
 
 
+@functools.lru_cache(maxsize=4096)  # asked for every variable at each run's start
 def is_secret_name(name: str) -> bool:
     upper = name.upper()
     return any(fnmatch.fnmatchcase(upper, pattern) for pattern in SECRET_PATTERNS)

@@ -261,6 +261,9 @@ def search(
     pending: dict[object, list[Any]] = {}
     lock = threading.Lock()
     width = max(3, len(str(trials)))
+    from .trials import pack_function
+
+    packed = pack_function(target) if kind == "function" else None  # once, not a trial
 
     def ask() -> object:
         # Slots ask at once: a queued trial is claimed by one of them only (on
@@ -278,7 +281,7 @@ def search(
         )
         task = _task(
             kind,
-            target,
+            (target, packed),
             trial,
             ctx,
             project.store_url,
@@ -302,7 +305,8 @@ def search(
 
     def tell(token: object, outcome: dict[str, Any]) -> SearchTrial:
         ot, trial, _, start = pending[token]
-        trial.seconds = time.time() - start
+        # Where it ran (a slot's next trial waits with the executor for its turn).
+        trial.seconds = outcome.get("seconds") or time.time() - start
         if settle(result, study, ot, trial, outcome, notebook, project):
             slots.tickets.give()  # a crashed trial is tried once more
         with lock:
@@ -357,12 +361,12 @@ def _defaults(notebook: Any) -> dict[str, Any]:
 def _task(
     kind, target, trial, ctx, store_url, metric, notebook, kernel_name, timeout, output_dir, width
 ):  # type: ignore[no-untyped-def]
-    from .trials import TrialTask, pack_function
+    from .trials import TrialTask
 
     task = TrialTask(kind, trial.number, trial.params, ctx.to_env(), store_url, metric)
     if kind == "function":
-        task.function_name = getattr(target, "__name__", "trial")
-        task.function = pack_function(target)
+        fn, task.function = target  # the function and its pickle
+        task.function_name = getattr(fn, "__name__", "trial")
     else:
         task.notebook = {
             "input": str(notebook.path),

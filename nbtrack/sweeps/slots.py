@@ -4,18 +4,21 @@ handing it to the executor and telling the study how it ended (Optuna's own
 
 With one slot this runs in the calling thread: ask, run, tell, one trial after
 another, so a sequential search samples each trial knowing all the others. With
-more, each slot is a thread that asks its next trial while its current one runs,
-submits that next trial as soon as the current one ends, and only then tells the
-study about the one that ended: the round trips to the study (ask, tell) overlap
-the trials instead of leaving a worker idle between two of them. A slot holds at
-most two trials (one running, one in hand), so at most 2 × `parallel` are asked
-and unfinished. `on_done` runs in the calling thread, as trials end.
+more, each slot is a thread that keeps two trials with the executor: the one
+running and the next, submitted already, which the executor starts the moment
+the first ends (a Dask worker takes it from the scheduler without a round trip
+to this driver). While the next one runs, the slot tells the study about the
+one that ended and asks and submits the one after, knowing that result: the
+round trips to the study and to the cluster overlap the trials instead of
+leaving a worker idle between two of them. At most 2 × `parallel` trials are
+asked and unfinished. `on_done` runs in the calling thread, as trials end.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -23,6 +26,8 @@ from typing import Any
 #: How long an interrupted sweep waits for its slots to let go (their trials are
 #: cancelled first, so this bounds a stuck store, not a usual wait).
 _JOIN_S = 60.0
+#: Trials a slot keeps with the executor: the one running and the next.
+_DEPTH = 2
 
 
 class Tickets:
@@ -98,19 +103,24 @@ class Slots:
         item = self.ask()
         return item, self.submit(item)
 
+    def _fill(self, submitted: deque[tuple[Any, Future]]) -> None:
+        while len(submitted) < _DEPTH:
+            launched = self._launch()
+            if launched is None:
+                return
+            submitted.append(launched)
+
     def _slot(self) -> None:
         try:
-            running = self._launch()
-            while running is not None:
-                item, future = running
-                ahead = self.ask() if self._take() else None  # in hand while `item` runs
+            submitted: deque[tuple[Any, Future]] = deque()
+            self._fill(submitted)
+            while submitted:
+                item, future = submitted.popleft()  # the next one is submitted already
                 outcome = future.result()
                 if self.stopping.is_set():
                     return
-                running = (ahead, self.submit(ahead)) if ahead is not None else None
                 self.events.put(("trial", self.tell(item, outcome)))
-                if running is None:  # a crashed trial gave its ticket back
-                    running = self._launch()
+                self._fill(submitted)  # a crashed trial gave its ticket back: it too
         except BaseException as exc:  # noqa: BLE001 - raised again in the driver's thread
             self.events.put(("error", exc))
         finally:

@@ -6,7 +6,8 @@ A task is plain data (picklable, JSON-able); its outcome is a dict:
 {"ok": bool, "error": one line, "cell": the failing cell's number or None,
 "line": its first line, "detail": the traceback, "crashed": the kernel or
 process died, "runs": the ids of the trial's runs when known (functions), "run":
-a function trial's ended run (id, ref, status, the metric's last value)}.
+a function trial's ended run (id, ref, status, the metric's last value),
+"seconds": how long it ran where it ran (not the time it waited to start)}.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -56,12 +58,16 @@ def run_task(task: TrialTask | dict[str, Any]) -> dict[str, Any]:
     if isinstance(task, dict):
         task = TrialTask(**task)
     with _one_at_a_time:
+        start = time.perf_counter()
         if task.kind == "function":
             import cloudpickle
 
             fn = cloudpickle.loads(base64.b64decode(task.function or ""))
-            return run_function(fn, task)
-        return notebook_runner().run(task)
+            outcome = run_function(fn, task)
+        else:
+            outcome = notebook_runner().run(task)
+        outcome["seconds"] = time.perf_counter() - start
+        return outcome
 
 
 @contextmanager
