@@ -85,7 +85,9 @@ def take(column: Sequence[Any], positions: Sequence[int]) -> Sequence[Any]:
 def without_nan(values: Sequence[float]) -> Sequence[float]:
     """`values` with every NaN left out (the same object when there is none)."""
     try:
-        if not any(map(isnan, values)):
+        # A sum in C is NaN only with a NaN among the values (or +inf and -inf both).
+        total = sum(values)
+        if total == total or not any(map(isnan, values)):
             return values
     except TypeError:  # a None (a NaN as a journal may hold it)
         pass
