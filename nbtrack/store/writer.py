@@ -107,7 +107,7 @@ class MetricWriter:
         #: How many points the queue may hold before log() waits: the bound less
         #: the points being written (kept in step by the two properties below).
         self.room = max_points
-        self.max_age = max_age
+        self._max_age = max_age
         #: time.time() by which log() must look at the backlog's age: when the
         #: oldest queued point turns max_age old, or earlier (then make_room finds
         #: the backlog young and sets it again). Only threads that log set it:
@@ -151,6 +151,16 @@ class MetricWriter:
     def max_points(self, value: int) -> None:
         self._max_points = value
         self.room = value - self._in_flight
+
+    @property
+    def max_age(self) -> float:
+        """The backlog's bound in age (seconds of its oldest point)."""
+        return self._max_age
+
+    @max_age.setter
+    def max_age(self, value: float) -> None:
+        self._max_age = value
+        self.due = -math.inf  # the next log() has make_room work it out again
 
     @property
     def in_flight(self) -> int:
