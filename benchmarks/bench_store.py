@@ -10,8 +10,9 @@ or its raw-driver baseline (issue 19).
   including the run's end, per point, wall and CPU (the calling thread's share
   apart), beside raw sqlite3 executemany of the same rows in one transaction
   into an unindexed table of the same five columns (the target: <= 1.5x), and
-  into the row-per-point table nbtrack had before chunks (context). Points are
-  stored in chunks (store/chunks.py): a row per run, key and flush.
+  into the row-per-point table nbtrack had before chunks (context). Ours and raw
+  alternate, 5 rounds (3 with --quick): medians, their ratio, min-max spread.
+  Points are stored in chunks (store/chunks.py): a row per run, key and flush.
 - finish: leaving `with start_run()` after 20,000 points logged over >= 1 s;
   target <= 0.01 s.
 - history(): one run of N points into a DataFrame, beside raw sqlite3 (psycopg)
@@ -160,24 +161,53 @@ def bench_log(url: str | None, n: int, keys: int = 2) -> LogCost:
     return LogCost(wall, cpu, caller, raw)
 
 
-def print_log_cost(url: str | None, n: int) -> None:
+def print_log_cost(url: str | None, n: int, rounds: int) -> None:
+    """Each call shape `rounds` times, ours and the raw baselines interleaved (the
+    raw insert's cost swings between runs on a loaded machine): medians of each
+    side, the ratio of the medians, and each side's spread."""
     base = "unindexed" if url is None else "COPY"
+    driver = "sqlite3 executemany" if url is None else "psycopg"
     for keys in (2, 1):
-        cost = bench_log(url, n, keys)
-        raw_wall, raw_cpu = cost.raw[base]
+        costs = [bench_log(url, n, keys) for _ in range(rounds)]
         call = "log(loss=, acc=)" if keys == 2 else "log(loss=, step=i)"
+        wall = _spread([c.wall for c in costs])
+        cpu = _spread([c.cpu for c in costs])
+        caller = statistics.median(c.caller_cpu for c in costs)
+        others = statistics.median(c.cpu - c.caller_cpu for c in costs)
         print(
-            f"  {call} per point, {n:,} points + end: {cost.wall:6.2f} µs wall, "
-            f"{cost.cpu:.2f} µs CPU (calling thread {cost.caller_cpu:.2f}, writer and "
-            f"others {cost.cpu - cost.caller_cpu:.2f})"
+            f"  {call} per point, {n:,} points + end, median of {rounds} rounds "
+            f"(min-max): {wall.text} µs wall, {cpu.text} µs CPU (calling thread "
+            f"{caller:.2f}, writer and others {others:.2f})"
         )
-        for name, (w, c) in cost.raw.items():
-            target = "   (target <= 1.5x)" if name == base else "   (context)"
-            print(
-                f"    raw {'sqlite3 executemany' if url is None else 'psycopg'}, {name} table: "
-                f"{w:.2f} µs wall, {c:.2f} µs CPU   ratio {cost.wall / w:.2f}x wall, "
-                f"{cost.cpu / max(c, 1e-9):.2f}x CPU{target}"
+        for name in costs[0].raw:
+            raw_wall = _spread([c.raw[name][0] for c in costs])
+            raw_cpu = _spread([c.raw[name][1] for c in costs])
+            met = sum(c.cpu <= 1.5 * c.raw[name][1] for c in costs)
+            target = (
+                f"   (target <= 1.5x; met in {met} of {rounds} rounds)"
+                if name == base
+                else ("   (context)")
             )
+            print(
+                f"    raw {driver}, {name} table: {raw_wall.text} µs wall, "
+                f"{raw_cpu.text} µs CPU   ratio of medians {wall.median / raw_wall.median:.2f}x "
+                f"wall, {cpu.median / max(raw_cpu.median, 1e-9):.2f}x CPU{target}"
+            )
+
+
+@dataclass
+class _Spread:
+    median: float
+    low: float
+    high: float
+
+    @property
+    def text(self) -> str:
+        return f"{self.median:.2f} ({self.low:.2f}-{self.high:.2f})"
+
+
+def _spread(values: list[float]) -> _Spread:
+    return _Spread(statistics.median(values), min(values), max(values))
 
 
 def _raw_pg_insert(url: str, rows: list[Any]) -> float:
@@ -459,7 +489,7 @@ def main() -> None:
         size = bench_size(url)
         target = "   (target <= 2 MB, all files)" if url is None else "   (tables + indexes)"
         print(f"  200 runs x 100 points on disk:         {size / 1e6:8.2f} MB{target}")
-        print_log_cost(url, n)
+        print_log_cost(url, n, 3 if args.quick else 5)
         finishes = [bench_finish(url) for _ in range(repeat)]
         walls, cpus = [w for w, _ in finishes], [c for _, c in finishes]
         print(

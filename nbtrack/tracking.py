@@ -37,6 +37,7 @@ from .snapshots import SnapshotJob, finish_snapshot, start_snapshot
 from .store.writer import MetricWriter, Release
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
+_clock = time.time  # a global, not an attribute, for log()
 _HOST = socket.gethostname()
 #: How long a run's end waits for its git state to be read.
 GIT_TIMEOUT_S = 30.0
@@ -185,15 +186,48 @@ def log(
     """Record metric values for the active run: `log(loss=0.3, acc=0.9, step=10)`
     or `log({"loss": 0.3})`. Without `step`, each key counts its own steps from 0."""
     # current().active without its two calls: log() is the hot path.
-    session = _sessions._session
-    run = session._active
+    run = _sessions._session._active
     if run is None:
-        if session.replaying:
+        if _sessions._session.replaying:
             return
         raise NoActiveRunError(
             "nbtrack.log() was called outside a run: start one with `%%track` on the "
             "cell (after `%load_ext nbtrack`), or `with nbtrack.start_run(): ...` in a script"
         )
+    # The commonest call, one float of a key the run has seen (`log(loss=x)`,
+    # `log(loss=x, step=i)`), queues its point right here: no second call, no
+    # list. Anything else (a new key, another type, a refusal) goes to _log_to.
+    if (
+        data is None
+        and len(metrics) == 1
+        and (step is None or (type(step) is int and MIN_STEP <= step <= MAX_STEP))
+        and run.status == "running"
+    ):
+        for key in metrics:
+            value = metrics[key]
+        stored = run.keys.get(key)
+        if stored is not None and type(value) is float:
+            now = _clock()
+            steps = run.steps
+            if step is None:
+                at = steps.get(stored, 0)
+                steps[stored] = at + 1
+            else:
+                at = step
+                if step >= steps.get(stored, 0):
+                    steps[stored] = step + 1
+            writer = run.writer
+            queue = writer.queue
+            queue.append((run.id, stored, at, value, now))
+            if run.on_log:
+                _call_hooks(run, [(stored, value)], step)
+            # Backpressure, as in _log_to.
+            n = len(queue)
+            if n == 1:
+                writer.due = now + writer.max_age
+            if n >= writer.room or now > writer.due:
+                writer.make_room()
+            return
     _log_to(run, data, step, metrics)
 
 
@@ -224,7 +258,7 @@ def _log_to(
     keys = run.keys
     steps = run.steps
     run_id = run.id
-    now = time.time()
+    now = _clock()
     points = []
     try:
         for key, value in metrics.items():
@@ -251,21 +285,22 @@ def _log_to(
     queue = writer.queue
     queue.extend(points)
     if hooks and run.on_log:
-        rows = [(p[1], p[3]) for p in points]
-        for hook in run.on_log:
-            hook(run, rows, step)
+        _call_hooks(run, [(p[1], p[3]) for p in points], step)
     # Backpressure: the writer must keep up, so the backlog (and what a kill
-    # can lose) stays within its bound of points and of age.
-    # (The writer thread may have taken the queue since: an empty one is young.)
-    if len(queue) + writer.in_flight >= writer.max_points:
+    # can lose) stays within its bound of points and of age. `room` and `due`
+    # are the writer's (writer.py): a queue that holds only these points (the
+    # writer took the rest) starts a new age. The writer thread may take the
+    # queue at any time: `due` is then early, and make_room just sets it again.
+    n = len(queue)
+    if n and n == len(points):
+        writer.due = now + writer.max_age
+    if n >= writer.room or now > writer.due:
         writer.make_room()
-        return
-    try:
-        oldest = queue[0][4]
-    except IndexError:
-        return
-    if now - oldest > writer.max_age:
-        writer.make_room()
+
+
+def _call_hooks(run: ActiveRun, rows: list[tuple[str, float]], step: int | None) -> None:
+    for hook in run.on_log:
+        hook(run, rows, step)
 
 
 def _uncount(steps: dict[str, int], points: list[tuple[str, str, int, float, float]]) -> None:

@@ -82,3 +82,15 @@ def test_nan_is_left_out_of_extremes() -> None:
     clean = (1.0, inf)
     assert without_nan(clean) is clean
     assert without_nan([None, 2.0]) == [2.0]  # a NaN as a journal may hold it
+    both = (1.0, inf, -inf)  # their sum is NaN, yet no value is
+    assert without_nan(both) is both
+
+
+def test_a_batch_counts_its_runs_points_and_names_its_keys() -> None:
+    """What the point writes take seqs for and look key ids up for, from the series."""
+    from nbtrack.store.point_writes import runs_and_keys
+
+    points = _batch(["A", "B", "A", "A", "B", "A"], ["x", "x", "y", "x", "y", "y"])
+    runs, keys = runs_and_keys(Batch(points))
+    assert list(runs.items()) == [("A", 4), ("B", 2)]  # in the order the runs came
+    assert keys == {"x", "y"}

@@ -93,17 +93,19 @@ def test_a_poison_row_is_dropped_alone_and_the_writer_goes_on(backend: str) -> N
     assert got.status == "crashed" and "refused 1 points" in got.error
 
 
+@pytest.mark.parametrize("kind", [int, float], ids=["general-path", "one-float-path"])
 def test_a_fast_loop_keeps_the_backlog_within_its_bound_and_loses_nothing(
-    backend: str,
+    backend: str, kind: type
 ) -> None:
     """log() as fast as Python can call it: the writer's backlog never passes its
-    bound (log() waits for the writer instead), and every point is written."""
+    bound (log() waits for the writer instead), and every point is written. Ints
+    take log()'s general path, floats its one-key path (tracking.py)."""
     n = 120_000
     with nbtrack.start_run(name="fast") as run:
         writer = run.writer
         writer.limit_points = writer.max_points = 5_000
         for i in range(n):
-            nbtrack.log(i=i)
+            nbtrack.log(i=kind(i))
         high = writer.high_water
     assert high <= 5_000 + 1
     got = nbtrack.get_run("fast")

@@ -21,7 +21,6 @@ from __future__ import annotations
 import functools
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -71,10 +70,10 @@ class PointWrites:
     def insert(self, conn: sa.Connection, points: Sequence[Point]) -> dict[str, int]:
         """Insert `points` inside the caller's transaction. Returns the key ids it had
         to look up: `learn` them once the transaction has committed."""
-        runs = Counter(map(itemgetter(0), points))
+        runs, keys = runs_and_keys(points)
         first = {run_id: self._take_seqs(conn, run_id, n) for run_id, n in runs.items()}
         known = self._key_ids
-        new_ids = self._key_ids_of(conn, set(map(itemgetter(1), points)) - known.keys())
+        new_ids = self._key_ids_of(conn, keys - known.keys())
         rows = chunk_rows(points, first, {**known, **new_ids} if new_ids else known)
         raw = conn.connection.driver_connection
         if self.dialect == "sqlite":
@@ -87,10 +86,10 @@ class PointWrites:
     def insert_sqlite3(self, db: sqlite3.Connection, points: Sequence[Point]) -> dict[str, int]:
         """`insert` through the standard library's sqlite3, inside `db`'s open
         transaction (no SQLAlchemy: a script that only logs never imports it)."""
-        runs = Counter(map(itemgetter(0), points))
+        runs, keys = runs_and_keys(points)
         first = {run_id: _take_seqs_sqlite3(db, run_id, n) for run_id, n in runs.items()}
         known = self._key_ids
-        new_ids = _key_ids_sqlite3(db, set(map(itemgetter(1), points)) - known.keys())
+        new_ids = _key_ids_sqlite3(db, keys - known.keys())
         ids = {**known, **new_ids} if new_ids else known
         db.executemany(_INSERT_SQL, chunk_rows(points, first, ids))
         return new_ids
@@ -158,6 +157,17 @@ class PointWrites:
         else:
             from sqlalchemy.dialects.sqlite import insert
         return insert(table).on_conflict_do_nothing(index_elements=unique)
+
+
+def runs_and_keys(points: Sequence[Point]) -> tuple[dict[str, int], set[str]]:
+    """The points a batch holds of each run (in the order the runs first appear) and
+    its metric names, from its series (batch_series.py): no pass over the points."""
+    runs: dict[str, int] = {}
+    keys: set[str] = set()
+    for run_id, key, pos, _ in series(points):
+        runs[run_id] = runs.get(run_id, 0) + len(pos)
+        keys.add(key)
+    return runs, keys
 
 
 def chunk_rows(

@@ -5,6 +5,8 @@ a run's end, failure and interpreter exit flush synchronously. The backlog is
 bounded: when it holds MAX_BACKLOG_POINTS points, or its oldest point is older
 than MAX_BACKLOG_AGE_S, `log()` waits for the writer (backpressure), so memory
 stays flat whatever the logging rate and a SIGKILL loses at most the bound.
+`log()` checks both bounds with two comparisons: `room` (the points the queue
+may hold now) and `due` (when its oldest point turns too old, never later).
 
 The thread never dies and never retries a poison batch forever:
 - rows the store refuses for their content are found by splitting the batch,
@@ -100,11 +102,19 @@ class MetricWriter:
         self.interval = interval
         self.journal = journal
         self.limit_points = max_points  # the bound never grows past this
-        self.max_points = max_points  # the bound now (follows the write rate)
-        self.max_age = max_age
+        self._max_points = max_points
+        self._in_flight = 0
+        #: How many points the queue may hold before log() waits: the bound less
+        #: the points being written (kept in step by the two properties below).
+        self.room = max_points
+        self._max_age = max_age
+        #: time.time() by which log() must look at the backlog's age: when the
+        #: oldest queued point turns max_age old, or earlier (then make_room finds
+        #: the backlog young and sets it again). Only threads that log set it:
+        #: log() when its point is the only one queued, make_room from the queue.
+        self.due = math.inf
         self.rate: float | None = None  # points/s the store took lately
         self.queue: deque[Point] = deque()
-        self.in_flight = 0
         self.live: set[str] = set()
         self.error: StoreError | None = None  # set while the store is failing
         self.high_water = 0  # the largest backlog seen (benchmarks report it)
@@ -131,6 +141,36 @@ class MetricWriter:
         self._subscribers: dict[str, tuple[Subscriber, ...]] = {}
         self._subscribers_lock = threading.Lock()
         _writers.add(self)
+
+    @property
+    def max_points(self) -> int:
+        """The backlog's bound in points now (it follows the store's write rate)."""
+        return self._max_points
+
+    @max_points.setter
+    def max_points(self, value: int) -> None:
+        self._max_points = value
+        self.room = value - self._in_flight
+
+    @property
+    def max_age(self) -> float:
+        """The backlog's bound in age (seconds of its oldest point)."""
+        return self._max_age
+
+    @max_age.setter
+    def max_age(self, value: float) -> None:
+        self._max_age = value
+        self.due = -math.inf  # the next log() has make_room work it out again
+
+    @property
+    def in_flight(self) -> int:
+        """Points taken from the queue and being written."""
+        return self._in_flight
+
+    @in_flight.setter
+    def in_flight(self, value: int) -> None:
+        self._in_flight = value
+        self.room = self._max_points - value
 
     # -- lifecycle of the runs it serves --------------------------------------------
 
@@ -221,15 +261,19 @@ class MetricWriter:
             self.high_water = backlog
         if self.error is not None:
             self._drop_overflow()
-            return
-        self._ensure_thread()
-        self._wake.set()
-        with self._room:
-            while self.error is None and self._over_bound():
-                if not self._room.wait(0.5) and not self._thread_alive():
-                    break
-        if not self._thread_alive():
-            self._flush_quietly()
+        else:
+            self._ensure_thread()
+            self._wake.set()
+            with self._room:
+                while self.error is None and self._over_bound():
+                    if not self._room.wait(0.5) and not self._thread_alive():
+                        break
+            if not self._thread_alive():
+                self._flush_quietly()
+        try:
+            self.due = self.queue[0][4] + self.max_age
+        except IndexError:  # what log() queues next is younger than now
+            self.due = time.time() + self.max_age
 
     def _over_bound(self) -> bool:
         queue = self.queue
@@ -580,6 +624,7 @@ class MetricWriter:
         locks and, if a run is active, its own flusher for what it logs."""
         self.queue.clear()
         self.in_flight = 0
+        self.due = math.inf
         self._flush_lock = threading.Lock()
         self._room = threading.Condition()
         self._wake = threading.Event()
