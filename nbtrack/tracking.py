@@ -357,6 +357,7 @@ def begin_run(
     replay: dict[str, Any] | None = None,
     late_params: bool = False,
     system_metrics: bool | None = None,
+    git: dict[str, Any] | None | bool = True,
 ) -> ActiveRun:
     """Create a run in the store and make it the active run of this process.
 
@@ -365,7 +366,9 @@ def begin_run(
     `In[first_execution_count]`) are committed on the notebook's hidden git ref;
     `replay` (which cells raised, RNG states: `capture.replay_record`) goes with
     them, for `nbtrack replay`/`verify`. `late_params`: params will change while the
-    run goes on, so the snapshot commits at its end with the final ones."""
+    run goes on, so the snapshot commits at its end with the final ones. `git`: the
+    git state already read (a sweep's driver reads it once for all its trials), so
+    that this run runs no `git`; True (the default) reads it in the background."""
     session = current()
     active = session.active
     if active is not None and active.status == "running" and active.ends_when_next_begins:
@@ -427,7 +430,10 @@ def begin_run(
         secrets=secrets,
     )
     folder = nb_path.parent if nb_path is not None else Path.cwd()
-    session.spawn(run_id, "git", _capture_git, run, folder)
+    if git is True:
+        session.spawn(run_id, "git", _capture_git, run, folder)
+    else:
+        run.git = git or None
     if snapshot and project.settings.get("snapshot", True) is not False:
         run.snapshot_job = start_snapshot(
             run,
@@ -563,27 +569,23 @@ def end_run(run: ActiveRun, status: str = "finished", error: BaseException | Non
             hook(run)
         except Exception as exc:  # noqa: BLE001 - the run's end is recorded regardless
             run.warnings.append(f"nbtrack: {exc}")
-    released = run.writer.release(run.id)
+    secrets = secret_values()
+    # A run with nothing left to wait for (no git read, no snapshot: a sweep's
+    # function trial) records its end in the transaction of its last points.
+    writer = run.writer
+    alone = run.snapshot_job is None and session.job(run.id, "git") is None
+    clean = run.id not in writer.lost and run.id not in writer.rejected
+    end = _end_values(run, status, error, "", secrets) if alone and clean else None
+    released = writer.release(run.id, end=end)
     run.summaries = released.summaries
     session.join_job(run.id, "git", GIT_TIMEOUT_S)
     run.snapshot = finish_snapshot(run.snapshot_job, run)
     session.forget_jobs(run.id)
-    secrets = secret_values()
-    values: dict[str, Any] = {"status": status, "end_time": run.end_time}
-    if run.snapshot is not None:
-        values["snapshot"] = run.snapshot
-    if run.git is not None:
-        values["git"] = redact(run.git, secrets)
-    if run._params_pending:
-        values["params"] = run.params
     problems = _lost_points_message(released)
-    if problems and status == "finished":
-        values["status"] = run.status = "crashed"
-    text = format_error(error) if error is not None else ""
-    if problems:
-        text = f"{problems}\n{text}" if text else problems
-    if text:
-        values["error"] = redact(text, secrets)
+    if released.ended and not problems:
+        return
+    values = _end_values(run, status, error, problems, secrets)
+    run.status = values["status"]
     if problems:
         run.warnings.append(problems)
     if released.error is None:
@@ -605,6 +607,28 @@ def end_run(run: ActiveRun, status: str = "finished", error: BaseException | Non
             f"{released.error}. Run {run.ref}'s end could not be recorded: the store "
             "will show it as crashed. Check the store, then re-run the cell."
         )
+
+
+def _end_values(
+    run: ActiveRun, status: str, error: BaseException | None, problems: str, secrets: list[str]
+) -> dict[str, Any]:
+    """What `update_run` records of the run's end: `problems` (points lost or
+    refused) turn a finished run crashed and go first in its error."""
+    values: dict[str, Any] = {"status": status, "end_time": run.end_time}
+    if run.snapshot is not None:
+        values["snapshot"] = run.snapshot
+    if run.git is not None:
+        values["git"] = redact(run.git, secrets)
+    if run._params_pending:
+        values["params"] = run.params
+    if problems and status == "finished":
+        values["status"] = "crashed"
+    text = format_error(error) if error is not None else ""
+    if problems:
+        text = f"{problems}\n{text}" if text else problems
+    if text:
+        values["error"] = redact(text, secrets)
+    return values
 
 
 def _flush_quietly(run: ActiveRun) -> None:

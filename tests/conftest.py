@@ -15,6 +15,7 @@ URL replaces NBTRACK_TEST_PG_URL in the worker's environment, so helper modules
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,6 +94,9 @@ def _reset_process_state() -> None:
     from nbtrack.sweeps.study import forget_storages
 
     forget_storages()  # sweeps' Optuna storages: their tables go with the store
+    kept = sys.modules.get("nbtrack.sweeps.dask_cluster")
+    if kept is not None:
+        kept.close_local()  # its workers keep their stores open: not across tests
 
 
 def _clean_postgres(url: str) -> None:

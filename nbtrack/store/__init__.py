@@ -30,18 +30,19 @@ def _after_fork_in_child() -> None:
 os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, pre_ping: bool = True) -> Store:
     """The process's Store for `url`, opened (and migrated) on first use. A SQLite
     file's is a SqliteStore: its writes go through the standard library's sqlite3,
-    so that a script that only logs never imports SQLAlchemy."""
+    so that a script that only logs never imports SQLAlchemy. `pre_ping` (on first
+    use only): see `engine.create_engine`."""
     with _lock:
         store = _stores.get(url)
         if store is None:
-            store = _stores[url] = _new_store(url)
+            store = _stores[url] = _new_store(url, pre_ping)
         return store  # type: ignore[return-value]
 
 
-def _new_store(url: str) -> Store | SqliteStore:
+def _new_store(url: str, pre_ping: bool = True) -> Store | SqliteStore:
     from .sqlite_files import plain_sqlite_path
 
     path = plain_sqlite_path(url)
@@ -54,7 +55,7 @@ def _new_store(url: str) -> Store | SqliteStore:
             return stale.full
     from .store import Store
 
-    return Store(url)
+    return Store(url, pre_ping)
 
 
 def forget_stores() -> None:

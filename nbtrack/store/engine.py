@@ -21,7 +21,10 @@ def sqlite_path(url: sa.URL) -> Path | None:
     return Path(url.database)
 
 
-def create_engine(url: str) -> sa.Engine:
+def create_engine(url: str, pre_ping: bool = True) -> sa.Engine:
+    """`pre_ping`: test each PostgreSQL connection taken from the pool with a round
+    trip first. Off for a long-lived worker's engine, whose writers retry a
+    transaction that found its connection dropped (`is_dropped`)."""
     remember_password(url)
     shown = mask_url(url)
     try:
@@ -47,7 +50,9 @@ def create_engine(url: str) -> sa.Engine:
     if backend == "postgresql":
         quiet_psycopg()
         # A server that does not answer must not hang a run's end for minutes.
-        return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+        return sa.create_engine(
+            parsed, pool_pre_ping=pre_ping, connect_args={"connect_timeout": 10}
+        )
     raise StoreError(f"nbtrack stores runs in SQLite or PostgreSQL, not {backend!r} ({shown})")
 
 
@@ -148,6 +153,13 @@ def translate_errors(url: str) -> Iterator[None]:
 def store_error(url: str, exc: sa.exc.DBAPIError) -> StoreError:
     text = str(exc.orig) if exc.orig is not None else str(exc)
     return error_for(url, text, isinstance(exc, sa.exc.OperationalError))
+
+
+def is_dropped(exc: BaseException) -> bool:
+    """A StoreError from a connection the server had dropped (the pool has let
+    it go: the same transaction, tried again, gets a new one)."""
+    cause = exc.__cause__
+    return isinstance(cause, sa.exc.DBAPIError) and cause.connection_invalidated
 
 
 def write_engine(engine: sa.Engine) -> sa.Engine:

@@ -132,6 +132,12 @@ def _update_run(db: sqlite3.Connection, run_id: str, row: dict[str, Any]) -> Non
     db.execute(f"UPDATE nbtrack_runs SET {sets} WHERE id = ?", (*row.values(), run_id))
 
 
+def _update_in(db: sqlite3.Connection, run_id: str, values: dict[str, Any]) -> None:
+    _update_run(db, run_id, run_values(values))
+    if "params" in values:
+        _write_params(db, run_id, values["params"] or {})
+
+
 def _write_params(db: sqlite3.Connection, run_id: str, params: dict[str, Any]) -> None:
     db.execute(_DELETE_PARAMS_SQL, (run_id,))
     rows = param_rows(run_id, params)
@@ -367,11 +373,8 @@ class SqliteStore:
                 _write_params(db, row["id"], row.get("params") or {})
 
     def update_run(self, run_id: str, **values: Any) -> None:
-        row = run_values(values)
         with self._transaction() as db:
-            _update_run(db, run_id, row)
-            if "params" in values:
-                _write_params(db, run_id, values["params"] or {})
+            _update_in(db, run_id, values)
 
     # -- metric points ----------------------------------------------------------------
 
@@ -380,11 +383,14 @@ class SqliteStore:
         points: list[tuple[str, str, int, float, float]],
         summaries: dict[tuple[str, str], list[Any]],
         heartbeat: tuple[Sequence[str], float] | None = None,
+        ends: dict[str, dict[str, Any]] | None = None,
     ) -> None:
-        """Append points, replace the given summaries and beat the hearts of live
-        runs: one transaction."""
+        """Append points, replace the given summaries, beat the hearts of live
+        runs and record how the runs in `ends` ended: one transaction."""
         with self._transaction() as db:
             new_keys = self._write_in(db, points, summaries, heartbeat)
+            for run_id, values in (ends or {}).items():
+                _update_in(db, run_id, values)
         self._point_writes.learn(new_keys)
 
     def apply_journal(self, records: list[dict[str, Any]]) -> None:
@@ -397,9 +403,7 @@ class SqliteStore:
                     summaries = {(r, k): rest for r, k, *rest in record.get("summaries", ())}
                     new_keys.update(self._write_in(db, points, summaries, None))  # type: ignore[arg-type]
                 elif "update" in record:
-                    _update_run(db, record["update"], run_values(record["values"]))
-                    if "params" in record["values"]:
-                        _write_params(db, record["update"], record["values"]["params"] or {})
+                    _update_in(db, record["update"], record["values"])
         self._point_writes.learn(new_keys)
 
     def _write_in(

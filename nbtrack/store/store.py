@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from ..errors import StoreError
 from . import schema
-from .engine import create_engine, translate_errors, write_engine
+from .engine import create_engine, is_dropped, translate_errors, write_engine
 from .migrations import SCHEMA_VERSION, check_not_newer, read_version, upgrade
 from .point_reads import PointReads, none_to_nan
 from .point_writes import PointWrites
@@ -47,9 +47,9 @@ def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[st
 class Store(PointReads, RunListing):
     """A run store at one SQLAlchemy URL. Thread-safe; one per URL per process."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pre_ping: bool = True) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, pre_ping)
         self.dialect = self.engine.dialect.name
         self._writer_engine = write_engine(self.engine)
         self._known_envs: set[str] = set()
@@ -241,19 +241,15 @@ class Store(PointReads, RunListing):
                 return seq, name
             except StoreError as exc:
                 # Two PostgreSQL writers took the same number: take the next one.
-                if "uq_nbtrack_runs_stem_seq" not in str(exc.__cause__) or attempt == 19:
+                # A connection the server dropped (no pre-ping): take another.
+                taken = "uq_nbtrack_runs_stem_seq" in str(exc.__cause__)
+                if not (taken or is_dropped(exc)) or attempt == 19:
                     raise
         raise AssertionError("unreachable")
 
     def update_run(self, run_id: str, **values: Any) -> None:
-        row = {
-            k: (_dumps(v) if k in RUN_JSON_FIELDS and v is not None else v)
-            for k, v in values.items()
-        }
         with self.writing() as conn:
-            conn.execute(_update_run_statement(tuple(row)), {**row, "_run_id": run_id})
-            if "params" in values:
-                write_params(conn, run_id, values["params"] or {})
+            _update_in(conn, run_id, values)
 
     def delete_run(self, run_id: str) -> None:
         keys = schema.run_keys
@@ -319,11 +315,15 @@ class Store(PointReads, RunListing):
         points: list[tuple[str, str, int, float, float]],
         summaries: dict[tuple[str, str], list[Any]],
         heartbeat: tuple[Sequence[str], float] | None = None,
+        ends: dict[str, dict[str, Any]] | None = None,
     ) -> None:
-        """Append points, replace the given summaries and beat the hearts of live runs:
-        one transaction."""
+        """Append points, replace the given summaries, beat the hearts of live runs
+        and record how the runs in `ends` ended ({run id: update_run's values}, after
+        their last points): one transaction."""
         with self.writing() as conn:
             new_keys = self._write_in(conn, points, summaries, heartbeat)
+            for run_id, values in (ends or {}).items():
+                _update_in(conn, run_id, values)
         self._point_writes.learn(new_keys)
 
     def apply_journal(self, records: list[dict[str, Any]]) -> None:
@@ -337,16 +337,7 @@ class Store(PointReads, RunListing):
                     summaries = {(r, k): rest for r, k, *rest in record.get("summaries", ())}
                     new_keys.update(self._write_in(conn, points, summaries, None))  # type: ignore[arg-type]
                 elif "update" in record:
-                    values = {
-                        k: (_dumps(v) if k in RUN_JSON_FIELDS and v is not None else v)
-                        for k, v in record["values"].items()
-                    }
-                    runs = schema.runs
-                    conn.execute(
-                        sa.update(runs).where(runs.c.id == record["update"]).values(**values)
-                    )
-                    if "params" in record["values"]:
-                        write_params(conn, record["update"], record["values"]["params"] or {})
+                    _update_in(conn, record["update"], record["values"])
         self._point_writes.learn(new_keys)
 
     def _write_in(
@@ -501,6 +492,15 @@ class Store(PointReads, RunListing):
                 ).all()
             )
         return {"runs": runs, "points": points, **{f"runs_{k}": v for k, v in by_status.items()}}
+
+
+def _update_in(conn: sa.Connection, run_id: str, values: dict[str, Any]) -> None:
+    row = {
+        k: (_dumps(v) if k in RUN_JSON_FIELDS and v is not None else v) for k, v in values.items()
+    }
+    conn.execute(_update_run_statement(tuple(row)), {**row, "_run_id": run_id})
+    if "params" in values:
+        write_params(conn, run_id, values["params"] or {})
 
 
 @functools.lru_cache(maxsize=64)

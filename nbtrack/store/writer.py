@@ -87,6 +87,7 @@ class Release:
     error: StoreError | None = None
     journal: str | None = None
     summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ended: bool = False  # the run's end (release's `end`) went with its last points
 
 
 class MetricWriter:
@@ -125,6 +126,9 @@ class MetricWriter:
         self._journal_pending = journal is not None and bool(journal.pending())
         self._summaries: dict[tuple[str, str], list[Any]] = {}
         self._run_rows: dict[str, dict[str, Any]] = {}
+        # Ends to write with the runs' last points ({run id: values}), and those written.
+        self._ends: dict[str, dict[str, Any]] = {}
+        self._ended: set[str] = set()
         self._identity = store.file_identity()
         self._flush_lock = threading.Lock()
         self._room = threading.Condition()
@@ -188,11 +192,18 @@ class MetricWriter:
             self._thread = threading.Thread(target=self._loop, name="nbtrack-writer", daemon=True)
             self._thread.start()
 
-    def release(self, run_id: str, grace: float | None = None) -> Release:
+    def release(
+        self, run_id: str, grace: float | None = None, end: dict[str, Any] | None = None
+    ) -> Release:
         """Write everything of `run_id` (waiting up to `grace` seconds for a store
         that is away), stop beating its heart, and say how it went. Never raises
-        for the store: what it could not write is journaled or counted as lost."""
+        for the store: what it could not write is journaled or counted as lost.
+        `end`: the run's final values (as `update_run` takes them), written in the
+        transaction of its last points; `ended` says whether they were."""
         outcome = Release()
+        if end is not None:
+            with self._flush_lock:
+                self._ends[run_id] = end
         if self.journal is not None and not self._journal_pending and self.journal.pending():
             # Points a forked worker could not write went to the journal when it
             # ended: write them with the run's end, not whenever a later run starts.
@@ -220,6 +231,9 @@ class MetricWriter:
                 self.queue = deque(p for p in self.queue if p[0] != run_id)
             outcome.rejected = self.rejected.pop(run_id, 0)
             outcome.journal = self._journal_path if outcome.journaled else None
+            outcome.ended = run_id in self._ended
+            self._ended.discard(run_id)
+            self._ends.pop(run_id, None)  # not written: the caller records the end
             outcome.summaries = {
                 key: dict(zip(("last", "last_step", "min", "max", "count"), s, strict=True))
                 for (rid, key), s in self._summaries.items()
@@ -355,12 +369,13 @@ class MetricWriter:
         n = len(queue)
         batch = Batch(islice(iter(queue.popleft, None), n))
         self.in_flight = n
+        ends = dict(self._ends)
         try:
             now = time.time()
             beat = None
             if self.live and now - self._last_beat >= HEARTBEAT_INTERVAL_S:
                 beat = (sorted(self.live), now)
-            if not batch and beat is None and not self._journal_pending:
+            if not batch and beat is None and not ends and not self._journal_pending:
                 return
             self._refused_now = 0
             started = time.perf_counter()
@@ -368,7 +383,7 @@ class MetricWriter:
                 self._check_store_file()
                 if self._journal_pending:
                     self._replay_journal()
-                self._write(batch, beat)
+                self._write(batch, beat, ends)
             except _Away as away:
                 queue.extendleft(reversed(batch[away.done :]))
                 self._failed(away.error)
@@ -382,6 +397,9 @@ class MetricWriter:
                 error = StoreError(f"writing to the store failed: {type(exc).__name__}: {exc}")
                 self._failed(error)
                 raise error from exc
+            for run_id in ends:
+                del self._ends[run_id]
+                self._ended.add(run_id)
             if self.error is not None:
                 self._recovered()
             if beat is not None:
@@ -398,31 +416,40 @@ class MetricWriter:
         target = int(self.rate * END_FLUSH_TARGET_S)
         self.max_points = max(MIN_BACKLOG_POINTS, min(self.limit_points, target))
 
-    def _write(self, batch: list[Point], beat: tuple[list[str], float] | None) -> None:
-        """Write `batch`; on a refusal for content, split it to find and drop the
-        offending rows. Store-away errors propagate as _Away, saying how many of
-        the batch's first points were written before."""
-        if not batch and beat is None:
+    def _write(
+        self,
+        batch: list[Point],
+        beat: tuple[list[str], float] | None,
+        ends: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        """Write `batch` (and `ends`, after it); on a refusal for content, split it
+        to find and drop the offending rows. Store-away errors propagate as _Away,
+        saying how many of the batch's first points were written before."""
+        if not batch and beat is None and not ends:
             return  # only the journal was due: it is written, nothing else to ask
         updated = self._summarise(batch)
         try:
-            self.store.write_batch(batch, updated, beat)
+            self.store.write_batch(batch, updated, beat, ends)
         except Exception as exc:
             if is_transient(exc):
                 raise _Away(self._as_store_error(exc)) from exc
+            if ends:  # perhaps the ends refused: the points go alone, the caller ends the runs
+                ends.clear()
+                self._write(batch, beat)
+                return
             if len(batch) <= 1:
                 self._refused_now += 1
                 if self._refused_now > MAX_REFUSED_PER_FLUSH:
                     # Row after row refused: the store, not the rows, is the problem.
                     raise _Away(self._as_store_error(exc)) from exc
                 self._reject(batch, exc)
-                if beat is not None:
-                    self._write([], beat)
+                if beat is not None or ends:
+                    self._write([], beat, ends)
                 return
             half = len(batch) // 2
             self._write(batch[:half], beat)
             try:
-                self._write(batch[half:], None)
+                self._write(batch[half:], None, ends)
             except _Away as away:
                 away.done += half
                 raise

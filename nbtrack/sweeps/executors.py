@@ -7,8 +7,9 @@
   each keeping one kernel per notebook between trials; a worker that dies is
   replaced and its trial reported as crashed.
 - `DaskExecutor`: trials as Dask tasks on a `distributed` cluster (an address,
-  or a LocalCluster of worker processes, without Dask's profiler); the workers
-  write to the shared store.
+  or this process's LocalCluster of worker processes, kept between sweeps:
+  `dask_cluster.py`); the workers, warmed while the driver prepares, write to
+  the shared store.
 """
 
 from __future__ import annotations
@@ -148,9 +149,11 @@ class DaskExecutor:
     """Trials on a Dask cluster: `scheduler` an address (tcp://host:8786), or
     None for a LocalCluster of `parallel` worker processes on this machine."""
 
-    def __init__(self, scheduler: str | None, parallel: int, store_url: str) -> None:
+    def __init__(
+        self, scheduler: str | None, parallel: int, store_url: str, notebooks: bool = True
+    ) -> None:
         try:
-            from distributed import Client, LocalCluster
+            from distributed import Client
         except ImportError as exc:
             raise SweepError(
                 "executor='dask' needs Dask's distributed scheduler: "
@@ -164,28 +167,18 @@ class DaskExecutor:
                 "write: use a PostgreSQL store for a Dask cluster (NBTRACK_STORE="
                 "postgresql+psycopg://user@host/db, or store= ...)"
             )
-        self.cluster = None
-        try:
-            if scheduler:
-                self.client = Client(scheduler, timeout="15s")
-            else:
-                import dask
+        from .dask_cluster import local_client, warm
 
-                # No dashboard, so no use for Dask's profiler, which samples every
-                # worker thread's stack each 10 ms (here ~10 ms of a 0.1 s trial).
-                with dask.config.set({"distributed.worker.profile.enabled": False}):
-                    self.cluster = LocalCluster(
-                        n_workers=parallel,
-                        processes=True,
-                        threads_per_worker=1,
-                        dashboard_address=None,
-                    )
-                self.client = Client(self.cluster)
+        self.local = not scheduler
+        self.notebooks = notebooks  # kernels kept in the workers, to shut down at the end
+        try:
+            self.client = Client(scheduler, timeout="15s") if scheduler else local_client(parallel)
         except (OSError, TimeoutError) as exc:
             raise SweepError(
                 f"cannot reach the Dask scheduler at {scheduler}: {exc}. Start it "
                 "(dask scheduler) or check the address; no trial was started"
             ) from exc
+        warm(self.client, store_url)
 
     def submit(self, task: TrialTask) -> Future:
         future: Future = Future()
@@ -209,17 +202,21 @@ class DaskExecutor:
         return future
 
     def close(self, cancel: bool = False) -> None:
+        """The trials' kept kernels shut down; the LocalCluster kept for the next
+        sweep (closed after a cancel: its trials may still be running there)."""
+        from .dask_cluster import close_local
         from .trials import close_kernels
 
         try:
             if cancel:
                 self.client.cancel(list(self.client.futures.values()), force=True)
-            else:
+            elif self.notebooks:
                 try:
                     self.client.run(close_kernels)  # kept kernels go before their workers
                 except Exception:  # noqa: BLE001 - a worker already gone keeps nothing
                     pass
-            self.client.close()
+            if not self.local:
+                self.client.close()
         finally:
-            if self.cluster is not None:
-                self.cluster.close()
+            if self.local and cancel:
+                close_local()

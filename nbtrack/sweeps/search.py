@@ -264,6 +264,9 @@ def search(
     from .trials import pack_function
 
     packed = pack_function(target) if kind == "function" else None  # once, not a trial
+    # A function trial's run records the git state of the folder the sweep runs
+    # in, read here once for all trials, so that no worker runs `git` per trial.
+    git = _git_once() if kind == "function" else True
 
     def ask() -> object:
         # Slots ask at once: a queued trial is claimed by one of them only (on
@@ -292,6 +295,7 @@ def search(
             result.output_dir,
             width,
         )
+        task.git = git
         token = object()
         with lock:
             result.trials.append(trial)
@@ -332,6 +336,12 @@ def search(
         result.trials.sort(key=lambda t: t.number)
     ex.close()
     return result
+
+
+def _git_once() -> dict[str, Any] | None:
+    from ..capture.gitstate import git_state
+
+    return git_state(Path.cwd())
 
 
 def _is_pruner(value: Any) -> bool:
@@ -385,7 +395,7 @@ def _executor(
     from .executors import DaskExecutor, InProcess, LocalPool
 
     if name == "dask":
-        return DaskExecutor(scheduler, parallel, store_url)
+        return DaskExecutor(scheduler, parallel, store_url, notebooks=kind == "notebook")
     if kind == "function" and parallel == 1:
         return InProcess(target)
     return LocalPool(parallel)

@@ -42,6 +42,8 @@ class TrialTask:
     function: str | None = None  # cloudpickle, base64
     function_name: str = "trial"
     notebook: dict[str, Any] = field(default_factory=dict)  # input, output, cwd, kernel...
+    #: A function trial's git state, read once by the driver (True: read it here).
+    git: dict[str, Any] | None | bool = True
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -62,12 +64,24 @@ def run_task(task: TrialTask | dict[str, Any]) -> dict[str, Any]:
         if task.kind == "function":
             import cloudpickle
 
+            worker_store(task.store_url)
+
             fn = cloudpickle.loads(base64.b64decode(task.function or ""))
             outcome = run_function(fn, task)
         else:
             outcome = notebook_runner().run(task)
         outcome["seconds"] = time.perf_counter() - start
         return outcome
+
+
+def worker_store(url: str) -> Any:
+    """The store of a process that runs trial after trial: opened once, its
+    engine kept for every trial, and without a round trip to test each
+    connection taken from its pool (a write that finds its connection dropped
+    is tried again on a new one: `store.engine.is_dropped`)."""
+    from ..store import open_store
+
+    return open_store(url, pre_ping=False)
 
 
 @contextmanager
@@ -110,7 +124,11 @@ def run_function(fn: Any, task: TrialTask) -> dict[str, Any]:
     with _environ({SWEEP_ENV: task.context, "NBTRACK_STORE": task.store_url}):
         from ..tracking import begin_run
 
-        run = begin_run(name=f"{task.function_name}-{task.number}", experiment=task.function_name)
+        run = begin_run(
+            name=f"{task.function_name}-{task.number}",
+            experiment=task.function_name,
+            git=task.git,
+        )
         try:
             result = fn(**task.params)
             if (
