@@ -41,6 +41,9 @@ _clock = time.time  # a global, not an attribute, for log()
 _HOST = socket.gethostname()
 #: How long a run's end waits for its git state to be read.
 GIT_TIMEOUT_S = 30.0
+#: How long a deferred run's row and first points may wait for its end (its
+#: writer holds its flushes): a shorter run is written in one transaction.
+DEFER_S = 1.0
 
 
 def writer_for(project: Project) -> MetricWriter:
@@ -79,6 +82,8 @@ class ActiveRun:
     snapshot_job: SnapshotJob | None = None
     #: The git state of the notebook's folder, once its background read is over.
     git: dict[str, Any] | None = None
+    #: Its row waits for the store's next write (`begin_run(defer=True)`).
+    deferred: bool = False
     # Called after each log() call has queued its points, with the run, the
     # (key, value) pairs and the step given (None: each key's own count, in
     # run.steps). A search sweep's pruner listens here (sweeps/pruning.py).
@@ -358,6 +363,7 @@ def begin_run(
     late_params: bool = False,
     system_metrics: bool | None = None,
     git: dict[str, Any] | None | bool = True,
+    defer: bool = False,
 ) -> ActiveRun:
     """Create a run in the store and make it the active run of this process.
 
@@ -368,7 +374,9 @@ def begin_run(
     them, for `nbtrack replay`/`verify`. `late_params`: params will change while the
     run goes on, so the snapshot commits at its end with the final ones. `git`: the
     git state already read (a sweep's driver reads it once for all its trials), so
-    that this run runs no `git`; True (the default) reads it in the background."""
+    that this run runs no `git`; True (the default) reads it in the background.
+    `defer` (a named run): its row is written with its first points, at most
+    `DEFER_S` later, or with its end (a sweep's function trial: one transaction)."""
     session = current()
     active = session.active
     if active is not None and active.status == "running" and active.ends_when_next_begins:
@@ -415,7 +423,12 @@ def begin_run(
         "sweep": sweep.id if sweep else None,
         "trial": sweep.trial if sweep else None,
     }
-    seq, run_name = writer.store.create_run(row)
+    defer = defer and bool(row["name"]) and hasattr(writer.store, "defer_run")
+    if defer:
+        writer.store.defer_run(row)
+        seq, run_name = 0, row["name"]  # its number once its row is written
+    else:
+        seq, run_name = writer.store.create_run(row)
     run = ActiveRun(
         id=run_id,
         name=run_name,
@@ -428,6 +441,7 @@ def begin_run(
         params=flat,
         warnings=warnings_,
         secrets=secrets,
+        deferred=defer,
     )
     folder = nb_path.parent if nb_path is not None else Path.cwd()
     if git is True:
@@ -444,7 +458,11 @@ def begin_run(
             replay,
             late_params=late_params,
         )
-    writer.watch(run_id, {**row, "seq": seq, "name": run_name})
+    if defer:
+        writer.watch(run_id)
+        writer.hold(DEFER_S)
+    else:
+        writer.watch(run_id, {**row, "seq": seq, "name": run_name})
     session.activate(run)
     _start_system_metrics(run, system_metrics)
     if sweep is not None and sweep.search is not None:
@@ -578,6 +596,9 @@ def end_run(run: ActiveRun, status: str = "finished", error: BaseException | Non
     end = _end_values(run, status, error, "", secrets) if alone and clean else None
     released = writer.release(run.id, end=end)
     run.summaries = released.summaries
+    created = writer.store.deferred_created(run.id) if run.deferred else None
+    if created is not None:
+        run.seq, run.name = created
     session.join_job(run.id, "git", GIT_TIMEOUT_S)
     run.snapshot = finish_snapshot(run.snapshot_job, run)
     session.forget_jobs(run.id)
@@ -594,7 +615,8 @@ def end_run(run: ActiveRun, status: str = "finished", error: BaseException | Non
             return
         except StoreError as exc:
             released.error = exc
-    journal = run.writer.journal_update(run.id, values)
+    row = writer.store.take_deferred(run.id) if run.deferred else None
+    journal = writer.journal_update(run.id, values, create=row)
     if journal is not None:
         run.warnings.append(
             f"{released.error}. Run {run.ref}'s end"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -96,17 +97,17 @@ def _counters(url: str) -> tuple[Counter, sa.Engine]:
 
 
 @pytest.mark.postgres
-def test_a_function_trial_in_a_worker_writes_twice_and_never_pings(
+def test_a_function_trial_in_a_worker_writes_once_and_never_pings(
     postgres_store: str, project: Path
 ) -> None:
-    """The run's row when it starts (it is live from then on), then its points, its
-    summaries and how it ended in one transaction; no connection tested first."""
+    """A short trial's run: its row, params, points, summaries and how it ended
+    in one transaction; no connection tested first."""
     url = postgres_store
     counts, engine = _counters(url)
     run_task(_task(scored, 1, url, None))  # the first: the environment's row too
     counts.clear()
     outcomes = [run_task(_task(scored, n, url, None)) for n in (2, 3, 4)]
-    assert counts == Counter(commit=6)  # two a trial, no ping
+    assert counts == Counter(commit=3)  # one a trial, no ping
     assert worker_store(url).engine is engine  # one engine for every trial
     for outcome in outcomes:
         run = nbtrack.get_run(outcome["runs"][0], store=url)
@@ -116,7 +117,7 @@ def test_a_function_trial_in_a_worker_writes_twice_and_never_pings(
 
     counts.clear()
     failed = run_task(_task(broken, 5, url, None))
-    assert counts == Counter(commit=2)
+    assert counts == Counter(commit=1)
     run = nbtrack.get_run(failed["runs"][0], store=url)
     assert run.status == "failed" and "bad x" in run.error
     assert run.metrics["loss"]["count"] == 1  # its points with its end
@@ -136,6 +137,41 @@ def test_a_trials_run_ends_with_its_points_and_the_given_git_on_both_backends(
     run = nbtrack.get_run(bad["runs"][0], store=url)
     assert run.status == "failed" and run.metrics["loss"]["count"] == 1
     assert "ValueError: bad x" in run.error
+
+
+def tagged(x: float) -> float:
+    nbtrack.set_tags(["seen"])
+    nbtrack.log_params(extra=1)
+    return x
+
+
+def waits_to_be_seen(x: float) -> float:
+    """A trial running longer than its row may wait: it sees its own run in the
+    store while it runs (a minute at most)."""
+    nbtrack.log(loss=x, step=0)
+    run_id = nbtrack.active_run().id
+    store = open_store(os.environ["NBTRACK_STORE"])
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if store.select_runs(ids=[run_id], columns=["id"]):
+            nbtrack.log(seen=1.0)
+            break
+        time.sleep(0.05)
+    return x
+
+
+def test_a_deferred_trials_row_goes_first_in_any_write_on_both_backends(
+    backend: str,
+) -> None:
+    """Tags and params a trial sets while its row waits are written after it, in
+    the same transaction; a trial that runs long is seen running."""
+    url = backend
+    run = nbtrack.get_run(run_task(_task(tagged, 1, url, None))["runs"][0], store=url)
+    assert run.status == "finished" and "seen" in run.tags and run.params["extra"] == 1
+    assert run.ref.endswith("#1")
+    outcome = run_task(_task(waits_to_be_seen, 2, url, None))
+    run = nbtrack.get_run(outcome["runs"][0], store=url)
+    assert run.metrics["seen"]["last"] == 1.0 and run.ref.endswith("#2")
 
 
 @pytest.mark.postgres

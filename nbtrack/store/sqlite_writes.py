@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .deferred_runs import DeferredRuns, DeferringStore
 from .forkguard import guard as fork_guard
 from .param_rows import param_rows
 from .point_writes import PointWrites
@@ -146,7 +147,7 @@ def _write_params(db: sqlite3.Connection, run_id: str, params: dict[str, Any]) -
         db.executemany(_INSERT_PARAMS_SQL, [tuple(r[f] for f in fields) for r in rows])
 
 
-class SqliteStore:
+class SqliteStore(DeferringStore):
     """A SQLite store whose writes go through sqlite3; everything else through a
     full Store built on first use. Thread-safe: one connection, one transaction at
     a time (SQLite has one writer per file anyway)."""
@@ -162,6 +163,7 @@ class SqliteStore:
         self._full_lock = threading.Lock()
         self._known_envs: set[str] = set()
         self._point_writes = PointWrites("sqlite")
+        self._deferred = DeferredRuns()  # shared with the full Store
         prepare_sqlite_folder(path)
         self._open_schema()
 
@@ -175,6 +177,7 @@ class SqliteStore:
                 from .store import Store
 
                 self._full = Store(self.url)
+                self._full._deferred = self._deferred  # its edits write them first too
             return self._full
 
     def __getattr__(self, name: str) -> Any:
@@ -249,16 +252,28 @@ class SqliteStore:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE: two writers queue on the busy
         timeout), inside the fork guard from BEGIN until COMMIT or ROLLBACK ran."""
-        with self._translated(), self._lock:
+        # Deferred runs' rows go in first, under their lock taken before the file's
+        # (the full Store's writes take it first too).
+        deferred = self._deferred if self._deferred.waiting() else None
+        held = deferred.lock if deferred is not None else contextlib.nullcontext()
+        with held, self._translated(), self._lock:
             db = self._connection()
             key = id(db)
             fork_guard.enter(key)  # no fork while this process holds SQLite locks
             try:
                 db.execute("BEGIN IMMEDIATE")
+                made: dict[str, Any] = {}
                 try:
+                    if deferred is not None:
+                        made = deferred.insert(lambda row: self._create_in(db, row))
                     yield db
                     db.execute("COMMIT")
+                    if deferred is not None:
+                        deferred.done(made, True)
+                        deferred = None
                 except BaseException:
+                    if deferred is not None:
+                        deferred.done(made, False)
                     if db.in_transaction:
                         with contextlib.suppress(sqlite3.Error):
                             db.execute("ROLLBACK")
@@ -357,12 +372,16 @@ class SqliteStore:
 
     def create_run(self, values: dict[str, Any]) -> tuple[int, str]:
         """Insert a run, allocating the next sequence number of its stem."""
-        row = run_values(values)
         with self._transaction() as db:
-            seq = (db.execute(_MAX_SEQ_SQL, (row["stem"],)).fetchone()[0] or 0) + 1
-            name = row.get("name") or f"{row['stem']}#{seq}"
-            _insert_run(db, {**row, "seq": seq, "name": name})
-            _write_params(db, row["id"], values.get("params") or {})
+            return self._create_in(db, values)
+
+    @staticmethod
+    def _create_in(db: sqlite3.Connection, values: dict[str, Any]) -> tuple[int, str]:
+        row = run_values(values)
+        seq = (db.execute(_MAX_SEQ_SQL, (row["stem"],)).fetchone()[0] or 0) + 1
+        name = row.get("name") or f"{row['stem']}#{seq}"
+        _insert_run(db, {**row, "seq": seq, "name": name})
+        _write_params(db, row["id"], values.get("params") or {})
         return seq, name
 
     def ensure_run_row(self, row: dict[str, Any]) -> None:
@@ -403,6 +422,9 @@ class SqliteStore:
                     summaries = {(r, k): rest for r, k, *rest in record.get("summaries", ())}
                     new_keys.update(self._write_in(db, points, summaries, None))  # type: ignore[arg-type]
                 elif "update" in record:
+                    exists = db.execute(_RUN_EXISTS_SQL, (record["update"],)).fetchone()
+                    if "create" in record and exists is None:
+                        self._create_in(db, record["create"])
                     _update_in(db, record["update"], record["values"])
         self._point_writes.learn(new_keys)
 

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from ..errors import StoreError
 from . import schema
+from .deferred_runs import DeferredRuns, DeferringStore
 from .engine import create_engine, is_dropped, translate_errors, write_engine
 from .migrations import SCHEMA_VERSION, check_not_newer, read_version, upgrade
 from .point_reads import PointReads, none_to_nan
@@ -29,6 +30,9 @@ from .urls import mask_url
 RUN_JSON_FIELDS = ("params", "tags", "git")
 _IN_CHUNK = 500
 _PG_MIGRATION_LOCK = 7_242_001
+# Two PostgreSQL writers numbering runs of one stem take turns (a deferred run's
+# row goes in with its points: a clash would cost the whole transaction).
+_SEQ_LOCK = sa.text("SELECT pg_advisory_xact_lock(7242002, hashtext(:stem))")
 
 
 def _dumps(value: Any) -> str:
@@ -44,7 +48,7 @@ def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[st
         yield items[i : i + size]
 
 
-class Store(PointReads, RunListing):
+class Store(PointReads, RunListing, DeferringStore):
     """A run store at one SQLAlchemy URL. Thread-safe; one per URL per process."""
 
     def __init__(self, url: str, pre_ping: bool = True) -> None:
@@ -55,6 +59,7 @@ class Store(PointReads, RunListing):
         self._known_envs: set[str] = set()
         self._point_writes = PointWrites(self.dialect)
         self._held = threading.local()  # one_reader's connection, per thread
+        self._deferred = DeferredRuns()
         self._ensure_schema()
 
     @property
@@ -142,8 +147,22 @@ class Store(PointReads, RunListing):
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[sa.Connection]:
-        with translate_errors(self.url), self._writer_engine.begin() as conn:
-            yield conn
+        """One write transaction; deferred runs' rows go in first (deferred_runs.py)."""
+        deferred = self._deferred
+        if not deferred.waiting():
+            with translate_errors(self.url), self._writer_engine.begin() as conn:
+                yield conn
+            return
+        with deferred.lock:
+            made: dict[str, Any] = {}
+            committed = False
+            try:
+                with translate_errors(self.url), self._writer_engine.begin() as conn:
+                    made = deferred.insert(lambda row: self._create_in(conn, row))
+                    yield conn
+                committed = True
+            finally:
+                deferred.done(made, committed)
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[sa.Connection]:
@@ -221,24 +240,10 @@ class Store(PointReads, RunListing):
 
     def create_run(self, values: dict[str, Any]) -> tuple[int, str]:
         """Insert a run, allocating the next sequence number of its stem. Returns (seq, name)."""
-        t = schema.runs
-        row = {
-            k: (_dumps(v) if k in RUN_JSON_FIELDS and v is not None else v)
-            for k, v in values.items()
-        }
         for attempt in range(20):
             try:
                 with self.writing() as conn:
-                    seq = (
-                        conn.execute(
-                            sa.select(sa.func.max(t.c.seq)).where(t.c.stem == row["stem"])
-                        ).scalar()
-                        or 0
-                    ) + 1
-                    name = row.get("name") or f"{row['stem']}#{seq}"
-                    conn.execute(sa.insert(t).values(**{**row, "seq": seq, "name": name}))
-                    write_params(conn, row["id"], values.get("params") or {})
-                return seq, name
+                    return self._create_in(conn, values)
             except StoreError as exc:
                 # Two PostgreSQL writers took the same number: take the next one.
                 # A connection the server dropped (no pre-ping): take another.
@@ -246,6 +251,28 @@ class Store(PointReads, RunListing):
                 if not (taken or is_dropped(exc)) or attempt == 19:
                     raise
         raise AssertionError("unreachable")
+
+    def _create_in(self, conn: sa.Connection, values: dict[str, Any]) -> tuple[int, str]:
+        t = schema.runs
+        row = {
+            k: (_dumps(v) if k in RUN_JSON_FIELDS and v is not None else v)
+            for k, v in values.items()
+        }
+        if self.dialect == "postgresql":
+            conn.execute(_SEQ_LOCK, {"stem": row["stem"]})
+        seq = (
+            conn.execute(sa.select(sa.func.max(t.c.seq)).where(t.c.stem == row["stem"])).scalar()
+            or 0
+        ) + 1
+        name = row.get("name") or f"{row['stem']}#{seq}"
+        conn.execute(sa.insert(t).values(**{**row, "seq": seq, "name": name}))
+        write_params(conn, row["id"], values.get("params") or {})
+        return seq, name
+
+    @staticmethod
+    def _run_exists(conn: sa.Connection, run_id: str) -> bool:
+        t = schema.runs
+        return conn.execute(sa.select(t.c.id).where(t.c.id == run_id)).first() is not None
 
     def update_run(self, run_id: str, **values: Any) -> None:
         with self.writing() as conn:
@@ -337,6 +364,8 @@ class Store(PointReads, RunListing):
                     summaries = {(r, k): rest for r, k, *rest in record.get("summaries", ())}
                     new_keys.update(self._write_in(conn, points, summaries, None))  # type: ignore[arg-type]
                 elif "update" in record:
+                    if "create" in record and not self._run_exists(conn, record["update"]):
+                        self._create_in(conn, record["create"])
                     _update_in(conn, record["update"], record["values"])
         self._point_writes.learn(new_keys)
 

@@ -136,6 +136,8 @@ class MetricWriter:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_beat = 0.0
+        #: time.monotonic() before which the thread does not flush (`hold`).
+        self._hold_until = 0.0
         self._retry_at = 0.0
         self._retry_wait = RETRY_START_S
         self._warned_transient = False
@@ -186,6 +188,12 @@ class MetricWriter:
             self._run_rows[run_id] = row
         self._ensure_thread()
 
+    def hold(self, seconds: float) -> None:
+        """The thread flushes nothing for `seconds` (a deferred run's first points
+        wait for its end, to go in one transaction with its row and its end, unless
+        it runs longer); `flush`, `release` and backpressure still write at once."""
+        self._hold_until = time.monotonic() + seconds
+
     def _ensure_thread(self) -> None:
         if self._thread is None or not self._thread.is_alive():
             self._stop.clear()
@@ -201,6 +209,7 @@ class MetricWriter:
         `end`: the run's final values (as `update_run` takes them), written in the
         transaction of its last points; `ended` says whether they were."""
         outcome = Release()
+        self._hold_until = 0.0
         if end is not None:
             with self._flush_lock:
                 self._ends[run_id] = end
@@ -250,14 +259,20 @@ class MetricWriter:
             self._subscribers = {k: v for k, v in self._subscribers.items() if k != run_id}
         return outcome
 
-    def journal_update(self, run_id: str, values: dict[str, Any]) -> str | None:
-        """Keep a run's final update in the journal when the store cannot take it.
-        Returns the journal file, or None when the journal cannot be written either."""
+    def journal_update(
+        self, run_id: str, values: dict[str, Any], create: dict[str, Any] | None = None
+    ) -> str | None:
+        """Keep a run's final update in the journal when the store cannot take it
+        (with `create`, the row of a deferred run never written, inserted first when
+        missing). Returns the journal file, or None when it cannot be written either."""
         if self.journal is None:
             return None
+        record: dict[str, Any] = {"update": run_id, "values": values}
+        if create is not None:
+            record["create"] = create
         with self._flush_lock:
             try:
-                path = self.journal.append([{"update": run_id, "values": values}])
+                path = self.journal.append([record])
             except OSError:
                 return None
             self._journal_pending = True
@@ -613,6 +628,8 @@ class MetricWriter:
                 break
             if self.error is not None and time.monotonic() < self._retry_at:
                 self._spill_queue()
+                continue
+            if time.monotonic() < self._hold_until:
                 continue
             self._flush_quietly()
             if self._checkpoint_due and not self.live and self.error is None:

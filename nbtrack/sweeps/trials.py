@@ -8,6 +8,14 @@ A task is plain data (picklable, JSON-able); its outcome is a dict:
 process died, "runs": the ids of the trial's runs when known (functions), "run":
 a function trial's ended run (id, ref, status, the metric's last value),
 "seconds": how long it ran where it ran (not the time it waited to start)}.
+
+A function trial's run costs its worker one write transaction when it lasts
+less than `tracking.DEFER_S`: its row (deferred), params, points, summaries and
+end go together (a longer one: its row with its first points, its end with its
+last). The worker keeps one store engine for all its trials, without pre-ping,
+and records the git state the driver read once for the sweep (`TrialTask.git`).
+A worker killed during a short trial leaves no row: the driver records the
+trial's run as failed with the executor's error and tries the trial once more.
 """
 
 from __future__ import annotations
@@ -128,6 +136,7 @@ def run_function(fn: Any, task: TrialTask) -> dict[str, Any]:
             name=f"{task.function_name}-{task.number}",
             experiment=task.function_name,
             git=task.git,
+            defer=True,  # its row with its points and its end: one transaction
         )
         try:
             result = fn(**task.params)
