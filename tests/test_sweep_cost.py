@@ -228,3 +228,31 @@ def test_a_second_sweep_reuses_the_local_cluster_and_its_workers_engines(
             seen.setdefault(metrics["pid"]["last"], set()).add(metrics["engine"]["last"])
     assert os.getpid() not in seen and 1 <= len(seen) <= 2
     assert all(len(engines) == 1 for engines in seen.values())  # one engine a worker
+
+
+def _store_open(url: str) -> bool:
+    from nbtrack.store import _stores
+
+    return url in _stores
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_the_workers_open_the_store_before_their_first_trial(postgres_store: str) -> None:
+    """While the driver prepares the sweep, each worker imports what a trial needs
+    and opens the store: its first trial does not pay for it."""
+    pytest.importorskip("distributed")
+    from nbtrack.sweeps.executors import DaskExecutor
+
+    ex = DaskExecutor(None, 2, postgres_store, notebooks=False)
+    try:
+        deadline = time.monotonic() + 60
+        seen: dict = {}
+        while time.monotonic() < deadline:
+            seen = ex.client.run(_store_open, postgres_store)
+            if len(seen) == 2 and all(seen.values()):
+                break
+            time.sleep(0.1)
+    finally:
+        ex.close()
+    assert len(seen) == 2 and all(seen.values())  # and no trial was run

@@ -85,9 +85,17 @@ def warm(client: Any, store_url: str) -> None:
     client.run(warm_worker, store_url, wait=False, on_error="ignore")
 
 
-def warm_worker(store_url: str) -> None:
-    """In a worker: import the trial's modules and open the store (its engine
-    and one connection, kept in the pool for the first trial)."""
+async def warm_worker(store_url: str) -> None:
+    """In a worker (Dask runs a function it need not wait for only as a
+    coroutine): get ready in a thread, off the worker's event loop."""
+    import asyncio
+
+    await asyncio.to_thread(_get_ready, store_url)
+
+
+def _get_ready(store_url: str) -> None:
+    """Import the trial's modules and open the store (its engine and one
+    connection, kept in the pool for the first trial)."""
     from .. import tracking  # noqa: F401
     from . import trials  # noqa: F401 - the import is the point
 
