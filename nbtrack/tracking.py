@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import sys
 import time
-import traceback
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,13 +30,14 @@ from .config import Project, resolve_project
 from .errors import MetricValueError, NbtrackError, NoActiveRunError, StoreError, TrialPruned
 from .ids import new_id
 from .metric_input import MAX_STEP, MIN_STEP, as_float, as_step, check_key
+from .processes import host_name
 from .session import current
 from .snapshots import SnapshotJob, finish_snapshot, start_snapshot
 from .store.writer import MetricWriter, Release
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 _clock = time.time  # a global, not an attribute, for log()
-_HOST = socket.gethostname()
+_HOST = host_name()
 #: How long a run's end waits for its git state to be read.
 GIT_TIMEOUT_S = 30.0
 
@@ -637,6 +636,8 @@ def status_for(exc: BaseException) -> str:
 
 def format_error(exc: BaseException) -> str:
     """The traceback as a user saw it, without nbtrack's own frames on top."""
+    import traceback  # only when a run fails: it loads textwrap and linecache
+
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         tb = tb.tb_next

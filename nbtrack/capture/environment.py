@@ -12,11 +12,11 @@ import functools
 import hashlib
 import json
 import os
-import platform
-import socket
 import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from ..processes import host_name
 
 SECRET_PATTERNS = (
     "*KEY*",
@@ -108,16 +108,40 @@ def _static_environment() -> dict[str, Any]:
     packages, editable = scan(sys.path)
     return {
         "python": sys.version.split()[0],
-        "implementation": platform.python_implementation(),
+        "implementation": implementation_name(),
         "executable": sys.executable,
         "platform": platform_name(),
-        "machine": platform.machine(),
-        "hostname": socket.gethostname(),
+        "machine": machine_name(),
+        "hostname": host_name(),
         "cpu_count": os.cpu_count(),
         "gpu": gpu_names(),
         "packages": packages,
         "editable": editable,
     }
+
+
+# `platform.python_implementation()` of the implementations `sys.implementation` names.
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy"}
+
+
+def implementation_name() -> str:
+    """`platform.python_implementation()`, without importing platform (a cost every
+    cold start paid) for CPython and PyPy."""
+    name = _IMPLEMENTATIONS.get(sys.implementation.name)
+    if name is None:
+        import platform
+
+        return platform.python_implementation()
+    return name
+
+
+def machine_name() -> str:
+    """`platform.machine()`: `os.uname()`'s machine where there is `os.uname()`."""
+    if hasattr(os, "uname"):
+        return os.uname().machine
+    import platform
+
+    return platform.machine()
 
 
 def platform_name() -> str:
@@ -127,6 +151,8 @@ def platform_name() -> str:
     uname = os.uname() if hasattr(os, "uname") else None
     libc = _confstr("CS_GNU_LIBC_VERSION") if uname and uname.sysname == "Linux" else None
     if uname is None or libc is None or " " not in libc:
+        import platform
+
         return platform.platform()
     libc_name, libc_version = libc.split(" ", 1)
     parts = [uname.sysname, uname.release, uname.machine, "with", libc_name + libc_version]
@@ -154,11 +180,12 @@ def gpu_names(proc_root: str = "/proc/driver/nvidia/gpus") -> list[str]:
     if os.path.isdir(proc_root):
         return nvidia_proc_names(proc_root)
     import shutil
-    import subprocess
 
     smi = shutil.which("nvidia-smi")
     if smi is None:
         return []
+    import subprocess
+
     try:
         out = subprocess.run(
             [smi, "--query-gpu=name", "--format=csv,noheader"],
