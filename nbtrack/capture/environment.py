@@ -166,10 +166,16 @@ def _confstr(name: str) -> str | None:
         return None
 
 
+# WSL 2 reaches the Windows host's GPU driver through this device, and has no
+# /proc/driver/nvidia: there only nvidia-smi names the GPUs.
+_WSL_GPU_DEVICE = "/dev/dxg"
+
+
 def gpu_names(proc_root: str = "/proc/driver/nvidia/gpus") -> list[str]:
     """GPU names: from torch when it is already imported, else from the NVIDIA
-    driver's files on Linux (a file read), else from nvidia-smi (a process that
-    takes a tenth of a second or more: on every cold start's critical path)."""
+    driver's files on Linux (a file read), else (WSL 2, other systems) from
+    nvidia-smi (a process that takes a tenth of a second or more: on every cold
+    start's critical path)."""
     torch = sys.modules.get("torch")
     if torch is not None:
         try:
@@ -179,6 +185,10 @@ def gpu_names(proc_root: str = "/proc/driver/nvidia/gpus") -> list[str]:
             return []
     if os.path.isdir(proc_root):
         return nvidia_proc_names(proc_root)
+    if sys.platform.startswith("linux") and not os.path.exists(_WSL_GPU_DEVICE):
+        # No NVIDIA driver loaded (it would have made proc_root) and not WSL 2:
+        # nvidia-smi could only fail. Finding it cost every cold start ~5 ms.
+        return []
     import shutil
 
     smi = shutil.which("nvidia-smi")
