@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from process_helpers import MAIN_THREAD_IMPORTS
 
 # What the first point does not need, and what each was loaded for before:
 NOT_NEEDED = {
@@ -31,19 +32,15 @@ NOT_NEEDED = {
 
 # Records the modules first imported on the main thread (audit hook) from
 # `import nbtrack` to the first point logged, then ends the run.
-_PROBE = """
-import sys, threading, json
-main = threading.main_thread()
-seen = []
-def hook(event, args):
-    if event == "import" and threading.current_thread() is main:
-        seen.append(args[0].split(".")[0])
-sys.addaudithook(hook)
+_PROBE = (
+    MAIN_THREAD_IMPORTS
+    + """
 import nbtrack
 with nbtrack.start_run(name="cold"):
     nbtrack.log(loss=0.5, step=0)
     print(json.dumps(sorted(set(seen))))
 """
+)
 
 
 @pytest.mark.parametrize("store", ["fresh", "existing"])
