@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import registry_runs
 from .forkguard import guard as fork_guard
 from .param_rows import param_rows
 from .point_writes import PointWrites
@@ -130,6 +131,8 @@ def _update_run(db: sqlite3.Connection, run_id: str, row: dict[str, Any]) -> Non
         return
     sets = ", ".join(f"{c} = ?" for c in row)
     db.execute(f"UPDATE nbtrack_runs SET {sets} WHERE id = ?", (*row.values(), run_id))
+    if registry_runs.follows(row):
+        registry_runs.refresh_run(db, run_id)
 
 
 def _write_params(db: sqlite3.Connection, run_id: str, params: dict[str, Any]) -> None:
