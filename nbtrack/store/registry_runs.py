@@ -6,8 +6,9 @@ third of the listing's reads at 20,000 versions).
 A copy is the run's value while the run exists, else NULL. Every write that can
 change one refreshes the versions of that run, in its own transaction, by one
 statement through the index on `run_id`: a link, a run renamed (update_run and
-journal replays, SQLAlchemy's path and SQLite's own), a run deleted, runs
-imported (nbtrack/transfer). The same SQL text serves SQLAlchemy (`sa.text`) and
+journal replays, SQLAlchemy's path and SQLite's own), a run deleted, a run's
+row written late (ensure_run_row, after an outage) and runs imported
+(nbtrack/transfer). The same SQL text serves SQLAlchemy (`sa.text`) and
 the stdlib driver (named parameters), on SQLite and PostgreSQL.
 """
 

@@ -368,6 +368,7 @@ class SqliteStore:
             if db.execute(_RUN_EXISTS_SQL, (values["id"],)).fetchone() is None:
                 _insert_run(db, values)
                 _write_params(db, row["id"], row.get("params") or {})
+                registry_runs.refresh_run(db, row["id"])  # linked while it was away
 
     def update_run(self, run_id: str, **values: Any) -> None:
         row = run_values(values)

@@ -137,6 +137,7 @@ class Store(PointReads, RunListing):
             if conn.execute(sa.select(t.c.id).where(t.c.id == values["id"])).first() is None:
                 conn.execute(sa.insert(t).values(**values))
                 write_params(conn, row["id"], row.get("params") or {})
+                registry_runs.refresh_run(conn, row["id"])  # linked while it was away
 
     # -- transactions -------------------------------------------------------------
 

@@ -158,3 +158,19 @@ def test_a_store_from_before_the_copies_upgrades_with_every_row(
     with store.reading() as conn:
         index = {i["name"] for i in sa.inspect(conn).get_indexes("nbtrack_registry_versions")}
     assert "ix_nbtrack_registry_versions_run" in index
+
+
+def test_a_run_row_written_after_its_link_shows_in_the_listing(backend: str, project: Path) -> None:
+    """A run whose row reaches the store after its model was linked (a journal
+    replay after an outage writes it with ensure_run_row) shows as any other."""
+    with nbtrack.start_run(name="late") as run:
+        nbtrack.log_model({"w": 1}, "net")
+    nbtrack.registry.link("net:v1", "clf")
+    store = _store()
+    row = store.select_runs(ids=[run.id])[0]
+    store.delete_run(run.id)
+    assert nbtrack.registry.models()["run"].isna().all()
+    store.ensure_run_row(row)
+    assert list(nbtrack.registry.models()["run_name"]) == ["late"]
+    shown, _ = _listed()
+    assert shown == _joined() == [("clf", 1, run.ref, "late", run.id)]
