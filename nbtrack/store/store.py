@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import StoreError
-from . import schema
+from . import registry_runs, schema
 from .engine import create_engine, translate_errors, write_engine
 from .migrations import SCHEMA_VERSION, check_not_newer, read_version, upgrade
 from .point_reads import PointReads, none_to_nan
@@ -137,6 +137,7 @@ class Store(PointReads, RunListing):
             if conn.execute(sa.select(t.c.id).where(t.c.id == values["id"])).first() is None:
                 conn.execute(sa.insert(t).values(**values))
                 write_params(conn, row["id"], row.get("params") or {})
+                registry_runs.refresh_run(conn, row["id"])  # linked while it was away
 
     # -- transactions -------------------------------------------------------------
 
@@ -254,6 +255,8 @@ class Store(PointReads, RunListing):
             conn.execute(_update_run_statement(tuple(row)), {**row, "_run_id": run_id})
             if "params" in values:
                 write_params(conn, run_id, values["params"] or {})
+            if registry_runs.follows(row):
+                registry_runs.refresh_run(conn, run_id)
 
     def delete_run(self, run_id: str) -> None:
         keys = schema.run_keys
@@ -263,6 +266,7 @@ class Store(PointReads, RunListing):
             for table in (keys, schema.summaries, schema.params):
                 conn.execute(sa.delete(table).where(table.c.run_id == run_id))
             conn.execute(sa.delete(schema.runs).where(schema.runs.c.id == run_id))
+            registry_runs.refresh_run(conn, run_id)
 
     def mark_crashed(self, stale_before: float, dead_here: Iterable[str]) -> list[str]:
         """Mark running runs whose heartbeat is older than `stale_before`, or whose
@@ -347,6 +351,8 @@ class Store(PointReads, RunListing):
                     )
                     if "params" in record["values"]:
                         write_params(conn, record["update"], record["values"]["params"] or {})
+                    if registry_runs.follows(values):
+                        registry_runs.refresh_run(conn, record["update"])
         self._point_writes.learn(new_keys)
 
     def _write_in(
