@@ -66,7 +66,8 @@ QUICK = {
 FINISH_OVER_S = 1.0
 MLFLOW_CALLS = 1_000
 
-from peer_workloads import MLFLOW, NBTRACK, TENSORBOARDX  # noqa: E402 - beside this script
+from bytecode import cached_bytecode  # noqa: E402 - beside this script
+from peer_workloads import MLFLOW, NBTRACK, TENSORBOARDX  # noqa: E402
 
 
 @dataclass
@@ -82,7 +83,9 @@ class Tool:
 
 def tools() -> list[Tool]:
     nbtrack_env = {
-        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+        "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p),
+        # this checkout's bytecode cached, as the peers' installations have theirs
+        **cached_bytecode({}),
     }
     quiet_mlflow = {
         "MLFLOW_DISABLE_TELEMETRY": "true",  # no phoning home (and no waiting for it)
@@ -143,6 +146,8 @@ def prepare_peers(peers: list[Tool], venv: Path, install: bool) -> None:
 
 def _env(tool: Tool) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("NBTRACK_STORE", "PYTHONPATH")}
+    if "PYTHONPYCACHEPREFIX" in tool.env:  # writes its bytecode cache
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     return {**env, **tool.env}
 
 

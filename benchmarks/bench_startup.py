@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bytecode import cached_bytecode  # beside this script
+
 _SETUP = r"""
 import nbformat
 from nbtrack import tracking
@@ -43,16 +45,8 @@ for i, lr in enumerate((0.1, 0.01)):
 """
 
 
-# Bytecode as a user's installation has it, cached outside the source tree: a
-# process that compiles every module it imports (PYTHONDONTWRITEBYTECODE without
-# __pycache__) measures the compiler.
-_PYCACHE = Path(tempfile.gettempdir()) / "nbtrack-bench-startup-pycache"
-
-
 def _env() -> dict[str, str]:
-    skip = ("NBTRACK_STORE", "PYTHONDONTWRITEBYTECODE")
-    env = {k: v for k, v in os.environ.items() if k not in skip}
-    env["PYTHONPYCACHEPREFIX"] = str(_PYCACHE)
+    env = cached_bytecode({k: v for k, v in os.environ.items() if k != "NBTRACK_STORE"})
     root = str(Path(__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
     return env

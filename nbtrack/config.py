@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import NbtrackError
 
@@ -77,11 +76,14 @@ def read_project_settings(root: Path) -> dict[str, Any]:
     return settings
 
 
-@dataclass(frozen=True)
-class Project:
+class Project(NamedTuple):
+    """A project: its root folder, its store and its `[tool.nbtrack]` settings.
+    (Value types on the cold path are NamedTuples, not dataclasses: importing
+    dataclasses loads inspect and ast, a cost every process's first point paid.)"""
+
     root: Path
     store_url: str
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any]
 
 
 def resolve_project(start: Path | None = None, environ: dict[str, str] | None = None) -> Project:

@@ -1,4 +1,4 @@
-"""Processes of this machine, as nbtrack needs to know them."""
+"""This machine and its processes, as nbtrack needs to know them."""
 
 from __future__ import annotations
 
@@ -18,3 +18,13 @@ def pid_alive(pid: int) -> bool:
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return True
+
+
+def host_name() -> str:
+    """This machine's host name: what `socket.gethostname()` answers, read with
+    `os.uname()` where there is one (importing socket costs every cold start)."""
+    if hasattr(os, "uname"):
+        return os.uname().nodename
+    import socket
+
+    return socket.gethostname()

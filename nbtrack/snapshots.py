@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,15 +26,18 @@ COMMIT_TIMEOUT_S = 120.0
 _SUBJECT_MAX = 72
 
 
-@dataclass
 class SnapshotJob:
-    thread: threading.Thread | None = None
-    commit: str | None = None
-    error: str | None = None
-    #: Set when the run's params are final: a snapshot whose run's params change
-    #: while the cell runs (`-p NAME` read at the end, `log_params`) commits only
-    #: then, so its run.json and commit message say what the run recorded.
-    params_final: threading.Event | None = None
+    """A run's snapshot commit, made in a thread. (A plain class, not a dataclass:
+    importing dataclasses loads inspect and ast, a cost every cold start paid.)"""
+
+    def __init__(self, params_final: threading.Event | None = None) -> None:
+        self.thread: threading.Thread | None = None
+        self.commit: str | None = None
+        self.error: str | None = None
+        #: Set when the run's params are final: a snapshot whose run's params change
+        #: while the cell runs (`-p NAME` read at the end, `log_params`) commits only
+        #: then, so its run.json and commit message say what the run recorded.
+        self.params_final = params_final
 
 
 def start_snapshot(

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import sys
 import time
-import traceback
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,13 +29,14 @@ from .config import Project, resolve_project
 from .errors import MetricValueError, NbtrackError, NoActiveRunError, StoreError, TrialPruned
 from .ids import new_id
 from .metric_input import MAX_STEP, MIN_STEP, as_float, as_step, check_key
+from .processes import host_name
 from .session import current
 from .snapshots import SnapshotJob, finish_snapshot, start_snapshot
 from .store.writer import MetricWriter, Release
 
 _PACKAGE_DIR = str(Path(__file__).resolve().parent)
 _clock = time.time  # a global, not an attribute, for log()
-_HOST = socket.gethostname()
+_HOST = host_name()
 #: How long a run's end waits for its git state to be read.
 GIT_TIMEOUT_S = 30.0
 #: How long a deferred run's row and first points may wait for its end (its
@@ -51,53 +49,70 @@ def writer_for(project: Project) -> MetricWriter:
     return current().writer_for(project)
 
 
-@dataclass
 class ActiveRun:
-    """The run being recorded in this process."""
+    """The run being recorded in this process. (A plain class, not a dataclass:
+    importing dataclasses loads inspect and ast, a cost every cold start paid.)"""
 
-    id: str
-    name: str
-    seq: int
-    stem: str
-    project: Project
-    writer: MetricWriter
-    start_time: float
-    notebook: str | None
-    params: dict[str, Any]
-    steps: dict[str, int] = field(default_factory=dict)
-    # The keys log() has checked, each mapped to the key stored (secrets redacted).
-    keys: dict[Any, str] = field(default_factory=dict)
-    secrets: list[str] = field(default_factory=list)
-    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
-    _params_pending: bool = False
-    status: str = "running"
-    warnings: list[str] = field(default_factory=list)
-    #: Short flags the live chart's status line shows (`stale inputs: x`).
-    flags: list[str] = field(default_factory=list)
-    snapshot: str | None = None
-    #: time.time() when the run ended (when its code stopped, not when nbtrack
-    #: had finished writing it down); None while it runs.
-    end_time: float | None = None
-    #: The commit of the notebook snapshot being made (None without one).
-    snapshot_job: SnapshotJob | None = None
-    #: The git state of the notebook's folder, once its background read is over.
-    git: dict[str, Any] | None = None
-    #: Its row waits for the store's next write (`begin_run(defer=True)`).
-    deferred: bool = False
-    # Called after each log() call has queued its points, with the run, the
-    # (key, value) pairs and the step given (None: each key's own count, in
-    # run.steps). A search sweep's pruner listens here (sweeps/pruning.py).
-    on_log: list[Callable[[ActiveRun, list[tuple[str, float]], int | None], None]] = field(
-        default_factory=list
-    )
-    # Called when the run ends, before its end is recorded: background work the
-    # run's end must wait for (the media worker drains its queue here).
-    on_end: list[Callable[[ActiveRun], None]] = field(default_factory=list)
-    #: Kept open by an integration for the next stage of its training (Lightning's
-    #: test() after fit()): the next run to begin ends it as finished first.
-    ends_when_next_begins: bool = False
-    #: The system metrics thread (sysmetrics.SystemSampler), None when they are off.
-    sampler: Any = None
+    def __init__(
+        self,
+        *,
+        id: str,
+        name: str,
+        seq: int,
+        stem: str,
+        project: Project,
+        writer: MetricWriter,
+        start_time: float,
+        notebook: str | None,
+        params: dict[str, Any],
+        warnings: list[str] | None = None,
+        secrets: list[str] | None = None,
+        deferred: bool = False,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.seq = seq
+        self.stem = stem
+        self.project = project
+        self.writer = writer
+        self.start_time = start_time
+        self.notebook = notebook
+        self.params = params
+        self.steps: dict[str, int] = {}
+        # The keys log() has checked, each mapped to the key stored (secrets redacted).
+        self.keys: dict[Any, str] = {}
+        self.secrets: list[str] = [] if secrets is None else secrets
+        self.summaries: dict[str, dict[str, Any]] = {}
+        self._params_pending = False
+        self.status = "running"
+        self.warnings: list[str] = [] if warnings is None else warnings
+        #: Short flags the live chart's status line shows (`stale inputs: x`).
+        self.flags: list[str] = []
+        self.snapshot: str | None = None
+        #: time.time() when the run ended (when its code stopped, not when nbtrack
+        #: had finished writing it down); None while it runs.
+        self.end_time: float | None = None
+        #: The commit of the notebook snapshot being made (None without one).
+        self.snapshot_job: SnapshotJob | None = None
+        #: The git state of the notebook's folder, once its background read is over.
+        self.git: dict[str, Any] | None = None
+        #: Its row waits for the store's next write (`begin_run(defer=True)`).
+        self.deferred = deferred
+        # Called after each log() call has queued its points, with the run, the
+        # (key, value) pairs and the step given (None: each key's own count, in
+        # run.steps). A search sweep's pruner listens here (sweeps/pruning.py).
+        self.on_log: list[Callable[[ActiveRun, list[tuple[str, float]], int | None], None]] = []
+        # Called when the run ends, before its end is recorded: background work the
+        # run's end must wait for (the media worker drains its queue here).
+        self.on_end: list[Callable[[ActiveRun], None]] = []
+        #: Kept open by an integration for the next stage of its training (Lightning's
+        #: test() after fit()): the next run to begin ends it as finished first.
+        self.ends_when_next_begins = False
+        #: The system metrics thread (sysmetrics.SystemSampler), None when they are off.
+        self.sampler: Any = None
+
+    def __repr__(self) -> str:
+        return f"ActiveRun({self.name!r}, id={self.id!r}, status={self.status!r})"
 
     def log(
         self, data: Mapping[str, Any] | None = None, /, *, step: int | None = None, **metrics: Any
@@ -683,6 +698,8 @@ def status_for(exc: BaseException) -> str:
 
 def format_error(exc: BaseException) -> str:
     """The traceback as a user saw it, without nbtrack's own frames on top."""
+    import traceback  # only when a run fails: it loads textwrap and linecache
+
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         tb = tb.tb_next

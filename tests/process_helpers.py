@@ -1,4 +1,5 @@
-"""Helpers of the artifact and model tests: blob counts, and Python run in a fresh process."""
+"""Helpers of the tests that use fresh processes: blob counts, Python run in a fresh
+process, and a probe of the modules a fresh process imports."""
 
 from __future__ import annotations
 
@@ -33,3 +34,17 @@ def run_python(code: str, cwd: Path, env: dict[str, str] | None = None) -> str:
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
+
+
+# The start of a probe script: from here on, `seen` lists the top-level name of
+# every module first imported on the main thread (an audit hook: a module another
+# thread imports is not the caller's wait).
+MAIN_THREAD_IMPORTS = """
+import sys, threading, json
+main = threading.main_thread()
+seen = []
+def hook(event, args):
+    if event == "import" and threading.current_thread() is main:
+        seen.append(args[0].split(".")[0])
+sys.addaudithook(hook)
+"""

@@ -162,6 +162,8 @@ def test_capture_environment_describes_the_machine(monkeypatch: pytest.MonkeyPat
     env = capture_environment(["NBTRACK_EXTRA_VAR", "NBTRACK_EXTRA_SECRET"])
     assert env["python"] == platform.python_version()
     assert env["platform"] == platform.platform()
+    assert env["implementation"] == platform.python_implementation()
+    assert env["machine"] == platform.machine()
     assert env["hostname"] == socket.gethostname()
     assert env["cpu_count"] == os.cpu_count()
     assert env["executable"] == sys.executable

@@ -4,6 +4,7 @@ it must say what `importlib.metadata` says (the slow reference), on real folders
 from __future__ import annotations
 
 import json
+import os
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -128,3 +129,27 @@ def test_gpu_names_come_from_the_driver_files_without_a_process(tmp_path: Path) 
         pytest.skip("torch is imported: its CUDA answer comes first")
     assert gpu_names(str(tmp_path)) == ["Tesla T4", "NVIDIA A100-SXM4-40GB"]
     assert gpu_names(str(tmp_path / "absent")) in ([], gpu_names())  # no driver: nvidia-smi
+
+
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux") or os.path.exists("/dev/dxg"),
+    reason="Linux without WSL 2's GPU device only",
+)
+def test_without_the_nvidia_driver_linux_runs_no_nvidia_smi(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No /proc/driver/nvidia on Linux (outside WSL 2): no driver, so nvidia-smi
+    could only fail; it is neither looked for nor run (finding it on PATH was
+    on every cold start's critical path)."""
+    from nbtrack.capture.environment import gpu_names
+
+    if "torch" in sys.modules:
+        pytest.skip("torch is imported: its CUDA answer comes first")
+    ran = tmp_path / "ran"
+    smi = tmp_path / "bin" / "nvidia-smi"
+    smi.parent.mkdir()
+    smi.write_text(f"#!/bin/sh\ntouch {ran}\necho 'Some GPU'\n")
+    smi.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{smi.parent}{os.pathsep}{os.environ['PATH']}")
+    assert gpu_names(str(tmp_path / "absent")) == []
+    assert not ran.exists()

@@ -12,19 +12,15 @@ from pathlib import Path
 
 import pytest
 from kernels import run_notebook, write_notebook
+from process_helpers import MAIN_THREAD_IMPORTS
 
 HEAVY = ("sqlalchemy", "pandas", "numpy", "jupytext", "nbformat", "nbdime", "bqplot", "ipywidgets")
 
 # Records every module first imported on the main thread (audit hook), then
 # imports nbtrack and loads the extension in a real IPython shell.
-_PROBE = """
-import sys, threading, json
-main = threading.main_thread()
-seen = []
-def hook(event, args):
-    if event == "import" and threading.current_thread() is main:
-        seen.append(args[0].split(".")[0])
-sys.addaudithook(hook)
+_PROBE = (
+    MAIN_THREAD_IMPORTS
+    + """
 from IPython.core.interactiveshell import InteractiveShell
 shell = InteractiveShell.instance()
 start = len(seen)
@@ -32,6 +28,7 @@ import nbtrack
 shell.run_line_magic("load_ext", "nbtrack")
 print(json.dumps(sorted(set(seen[start:]))))
 """
+)
 
 
 def test_import_and_load_ext_leave_heavy_modules_to_the_background(project: Path) -> None:

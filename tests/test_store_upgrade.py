@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 import nbtrack
-from nbtrack.store import forget_stores, open_store
+from nbtrack.store import forget_stores, migrations, open_store
 from nbtrack.store import schema as sch
 from nbtrack.store.migrations import SCHEMA_VERSION, STEPS, VERSION_KEY
 
@@ -99,7 +99,10 @@ def _bring_to(url: str, version: int) -> None:
 
 
 # 6: points keyed by text run id; 14: a row per point (the schema before chunks).
-@pytest.mark.parametrize("start", [V6, SCHEMA_VERSION - 1], ids=["v6", "rows"])
+ROWS = migrations.STEPS.index(migrations._chunks)
+
+
+@pytest.mark.parametrize("start", [V6, ROWS], ids=["v6", "rows"])
 def test_an_older_store_is_upgraded_with_every_point_kept(backend: str, start: int) -> None:
     rng = random.Random(6)
     points = _v6_points(rng)

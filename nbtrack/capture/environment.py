@@ -12,11 +12,11 @@ import functools
 import hashlib
 import json
 import os
-import platform
-import socket
 import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+from ..processes import host_name
 
 SECRET_PATTERNS = (
     "*KEY*",
@@ -108,16 +108,40 @@ def _static_environment() -> dict[str, Any]:
     packages, editable = scan(sys.path)
     return {
         "python": sys.version.split()[0],
-        "implementation": platform.python_implementation(),
+        "implementation": implementation_name(),
         "executable": sys.executable,
         "platform": platform_name(),
-        "machine": platform.machine(),
-        "hostname": socket.gethostname(),
+        "machine": machine_name(),
+        "hostname": host_name(),
         "cpu_count": os.cpu_count(),
         "gpu": gpu_names(),
         "packages": packages,
         "editable": editable,
     }
+
+
+# `platform.python_implementation()` of the implementations `sys.implementation` names.
+_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy"}
+
+
+def implementation_name() -> str:
+    """`platform.python_implementation()`, without importing platform (a cost every
+    cold start paid) for CPython and PyPy."""
+    name = _IMPLEMENTATIONS.get(sys.implementation.name)
+    if name is None:
+        import platform
+
+        return platform.python_implementation()
+    return name
+
+
+def machine_name() -> str:
+    """`platform.machine()`: `os.uname()`'s machine where there is `os.uname()`."""
+    if hasattr(os, "uname"):
+        return os.uname().machine
+    import platform
+
+    return platform.machine()
 
 
 def platform_name() -> str:
@@ -127,6 +151,8 @@ def platform_name() -> str:
     uname = os.uname() if hasattr(os, "uname") else None
     libc = _confstr("CS_GNU_LIBC_VERSION") if uname and uname.sysname == "Linux" else None
     if uname is None or libc is None or " " not in libc:
+        import platform
+
         return platform.platform()
     libc_name, libc_version = libc.split(" ", 1)
     parts = [uname.sysname, uname.release, uname.machine, "with", libc_name + libc_version]
@@ -140,10 +166,16 @@ def _confstr(name: str) -> str | None:
         return None
 
 
+# WSL 2 reaches the Windows host's GPU driver through this device, and has no
+# /proc/driver/nvidia: there only nvidia-smi names the GPUs.
+_WSL_GPU_DEVICE = "/dev/dxg"
+
+
 def gpu_names(proc_root: str = "/proc/driver/nvidia/gpus") -> list[str]:
     """GPU names: from torch when it is already imported, else from the NVIDIA
-    driver's files on Linux (a file read), else from nvidia-smi (a process that
-    takes a tenth of a second or more: on every cold start's critical path)."""
+    driver's files on Linux (a file read), else (WSL 2, other systems) from
+    nvidia-smi (a process that takes a tenth of a second or more: on every cold
+    start's critical path)."""
     torch = sys.modules.get("torch")
     if torch is not None:
         try:
@@ -153,12 +185,17 @@ def gpu_names(proc_root: str = "/proc/driver/nvidia/gpus") -> list[str]:
             return []
     if os.path.isdir(proc_root):
         return nvidia_proc_names(proc_root)
+    if sys.platform.startswith("linux") and not os.path.exists(_WSL_GPU_DEVICE):
+        # No NVIDIA driver loaded (it would have made proc_root) and not WSL 2:
+        # nvidia-smi could only fail. Finding it cost every cold start ~5 ms.
+        return []
     import shutil
-    import subprocess
 
     smi = shutil.which("nvidia-smi")
     if smi is None:
         return []
+    import subprocess
+
     try:
         out = subprocess.run(
             [smi, "--query-gpu=name", "--format=csv,noheader"],

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,8 @@ MAX_DIFF_BYTES = 1024 * 1024
 
 
 def _git(args: list[str], cwd: Path) -> str | None:
+    import subprocess  # here, not at import: a run reads its git state in a thread
+
     try:
         done = subprocess.run(
             ["git", *args],
@@ -33,6 +33,8 @@ def _git(args: list[str], cwd: Path) -> str | None:
 
 
 def git_available() -> bool:
+    import shutil
+
     return shutil.which("git") is not None
 
 

@@ -7,9 +7,11 @@ literals is flattened with dots (`config = {"opt": "adam"}` gives
 
 from __future__ import annotations
 
-import ast
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import ast
 
 # A param bigger than this (as JSON) is data, not configuration: it is skipped.
 MAX_PARAM_BYTES = 64 * 1024
@@ -31,6 +33,8 @@ def extract_params(source: str) -> dict[str, Any]:
 def literal_assignments(source: str) -> dict[str, Any]:
     """{name: value} of the top-level assignments of literal values in `source`,
     as Python values (not flattened); the last assignment of a name wins."""
+    import ast  # here: clean_params() is on every run's start, parsing only in cells
+
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -50,6 +54,8 @@ def literal_assignments(source: str) -> dict[str, Any]:
 def assigned_names(source: str) -> list[str]:
     """Every name `source` assigns at top level, literal or not (SyntaxError if it
     does not parse)."""
+    import ast
+
     names: dict[str, None] = {}
     for node in ast.parse(source).body:
         targets: list[ast.expr] = []
@@ -69,6 +75,8 @@ def assigned_names(source: str) -> list[str]:
 
 
 def _assignments(node: ast.stmt) -> list[tuple[str, ast.expr]]:
+    import ast
+
     if isinstance(node, ast.Assign):
         pairs: list[tuple[str, ast.expr]] = []
         for target in node.targets:

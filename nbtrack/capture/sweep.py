@@ -12,17 +12,15 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 SWEEP_ENV = "NBTRACK_SWEEP"
 
 
-@dataclass(frozen=True)
-class SweepContext:
+class SweepContext(NamedTuple):  # not a dataclass: see config.Project
     id: str
     trial: int
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any]
     search: dict[str, Any] | None = None
 
     def to_env(self) -> str:

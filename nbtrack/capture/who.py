@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Mapping
 
 HUB_USER_ENV = "JUPYTERHUB_USER"
@@ -23,8 +22,3 @@ def run_user(environ: Mapping[str, str] | None = None) -> str | None:
         return getpass.getuser()
     except (OSError, KeyError):
         return None
-
-
-def run_host() -> str:
-    """This machine's host name."""
-    return socket.gethostname()

@@ -3,13 +3,14 @@ source run and, when asked, that run's last value of each metric, as columns.
 
 A fixed number of set-based statements, whatever the number of models and
 versions, in one snapshot: the registered names with their version counts, the
-rows with their run, the metrics (listing_metrics.py: on SQLite more columns of
-the rows, a statement more per KEYS_PER_QUERY keys; on PostgreSQL one statement
-of long rows whatever the number of keys), and the aliases. Every per-row value
-arrives in the rows' own order, so nothing is matched by run id or name in
-Python, and the run ref (`stem#seq`) is built by the database. What is left is
-the driver making Python objects of the cells, which is what the listing costs
-(benchmarks/bench_models.py).
+rows (the versions table alone: it holds copies of each run's ref and name,
+store/registry_runs.py, so no run is looked up by its text id), the metrics
+(listing_metrics.py: on SQLite more columns of the rows, a statement more per
+KEYS_PER_QUERY keys; on PostgreSQL one statement of long rows whatever the
+number of keys), and the aliases. Every per-row value arrives in the rows' own
+order, so nothing is matched by run id or name in Python. What is left is the
+driver making Python objects of the cells, and SQLite's seeks of each row's
+metric summaries (benchmarks/bench_models.py).
 """
 
 from __future__ import annotations
@@ -117,21 +118,20 @@ def read_listing(
 
     from ..store.registry_tables import registry_aliases as A
     from ..store.registry_tables import registry_versions as RV
-    from ..store.schema import runs as R
 
     columns = [
         RV.c.version,
         RV.c.source,
         RV.c.flavor,
-        R.c.stem + "#" + sa.cast(R.c.seq, sa.Text),  # NULL once the run is deleted
-        R.c.name,
+        RV.c.run_ref,  # the run's, copied (store/registry_runs.py): NULL once it is deleted
+        RV.c.run_name,
         RV.c.created,
         RV.c.user,
-        R.c.id,
+        sa.case((RV.c.run_ref.is_(None), sa.null()), else_=RV.c.run_id),
     ]
     fields = FIELDS if run_ids else FIELDS[:-1]
     columns = columns[: len(fields)]
-    base = RV.outerjoin(R, R.c.id == RV.c.run_id)
+    base: sa.FromClause = RV
     names_q = sa.select(RV.c.name, sa.func.count()).group_by(RV.c.name).order_by(RV.c.name)
     aliases_q = sa.select(A.c.name, A.c.version, A.c.alias).order_by(A.c.alias)
     if name is not None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from ..errors import StoreError
+from ..store.registry_runs import refresh_run
 from ..store.registry_tables import (
     registered_models as M,
 )
@@ -88,6 +89,8 @@ def link(store: Store, version: Version, name: str, user: str) -> tuple[int, boo
                         user=user,
                     )
                 )
+                if version.run_id is not None:  # the run's ref and name, copied
+                    refresh_run(conn, version.run_id)
                 return number, True
         except StoreError as exc:
             # Two PostgreSQL writers took the same number or created the same name.

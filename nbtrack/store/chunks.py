@@ -22,7 +22,6 @@ import math
 import sys
 from array import array
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 CHUNKS_TABLE = "nbtrack_chunks"  # schema.chunks (a test checks); no SQLAlchemy import
@@ -91,16 +90,13 @@ def insert_sql(paramstyle: str) -> str:
     return f"INSERT INTO {CHUNKS_TABLE} ({CHUNK_COLUMNS}) VALUES ({', '.join([mark] * 9)})"
 
 
-@dataclass
 class Points:
     """Columns of points (numpy arrays): key (the key name, or id), seq, step,
-    value (NaN kept), time."""
+    value (NaN kept), time. (A plain class, not a dataclass: this module is on
+    the write path, and importing dataclasses loads inspect and ast.)"""
 
-    key: Any
-    seq: Any
-    step: Any
-    value: Any
-    time: Any
+    def __init__(self, key: Any, seq: Any, step: Any, value: Any, time: Any) -> None:
+        self.key, self.seq, self.step, self.value, self.time = key, seq, step, value, time
 
     def __len__(self) -> int:
         return len(self.seq)

@@ -15,15 +15,14 @@ import hashlib
 import json
 import os
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ..processes import pid_alive
+from ..processes import host_name, pid_alive
 from .urls import mask_url
 
-_HOST = re.sub(r"[^A-Za-z0-9_]", "_", socket.gethostname())
+_HOST = re.sub(r"[^A-Za-z0-9_]", "_", host_name())
 
 Record = dict[str, Any]
 

@@ -292,9 +292,28 @@ def _chunks(op: Any) -> None:
     op.drop_table("nbtrack_points")
 
 
+def _registry_runs(op: Any) -> None:
+    """Registry versions keep their source run's ref and name (NULL once the run is
+    deleted; store/registry_runs.py), filled here from the runs, with an index on
+    the run id that keeps them true when a run is renamed or deleted."""
+    from .registry_runs import ALL
+
+    # _registry creates the registry's tables as registry_tables.py has them now: a
+    # store that took that step with this library has the columns already.
+    table = "nbtrack_registry_versions"
+    found = sa.inspect(op.get_bind())
+    have = {c["name"] for c in found.get_columns(table)}
+    for column in ("run_ref", "run_name"):
+        if column not in have:
+            op.add_column(table, sa.Column(column, sa.Text))
+    if "ix_nbtrack_registry_versions_run" not in {i["name"] for i in found.get_indexes(table)}:
+        op.create_index("ix_nbtrack_registry_versions_run", table, ["run_id"])
+    op.get_bind().execute(sa.text(ALL))
+
+
 STEPS: list[Callable[[Any], None]] = [
     _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _media, _run_aliases, _registry,
-    _run_user, _chunks,
+    _run_user, _chunks, _registry_runs,
 ]  # fmt: skip
 SCHEMA_VERSION = len(STEPS)
 

@@ -35,8 +35,14 @@ registry_versions = sa.Table(
     sa.Column("run_id", sa.String(26)),
     sa.Column("created", sa.Double, nullable=False),
     sa.Column("user", sa.Text),
+    # The run's ref (stem#seq) and name while it exists, else NULL: copies the
+    # listing reads instead of looking each run up by its text id, kept true by
+    # every write that changes them (store/registry_runs.py).
+    sa.Column("run_ref", sa.Text),
+    sa.Column("run_name", sa.Text),
     sa.UniqueConstraint("name", "artifact_version_id", name="uq_nbtrack_registry_versions_link"),
     sa.Index("ix_nbtrack_registry_versions_artifact", "artifact_version_id"),
+    sa.Index("ix_nbtrack_registry_versions_run", "run_id"),
 )
 
 registry_aliases = sa.Table(

@@ -24,6 +24,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import registry_runs
 from .deferred_runs import DeferredRuns, DeferringStore
 from .forkguard import guard as fork_guard
 from .param_rows import param_rows
@@ -37,7 +38,7 @@ if TYPE_CHECKING:
 # migrations.SCHEMA_VERSION, the schema these statements are written for (a test
 # checks they agree: a new migration step must bump this too). A store at another
 # version is opened (created, upgraded or refused) by the full Store first.
-WRITES_SCHEMA_VERSION = 15
+WRITES_SCHEMA_VERSION = 16
 
 RUN_JSON_FIELDS = ("params", "tags", "git")
 # schema.runs' columns, in order (a test checks).
@@ -131,6 +132,8 @@ def _update_run(db: sqlite3.Connection, run_id: str, row: dict[str, Any]) -> Non
         return
     sets = ", ".join(f"{c} = ?" for c in row)
     db.execute(f"UPDATE nbtrack_runs SET {sets} WHERE id = ?", (*row.values(), run_id))
+    if registry_runs.follows(row):
+        registry_runs.refresh_run(db, run_id)
 
 
 def _update_in(db: sqlite3.Connection, run_id: str, values: dict[str, Any]) -> None:
@@ -390,6 +393,7 @@ class SqliteStore(DeferringStore):
             if db.execute(_RUN_EXISTS_SQL, (values["id"],)).fetchone() is None:
                 _insert_run(db, values)
                 _write_params(db, row["id"], row.get("params") or {})
+                registry_runs.refresh_run(db, row["id"])  # linked while it was away
 
     def update_run(self, run_id: str, **values: Any) -> None:
         with self._transaction() as db:

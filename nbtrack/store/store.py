@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ..errors import StoreError
-from . import schema
+from . import registry_runs, schema
 from .deferred_runs import DeferredRuns, DeferringStore
 from .engine import create_engine, is_dropped, translate_errors, write_engine
 from .migrations import SCHEMA_VERSION, check_not_newer, read_version, upgrade
@@ -142,6 +142,7 @@ class Store(PointReads, RunListing, DeferringStore):
             if conn.execute(sa.select(t.c.id).where(t.c.id == values["id"])).first() is None:
                 conn.execute(sa.insert(t).values(**values))
                 write_params(conn, row["id"], row.get("params") or {})
+                registry_runs.refresh_run(conn, row["id"])  # linked while it was away
 
     # -- transactions -------------------------------------------------------------
 
@@ -286,6 +287,7 @@ class Store(PointReads, RunListing, DeferringStore):
             for table in (keys, schema.summaries, schema.params):
                 conn.execute(sa.delete(table).where(table.c.run_id == run_id))
             conn.execute(sa.delete(schema.runs).where(schema.runs.c.id == run_id))
+            registry_runs.refresh_run(conn, run_id)
 
     def mark_crashed(self, stale_before: float, dead_here: Iterable[str]) -> list[str]:
         """Mark running runs whose heartbeat is older than `stale_before`, or whose
@@ -530,6 +532,8 @@ def _update_in(conn: sa.Connection, run_id: str, values: dict[str, Any]) -> None
     conn.execute(_update_run_statement(tuple(row)), {**row, "_run_id": run_id})
     if "params" in values:
         write_params(conn, run_id, values["params"] or {})
+    if registry_runs.follows(row):
+        registry_runs.refresh_run(conn, run_id)
 
 
 @functools.lru_cache(maxsize=64)

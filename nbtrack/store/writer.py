@@ -33,7 +33,6 @@ import warnings
 import weakref
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from itertools import islice
 from typing import TYPE_CHECKING, Any
 
@@ -76,18 +75,19 @@ class _Away(Exception):
         self.done = 0
 
 
-@dataclass
 class Release:
-    """How the end of a run's writing went."""
+    """How the end of a run's writing went. (A plain class, not a dataclass:
+    importing dataclasses loads inspect and ast, a cost every cold start paid.)"""
 
-    written: bool = True  # every point it kept is in the store
-    journaled: int = 0  # points kept in the journal, to be written when the store is back
-    lost: int = 0  # points neither the store nor the journal could take
-    rejected: int = 0  # points the store refused for their content
-    error: StoreError | None = None
-    journal: str | None = None
-    summaries: dict[str, dict[str, Any]] = field(default_factory=dict)
-    ended: bool = False  # the run's end (release's `end`) went with its last points
+    def __init__(self) -> None:
+        self.written = True  # every point it kept is in the store
+        self.journaled = 0  # points kept in the journal, to be written when the store is back
+        self.lost = 0  # points neither the store nor the journal could take
+        self.rejected = 0  # points the store refused for their content
+        self.error: StoreError | None = None
+        self.journal: str | None = None
+        self.summaries: dict[str, dict[str, Any]] = {}
+        self.ended = False  # the run's end (release's `end`) went with its last points
 
 
 class MetricWriter:

@@ -23,6 +23,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from nbtrack.store.registry_runs import refresh_runs
+
 from .tables import chunks
 
 BLOB_PREFIX = "blobs/"
@@ -219,6 +221,7 @@ def _load_registry(
     if models:
         conn.execute(store._dialect_insert(RM).on_conflict_do_nothing(), models)
     reg_map: dict[tuple[str, int], int] = {}
+    linked: list[str | None] = []
     for link in sorted(data.get(RV.name, []), key=lambda r: (r["name"], r["version"])):
         vid = id_map.get(link["artifact_version_id"])
         if vid is None:
@@ -239,6 +242,9 @@ def _load_registry(
         values = {**link, "version": number, "artifact_version_id": vid, "source": source}
         conn.execute(sa.insert(RV).values(**values))
         reg_map[(name, link["version"])] = number
+        linked.append(link["run_id"])
+    # The run's ref and name as this store has them (runs may be renumbered here).
+    refresh_runs(conn, [r for r in linked if r is not None])
     for a in data.get(RA.name, []):
         number = reg_map.get((a["name"], a["version"]))
         if number is None:

@@ -17,6 +17,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from nbtrack.store.registry_runs import refresh_runs
+
 from . import artifacts
 from .archive import BUNDLE, TransferError, decode_rows, read_archive
 from .artifacts import ArtifactsImported
@@ -170,6 +172,8 @@ def _load(
         if fresh:
             conn.execute(sa.insert(sch.environments), fresh)
     conn.execute(sa.insert(sch.runs), rows)
+    # Registry versions here whose (once deleted) run comes back.
+    refresh_runs(conn, [r["id"] for r in rows])
     for table in run_tables():
         part_rows = [r for r in data.get(table.name, []) if r["run_id"] in new_ids]
         if part_rows:
