@@ -41,7 +41,7 @@ _HOST = host_name()
 GIT_TIMEOUT_S = 30.0
 #: How long a deferred run's row and first points may wait for its end (its
 #: writer holds its flushes): a shorter run is written in one transaction.
-DEFER_S = 1.0
+DEFER_S = 0.5  # DESIGN.md: a writer flushes at least every 0.5 s
 
 
 def writer_for(project: Project) -> MetricWriter:
