@@ -111,7 +111,9 @@ def test_the_record_of_this_process_lists_what_is_installed() -> None:
     assert set(env["editable"]) <= set(packages)
 
 
-def test_gpu_names_come_from_the_driver_files_without_a_process(tmp_path: Path) -> None:
+def test_gpu_names_come_from_the_driver_files_without_a_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The NVIDIA driver's /proc files, as it writes them (two GPUs, bus order)."""
     from nbtrack.capture.environment import gpu_names
 
@@ -125,8 +127,8 @@ def test_gpu_names_come_from_the_driver_files_without_a_process(tmp_path: Path) 
             info.format(bus=bus).replace("NVIDIA A100-SXM4-40GB", model)
         )
     (tmp_path / "0000:99:00.0").mkdir()  # a GPU being set up: no information file yet
-    if "torch" in sys.modules:
-        pytest.skip("torch is imported: its CUDA answer comes first")
+    # An imported torch answers first: another test of this worker may have imported it.
+    monkeypatch.delitem(sys.modules, "torch", raising=False)
     assert gpu_names(str(tmp_path)) == ["Tesla T4", "NVIDIA A100-SXM4-40GB"]
     assert gpu_names(str(tmp_path / "absent")) in ([], gpu_names())  # no driver: nvidia-smi
 
@@ -143,8 +145,7 @@ def test_without_the_nvidia_driver_linux_runs_no_nvidia_smi(
     on every cold start's critical path)."""
     from nbtrack.capture.environment import gpu_names
 
-    if "torch" in sys.modules:
-        pytest.skip("torch is imported: its CUDA answer comes first")
+    monkeypatch.delitem(sys.modules, "torch", raising=False)  # it would answer first
     ran = tmp_path / "ran"
     smi = tmp_path / "bin" / "nvidia-smi"
     smi.parent.mkdir()
