@@ -146,9 +146,7 @@ def prepare_peers(peers: list[Tool], venv: Path, install: bool) -> None:
 
 def _env(tool: Tool) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("NBTRACK_STORE", "PYTHONPATH")}
-    if "PYTHONPYCACHEPREFIX" in tool.env:  # writes its bytecode cache
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return {**env, **tool.env}
+    return {**env, **tool.env}  # nbtrack's: its bytecode cached (bytecode.py)
 
 
 def child(tool: Tool, folder: Path, what: str, **args: object) -> dict:

@@ -4,19 +4,19 @@ installs; a peer installed in a venv has its bytecode too).
 
 Without it a machine that sets PYTHONDONTWRITEBYTECODE (this one and its CI do)
 compiles every nbtrack module in every fresh process, and a cold-start figure
-measures the compiler. The cache lives outside the source tree.
+measures the compiler. The bytecode goes where Python puts it by default, in
+`__pycache__` beside each source file (git-ignored); installed packages keep
+using the bytecode pip wrote. (A PYTHONPYCACHEPREFIX would not do: Python then
+reads no `__pycache__` at all, so every module, pandas and the standard library
+included, is compiled again on its first import there.)
 """
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
-PYCACHE = Path(tempfile.gettempdir()) / "nbtrack-bench-pycache"
-
 
 def cached_bytecode(env: dict[str, str]) -> dict[str, str]:
-    """`env` with bytecode written to (and read from) PYCACHE."""
-    out = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    out["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    """`env` with bytecode written and read as by default: PYTHONDONTWRITEBYTECODE
+    empty (Python treats an empty value as unset; it overrides one inherited)."""
+    out = {k: v for k, v in env.items() if k != "PYTHONPYCACHEPREFIX"}
+    out["PYTHONDONTWRITEBYTECODE"] = ""
     return out
