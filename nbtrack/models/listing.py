@@ -153,7 +153,6 @@ def read_listing(
         first = chunks[0] if chunks else []
         rows = conn.execute(select(*lm.with_metrics(base, columns, first))).cursor.fetchall()
         cells = _transpose(rows, len(fields) + len(first))
-        count = len(rows)
         del rows
         values: dict[str, Sequence[float | None]] = dict(
             zip(first, cells[len(fields) :], strict=True)
@@ -161,8 +160,10 @@ def read_listing(
         for chunk in chunks[1:]:
             more = conn.execute(select(*lm.with_metrics(RV, [], chunk))).cursor.fetchall()
             values.update(zip(chunk, _transpose(more, len(chunk)), strict=True))
-        if metrics and not sqlite and counted:  # long rows, pivoted
-            values.update(lm.pivot(count, conn.execute(lm.summaries_q(name)).cursor.fetchall()))
+        if metrics and not sqlite and counted:  # the copies, placed by name and version
+            copies = conn.execute(lm.copies_q(name)).cursor.fetchall()
+            names = [r[0] for r in counted]
+            values.update(lm.pivot(names, [int(r[1]) for r in counted], cells[0], copies))
         held: dict[tuple[str, int], list[str]] = {}
         for n, v, alias in conn.execute(aliases_q).cursor.fetchall():
             held.setdefault((n, v), []).append(alias)

@@ -7,13 +7,15 @@ way each backend reads them cheapest, as one column of last values per key.
   index seeks a key). The stdlib driver costs about 0.5 us a row whatever its
   width, so wide rows are the cheap shape there: long rows cost 30-40% more at
   20 keys (benchmarks/bench_models.py).
-- PostgreSQL: the linked runs' summaries once, a row per key with its rows and
-  last values packed as binary arrays that numpy reads as they are (no Python
-  object a value; long (row, key, last) rows cost the driver 0.26 s at 20 keys
-  x 20,000 versions, and the pivot as much again). One join whatever the number
-  of keys, where a join per key made the server hash every summary of that key
-  in the store (1.6 s of server CPU at 20 keys beside 20,000 other runs; 0.5 s
-  this way).
+- PostgreSQL: the versions' own copies of their runs' summaries, which the
+  server keeps by triggers (store/registry_metrics.py): one statement, no join,
+  a row per key with its versions' names, numbers and last values packed as
+  binary arrays that numpy reads as they are (no Python object a value but the
+  names; long (row, key, last) rows cost the driver 0.26 s at 20 keys x 20,000
+  versions, and the pivot as much again). Joining the summaries instead cost
+  the server 50-75 ms at 20,000 versions x 2 keys (the copies: ~20 ms), and it
+  read every summary in the store, linked or not (0.5 s of server CPU at 20
+  keys beside 20,000 other runs).
 """
 
 from __future__ import annotations
@@ -90,44 +92,47 @@ def with_metrics(
     return joined, out
 
 
-def summaries_q(name: str | None) -> sa.Select[Any]:
-    """The linked runs' summaries, one row per key (PostgreSQL): the key, then the
-    rows holding it and their last values, each packed as one big-endian array
-    (int8send / float8send: 8 bytes a value; a NULL last as NaN). `row` is the
-    version's number in the listing's order (1, 2, ...: the same order and name
-    filter as the rows' statement, in the same snapshot). Both aggregates read
-    the group's rows in one order, so the n-th row goes with the n-th value."""
+def copies_q(name: str | None) -> sa.TextClause:
+    """The versions' copies of their runs' summaries (PostgreSQL,
+    store/registry_metrics.py), one row per key: the key, then the versions
+    holding it as their model names and their numbers and last values, each
+    packed (int4send / float8send: big-endian, a NULL last as NaN). No join: the
+    rows are placed by name and number (pivot). The aggregates of a group read
+    its rows in one order, so the n-th name goes with the n-th number and value."""
     import sqlalchemy as sa
 
-    from ..store.registry_tables import registry_versions as RV
-    from ..store.schema import summaries as S
-
-    number = sa.func.row_number().over(order_by=(RV.c.name, RV.c.version))
-    rows = sa.select(RV.c.run_id, number.label("row"))
-    v = (rows.where(RV.c.name == name) if name is not None else rows).subquery()
-    nan = sa.func.float8send(sa.cast(sa.literal("NaN"), sa.Float(53)))
-    last = sa.func.coalesce(sa.func.float8send(S.c.last), nan)
-    empty = sa.cast(sa.literal(b""), sa.LargeBinary)
-    return (
-        sa.select(
-            S.c.key,
-            sa.func.string_agg(sa.func.int8send(v.c.row), empty),
-            sa.func.string_agg(last, empty),
-        )
-        .select_from(v.join(S, S.c.run_id == v.c.run_id))
-        .group_by(S.c.key)
+    where = "WHERE name = :name" if name is not None else ""
+    query = sa.text(
+        "SELECT key, array_agg(name), string_agg(int4send(version), ''::bytea), "
+        "string_agg(float8send(coalesce(last, 'NaN'::float8)), ''::bytea) "
+        f"FROM nbtrack_registry_metrics {where} GROUP BY key"
     )
+    return query.bindparams(name=name) if name is not None else query
 
 
-def pivot(count: int, packed: list[Any]) -> dict[str, Sequence[float]]:
-    """Each key's value for each of `count` rows (sorted keys; NaN where the row's
-    run has no such key or is gone), from summaries_q's rows: numpy reads the
-    packed arrays as they are, no Python object a value."""
+def pivot(
+    names: list[str], counts: list[int], versions: Sequence[int], packed: list[Any]
+) -> dict[str, Sequence[float]]:
+    """Each key's value for each row of the listing (at least one row; sorted keys;
+    NaN where the row's run has no such key or is gone), from copies_q's rows. The listing's
+    rows are in (name, version) order, so a row is found by a binary search of
+    (its name's place, its version); numpy reads the packed arrays as they are."""
     import numpy as np
 
+    count = sum(counts)
+    place = {n: i for i, n in enumerate(names)}
+    # One int64 per row, increasing with the rows: name place * 2**32 + version.
+    rows = (np.repeat(np.arange(len(names), dtype=np.int64), counts) << 32) + np.asarray(
+        versions, dtype=np.int64
+    )
     out = {}
-    for key, rows, lasts in sorted(packed, key=lambda r: r[0]):
+    for key, held_by, numbers, lasts in sorted(packed, key=lambda r: r[0]):
         column = np.full(count, np.nan)
-        column[np.frombuffer(rows, ">i8") - 1] = np.frombuffer(lasts, ">f8")
+        where = np.fromiter((place.get(n, -1) for n in held_by), np.int64, len(held_by))
+        wanted = (where << 32) + np.frombuffer(numbers, ">i4").astype(np.int64)
+        at = np.minimum(np.searchsorted(rows, wanted), count - 1)
+        # A copy of a version outside this listing (none in one snapshot) is skipped.
+        found = (where >= 0) & (rows[at] == wanted)
+        column[at[found]] = np.frombuffer(lasts, ">f8")[found]
         out[key] = column
     return out

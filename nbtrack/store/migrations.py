@@ -311,9 +311,17 @@ def _registry_runs(op: Any) -> None:
     op.get_bind().execute(sa.text(ALL))
 
 
+def _registry_metrics(op: Any) -> None:
+    """PostgreSQL: registry versions get copies of their run's metric summaries,
+    kept by triggers (store/registry_metrics.py), filled here. Nothing on SQLite."""
+    from . import registry_metrics
+
+    registry_metrics.install(op.get_bind(), fill=True)
+
+
 STEPS: list[Callable[[Any], None]] = [
     _v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8, _v9, _v10, _media, _run_aliases, _registry,
-    _run_user, _chunks, _registry_runs,
+    _run_user, _chunks, _registry_runs, _registry_metrics,
 ]  # fmt: skip
 SCHEMA_VERSION = len(STEPS)
 
@@ -340,7 +348,10 @@ def check_not_newer(version: int | None, url: str) -> None:
 def create(conn: sa.Connection) -> None:
     """Create the current schema in an empty database and stamp its version: what a
     new store needs, without alembic."""
+    from . import registry_metrics
+
     schema.metadata.create_all(conn)
+    registry_metrics.install(conn)
     conn.execute(sa.insert(schema.meta).values(key=VERSION_KEY, value=str(SCHEMA_VERSION)))
 
 

@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 # (Steps 10 to 13 — an index on verdicts, the media index, run aliases, the model
 # registry — leave the SQL below unchanged; 14 adds the runs' user_name, read below;
 # 15 moves metric points into chunks, which the SQL below does not read; 16 copies
-# each registry version's run ref and name into nbtrack_registry_versions, not read.)
-READ_VERSION = 16
+# each registry version's run ref and name into nbtrack_registry_versions, not read;
+# 17 adds PostgreSQL's registry metric copies, nothing on SQLite.)
+READ_VERSION = 17
 _VERSION_KEY = "schema_version"  # migrations.VERSION_KEY
 _JSON_FIELDS = ("params", "tags", "git")  # store.RUN_JSON_FIELDS
 _RUN_COLUMNS = frozenset(

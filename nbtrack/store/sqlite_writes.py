@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 # migrations.SCHEMA_VERSION, the schema these statements are written for (a test
 # checks they agree: a new migration step must bump this too). A store at another
 # version is opened (created, upgraded or refused) by the full Store first.
-WRITES_SCHEMA_VERSION = 16
+WRITES_SCHEMA_VERSION = 17
 
 RUN_JSON_FIELDS = ("params", "tags", "git")
 # schema.runs' columns, in order (a test checks).
