@@ -95,28 +95,46 @@ def with_metrics(
 def copies_q(name: str | None) -> sa.TextClause:
     """The versions' copies of their runs' summaries (PostgreSQL,
     store/registry_metrics.py), one row per key: the key, then the versions
-    holding it as their model names and their numbers and last values, each
-    packed (int4send / float8send: big-endian, a NULL last as NaN). No join: the
-    rows are placed by name and number (pivot). The aggregates of a group read
-    its rows in one order, so the n-th name goes with the n-th number and value."""
+    holding it as their model names (one text, with each name's length in
+    characters packed beside it) and their numbers and last values, each packed
+    (int4send / float8send: big-endian, a NULL last as NaN). No join: the rows
+    are placed by name and number (pivot). The aggregates of a group read its
+    rows in one order, so the n-th name goes with the n-th number and value."""
     import sqlalchemy as sa
 
     where = "WHERE name = :name" if name is not None else ""
     query = sa.text(
-        "SELECT key, array_agg(name), string_agg(int4send(version), ''::bytea), "
+        "SELECT key, string_agg(name, ''), string_agg(int4send(char_length(name)), ''::bytea), "
+        "string_agg(int4send(version), ''::bytea), "
         "string_agg(float8send(coalesce(last, 'NaN'::float8)), ''::bytea) "
         f"FROM nbtrack_registry_metrics {where} GROUP BY key"
     )
     return query.bindparams(name=name) if name is not None else query
 
 
+def _places(place: dict[str, int], joined: str, lengths: bytes) -> Any:
+    """Each copy's model name's place in the listing (-1: not in it), from the
+    names joined into one text and their lengths."""
+    import numpy as np
+
+    ends = np.cumsum(np.frombuffer(lengths, ">i4"))
+    starts = (ends - np.frombuffer(lengths, ">i4")).tolist()
+    return np.fromiter(
+        (place.get(joined[a:b], -1) for a, b in zip(starts, ends.tolist(), strict=True)),
+        np.int64,
+        len(starts),
+    )
+
+
 def pivot(
     names: list[str], counts: list[int], versions: Sequence[int], packed: list[Any]
 ) -> dict[str, Sequence[float]]:
     """Each key's value for each row of the listing (at least one row; sorted keys;
-    NaN where the row's run has no such key or is gone), from copies_q's rows. The listing's
-    rows are in (name, version) order, so a row is found by a binary search of
-    (its name's place, its version); numpy reads the packed arrays as they are."""
+    NaN where the row's run has no such key or is gone), from copies_q's rows.
+    The listing's rows are in (name, version) order, so a row is found by a
+    binary search of (its name's place, its version); numpy reads the packed
+    arrays as they are. Keys held by the same versions in the same order (the
+    usual case: every run logs every key) share one reading of the names."""
     import numpy as np
 
     count = sum(counts)
@@ -125,10 +143,13 @@ def pivot(
     rows = (np.repeat(np.arange(len(names), dtype=np.int64), counts) << 32) + np.asarray(
         versions, dtype=np.int64
     )
+    read: dict[tuple[str, bytes], Any] = {}
     out = {}
-    for key, held_by, numbers, lasts in sorted(packed, key=lambda r: r[0]):
+    for key, joined, lengths, numbers, lasts in sorted(packed, key=lambda r: r[0]):
+        where = read.get((joined, lengths))
+        if where is None:
+            where = read[(joined, lengths)] = _places(place, joined, lengths)
         column = np.full(count, np.nan)
-        where = np.fromiter((place.get(n, -1) for n in held_by), np.int64, len(held_by))
         wanted = (where << 32) + np.frombuffer(numbers, ">i4").astype(np.int64)
         at = np.minimum(np.searchsorted(rows, wanted), count - 1)
         # A copy of a version outside this listing (none in one snapshot) is skipped.

@@ -97,8 +97,10 @@ def test_the_listing_follows_every_summary_write(backend: str, project: Path) ->
     nbtrack.registry.link("net:v1", "clf")
     nbtrack.registry.link("net:v2", "clf")
     nbtrack.registry.link("net:v1", "best")  # one run behind two models
+    nbtrack.registry.link("net:v2", "modèle-ü")  # names are placed by their characters
     store = _store()
-    assert _agrees(store)[("best", 1, "acc")] == 0.5
+    listed = _agrees(store)
+    assert (listed[("best", 1, "acc")], listed[("modèle-ü", 1, "loss")]) == (0.5, 1 - 0.7)
 
     with nbtrack.start_run(name="live"):
         nbtrack.log(acc=0.1)
