@@ -367,9 +367,12 @@ def test_a_snapshot_committed_while_the_store_is_busy_is_not_reported_missing(
     import sqlite3
 
     from nbtrack import tracking
-    from nbtrack.store import engine
+    from nbtrack.store import engine, sqlite_files
 
-    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_S", 0.5)  # before the store opens
+    # Before the store opens: its engine's and its writer's connections give up on
+    # the lock after 0.5 s, not the store's 60 s.
+    for module in (engine, sqlite_files):
+        monkeypatch.setattr(module, "SQLITE_BUSY_TIMEOUT_S", 0.5)
     make_repo(project)
     path = notebook(project / "busy.ipynb", "lr = 1")
     run = tracking.begin_run(name="busy", notebook=path, cell_source="lr = 1", snapshot=True)

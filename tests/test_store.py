@@ -210,9 +210,13 @@ def test_locked_store_keeps_points_and_says_what_to_do(
     """Another process holds the write lock past the timeout: the flush fails with a
     clear message, the points stay queued, and the next flush writes them all."""
     import nbtrack.store.engine as engine_mod
+    import nbtrack.store.sqlite_files as sqlite_files
     from nbtrack import tracking
 
-    monkeypatch.setattr(engine_mod, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    # The engine's connections and the writer's own (sqlite_files.connect) wait for
+    # the lock this long: the store's 60 s would be spent here for nothing.
+    for module in (engine_mod, sqlite_files):
+        monkeypatch.setattr(module, "SQLITE_BUSY_TIMEOUT_S", 0.2)
     run = tracking.begin_run()
     nbtrack.log(loss=1.0)
     run.writer.flush()
