@@ -98,8 +98,9 @@ def snapshot_notebook(
             "notebook's path; set it with `%nbtrack notebook PATH`): use `nbtrack replay` "
             "for the code that ran"
         )
-    import nbformat
+    from .nbformat_import import import_nbformat
 
+    nbformat = import_nbformat()
     result: dict[str, Any] = nbformat.reads(files[NOTEBOOK].decode("utf-8"), as_version=4)
     return result
 

@@ -31,7 +31,9 @@ class SweepNotebook:
 
 def read_sweep_notebook(path: Path) -> SweepNotebook:
     """Read `path` and its cell tagged `parameters`; SweepError says what to fix."""
-    import nbformat
+    from ..nbformat_import import import_nbformat
+
+    nbformat = import_nbformat()
 
     if not path.is_file():
         raise SweepError(f"no notebook at {path}")

@@ -111,7 +111,9 @@ def _keep_output(nb: Any, path: Path, task: TrialTask) -> str | None:
     params in the metadata and every secret redacted (the store's password among
     them, as the kernel saw it), as grid sweeps keep theirs (`seal_output`).
     None, or what went wrong (the unredacted file is never left behind)."""
-    import nbformat
+    from ..nbformat_import import import_nbformat
+
+    nbformat = import_nbformat()
 
     from .outputs import seal_output
 
@@ -233,7 +235,9 @@ class NotebookRunner:
         self.started = 0  # kernels started, for tests and benchmarks
 
     def run(self, task: TrialTask) -> dict[str, Any]:
-        import nbformat
+        from ..nbformat_import import import_nbformat
+
+        nbformat = import_nbformat()
         from nbclient import NotebookClient
         from nbclient.exceptions import CellExecutionError
         from papermill.parameterize import parameterize_notebook

@@ -20,6 +20,9 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
+    from ..nbformat_import import import_nbformat
+
+    import_nbformat()  # before papermill, which imports it
     import papermill
     from papermill.exceptions import PapermillExecutionError
 

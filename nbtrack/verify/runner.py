@@ -99,7 +99,9 @@ def replay(
     complete in its store when the cell returns); then the kernel is killed
     rather than shut down gracefully: its exit (interpreter teardown, exit
     hooks) would only cost seconds and the scratch copy is thrown away."""
-    import nbformat
+    from ..nbformat_import import import_nbformat
+
+    nbformat = import_nbformat()
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, DeadKernelError
 

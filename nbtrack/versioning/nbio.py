@@ -15,7 +15,9 @@ def parse_notebook(raw: bytes) -> Any:
 
     Raises ``ValueError`` (or nbformat's errors) when ``raw`` is not a notebook.
     """
-    import nbformat
+    from ..nbformat_import import import_nbformat
+
+    nbformat = import_nbformat()
     from nbformat.v4.rwbase import rejoin_lines
 
     text = raw.decode("utf-8")

@@ -30,8 +30,10 @@ def preload() -> None:
     """Import the heavy modules snapshots need (nbformat, jupytext, IPython's
     input transformer), e.g. from a background thread at ``%load_ext`` time, so
     the first tracked cell does not pay for them (nbformat alone can take ~1 s)."""
+    from ..nbformat_import import import_nbformat
+
+    import_nbformat()  # first: jupytext imports it too
     import jupytext  # noqa: F401
-    import nbformat  # noqa: F401
     from IPython.core.inputtransformer2 import TransformerManager  # noqa: F401
 
 
