@@ -98,10 +98,15 @@ def _counters(url: str) -> tuple[Counter, sa.Engine]:
 
 @pytest.mark.postgres
 def test_a_function_trial_in_a_worker_writes_once_and_never_pings(
-    postgres_store: str, project: Path
+    postgres_store: str, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A short trial's run: its row, params, points, summaries and how it ended
     in one transaction; no connection tested first."""
+    from nbtrack import tracking
+
+    # "Short" is shorter than DEFER_S (0.5 s), which a busy machine can stretch a
+    # no-op trial past: the transactions are counted, so no clock may decide them.
+    monkeypatch.setattr(tracking, "DEFER_S", 600.0)
     url = postgres_store
     counts, engine = _counters(url)
     run_task(_task(scored, 1, url, None))  # the first: the environment's row too
