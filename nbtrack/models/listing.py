@@ -6,11 +6,12 @@ versions, in one snapshot: the registered names with their version counts, the
 rows (the versions table alone: it holds copies of each run's ref and name,
 store/registry_runs.py, so no run is looked up by its text id), the metrics
 (listing_metrics.py: on SQLite more columns of the rows, a statement more per
-KEYS_PER_QUERY keys; on PostgreSQL one statement of long rows whatever the
-number of keys), and the aliases. Every per-row value arrives in the rows' own
-order, so nothing is matched by run id or name in Python. What is left is the
-driver making Python objects of the cells, and SQLite's seeks of each row's
-metric summaries (benchmarks/bench_models.py).
+KEYS_PER_QUERY keys; on PostgreSQL one statement over the versions' copies of
+their runs' metrics, a row per key, whatever the number of keys), and the
+aliases. Nothing is matched by run id: the rows and SQLite's metrics arrive in
+the rows' own order, PostgreSQL's copies are placed by model name and version
+in numpy. What is left is the driver making Python objects of the cells, and
+SQLite's seeks of each row's metric summaries (benchmarks/bench_models.py).
 """
 
 from __future__ import annotations

@@ -30,8 +30,12 @@ from typing import Any
 
 TABLE = "nbtrack_registry_metrics"
 # Advisory locks: nbtrack's class for these (store.py has 7242002 for run numbers)
-# and the number of run buckets (at most this many locks per transaction, far
-# under PostgreSQL's lock table of 64 a connection).
+# and the number of run buckets: a transaction holds at most this many, the
+# server's default max_locks_per_transaction (its lock table is shared by all
+# connections, so a bulk import's 64 fit beside others' few). A transaction that
+# takes buckets in two statements, against one that takes them in the other
+# order, can deadlock: the server then aborts one, whose writer retries or
+# journals its batch as after any failed write.
 LOCK_CLASS = 7242003
 BUCKETS = 64
 
