@@ -205,14 +205,15 @@ def test_a_cell_over_the_timeout_fails_its_combination_and_interrupts_its_run(re
     _train_notebook(repo, tracked=slow)
     # The timeout is generous, so that every cell of the quick trial fits in it
     # on a loaded machine (its slowest, the tracked cell, took 5 s at load 2.5
-    # and 9 s beside two CPU burners at load 4); the slow one would sleep for
-    # days: the timeout is what ends it (its run is interrupted, not finished).
-    result = nbtrack.sweep(repo / "train.ipynb", {"lr": [0.1, 10**6]}, timeout=30)
+    # and 9 s beside two CPU burners at load 4: five times that is kept); the slow
+    # one would sleep for days: the timeout is what ends it (its run is
+    # interrupted, not finished).
+    result = nbtrack.sweep(repo / "train.ipynb", {"lr": [0.1, 10**6]}, timeout=45)
     quick, slow_trial = result.trials
     assert quick.status == "finished" and slow_trial.status == "failed"
     assert slow_trial.error == (
         "the notebook failed: CellTimeoutError: A cell timed out while it was being "
-        "executed, after 30 seconds."
+        "executed, after 45 seconds."
     )
     (ref,) = slow_trial.runs
     run = nbtrack.get_run(ref)
