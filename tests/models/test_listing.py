@@ -7,10 +7,11 @@ its metrics, a deleted run, a NaN, a run that is the source of two versions."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from sql_statements import recorded
 
 import nbtrack
 
@@ -27,25 +28,11 @@ def _register(models: range, versions: int) -> None:
         nbtrack.registry.set_alias(f"clf-{m}", "production", version=versions)
 
 
-@contextmanager
-def _selects() -> Iterator[list[str]]:
+def _selects() -> Any:
     """The SELECT statements sent to the store inside the block."""
-    import sqlalchemy as sa
-
     from nbtrack.artifacts.context import context_for
 
-    engine = context_for().store.engine
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
-            seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+    return recorded(context_for().store.engine, selects_only=True)
 
 
 def _count(read: Callable[[], Any]) -> int:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from sql_statements import recorded
 
 import nbtrack
 from nbtrack.store import migrations, open_store
@@ -33,20 +32,6 @@ def _store() -> Any:
     from nbtrack.artifacts.context import context_for
 
     return context_for().store
-
-
-@contextmanager
-def _statements(engine: sa.Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def _metrics(df: pd.DataFrame) -> dict[tuple[str, int, str], float]:
@@ -72,7 +57,7 @@ def _truth(store: Any, name: str | None = None) -> dict[tuple[str, int, str], fl
 
 def _listed(store: Any, name: str | None = None) -> dict[tuple[str, int, str], float]:
     """The listing's metrics, checked on PostgreSQL to read no summary."""
-    with _statements(store.engine) as seen:
+    with recorded(store.engine) as seen:
         df = nbtrack.registry.models(name, store=store)
     if store.dialect == "postgresql":
         assert seen and not [s for s in seen if "nbtrack_summaries" in s]

@@ -7,13 +7,12 @@ metrics change; and a store from before the copies upgrades with every row."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
+from sql_statements import recorded
 
 import nbtrack
 from nbtrack.store import migrations, open_store
@@ -38,27 +37,12 @@ def _joined() -> list[tuple[Any, ...]]:
         return [tuple(r) for r in conn.execute(sa.text(_JOINED))]
 
 
-@contextmanager
-def _statements() -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    engine = _store().engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
-
-
 def _listed() -> tuple[list[tuple[Any, ...]], Any]:
     """The REST/CLI rows as (model, version, run, run_name, run_id) and the DataFrame,
     each read checked to send no statement that reads the runs table."""
     from nbtrack.models.report import registry_rows
 
-    with _statements() as seen:
+    with recorded(_store().engine) as seen:
         rows = registry_rows(_store())
         df = nbtrack.registry.models()
     assert seen and not [s for s in seen if "nbtrack_runs" in s]
