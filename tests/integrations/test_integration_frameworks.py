@@ -108,7 +108,7 @@ def test_lightning_inside_a_run_attaches_to_it(project: Path) -> None:
 
 
 def test_transformers_callback_records_args_steps_and_no_secret(project: Path) -> None:
-    pytest.importorskip("transformers")  # not in the test extra (install cost)
+    pytest.importorskip("transformers")
     pytest.importorskip("accelerate")
     callback = nbtrack.transformers.Callback(name="bert", log_model=True)
     trainer = tiny_models.bert_trainer(callback, project / "out")

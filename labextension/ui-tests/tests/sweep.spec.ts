@@ -50,9 +50,9 @@ test('a sweep run from a notebook is listed under its id with its trials', async
   await expect(rows).toHaveCount(2);
   const sweepCells = rows.locator('[data-column="sweep"]');
   await expect(sweepCells).toHaveCount(2);
-  expect((await sweepCells.allTextContents()).sort()).toEqual([`${id} #1`, `${id} #2`]);
+  await expect.poll(async () => (await sweepCells.allTextContents()).sort()).toEqual([`${id} #1`, `${id} #2`]);
   await expect(rows.locator('.nbtrack-kind-status')).toHaveText(['finished', 'finished']);
-  const lrs = await rows.locator('[data-column="param:lr"]').allTextContents();
-  expect(lrs.sort()).toEqual(['0.25', '0.5']);
+  const lrs = rows.locator('[data-column="param:lr"]');
+  await expect.poll(async () => (await lrs.allTextContents()).sort()).toEqual(['0.25', '0.5']);
   await screenshot(panel, 'panel-sweep.png');
 });
