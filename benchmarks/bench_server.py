@@ -293,9 +293,7 @@ def main() -> None:
         server = Server(folder, url)
         try:
             latency_s = 3.0 if args.quick else 10.0
-            report(
-                server, url, long_ref, n_runs, n_points, args.repeat, latency_s, args.runs_only
-            )
+            report(server, url, long_ref, n_runs, n_points, args.repeat, latency_s, args.runs_only)
         finally:
             server.stop()
 

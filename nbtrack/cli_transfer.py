@@ -14,10 +14,16 @@ if TYPE_CHECKING:
 
 def add_parsers(sub: Any) -> None:
     for name, text in (
-        ("push", "push this clone's notebook snapshots to a git remote (its own "
-                 "namespace), and its artifact blobs to the remote's artifact remote"),
-        ("pull", "fetch every clone's notebook snapshots from a git remote, and the "
-                 "artifact blobs the store's versions need from its artifact remote"),
+        (
+            "push",
+            "push this clone's notebook snapshots to a git remote (its own "
+            "namespace), and its artifact blobs to the remote's artifact remote",
+        ),
+        (
+            "pull",
+            "fetch every clone's notebook snapshots from a git remote, and the "
+            "artifact blobs the store's versions need from its artifact remote",
+        ),
     ):
         cmd = sub.add_parser(name, help=text, description=text)
         cmd.add_argument(
@@ -148,8 +154,11 @@ def run_export(args: argparse.Namespace) -> int:
     print(f"exported {done.runs} run(s), {done.points:,} point(s) and "
           f"{done.snapshots} snapshot(s) to {done.path}")  # fmt: skip
     if done.artifacts:
-        blobs = (f"with {done.blobs} blob(s)" if args.with_artifacts
-                 else "without their files (add --with-artifacts to carry them)")
+        blobs = (
+            f"with {done.blobs} blob(s)"
+            if args.with_artifacts
+            else "without their files (add --with-artifacts to carry them)"
+        )
         print(f"  {done.artifacts} artifact version(s), {blobs}")  # fmt: skip
     if done.blobs_missing:
         print(f"  {done.blobs_missing} blob(s) were missing from the artifact storage "
@@ -175,8 +184,10 @@ def _print_imported(done: Imported, where: str, missing_hint: str | None = None)
         print(f"  {art.missing} artifact version(s) have no files {missing_hint}")
     elif art.missing:
         where = "in the archive" if art.unchecked else "in this project's artifact storage"
-        print(f"  {art.missing} artifact version(s) have no files {where} (export with "
-              "--with-artifacts to carry them); their metadata and lineage were imported")
+        print(
+            f"  {art.missing} artifact version(s) have no files {where} (export with "
+            "--with-artifacts to carry them); their metadata and lineage were imported"
+        )
 
 
 def run_import(args: argparse.Namespace) -> int:
@@ -229,9 +240,7 @@ def runs_parquet(args: argparse.Namespace) -> int:
     try:
         import pyarrow  # noqa: F401
     except ImportError:
-        raise NbtrackError(
-            "--format parquet needs pyarrow: pip install pyarrow"
-        ) from None
+        raise NbtrackError("--format parquet needs pyarrow: pip install pyarrow") from None
     df = query.runs(
         experiment=args.experiment, status=args.status, tags=args.tag, limit=args.limit,
         store=args.store, sweep=args.sweep,

@@ -237,8 +237,9 @@ def test_parallel_slots_never_run_one_queued_trial_twice(backend: str) -> None:
 
     for attempt in range(8):
         sid = f"sw-grid-{attempt}"
-        s = nbtrack.sweep(train, {"x": list(range(6))}, method="grid", metric="m",
-                          parallel=2, sweep_id=sid)
+        s = nbtrack.sweep(
+            train, {"x": list(range(6))}, method="grid", metric="m", parallel=2, sweep_id=sid
+        )
         ran = sorted(int(p) for p in s.runs()["params.x"])
         assert ran == list(range(6)), (attempt, ran)
 
@@ -257,11 +258,22 @@ def test_two_drivers_asking_at_once_never_claim_one_queued_trial(backend: str) -
     from nbtrack.sweeps.study import open_study
 
     open_store(backend)
-    attrs = {"target": "t", "kind": "function", "space": "{}", "metric": "m", "goal": "max",
-             "method": "random"}
-    study, _ = open_study(backend, "sw-claim", attrs, direction="maximize",
-                          sampler=optuna.samplers.RandomSampler(seed=0),
-                          pruner=optuna.pruners.NopPruner())
+    attrs = {
+        "target": "t",
+        "kind": "function",
+        "space": "{}",
+        "metric": "m",
+        "goal": "max",
+        "method": "random",
+    }
+    study, _ = open_study(
+        backend,
+        "sw-claim",
+        attrs,
+        direction="maximize",
+        sampler=optuna.samplers.RandomSampler(seed=0),
+        pruner=optuna.pruners.NopPruner(),
+    )
     dists = {"x": optuna.distributions.FloatDistribution(0, 1)}
     for _ in range(60):
         study.enqueue_trial({"x": 0.5})

@@ -9,9 +9,7 @@ from typing import Any
 from ..format import format_duration, format_table, format_value
 
 
-def status_line(
-    name: str, status: str, seconds: float | None, flags: Sequence[str] = ()
-) -> str:
+def status_line(name: str, status: str, seconds: float | None, flags: Sequence[str] = ()) -> str:
     """`baseline · running · 12.0s`, then any flags (`stale inputs: x`)."""
     return " · ".join(p for p in (name, status, format_duration(seconds), *flags) if p)
 
