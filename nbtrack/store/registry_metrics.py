@@ -18,7 +18,12 @@ an advisory lock per bucket of the runs it touches (BUCKETS of them), held to
 commit: a link and a summary write of the same run in two transactions then
 run one after the other, and the second sees what the first committed (each
 statement of a trigger function reads a fresh snapshot under READ COMMITTED),
-where otherwise each could miss the other's rows and leave a copy stale.
+where otherwise each could miss the other's rows and leave a copy stale. The
+summaries' triggers take their buckets shared and the versions' exclusive: two
+summary writes never wait for each other here (runs that share a bucket, bulk
+imports), only for a link of one of their runs. Two summary writes of one run
+need no lock of ours: the summary row's own lock orders them, and a copy row
+belongs to one summary row.
 
 SQLite has neither the table nor the triggers: its listing joins each key's
 summaries by the runs' primary key, under the target (models/listing_metrics.py).
@@ -32,22 +37,25 @@ TABLE = "nbtrack_registry_metrics"
 # Advisory locks: nbtrack's class for these (store.py has 7242002 for run numbers)
 # and the number of run buckets: a transaction holds at most this many, the
 # server's default max_locks_per_transaction (its lock table is shared by all
-# connections, so a bulk import's 64 fit beside others' few). A transaction that
-# takes buckets in two statements, against one that takes them in the other
-# order, can deadlock: the server then aborts one, whose writer retries or
-# journals its batch as after any failed write.
+# connections, so a bulk import's 64 fit beside others' few). Only a transaction
+# that takes buckets exclusively in more than one trigger call (links in two
+# statements, or a multi-row insert of versions: a row trigger each), against a
+# summary write that takes them in the other order, can deadlock: the server
+# then aborts one, whose writer retries or journals its batch as after any
+# failed write.
 LOCK_CLASS = 7242003
 BUCKETS = 64
 
 _LOCK = (
-    "PERFORM pg_advisory_xact_lock({cls}, b) FROM ("
+    "PERFORM {function}({cls}, b) FROM ("
     "SELECT DISTINCT (hashtext(run_id) & {mask}) AS b FROM ({runs}) AS r "
     "WHERE run_id IS NOT NULL ORDER BY 1) AS q;"
 )
 
 
-def _lock(runs: str) -> str:
-    return _LOCK.format(cls=LOCK_CLASS, mask=BUCKETS - 1, runs=runs)
+def _lock(runs: str, shared: bool) -> str:
+    function = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+    return _LOCK.format(function=function, cls=LOCK_CLASS, mask=BUCKETS - 1, runs=runs)
 
 
 _PUT_FROM_SUMMARIES = """
@@ -114,23 +122,23 @@ DDL = [
     "last DOUBLE PRECISION, PRIMARY KEY (name, version, key))",
     # The summaries: put on insert; on update, drop a (run, key) no longer there,
     # then put; drop on delete.
-    _function("nbtrack_rm_summaries_inserted", _lock(_NEW_RUNS) + _PUT_FROM_SUMMARIES),
+    _function("nbtrack_rm_summaries_inserted", _lock(_NEW_RUNS, shared=True) + _PUT_FROM_SUMMARIES),
     _function(
         "nbtrack_rm_summaries_updated",
-        _lock(f"{_OLD_RUNS} UNION {_NEW_RUNS}")
+        _lock(f"{_OLD_RUNS} UNION {_NEW_RUNS}", shared=True)
         + _DROP_OLD_SUMMARIES.format(unless_new=_UNLESS_NEW)
         + _PUT_FROM_SUMMARIES,
     ),
     _function(
         "nbtrack_rm_summaries_deleted",
-        _lock(_OLD_RUNS) + _DROP_OLD_SUMMARIES.format(unless_new=""),
+        _lock(_OLD_RUNS, shared=True) + _DROP_OLD_SUMMARIES.format(unless_new=""),
     ),
     # The versions (a row each: links come one by one): put a new version's
     # copies; a version whose name, number or run changes, or that is deleted,
     # loses its old ones first.
     _function(
         "nbtrack_rm_version_changed",
-        _lock(_ROW_RUNS) + "IF TG_OP <> 'INSERT' THEN "
+        _lock(_ROW_RUNS, shared=False) + "IF TG_OP <> 'INSERT' THEN "
         "DELETE FROM nbtrack_registry_metrics WHERE name = OLD.name AND version = OLD.version; "
         "END IF;\n"
         "IF TG_OP <> 'DELETE' THEN " + _PUT_FROM_VERSION + " END IF;",

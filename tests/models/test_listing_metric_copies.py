@@ -4,7 +4,8 @@ of their runs' summaries, which the server keeps by triggers
 join with the summaries would show through every kind of summary write (the
 metric writer while the run runs, a new key after the link, a bulk statement, a
 key renamed, a run deleted), a name filter, an archive import, a store from
-before the copies, and a link racing a summary write in another transaction.
+before the copies, and a link racing a summary write in another transaction
+(while two runs' summary writes do not wait for each other).
 On SQLite (no copies) the same sequence checks the listing against the join."""
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import sqlalchemy as sa
 from sql_statements import recorded
 
 import nbtrack
-from nbtrack.store import migrations, open_store
+from nbtrack.store import migrations, open_store, registry_metrics
 
 _TRUTH = """
 SELECT v.name, v.version, s.key, s.last
@@ -184,11 +185,13 @@ def _waiting_on_a_lock(engine: sa.Engine, pid: int) -> bool:
         )
 
 
-def _race(postgres_store: str, first: str, second: str) -> None:
+def _race(postgres_store: str, first: str, second: str) -> bool:
     """Run statement `first` in a transaction left open, `second` in another one in
-    a thread; commit the first once the second is done or waits for it."""
+    a thread; commit the first once the second is done or waits for it. Whether
+    the second waited."""
     engine = sa.create_engine(postgres_store)
     other: dict[str, Any] = {}
+    waited = False
 
     def run_second() -> None:
         with engine.begin() as conn:
@@ -202,11 +205,13 @@ def _race(postgres_store: str, first: str, second: str) -> None:
         thread = threading.Thread(target=run_second)
         thread.start()
         assert ready.wait(600)  # a hang guard
-        while thread.is_alive() and not _waiting_on_a_lock(engine, other["pid"]):
+        while thread.is_alive() and not waited:
+            waited = _waiting_on_a_lock(engine, other["pid"])
             thread.join(0.05)
     thread.join(600)  # a hang guard
     assert not thread.is_alive()
     engine.dispose()
+    return waited
 
 
 _LINK = (
@@ -232,3 +237,35 @@ def test_a_link_racing_a_summary_write_leaves_no_stale_copy(
     _race(postgres_store, *statements)
     listed = _agrees(_store())
     assert listed == {("clf", 1, "acc"): 1.5, ("clf", 2, "acc"): 1.5}
+
+
+def test_summary_writes_of_runs_in_one_lock_bucket_do_not_wait_for_each_other(
+    postgres_store: str, project: Path
+) -> None:
+    """The summaries' triggers take their runs' buckets shared: the metric writers of
+    two runs whose ids fall in one bucket flush side by side, where an exclusive
+    bucket lock would hold the second until the first commits."""
+    pair: list[str] = []
+    for i in range(registry_metrics.BUCKETS + 1):  # two runs must share a bucket by then
+        with nbtrack.start_run(name=f"r{i}"):
+            nbtrack.log(acc=0.5)
+        with _store().reading() as conn:
+            pair = list(
+                conn.execute(sa.text(_SHARED_BUCKET), {"mask": registry_metrics.BUCKETS - 1})
+                .scalars()
+                .first()
+                or []
+            )
+        if pair:
+            break
+    first, second = (f"UPDATE nbtrack_summaries SET last = 0.7 WHERE run_id = '{r}'" for r in pair)
+    assert not _race(postgres_store, first, second)
+    with _store().reading() as conn:
+        lasts = conn.execute(sa.text("SELECT DISTINCT last FROM nbtrack_summaries")).scalars()
+        assert sorted(lasts) == [0.5, 0.7]
+
+
+_SHARED_BUCKET = """
+SELECT array_agg(DISTINCT run_id ORDER BY run_id) FROM nbtrack_summaries
+GROUP BY hashtext(run_id) & :mask HAVING count(DISTINCT run_id) > 1 LIMIT 1
+"""
