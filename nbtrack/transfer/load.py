@@ -170,7 +170,12 @@ def _load(
             )
         fresh = [e for e in envs if e["id"] not in known]
         if fresh:
-            conn.execute(sa.insert(sch.environments), fresh)
+            # Content-addressed: an import running beside this one may add the same
+            # row first (archives from one machine); then it is already here.
+            insert = store._dialect_insert(sch.environments).on_conflict_do_nothing(
+                index_elements=["id"]
+            )
+            conn.execute(insert, fresh)
     conn.execute(sa.insert(sch.runs), rows)
     # Registry versions here whose (once deleted) run comes back.
     refresh_runs(conn, [r["id"] for r in rows])

@@ -7,10 +7,12 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import zipfile
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 import nbtrack
 from nbtrack.transfer import export_runs, import_archive
@@ -141,6 +143,57 @@ def test_import_while_another_process_writes_to_the_target(
     for run_id in df["id"]:
         hist = nbtrack.get_run(run_id, store=backend).history()
         assert len(hist) in (50, 300)
+
+
+def test_an_import_meeting_its_environment_written_beside_it_still_imports(
+    postgres_store: str, project: Path, tmp_path: Path
+) -> None:
+    """Archives made on one machine carry the same environment row (its id is its
+    content's hash). Two imports at once: each finds it missing, and the second to
+    insert it met a duplicate key and failed, importing nothing."""
+    archive = _archive(tmp_path, runs=2, points=5)
+    source = sa.create_engine(f"sqlite:///{tmp_path / 'src.db'}")
+    with source.connect() as conn:
+        envs = [
+            dict(r) for r in conn.execute(sa.text("SELECT * FROM nbtrack_environments")).mappings()
+        ]
+    source.dispose()
+    assert len(envs) == 1
+    nbtrack.runs(store=postgres_store)  # the schema
+    insert = sa.text(
+        f"INSERT INTO nbtrack_environments ({', '.join(envs[0])}) "
+        f"VALUES ({', '.join(':' + c for c in envs[0])})"
+    )
+    engine = sa.create_engine(postgres_store)
+    done: dict[str, object] = {}
+
+    def import_beside() -> None:
+        try:
+            done["imported"] = import_archive(archive, postgres_store)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            done["error"] = exc
+
+    with engine.connect() as other, other.begin():  # "the other import", not committed yet
+        other.execute(insert, envs[0])
+        thread = threading.Thread(target=import_beside)
+        thread.start()
+        while thread.is_alive() and not _waiting_on_a_lock(engine):
+            thread.join(0.05)
+    thread.join(600)  # a hang guard
+    engine.dispose()
+    assert "error" not in done, done.get("error")
+    assert done["imported"].runs == 2
+    assert _count(postgres_store) == 2
+
+
+def _waiting_on_a_lock(engine: sa.Engine) -> bool:
+    """Whether a session of this database waits for a lock (another's row)."""
+    query = sa.text(
+        "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock'"
+    )
+    with engine.connect() as conn:
+        return conn.execute(query).first() is not None
 
 
 def test_import_of_a_missing_file_says_so(project: Path, tmp_path: Path) -> None:
