@@ -89,9 +89,18 @@ def import_archive(
             break
         except StoreError as exc:
             # A concurrent writer took a run or artifact version number we chose (or
-            # logged the same artifact bytes): nothing was written; again.
+            # logged the same artifact bytes), or an import beside this one wrote the
+            # same runs first (PostgreSQL: both found them missing): nothing was
+            # written; again, skipping what is there now.
             cause = str(exc.__cause__)
-            racing = "uq_nbtrack_runs_stem_seq" in cause or "uq_nbtrack_artifact_versions" in cause
+            racing = any(
+                name in cause
+                for name in (
+                    "uq_nbtrack_runs_stem_seq",
+                    "uq_nbtrack_artifact_versions",
+                    "nbtrack_runs_pkey",
+                )
+            )
             if not racing or attempt == _ATTEMPTS - 1:
                 raise
     done.artifacts.blobs = written

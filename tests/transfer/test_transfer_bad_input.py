@@ -186,6 +186,54 @@ def test_an_import_meeting_its_environment_written_beside_it_still_imports(
     assert _count(postgres_store) == 2
 
 
+def test_two_imports_of_one_archive_at_once_import_it_once(
+    postgres_store: str, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two people import the same archive into the team store at once: both find its
+    runs missing, and the second's insert waits for the first's. Once the first
+    commits, the second skips them, as an import run after it does, where it failed
+    with a duplicate key."""
+    from nbtrack.transfer import artifacts, load
+
+    archive = _archive(tmp_path, runs=2, points=5)
+    nbtrack.runs(store=postgres_store)  # the schema
+    engine = sa.create_engine(postgres_store)
+    holding, release = threading.Event(), threading.Event()
+    load_rows = artifacts.load_rows
+
+    def held_open(*args: object, **kwargs: object) -> object:
+        if threading.current_thread().name == "first":  # its runs written, not committed
+            holding.set()
+            assert release.wait(600)  # a hang guard
+        return load_rows(*args, **kwargs)
+
+    monkeypatch.setattr(load.artifacts, "load_rows", held_open)
+    done: dict[str, object] = {}
+
+    def run(name: str) -> None:
+        try:
+            done[name] = import_archive(archive, postgres_store)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertions below
+            done[name] = exc
+
+    first = threading.Thread(target=run, args=("first",), name="first")
+    first.start()
+    assert holding.wait(600)  # a hang guard
+    second = threading.Thread(target=run, args=("second",), name="second")
+    second.start()
+    while second.is_alive() and not _waiting_on_a_lock(engine):
+        second.join(0.05)
+    release.set()
+    first.join(600)  # hang guards
+    second.join(600)
+    engine.dispose()
+    assert not isinstance(done["first"], Exception), done["first"]
+    assert not isinstance(done["second"], Exception), done["second"]
+    assert (done["first"].runs, done["first"].skipped) == (2, 0)
+    assert (done["second"].runs, done["second"].skipped) == (0, 2)
+    assert _count(postgres_store) == 2
+
+
 def _waiting_on_a_lock(engine: sa.Engine) -> bool:
     """Whether a session of this database waits for a lock (another's row)."""
     query = sa.text(
