@@ -204,6 +204,19 @@ def test_unreachable_postgres_is_a_clear_error(project: Path) -> None:
         Store("postgresql+psycopg://nobody@127.0.0.1:1/nothing")
 
 
+def test_a_deadlock_says_nothing_was_written_and_it_can_run_again() -> None:
+    """PostgreSQL aborts one of two deadlocked transactions: its operation wrote
+    nothing, and the store is reachable (the generic message said it was not)."""
+    from nbtrack.store.sqlite_files import error_for
+
+    text = "deadlock detected\nDETAIL:  Process 1 waits for ExclusiveLock on advisory lock"
+    error = error_for("postgresql+psycopg://team:s3cret@db/nbtrack", text, operational=True)
+    assert "deadlock" in str(error) and "nothing of it was written; it can be run again" in str(
+        error
+    )
+    assert "cannot reach" not in str(error) and "s3cret" not in str(error)
+
+
 def test_locked_store_keeps_points_and_says_what_to_do(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -75,6 +75,11 @@ def error_for(url: str, text: str, operational: bool) -> StoreError:
     if "unable to open" in lowered or "readonly" in lowered or "permission" in lowered:
         return StoreError(f"cannot open the store {url} ({text}); check the path and permissions")
     first = text.strip().splitlines()[0] if text.strip() else text
+    if "deadlock detected" in lowered:  # PostgreSQL aborted this transaction
+        return StoreError(
+            f"the store {url} cancelled this operation to end a deadlock with another "
+            "transaction (nothing of it was written; it can be run again)"
+        )
     if operational:
         return StoreError(f"cannot reach the store {url}: {first}")
     return StoreError(f"the store {url} refused an operation: {first}")

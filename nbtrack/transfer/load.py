@@ -90,10 +90,13 @@ def import_archive(
         except StoreError as exc:
             # A concurrent writer took a run or artifact version number we chose (or
             # logged the same artifact bytes), or an import beside this one wrote the
-            # same runs first (PostgreSQL: both found them missing): nothing was
-            # written; again, skipping what is there now.
+            # same runs first (PostgreSQL: both found them missing), or the server
+            # aborted this import to end a deadlock (with a link of one of its runs,
+            # store/registry_metrics.py): nothing was written; again, skipping what
+            # is there now.
             cause = str(exc.__cause__)
-            racing = any(
+            deadlock = getattr(getattr(exc.__cause__, "orig", None), "sqlstate", None) == "40P01"
+            racing = deadlock or any(
                 name in cause
                 for name in (
                     "uq_nbtrack_runs_stem_seq",

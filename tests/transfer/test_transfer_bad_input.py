@@ -234,6 +234,94 @@ def test_two_imports_of_one_archive_at_once_import_it_once(
     assert _count(postgres_store) == 2
 
 
+def test_an_import_chosen_to_end_a_deadlock_imports_on_a_second_try(
+    postgres_store: str, project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An import holds its runs' registry-metric lock buckets (shared) from its
+    summaries on; a link of one of those runs in another transaction waits for
+    them (exclusive) while holding a registered model the import then needs. The
+    server ends the deadlock by aborting the import, which wrote nothing: it
+    tries again and imports, where it failed saying "deadlock detected"."""
+    from nbtrack.transfer import artifacts, load
+
+    src = tmp_path / "src"
+    src.mkdir()
+    src_url = f"sqlite:///{src / 'src.db'}"
+    monkeypatch.setenv("NBTRACK_STORE", src_url)
+    with nbtrack.start_run(name="train") as run:
+        nbtrack.log(acc=0.5)
+        nbtrack.log_model({"w": 1}, "net")
+    nbtrack.registry.link("net:v1", "clf")
+    archive = export_runs(src_url, tmp_path / "runs.nbtrack").path
+    monkeypatch.setenv("NBTRACK_STORE", postgres_store)
+    nbtrack.runs(store=postgres_store)  # the schema
+
+    holding, release, linked, commit = (threading.Event() for _ in range(4))
+    load_rows = artifacts.load_rows
+
+    def held_open(*args: object, **kwargs: object) -> object:
+        if not release.is_set():  # its summaries written: it holds their buckets
+            holding.set()
+            assert release.wait(600)  # a hang guard
+        return load_rows(*args, **kwargs)
+
+    monkeypatch.setattr(load.artifacts, "load_rows", held_open)
+    done: dict[str, object] = {}
+
+    def import_it() -> None:
+        try:
+            done["import"] = import_archive(archive, postgres_store)
+        except Exception as exc:  # noqa: BLE001 - reported by the assertions below
+            done["import"] = exc
+
+    engine = sa.create_engine(postgres_store)
+    link: dict[str, int] = {}
+
+    def link_beside() -> None:
+        with engine.connect() as conn, conn.begin():
+            # This side never ends the deadlock: the server aborts the import.
+            conn.execute(sa.text("SET LOCAL deadlock_timeout = '10min'"))
+            link["pid"] = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar_one()
+            conn.execute(sa.text("INSERT INTO nbtrack_registered_models VALUES ('clf', 1.0, 'u')"))
+            conn.execute(
+                sa.text(
+                    "INSERT INTO nbtrack_registry_versions (name, version, artifact_version_id, "
+                    "source, flavor, run_id, created) VALUES "
+                    "('clf', 7, 'elsewhere', 'net:v7', 'pickle', :run, 2.0)"
+                ),
+                {"run": run.id},
+            )
+            linked.set()
+            assert commit.wait(600)  # a hang guard
+
+    importer = threading.Thread(target=import_it)
+    importer.start()
+    assert holding.wait(600)  # a hang guard
+    linker = threading.Thread(target=link_beside)
+    linker.start()
+    while not linked.is_set() and not _pid_waits(engine, link.get("pid")):
+        linker.join(0.05)
+    release.set()  # the import goes on to the registry: the cycle closes
+    assert linked.wait(600)  # a hang guard: the link goes through once the import aborts
+    commit.set()
+    importer.join(600)  # hang guards
+    linker.join(600)
+    engine.dispose()
+    assert not isinstance(done["import"], Exception), done["import"]
+    assert done["import"].runs == 1
+    listed = nbtrack.registry.models("clf", store=postgres_store)
+    assert sorted(listed["version"]) == [1, 7]
+    assert list(listed.loc[listed["version"] == 1, "metrics.acc"]) == [0.5]
+
+
+def _pid_waits(engine: sa.Engine, pid: int | None) -> bool:
+    if pid is None:
+        return False
+    query = sa.text("SELECT 1 FROM pg_locks WHERE pid = :pid AND NOT granted")
+    with engine.connect() as conn:
+        return conn.execute(query, {"pid": pid}).first() is not None
+
+
 def _waiting_on_a_lock(engine: sa.Engine) -> bool:
     """Whether a session of this database waits for a lock (another's row)."""
     query = sa.text(
