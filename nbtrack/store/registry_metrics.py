@@ -40,9 +40,10 @@ TABLE = "nbtrack_registry_metrics"
 # connections, so a bulk import's 64 fit beside others' few). Only a transaction
 # that takes buckets exclusively in more than one trigger call (links in two
 # statements, or a multi-row insert of versions: a row trigger each), against a
-# summary write that takes them in the other order, can deadlock: the server
-# then aborts one, whose writer retries or journals its batch as after any
-# failed write.
+# summary write that takes them in the other order (an import's, which holds
+# them to its commit), can deadlock: the server then aborts one. A metric
+# writer retries or journals its batch as after any failed write, an import
+# tries again (transfer/load.py), a link says so.
 LOCK_CLASS = 7242003
 BUCKETS = 64
 
