@@ -210,11 +210,9 @@ def test_a_deadlock_says_nothing_was_written_and_it_can_run_again() -> None:
     from nbtrack.store.sqlite_files import error_for
 
     text = "deadlock detected\nDETAIL:  Process 1 waits for ExclusiveLock on advisory lock"
-    error = error_for("postgresql+psycopg://team:s3cret@db/nbtrack", text, operational=True)
-    assert "deadlock" in str(error) and "nothing of it was written; it can be run again" in str(
-        error
-    )
-    assert "cannot reach" not in str(error) and "s3cret" not in str(error)
+    said = str(error_for("postgresql+psycopg://team:s3cret@db/nbtrack", text, operational=True))
+    assert "deadlock" in said and "nothing of it was written; it can be run again" in said
+    assert "cannot reach" not in said and "s3cret" not in said
 
 
 def test_locked_store_keeps_points_and_says_what_to_do(
