@@ -10,6 +10,7 @@ import textwrap
 import threading
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -165,24 +166,13 @@ def test_an_import_meeting_its_environment_written_beside_it_still_imports(
         f"VALUES ({', '.join(':' + c for c in envs[0])})"
     )
     engine = sa.create_engine(postgres_store)
-    done: dict[str, object] = {}
-
-    def import_beside() -> None:
-        try:
-            done["imported"] = import_archive(archive, postgres_store)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            done["error"] = exc
-
     with engine.connect() as other, other.begin():  # "the other import", not committed yet
         other.execute(insert, envs[0])
-        thread = threading.Thread(target=import_beside)
-        thread.start()
+        thread, done = _importing(archive, postgres_store)
         while thread.is_alive() and not _waiting_on_a_lock(engine):
             thread.join(0.05)
-    thread.join(600)  # a hang guard
     engine.dispose()
-    assert "error" not in done, done.get("error")
-    assert done["imported"].runs == 2
+    assert _imported(thread, done).runs == 2
     assert _count(postgres_store) == 2
 
 
@@ -208,29 +198,16 @@ def test_two_imports_of_one_archive_at_once_import_it_once(
         return load_rows(*args, **kwargs)
 
     monkeypatch.setattr(load.artifacts, "load_rows", held_open)
-    done: dict[str, object] = {}
-
-    def run(name: str) -> None:
-        try:
-            done[name] = import_archive(archive, postgres_store)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions below
-            done[name] = exc
-
-    first = threading.Thread(target=run, args=("first",), name="first")
-    first.start()
+    first, first_done = _importing(archive, postgres_store, name="first")
     assert holding.wait(600)  # a hang guard
-    second = threading.Thread(target=run, args=("second",), name="second")
-    second.start()
+    second, second_done = _importing(archive, postgres_store, name="second")
     while second.is_alive() and not _waiting_on_a_lock(engine):
         second.join(0.05)
     release.set()
-    first.join(600)  # hang guards
-    second.join(600)
     engine.dispose()
-    assert not isinstance(done["first"], Exception), done["first"]
-    assert not isinstance(done["second"], Exception), done["second"]
-    assert (done["first"].runs, done["first"].skipped) == (2, 0)
-    assert (done["second"].runs, done["second"].skipped) == (0, 2)
+    once, again = _imported(first, first_done), _imported(second, second_done)
+    assert (once.runs, once.skipped) == (2, 0)
+    assert (again.runs, again.skipped) == (0, 2)
     assert _count(postgres_store) == 2
 
 
@@ -266,14 +243,6 @@ def test_an_import_chosen_to_end_a_deadlock_imports_on_a_second_try(
         return load_rows(*args, **kwargs)
 
     monkeypatch.setattr(load.artifacts, "load_rows", held_open)
-    done: dict[str, object] = {}
-
-    def import_it() -> None:
-        try:
-            done["import"] = import_archive(archive, postgres_store)
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions below
-            done["import"] = exc
-
     engine = sa.create_engine(postgres_store)
     link: dict[str, int] = {}
 
@@ -294,8 +263,7 @@ def test_an_import_chosen_to_end_a_deadlock_imports_on_a_second_try(
             linked.set()
             assert commit.wait(600)  # a hang guard
 
-    importer = threading.Thread(target=import_it)
-    importer.start()
+    importer, done = _importing(archive, postgres_store)
     assert holding.wait(600)  # a hang guard
     linker = threading.Thread(target=link_beside)
     linker.start()
@@ -304,14 +272,38 @@ def test_an_import_chosen_to_end_a_deadlock_imports_on_a_second_try(
     release.set()  # the import goes on to the registry: the cycle closes
     assert linked.wait(600)  # a hang guard: the link goes through once the import aborts
     commit.set()
-    importer.join(600)  # hang guards
-    linker.join(600)
+    linker.join(600)  # a hang guard
     engine.dispose()
-    assert not isinstance(done["import"], Exception), done["import"]
-    assert done["import"].runs == 1
+    assert _imported(importer, done).runs == 1
     listed = nbtrack.registry.models("clf", store=postgres_store)
     assert sorted(listed["version"]) == [1, 7]
     assert list(listed.loc[listed["version"] == 1, "metrics.acc"]) == [0.5]
+
+
+def _importing(
+    archive: Path, url: str, name: str = "import"
+) -> tuple[threading.Thread, dict[str, object]]:
+    """An import into `url` started in a thread of its own named `name`; what it
+    returns or raises goes into the dict (see _imported)."""
+    out: dict[str, object] = {}
+
+    def run() -> None:
+        try:
+            out["done"] = import_archive(archive, url)
+        except Exception as exc:  # noqa: BLE001 - reported by _imported
+            out["done"] = exc
+
+    thread = threading.Thread(target=run, name=name)
+    thread.start()
+    return thread, out
+
+
+def _imported(thread: threading.Thread, out: dict[str, object]) -> Any:
+    """What the import of _importing returned, once done; its error fails the test."""
+    thread.join(600)  # a hang guard
+    assert not thread.is_alive()
+    assert not isinstance(out.get("done"), Exception), out.get("done")
+    return out["done"]
 
 
 def _pid_waits(engine: sa.Engine, pid: int | None) -> bool:
