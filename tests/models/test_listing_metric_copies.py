@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from pg_locks import waits_on_a_lock
 from sql_statements import recorded
 
 import nbtrack
@@ -176,15 +177,6 @@ def test_a_store_from_before_the_copies_gets_them(postgres_store: str, project: 
     assert _agrees(store) == {("clf", 1, "acc"): 0.6}
 
 
-def _waiting_on_a_lock(engine: sa.Engine, pid: int) -> bool:
-    with engine.connect() as conn:
-        return bool(
-            conn.execute(
-                sa.text("SELECT 1 FROM pg_locks WHERE pid = :pid AND NOT granted"), {"pid": pid}
-            ).first()
-        )
-
-
 def _race(postgres_store: str, first: str, second: str) -> bool:
     """Run statement `first` in a transaction left open, `second` in another one in
     a thread; commit the first once the second is done or waits for it. Whether
@@ -206,7 +198,7 @@ def _race(postgres_store: str, first: str, second: str) -> bool:
         thread.start()
         assert ready.wait(600)  # a hang guard
         while thread.is_alive() and not waited:
-            waited = _waiting_on_a_lock(engine, other["pid"])
+            waited = waits_on_a_lock(engine, other["pid"])
             thread.join(0.05)
     thread.join(600)  # a hang guard
     assert not thread.is_alive()

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from pg_locks import waits_on_a_lock
 
 import nbtrack
 from nbtrack.transfer import export_runs, import_archive
@@ -169,7 +170,7 @@ def test_an_import_meeting_its_environment_written_beside_it_still_imports(
     with engine.connect() as other, other.begin():  # "the other import", not committed yet
         other.execute(insert, envs[0])
         thread, done = _importing(archive, postgres_store)
-        while thread.is_alive() and not _waiting_on_a_lock(engine):
+        while thread.is_alive() and not waits_on_a_lock(engine):
             thread.join(0.05)
     engine.dispose()
     assert _imported(thread, done).runs == 2
@@ -201,7 +202,7 @@ def test_two_imports_of_one_archive_at_once_import_it_once(
     first, first_done = _importing(archive, postgres_store, name="first")
     assert holding.wait(600)  # a hang guard
     second, second_done = _importing(archive, postgres_store, name="second")
-    while second.is_alive() and not _waiting_on_a_lock(engine):
+    while second.is_alive() and not waits_on_a_lock(engine):
         second.join(0.05)
     release.set()
     engine.dispose()
@@ -267,7 +268,7 @@ def test_an_import_chosen_to_end_a_deadlock_imports_on_a_second_try(
     assert holding.wait(600)  # a hang guard
     linker = threading.Thread(target=link_beside)
     linker.start()
-    while not linked.is_set() and not _pid_waits(engine, link.get("pid")):
+    while not linked.is_set() and not ("pid" in link and waits_on_a_lock(engine, link["pid"])):
         linker.join(0.05)
     release.set()  # the import goes on to the registry: the cycle closes
     assert linked.wait(600)  # a hang guard: the link goes through once the import aborts
@@ -304,24 +305,6 @@ def _imported(thread: threading.Thread, out: dict[str, object]) -> Any:
     assert not thread.is_alive()
     assert not isinstance(out.get("done"), Exception), out.get("done")
     return out["done"]
-
-
-def _pid_waits(engine: sa.Engine, pid: int | None) -> bool:
-    if pid is None:
-        return False
-    query = sa.text("SELECT 1 FROM pg_locks WHERE pid = :pid AND NOT granted")
-    with engine.connect() as conn:
-        return conn.execute(query, {"pid": pid}).first() is not None
-
-
-def _waiting_on_a_lock(engine: sa.Engine) -> bool:
-    """Whether a session of this database waits for a lock (another's row)."""
-    query = sa.text(
-        "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() "
-        "AND wait_event_type = 'Lock'"
-    )
-    with engine.connect() as conn:
-        return conn.execute(query).first() is not None
 
 
 def test_import_of_a_missing_file_says_so(project: Path, tmp_path: Path) -> None:
